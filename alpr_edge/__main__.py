@@ -1,0 +1,3 @@
+from alpr_edge.cli import main
+
+raise SystemExit(main())

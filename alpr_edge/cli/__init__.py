@@ -1,0 +1,82 @@
+"""The `alpr-edge` command line: a thin layer over the library.
+
+Each command lives in its own module here and exposes
+``register(subparsers, common)``; it parses flags, calls one library
+function, and turns library errors into a clear message and an exit status.
+Modules are listed explicitly below (no package scan) and must keep heavy
+imports (TFLite, OpenCV, the web stack) inside their handler functions so that
+`alpr-edge --help` stays fast.
+
+Exit statuses: 0 success, 1 the command ran and found problems (failed check),
+2 bad usage or input (missing file, invalid config, absent device).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from alpr_edge import __version__
+
+COMMAND_MODULES = [
+    "alpr_edge.cli.run",
+    "alpr_edge.cli.config_cmd",
+]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """An error to report on stderr with an exit status, without a traceback."""
+
+    def __init__(self, message: str, status: int = EXIT_USAGE):
+        super().__init__(message)
+        self.status = status
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options every command takes."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, metavar="FILE", help="configuration file (default /etc/alpr-edge/config.toml if present, else built-in defaults)")
+    common.add_argument("--data-dir", type=Path, metavar="DIR", help="data folder; overrides the config (default /var/lib/alpr-edge)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="alpr-edge", description="Automated licence plate reader appliance")
+    parser.add_argument("--version", action="version", version=f"alpr-edge {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = common_options()
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers, common)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.handler(args) or 0)
+    except CliError as error:
+        print(f"alpr-edge {args.command}: {error}", file=sys.stderr)
+        return error.status
+    except KeyboardInterrupt:
+        return 130
+
+
+def load_config_or_exit(args):
+    """The validated config for a command, or CliError listing every problem."""
+    from alpr_edge.config import load_config
+    from alpr_edge.schema import SchemaError
+
+    try:
+        return load_config(args.config, data_dir=args.data_dir, profile=getattr(args, "profile", None))
+    except SchemaError as error:
+        raise CliError("invalid configuration:\n" + "\n".join(f"  {error.source}: {p}" for p in error.problems)) from None

@@ -1,0 +1,166 @@
+"""The device configuration: one TOML file, declared here once, typed and strict.
+
+Each stage owns one section. Add a field to a section to add a setting; the
+loader (`alpr_edge.schema`) refuses unknown keys and wrong types with the file
+and key named. Settings that belong to the hardware live in the firmware
+profile (`alpr_edge.profiles`), not here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from alpr_edge.schema import SchemaError, load_section, read_toml
+
+DEFAULT_CONFIG_PATH = Path("/etc/alpr-edge/config.toml")
+DEFAULT_DATA_DIR = Path("/var/lib/alpr-edge")
+
+
+def _help(text: str) -> dict:
+    return {"help": text}
+
+
+@dataclass(frozen=True)
+class DeviceSection:
+    agency: str = field(default="demo-agency", metadata=_help("Agency identifier, used in MQTT topics"))
+    id: str = field(default="alpr-dev-01", metadata=_help("This device's identifier"))
+    profile: str = field(default="sim", metadata=_help("Firmware profile name (firmware_profiles/NAME.toml) or a path"))
+    data_dir: Path = field(default=DEFAULT_DATA_DIR, metadata=_help("Where the store, keys and logs live"))
+
+    def validate(self) -> list[str]:
+        problems = []
+        for name in ("agency", "id"):
+            value = getattr(self, name)
+            if not value or not all(c.isalnum() or c in "-_" for c in value):
+                problems.append(f"{name}: expected letters, digits, '-' or '_', got {value!r}")
+        return problems
+
+
+@dataclass(frozen=True)
+class RecognitionSection:
+    models_dir: Path | None = field(default=None, metadata=_help("Folder of .tflite models; default: the shipped models/"))
+    threads: int = field(default=1, metadata=_help("TFLite interpreter threads"))
+    min_confidence: float = field(default=0.5, metadata=_help("Reads below this confidence are not stored"))
+    passage_gap_s: float = field(default=1.0, metadata=_help("A plate unseen this long ends its passage"))
+
+    def validate(self) -> list[str]:
+        problems = []
+        if not 1 <= self.threads <= 8:
+            problems.append(f"threads: expected 1 to 8, got {self.threads}")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            problems.append(f"min_confidence: expected 0.0 to 1.0, got {self.min_confidence}")
+        if self.passage_gap_s <= 0:
+            problems.append(f"passage_gap_s: expected a positive number, got {self.passage_gap_s}")
+        return problems
+
+
+@dataclass(frozen=True)
+class PipelineSection:
+    frame_queue: int = field(default=4, metadata=_help("Frames waiting for recognition; older ones are dropped"))
+    read_queue: int = field(default=256, metadata=_help("Reads waiting to be stored"))
+
+    def validate(self) -> list[str]:
+        problems = []
+        for name in ("frame_queue", "read_queue"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name}: expected at least 1, got {getattr(self, name)}")
+        return problems
+
+
+@dataclass(frozen=True)
+class GpsSection:
+    stale_after_s: float = field(default=3.0, metadata=_help("A fix older than this is stale"))
+    max_clock_offset_s: float = field(default=2.0, metadata=_help("Beyond this system/GPS offset, reads use GPS-corrected time"))
+
+
+@dataclass(frozen=True)
+class StoreSection:
+    retention_days: int = field(default=30, metadata=_help("Reads without a hit are purged after this many days"))
+    hit_retention_days: int = field(default=365, metadata=_help("Reads with a hit are kept this long"))
+    min_free_mb: int = field(default=512, metadata=_help("Self-test fails below this much free disk"))
+
+
+@dataclass(frozen=True)
+class HotlistSection:
+    max_age_hours: float = field(default=24.0, metadata=_help("A list older than this is stale"))
+    stop_alerting_after_hours: float = field(default=72.0, metadata=_help("A list older than this raises no alerts"))
+
+
+@dataclass(frozen=True)
+class UplinkSection:
+    broker: str = field(default="", metadata=_help("mqtts://host:port, or mqtt:// with allow_plaintext; empty: offline"))
+    allow_plaintext: bool = field(default=False, metadata=_help("Allow mqtt:// without TLS (test benches only)"))
+    topic_prefix: str = field(default="alpr", metadata=_help("Topics are PREFIX/AGENCY/DEVICE/..."))
+
+
+@dataclass(frozen=True)
+class UiSection:
+    enabled: bool = field(default=True, metadata=_help("Serve the in-car touchscreen UI"))
+    host: str = field(default="127.0.0.1", metadata=_help("Address the UI binds to"))
+    port: int = field(default=8080, metadata=_help("Port the UI binds to"))
+
+
+@dataclass(frozen=True)
+class IgnitionSection:
+    upload_grace_s: float = field(default=300.0, metadata=_help("After ignition off, keep uploading this long, then shut down"))
+    shutdown_command: list[str] = field(
+        default_factory=lambda: ["systemctl", "poweroff"],
+        metadata=_help("Command that asks the system to shut down cleanly"),
+    )
+
+
+@dataclass(frozen=True)
+class LoggingSection:
+    level: str = field(default="info", metadata=_help("debug, info, warning or error"))
+    plates_in_logs: bool = field(default=False, metadata=_help("Log plate text (refused outside the sim profile)"))
+
+    def validate(self) -> list[str]:
+        if self.level not in ("debug", "info", "warning", "error"):
+            return [f"level: expected one of debug, info, warning, error, got {self.level!r}"]
+        return []
+
+
+@dataclass(frozen=True)
+class Config:
+    device: DeviceSection = field(default_factory=DeviceSection)
+    recognition: RecognitionSection = field(default_factory=RecognitionSection)
+    pipeline: PipelineSection = field(default_factory=PipelineSection)
+    gps: GpsSection = field(default_factory=GpsSection)
+    store: StoreSection = field(default_factory=StoreSection)
+    hotlist: HotlistSection = field(default_factory=HotlistSection)
+    uplink: UplinkSection = field(default_factory=UplinkSection)
+    ui: UiSection = field(default_factory=UiSection)
+    ignition: IgnitionSection = field(default_factory=IgnitionSection)
+    logging: LoggingSection = field(default_factory=LoggingSection)
+    # Where it was loaded from, for messages; not a key of the file.
+    source: str = field(default="defaults", metadata={"internal": True})
+
+    @property
+    def data_dir(self) -> Path:
+        return self.device.data_dir
+
+
+ConfigError = SchemaError
+
+
+def load_config(path: Path | None, data_dir: Path | None = None, profile: str | None = None) -> Config:
+    """Load and validate the configuration.
+
+    ``path`` None means: the default path if it exists, else built-in defaults
+    (which run the sim profile). Command-line overrides (``--data-dir``,
+    ``--profile``) are applied after validation.
+    """
+    if path is None:
+        path = DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+    if path is None:
+        config = Config()
+    else:
+        data = read_toml(Path(path))
+        config = load_section(Config, data, str(path))
+        config = replace(config, source=str(path))
+    if data_dir is not None:
+        config = replace(config, device=replace(config.device, data_dir=Path(data_dir)))
+    if profile is not None:
+        config = replace(config, device=replace(config.device, profile=profile))
+    return config

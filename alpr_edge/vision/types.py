@@ -1,0 +1,65 @@
+"""What recognition produces: plates seen in one frame, and reads (one per passage)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    text: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PlateObservation:
+    """One plate found in one frame."""
+
+    text: str
+    confidence: float
+    candidates: tuple[Candidate, ...]
+    box: tuple[int, int, int, int]  # x, y, w, h in pixels of the frame
+    corners: tuple[tuple[float, float], ...]  # 4 corners, clockwise from top-left
+    crop: np.ndarray  # rectified grey crop
+    char_confidences: tuple[float, ...] = ()
+    state: str | None = None
+    state_confidence: float = 0.0
+    format_ok: bool = True  # False when the text fits no known format of its state
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Read:
+    """One vehicle passage: the plate voted over the frames it was seen in.
+
+    Recognition fills the plate fields; the daemon's tagging step adds where
+    and when (``position`` and ``timestamp``) with ``dataclasses.replace``.
+    """
+
+    read_id: str  # time-ordered UUID (UUIDv7), also the uplink's dedup key
+    text: str
+    confidence: float
+    candidates: tuple[Candidate, ...]
+    camera: str
+    capture_monotonic_s: float  # of the best frame
+    capture_wall_time: float  # system clock at the best frame
+    first_seen_monotonic_s: float
+    frames: int  # how many frames voted
+    box: tuple[int, int, int, int]
+    crop_jpeg: bytes = b""
+    overview_jpeg: bytes = b""
+    state: str | None = None
+    state_confidence: float = 0.0
+    format_ok: bool = True
+    # Added by the daemon's tagging step (alpr_edge.gps):
+    position: object | None = None  # alpr_edge.gps.Position
+    timestamp: object | None = None  # alpr_edge.gps.Timestamp
+    extra: dict = field(default_factory=dict)
+
+
+class Recognizer(Protocol):
+    """Finds and reads plates in a grey image."""
+
+    def recognize(self, grey: np.ndarray) -> list[PlateObservation]: ...
