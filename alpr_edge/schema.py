@@ -92,7 +92,7 @@ def _convert_section(cls: type, data: Any, prefix: str, problems: list[str]):
     check = getattr(section, "validate", None)
     if check is not None:
         for problem in check() or ():
-            problems.append(f"{where if not prefix else prefix}: {problem}")
+            problems.append(f"{prefix}.{problem}" if prefix else problem)
     return section
 
 

@@ -1,0 +1,396 @@
+"""The daemon: wires the stages together and runs them. Nothing else does.
+
+Threads (few, each with one job, joined by bounded queues):
+
+    capture      source.frames() -> frame queue (drops the oldest when full)
+    recognition  frame queue -> recognizer -> aggregator -> read queue
+    reads        read queue -> GPS/clock tagging -> store -> hot lists -> alerts
+    main         signals, systemd watchdog, ignition, housekeeping
+
+The GPS reader, uplink and UI run their own threads, started and stopped here.
+Components are built by ``build_daemon`` from the config and the firmware
+profile (the only place that knows which implementation each seam gets) and
+handed to ``Daemon`` through its constructor, so tests can hand in others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from alpr_edge.capture import CameraMissing, FrameSource
+from alpr_edge.config import Config
+from alpr_edge.logs import log, plate_for_log
+from alpr_edge.pipeline import DropOldestQueue, PipelineCounters
+from alpr_edge.power import AlwaysOn, IgnitionSense, PowerControl, RecordingPowerOff
+from alpr_edge.profiles import Profile
+from alpr_edge.service import ServiceNotifier
+
+logger = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 4.0  # SIGTERM must finish within 5 s; leave room for the store to close
+
+
+class StartupError(Exception):
+    """A component could not start (absent hardware, missing keys or models)."""
+
+
+def check_policy(config: Config) -> list[str]:
+    """Rules that span the config and the profile (pure: touches no hardware)."""
+    from alpr_edge.profiles import load_profile
+
+    problems = []
+    profile = load_profile(config.device.profile)
+    if config.logging.plates_in_logs and not profile.is_sim:
+        problems.append(
+            f"{config.source}: logging.plates_in_logs: allowed only with the sim profile "
+            f"(profile is {profile.name!r}); plate text is personal data"
+        )
+    broker = config.uplink.broker
+    if broker.startswith("mqtt://") and not config.uplink.allow_plaintext:
+        problems.append(f"{config.source}: uplink.broker: plain mqtt:// needs uplink.allow_plaintext = true; use mqtts://")
+    return problems
+
+
+@dataclass
+class Components:
+    """Everything the daemon runs. Optional parts are None when not configured."""
+
+    source: FrameSource
+    recognizer: Any  # alpr_edge.vision.Recognizer
+    aggregator: Any  # alpr_edge.vision.ReadAggregator
+    tag: Callable[[Any], Any] = lambda read: read  # adds position and timestamp
+    positions: Any = None  # alpr_edge.gps.PositionSource
+    clock: Any = None  # alpr_edge.gps.ClockTracker
+    store: Any = None  # alpr_edge.store.Store
+    hotlists: Any = None  # alpr_edge.hotlist.HotListEngine
+    alert_book: Any = None  # alpr_edge.alerts.AlertBook
+    outputs: Any = None  # alpr_edge.alerts.AlertOutput
+    uplink: Any = None  # alpr_edge.uplink.Uplink
+    ui: Any = None  # alpr_edge.ui server
+    ignition: IgnitionSense = field(default_factory=AlwaysOn)
+    power: PowerControl = field(default_factory=RecordingPowerOff)
+    notifier: ServiceNotifier = field(default_factory=ServiceNotifier)
+
+
+class Daemon:
+    def __init__(self, config: Config, profile: Profile, parts: Components, *, max_frames: int | None = None):
+        self.config = config
+        self.profile = profile
+        self.parts = parts
+        self.max_frames = max_frames
+        self.counters = PipelineCounters()
+        self.frames = DropOldestQueue(config.pipeline.frame_queue)
+        self.reads: queue.Queue = queue.Queue(maxsize=config.pipeline.read_queue)
+        self._stop = threading.Event()  # stop everything now (signal, shutdown)
+        self._capture_stop = threading.Event()  # stop taking frames (also ignition off)
+        self._recognition_done = threading.Event()
+        self._reads_done = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.stop_reason = ""
+        self.ignition_off_since: float | None = None
+        self.recent_reads: list = []  # for the UI's live view; bounded
+        self.power_off_requested = False
+
+    # -- lifecycle -------------------------------------------------------
+
+    def start(self) -> None:
+        """Open every component in order; raise StartupError naming what failed."""
+        try:
+            self.parts.source.open()
+        except CameraMissing as error:
+            raise StartupError(str(error)) from None
+        for name in ("positions", "uplink", "ui"):
+            part = getattr(self.parts, name)
+            if part is not None:
+                part.start()
+        self._spawn("capture", self._capture_loop)
+        self._spawn("recognition", self._recognition_loop)
+        self._spawn("reads", self._reads_loop)
+        self.parts.notifier.ready(f"profile {self.profile.name}")
+        log(logger, logging.INFO, "daemon_started", profile=self.profile.name, camera=self.parts.source.name)
+
+    def _spawn(self, name: str, target) -> None:
+        thread = threading.Thread(target=self._guard(name, target), name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _guard(self, name: str, target):
+        def run():
+            try:
+                target()
+            except Exception:
+                self.counters.errors += 1
+                logger.exception("thread_crashed", extra={"fields": {"thread": name}})
+                self.stop(f"{name} thread crashed")
+
+        return run
+
+    def stop(self, reason: str = "stop requested") -> None:
+        """Ask the daemon to stop (thread- and signal-safe)."""
+        if not self._stop.is_set():
+            self.stop_reason = reason
+        self._capture_stop.set()
+        self._stop.set()
+
+    def run(self) -> dict:
+        """Start, supervise until done or stopped, shut down; returns the summary."""
+        self.start()
+        try:
+            self.supervise()
+        finally:
+            self.shutdown()
+        if self.power_off_requested:
+            self.parts.power.shutdown()  # only after the store is flushed and closed
+        return self.summary()
+
+    def supervise(self) -> None:
+        last_housekeeping = time.monotonic()
+        while not self._reads_done.wait(0.25):
+            if self.parts.notifier.watchdog_due() and self._healthy():
+                self.parts.notifier.watchdog()
+            self._watch_ignition()
+            if time.monotonic() - last_housekeeping > 3600:
+                last_housekeeping = time.monotonic()
+                self._housekeeping()
+            if self._stop.is_set():
+                break
+
+    def shutdown(self) -> None:
+        self.parts.notifier.stopping()
+        self.stop(self.stop_reason or "finished")
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for thread in self._threads:
+            thread.join(max(0.1, deadline - time.monotonic()))
+        for name in ("ui", "uplink", "positions"):
+            part = getattr(self.parts, name)
+            if part is not None:
+                try:
+                    part.stop()
+                except Exception:
+                    logger.exception("component_stop_failed", extra={"fields": {"component": name}})
+        self.parts.source.close()
+        if self.parts.store is not None:
+            self.parts.store.close()
+        log(logger, logging.INFO, "daemon_stopped", reason=self.stop_reason, **self._counts())
+
+    def _healthy(self) -> bool:
+        return all(thread.is_alive() for thread in self._threads) or self._recognition_done.is_set()
+
+    # -- threads ---------------------------------------------------------
+
+    def _capture_loop(self) -> None:
+        try:
+            for frame in self.parts.source.frames(self._capture_stop):
+                self.counters.frames_in += 1
+                if self.frames.put(frame):
+                    self.counters.frames_dropped += 1
+                if self.max_frames is not None and self.counters.frames_in >= self.max_frames:
+                    self.stop_reason = self.stop_reason or f"max frames ({self.max_frames}) reached"
+                    break
+                if self._capture_stop.is_set():
+                    break
+        finally:
+            self.frames.close()
+
+    def _recognition_loop(self) -> None:
+        recognizer = self.parts.recognizer
+        aggregator = self.parts.aggregator
+        try:
+            while True:
+                if self._stop.is_set():
+                    self.counters.frames_discarded_at_stop += self.frames.clear()
+                    break
+                frame = self.frames.get(timeout=0.2)
+                if frame is None:
+                    if self.frames.closed:
+                        break
+                    continue
+                started = time.monotonic()
+                observations = recognizer.recognize(frame.grey)
+                self.counters.recognition.add(time.monotonic() - started)
+                self.counters.frames_processed += 1
+                self.counters.observations += len(observations)
+                for read in aggregator.add(frame, observations):
+                    self.reads.put(read)
+            for read in aggregator.flush():
+                self.reads.put(read)
+        finally:
+            self._recognition_done.set()
+
+    def _reads_loop(self) -> None:
+        try:
+            while True:
+                try:
+                    read = self.reads.get(timeout=0.2)
+                except queue.Empty:
+                    if self._recognition_done.is_set() and self.reads.empty():
+                        break
+                    continue
+                self.handle_read(read)
+        finally:
+            self._reads_done.set()
+
+    # -- per read --------------------------------------------------------
+
+    def handle_read(self, read) -> list:
+        """Tag, store, match and alert one read. Returns the alerts raised."""
+        parts = self.parts
+        read = parts.tag(read)
+        self.counters.reads += 1
+        started = time.monotonic()
+        if parts.store is not None:
+            parts.store.add_read(read)
+            self.counters.reads_stored += 1
+        self.counters.storing.add(time.monotonic() - started)
+        latency_ms = 1000.0 * (time.monotonic() - read.capture_monotonic_s)
+        self.counters.capture_to_read_ms.append(latency_ms)
+        log(
+            logger, logging.INFO, "read",
+            read_id=read.read_id, plate=plate_for_log(read.text), confidence=round(read.confidence, 3),
+            frames=read.frames, format_ok=read.format_ok,
+        )
+        self.recent_reads = (self.recent_reads + [read])[-50:]
+        alerts = self._match_and_alert(read)
+        if parts.uplink is not None:
+            parts.uplink.wake()
+        return alerts
+
+    def _match_and_alert(self, read) -> list:
+        parts = self.parts
+        if parts.hotlists is None:
+            return []
+        matches = parts.hotlists.match(read.text, read.state, read.candidates)
+        if not matches:
+            return []
+        if parts.store is not None:
+            parts.store.mark_hit(read.read_id)
+        alerts = []
+        if parts.alert_book is not None:
+            alert = parts.alert_book.raise_alert(read.read_id, matches, time.time())
+            if alert is not None:
+                alerts.append(alert)
+                self.counters.alerts += 1
+                self.counters.capture_to_alert_ms.append(1000.0 * (time.monotonic() - read.capture_monotonic_s))
+                if parts.outputs is not None and not alert.covert:
+                    parts.outputs.alert(alert.priority, alert.covert)
+                log(logger, logging.WARNING, "alert", alert_id=alert.alert_id, read_id=read.read_id, list=alert.list_name)
+        return alerts
+
+    # -- housekeeping ----------------------------------------------------
+
+    def _watch_ignition(self) -> None:
+        if self.parts.ignition.is_on():
+            if self.ignition_off_since is not None:
+                log(logger, logging.INFO, "ignition_on")
+                self.ignition_off_since = None
+            return
+        now = time.monotonic()
+        if self.ignition_off_since is None:
+            self.ignition_off_since = now
+            self._capture_stop.set()  # parked: stop reading, keep uploading
+            log(logger, logging.INFO, "ignition_off", upload_grace_s=self.config.ignition.upload_grace_s)
+            return
+        backlog = self.parts.store.upload_backlog() if (self.parts.store and self.parts.uplink) else 0
+        grace_over = now - self.ignition_off_since >= self.config.ignition.upload_grace_s
+        if backlog == 0 or grace_over:
+            log(logger, logging.INFO, "ignition_off_shutdown", backlog=backlog, grace_over=grace_over)
+            self.stop("ignition off")
+            self.power_off_requested = True
+
+    def _housekeeping(self) -> None:
+        if self.parts.store is not None:
+            try:
+                self.parts.store.purge()
+            except Exception:
+                logger.exception("purge_failed")
+
+    # -- reporting -------------------------------------------------------
+
+    def _counts(self) -> dict:
+        c = self.counters
+        return {
+            "frames_in": c.frames_in,
+            "frames_processed": c.frames_processed,
+            "frames_dropped": c.frames_dropped,
+            "reads": c.reads,
+            "alerts": c.alerts,
+        }
+
+    def summary(self) -> dict:
+        c = self.counters
+        uptime = c.uptime_s()
+        summary: dict[str, Any] = {
+            "profile": self.profile.name,
+            **self._counts(),
+            "frames_discarded_at_stop": c.frames_discarded_at_stop,
+            "reads_stored": c.reads_stored,
+            "observations": c.observations,
+            "errors": c.errors,
+            "duration_s": round(uptime, 2),
+            "fps_in": round(c.frames_in / uptime, 2) if uptime else 0.0,
+            "fps_processed": round(c.frames_processed / uptime, 2) if uptime else 0.0,
+            "recognition_ms_mean": round(c.recognition.mean_ms, 2),
+            "stop_reason": self.stop_reason,
+            "camera": self.parts.source.status(),
+        }
+        if self.parts.positions is not None:
+            summary["gps"] = self.parts.positions.status()
+        if self.parts.clock is not None:
+            summary["clock"] = self.parts.clock.status()
+        if self.parts.uplink is not None:
+            summary["uplink"] = self.parts.uplink.status()
+        return summary
+
+
+def build_daemon(
+    config: Config,
+    profile: Profile,
+    *,
+    source_override: Path | None = None,
+    fps_override: float | None = None,
+    max_frames: int | None = None,
+    with_ui: bool = True,
+) -> Daemon:
+    """Build every component the config and profile ask for; StartupError if one cannot be."""
+    from alpr_edge.capture import open_frame_source, replay_source
+    from alpr_edge.power import SystemPowerOff, open_ignition
+
+    data_dir = config.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    camera = profile.camera
+    if source_override is not None:
+        fps = fps_override if fps_override is not None else camera.fps
+        source = replay_source(source_override, fps=fps, loop=False, name=camera.name)
+    else:
+        if fps_override is not None:
+            camera = dataclasses.replace(camera, fps=fps_override)
+        source = open_frame_source(dataclasses.replace(profile, camera=camera))
+
+    recognizer, aggregator = _build_recognition(config, camera.name)
+    parts = Components(source=source, recognizer=recognizer, aggregator=aggregator)
+    parts.notifier = ServiceNotifier.from_environment()
+    parts.ignition = open_ignition(profile.ignition, data_dir)
+    parts.power = RecordingPowerOff() if profile.is_sim else SystemPowerOff(config.ignition.shutdown_command)
+    return Daemon(config, profile, parts, max_frames=max_frames)
+
+
+def _build_recognition(config: Config, camera_name: str):
+    from alpr_edge.vision import ReadAggregator, load_recognizer
+
+    try:
+        recognizer = load_recognizer(config.recognition.models_dir, threads=config.recognition.threads)
+    except (FileNotFoundError, OSError, ValueError) as error:
+        raise StartupError(f"recognition models: {error}") from None
+    aggregator = ReadAggregator(
+        camera=camera_name,
+        passage_gap_s=config.recognition.passage_gap_s,
+        min_confidence=config.recognition.min_confidence,
+    )
+    return recognizer, aggregator
