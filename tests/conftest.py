@@ -1,0 +1,46 @@
+"""Shared fixtures: small rendered images and a run helper for the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, timeout: float = 120, env: dict | None = None, input: str | None = None):
+    """Run `python -m alpr_edge ARGS` from the checkout, as a user would run alpr-edge."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "alpr_edge", *args],
+        capture_output=True, text=True, timeout=timeout, env=full_env, cwd=ROOT, input=input,
+    )
+
+
+@pytest.fixture
+def image_folder(tmp_path: Path) -> Path:
+    """Five numbered 320x240 colour images, each with its index drawn on it."""
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for index in range(5):
+        image = np.full((240, 320, 3), 40 * index, np.uint8)
+        cv2.putText(image, str(index), (100, 150), cv2.FONT_HERSHEY_SIMPLEX, 3, (255, 255, 255), 5)
+        cv2.imwrite(str(folder / f"frame-{index:03d}.png"), image)
+    return folder
+
+
+@pytest.fixture
+def video_file(tmp_path: Path) -> Path:
+    """An 8-frame MJPEG video file written by OpenCV."""
+    path = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    for index in range(8):
+        writer.write(np.full((240, 320, 3), 20 * index, np.uint8))
+    writer.release()
+    return path
