@@ -151,8 +151,10 @@ class Daemon:
         return self.summary()
 
     def supervise(self) -> None:
+        """Until stopped, or until a finite input is used up (while the ignition is on)."""
         last_housekeeping = time.monotonic()
-        while not self._reads_done.wait(0.25):
+        while True:
+            self._reads_done.wait(0.25)
             if self.parts.notifier.watchdog_due() and self._healthy():
                 self.parts.notifier.watchdog()
             self._watch_ignition()
@@ -160,6 +162,8 @@ class Daemon:
                 last_housekeeping = time.monotonic()
                 self._housekeeping()
             if self._stop.is_set():
+                break
+            if self._reads_done.is_set() and self.ignition_off_since is None:
                 break
 
     def shutdown(self) -> None:
@@ -290,6 +294,7 @@ class Daemon:
             if self.ignition_off_since is not None:
                 log(logger, logging.INFO, "ignition_on")
                 self.ignition_off_since = None
+                self._resume_capture()
             return
         now = time.monotonic()
         if self.ignition_off_since is None:
@@ -303,6 +308,18 @@ class Daemon:
             log(logger, logging.INFO, "ignition_off_shutdown", backlog=backlog, grace_over=grace_over)
             self.stop("ignition off")
             self.power_off_requested = True
+
+    def _resume_capture(self) -> None:
+        """The ignition came back during the grace period: read plates again."""
+        for thread in self._threads:
+            thread.join(STOP_TIMEOUT_S)
+        self._threads.clear()
+        self.frames = DropOldestQueue(self.config.pipeline.frame_queue)
+        for event in (self._capture_stop, self._recognition_done, self._reads_done):
+            event.clear()
+        self._spawn("capture", self._capture_loop)
+        self._spawn("recognition", self._recognition_loop)
+        self._spawn("reads", self._reads_loop)
 
     def _housekeeping(self) -> None:
         if self.parts.store is not None:
