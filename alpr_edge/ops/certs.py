@@ -1,0 +1,149 @@
+"""The device's TLS identity for the broker, and the agency keys it pins.
+
+The device makes its own EC P-256 key and a certificate signing request; the
+private key never leaves the device. The agency CA signs the request and the
+technician installs the certificate with `alpr-edge cert install`, which
+checks that it belongs to this device's key (and to the agency CA) first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.x509.oid import NameOID
+
+from alpr_edge.ops.layout import CA_CERT, CERT, CSR, TLS_KEY
+
+
+class CertificateError(Exception):
+    """A certificate or key that cannot be used; the message says which file and why."""
+
+
+def write_file(path: Path, data: bytes, mode: int) -> None:
+    """Atomic write with ``mode`` set before any byte lands (secrets are never briefly world-readable)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def fingerprint(der: bytes) -> str:
+    return "sha256:" + hashlib.sha256(der).hexdigest()
+
+
+def make_tls_key_and_csr(keys_dir: Path, agency: str, device_id: str) -> dict:
+    """A new P-256 key (0600) and its CSR with CN 'agency/device'."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    write_file(keys_dir / TLS_KEY, pem, 0o600)
+    subject = x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, agency),
+        x509.NameAttribute(NameOID.COMMON_NAME, f"{agency}/{device_id}"),
+    ])
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(subject)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    write_file(keys_dir / CSR, csr.public_bytes(serialization.Encoding.PEM), 0o644)
+    return {"tls_key": keys_dir / TLS_KEY, "csr": keys_dir / CSR, "public_key": public_fingerprint(key.public_key())}
+
+
+def public_fingerprint(public_key) -> str:
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return fingerprint(der)
+
+
+def load_certificate(path: Path) -> x509.Certificate:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise CertificateError(f"{path}: cannot read: {error.strerror}") from None
+    try:
+        return x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data else x509.load_der_x509_certificate(data)
+    except ValueError as error:
+        raise CertificateError(f"{path}: not an X.509 certificate (PEM or DER): {error}") from None
+
+
+def load_public_key(path: Path, *, ed25519_only: bool = False):
+    """A PEM public key (or the public key of a PEM certificate); CertificateError naming the file."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise CertificateError(f"{path}: cannot read: {error.strerror}") from None
+    try:
+        if b"BEGIN CERTIFICATE" in data:
+            key = x509.load_pem_x509_certificate(data).public_key()
+        else:
+            key = serialization.load_pem_public_key(data)
+    except ValueError as error:
+        raise CertificateError(f"{path}: not a PEM public key: {error}") from None
+    if ed25519_only and not isinstance(key, ed25519.Ed25519PublicKey):
+        raise CertificateError(f"{path}: expected an Ed25519 public key, got {type(key).__name__}")
+    return key
+
+
+def public_pem(key) -> bytes:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def check_ca(path: Path) -> x509.Certificate:
+    ca = load_certificate(path)
+    try:
+        constraints = ca.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        constraints = None
+    if constraints is not None and not constraints.ca:
+        raise CertificateError(f"{path}: not a CA certificate (basicConstraints CA:FALSE)")
+    return ca
+
+
+def install_certificate(keys_dir: Path, cert_path: Path, now: datetime | None = None) -> dict:
+    """Check ``cert_path`` against the device key and the pinned CA, then install it as device.crt."""
+    now = now or datetime.now(timezone.utc)
+    cert = load_certificate(cert_path)
+    key_path = keys_dir / TLS_KEY
+    try:
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    except FileNotFoundError:
+        raise CertificateError(f"{key_path}: no device TLS key; run alpr-edge provision first") from None
+    if public_fingerprint(cert.public_key()) != public_fingerprint(key.public_key()):
+        raise CertificateError(
+            f"{cert_path}: the certificate is for another key than this device's {key_path} "
+            "(was it signed from this device's device.csr?)"
+        )
+    if cert.not_valid_after_utc < now:
+        raise CertificateError(f"{cert_path}: expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
+    ca_path = keys_dir / CA_CERT
+    if ca_path.exists():
+        ca = load_certificate(ca_path)
+        try:
+            cert.verify_directly_issued_by(ca)
+        except (ValueError, TypeError, Exception) as error:  # InvalidSignature has no message
+            raise CertificateError(
+                f"{cert_path}: not issued by the pinned agency CA {ca_path} ({type(error).__name__}: {error})"
+            ) from None
+    write_file(keys_dir / CERT, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    return {
+        "path": keys_dir / CERT,
+        "subject": cert.subject.rfc4514_string(),
+        "not_after": cert.not_valid_after_utc.isoformat(),
+        "fingerprint": fingerprint(cert.public_bytes(serialization.Encoding.DER)),
+        "not_yet_valid": cert.not_valid_before_utc > now,
+        "ca_checked": ca_path.exists(),
+    }
