@@ -1,0 +1,130 @@
+"""status and stats: figures from the daemon and the store, never a plate."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+from alpr_edge.config import Config, DeviceSection
+from alpr_edge.ops.stats import transparency_counts
+from alpr_edge.ops.status import collect_status, read_daemon_status, temperatures
+from tests.conftest import run_cli
+
+PLATE = "7ABC123"
+
+
+def status_document(age_s: float = 1.0, pid: int | None = None) -> dict:
+    updated = datetime.now(timezone.utc) - timedelta(seconds=age_s)
+    return {
+        "updated_at": updated.isoformat().replace("+00:00", "Z"), "pid": pid or os.getpid(), "uptime_s": 3600.0,
+        "profile": "sim", "version": "0.1.0", "frames_in": 54000, "frames_processed": 51000, "frames_dropped": 3000,
+        "fps_in": 15.0, "fps_processed": 14.2, "reads": 812, "alerts": 3,
+        "camera": {"camera": "sim-front", "connected": True},
+        "gps": {"source": "gps", "has_fix": True, "satellites": 9},
+        "clock": {"time_source": "ntp", "clock_ok": True, "offset_s": 0.02},
+        "uplink": {"connected": False, "backlog": 120},
+        "hotlists": [{"name": "ncic-stolen", "entries": 120000, "age_s": 7200, "stale": False}],
+        # A careless future field must still never reach the output:
+        "recent_reads": [{"plate": PLATE, "text": PLATE}],
+    }
+
+
+def write_status(data_dir, document) -> None:
+    (data_dir / "run").mkdir(parents=True, exist_ok=True)
+    (data_dir / "run" / "status.json").write_text(json.dumps(document))
+
+
+def config_file(tmp_path, data_dir):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[device]\ndata_dir = "{data_dir}"\n')
+    return path
+
+
+def test_status_reports_the_running_daemon_without_plates(tmp_path):
+    data_dir = tmp_path / "data"
+    write_status(data_dir, status_document())
+    result = run_cli("status", "--json", "--config", str(config_file(tmp_path, data_dir)))
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert status["running"] is True and status["daemon"]["fps_in"] == 15.0
+    assert status["daemon"]["uplink"]["backlog"] == 120 and status["daemon"]["hotlists"][0]["age_s"] == 7200
+    assert status["disk"]["data_bytes"] > 0 and status["software_version"]
+    assert PLATE not in result.stdout
+    text = run_cli("status", "--config", str(config_file(tmp_path, data_dir)))
+    assert text.returncode == 0 and "frames        in 54000 (15.0 fps)" in text.stdout
+    assert PLATE not in text.stdout
+
+
+def test_status_says_when_the_daemon_is_not_running(tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    result = run_cli("status", "--config", str(config_file(tmp_path, data_dir)))
+    assert result.returncode == 1 and "not running (no " in result.stdout
+    # A status file a minute old from a process that is gone:
+    write_status(data_dir, status_document(age_s=90, pid=2**22 + 12345))
+    stale = read_daemon_status(data_dir / "run" / "status.json")
+    assert stale["running"] is False and "status is 90 s old; the process is gone" in stale["reason"]
+    # ... and from a process that is alive but stopped reporting:
+    write_status(data_dir, status_document(age_s=90))
+    assert "alive but not reporting" in read_daemon_status(data_dir / "run" / "status.json")["reason"]
+
+
+def test_temperature_where_the_board_reports_it(tmp_path):
+    zone = tmp_path / "thermal_zone0"
+    zone.mkdir()
+    (zone / "temp").write_text("61234\n")
+    (zone / "type").write_text("cpu-thermal\n")
+    assert temperatures(tmp_path) == {"thermal_zone0:cpu-thermal": 61.2}
+    status = collect_status(Config(device=DeviceSection(data_dir=tmp_path)), tmp_path, thermal_root=tmp_path)
+    assert status["temperature_c"] == {"thermal_zone0:cpu-thermal": 61.2}
+    assert temperatures(tmp_path / "none") == {}
+
+
+def make_database(data_dir) -> None:
+    """A database with the store's reads table and an alerts stage table (clear columns only count)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(data_dir / "alpr.db")
+    conn.execute("CREATE TABLE reads (id TEXT PRIMARY KEY, day TEXT, captured_at REAL, has_hit INTEGER, plate_hmac TEXT, payload BLOB)")
+    conn.execute("CREATE TABLE alerts (id TEXT PRIMARY KEY, raised_at REAL, list_name TEXT, verification TEXT, disposition TEXT, plate_text BLOB)")
+    conn.execute("CREATE TABLE audit (seq INTEGER PRIMARY KEY, at TEXT, user TEXT, action TEXT, details BLOB)")
+    old = (datetime.now(timezone.utc) - timedelta(days=40)).timestamp()
+    new = datetime.now(timezone.utc).timestamp()
+    for index in range(10):
+        conn.execute("INSERT INTO reads VALUES (?, '2026-11-22', ?, ?, ?, ?)",
+                     (f"r{index}", old if index < 4 else new, int(index % 3 == 0), PLATE, PLATE.encode()))
+    for index, (verification, disposition, at) in enumerate([
+        ("verified", "confirmed", new), ("misread", None, new), ("verified", "no-action", new), ("verified", "confirmed", old),
+    ]):
+        conn.execute("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?)", (f"a{index}", at, "ncic-stolen" if index % 2 == 0 else "local-bolo", verification, disposition, PLATE.encode()))
+    conn.execute("INSERT INTO audit VALUES (1, ?, 'sgt.lee', 'reads.search', ?)", (datetime.now(timezone.utc).isoformat(), PLATE.encode()))
+    conn.commit()
+    conn.close()
+
+
+def test_stats_counts_reads_hits_alert_outcomes_and_dispositions(tmp_path):
+    data_dir = tmp_path / "data"
+    make_database(data_dir)
+    counts = transparency_counts(data_dir)
+    assert counts["reads"] == 10 and counts["reads_with_hit"] == 4
+    assert counts["alerts"] == 4
+    assert counts["hits_by_list"] == {"ncic-stolen": 2, "local-bolo": 2}
+    assert counts["verification"] == {"verified": 3, "misread": 1}
+    assert counts["dispositions"] == {"confirmed": 2, "none": 1, "no-action": 1}
+    assert counts["audit_by_action"] == {"reads.search": 1}
+    recent = transparency_counts(data_dir, since=datetime.now(timezone.utc) - timedelta(days=7))
+    assert recent["reads"] == 6 and recent["alerts"] == 3 and recent["dispositions"] == {"confirmed": 1, "none": 1, "no-action": 1}
+
+
+def test_stats_cli_has_no_plate_text(tmp_path):
+    data_dir = tmp_path / "data"
+    make_database(data_dir)
+    config = config_file(tmp_path, data_dir)
+    for args in (["--json"], [], ["--since", "2026-01-01"]):
+        result = run_cli("stats", "--config", str(config), *args)
+        assert result.returncode == 0, result.stderr
+        assert PLATE not in result.stdout and PLATE not in result.stderr
+    assert json.loads(run_cli("stats", "--json", "--config", str(config)).stdout)["reads"] == 10
+    bad = run_cli("stats", "--since", "last tuesday", "--config", str(config))
+    assert bad.returncode == 2 and "expected a date like 2026-01-31" in bad.stderr
