@@ -81,12 +81,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # 2. Service user and groups (gpio exists only on Raspberry Pi OS; the unit needs it to exist).
+image_users=0
 useradd_args="--system --user-group --home-dir /var/lib/alpr-edge --no-create-home --shell /usr/sbin/nologin --comment 'alpr-edge daemon'"
 if [ -n "$ROOT" ] && [ -f "$ROOT/etc/passwd" ] && [ $DRY = 0 ]; then
   # A real root file system (an image being built): edit its own user database now.
   grep -qs '^gpio:' "$ROOT/etc/group" || groupadd --system --root "$ROOT" gpio
   grep -qs "^$USER_NAME:" "$ROOT/etc/passwd" || sh -c "useradd --root '$ROOT' $useradd_args $USER_NAME"
   usermod --root "$ROOT" --append --groups video,dialout,gpio $USER_NAME
+  image_users=1
 else
   host "getent group gpio >/dev/null || groupadd --system gpio"
   host "getent passwd $USER_NAME >/dev/null || useradd $useradd_args $USER_NAME"
@@ -96,7 +98,11 @@ fi
 # 3. Folders. The data folder is private to the service user.
 do_ install -d -m 0755 "$ROOT/etc/alpr-edge" "$ROOT/opt/alpr-edge/releases" "$ROOT/usr/share/alpr-edge"
 do_ install -d -m 0700 "$ROOT/var/lib/alpr-edge"
-host "chown $USER_NAME:$USER_NAME /var/lib/alpr-edge"
+if [ $image_users = 1 ]; then
+  chown "$(awk -F: -v u=$USER_NAME '$1 == u {print $3 ":" $4}' "$ROOT/etc/passwd")" "$ROOT/var/lib/alpr-edge"
+else
+  host "chown $USER_NAME:$USER_NAME /var/lib/alpr-edge"
+fi
 
 # 4. The virtualenv for this version, and the link the unit runs through.
 release="$ROOT/opt/alpr-edge/releases/$VERSION"

@@ -129,3 +129,23 @@ def test_uninstall_dry_run_wipes_nothing(staged):
     result = sh(UNINSTALL, "--root", str(staged), "--wipe", "--dry-run")
     assert result.returncode == 0 and "+ shred" in result.stdout
     assert snapshot(staged) == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("useradd") is None, reason="useradd --root needs root")
+def test_an_image_root_gets_the_service_user_in_its_own_user_database(tmp_path):
+    root = tmp_path / "image"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (root / "etc/group").write_text("root:x:0:\nvideo:x:44:\ndialout:x:20:\n")
+    (root / "etc/shadow").write_text("root:*:19000:0:99999:7:::\n")
+    (root / "etc/gshadow").write_text("root:*::\nvideo:!::\ndialout:!::\n")
+    for _ in range(2):  # twice: the second run finds the user and changes nothing
+        result = sh(INSTALL, "--root", str(root))
+        assert result.returncode == 0, result.stderr
+    passwd = (root / "etc/passwd").read_text()
+    assert passwd.count("alpr-edge:") == 1 and ":/var/lib/alpr-edge:/usr/sbin/nologin" in passwd
+    groups = {line.split(":")[0]: line.split(":")[3] for line in (root / "etc/group").read_text().splitlines()}
+    assert all("alpr-edge" in groups[g] for g in ("video", "dialout", "gpio"))
+    uid = int(next(line for line in passwd.splitlines() if line.startswith("alpr-edge:")).split(":")[2])
+    assert (root / "var/lib/alpr-edge").stat().st_uid == uid
+    assert "useradd" not in (root / "opt/alpr-edge/install-plan.sh").read_text()
