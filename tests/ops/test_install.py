@@ -143,7 +143,7 @@ def test_an_image_root_gets_the_service_user_in_its_own_user_database(tmp_path):
         result = sh(INSTALL, "--root", str(root))
         assert result.returncode == 0, result.stderr
     passwd = (root / "etc/passwd").read_text()
-    assert passwd.count("alpr-edge:") == 1 and ":/var/lib/alpr-edge:/usr/sbin/nologin" in passwd
+    assert sum(line.startswith("alpr-edge:") for line in passwd.splitlines()) == 1 and ":/var/lib/alpr-edge:/usr/sbin/nologin" in passwd
     groups = {line.split(":")[0]: line.split(":")[3] for line in (root / "etc/group").read_text().splitlines()}
     assert all("alpr-edge" in groups[g] for g in ("video", "dialout", "gpio"))
     uid = int(next(line for line in passwd.splitlines() if line.startswith("alpr-edge:")).split(":")[2])
