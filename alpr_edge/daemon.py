@@ -34,6 +34,7 @@ from alpr_edge.service import ServiceNotifier
 
 logger = logging.getLogger(__name__)
 
+STATUS_INTERVAL_S = 2.0  # how often run/status.json is rewritten for `alpr-edge status`
 STOP_TIMEOUT_S = 4.0  # SIGTERM must finish within 5 s; leave room for the store to close
 
 
@@ -153,8 +154,12 @@ class Daemon:
     def supervise(self) -> None:
         """Until stopped, or until a finite input is used up (while the ignition is on)."""
         last_housekeeping = time.monotonic()
+        last_status = 0.0
         while True:
             self._reads_done.wait(0.25)
+            if time.monotonic() - last_status >= STATUS_INTERVAL_S:
+                last_status = time.monotonic()
+                self.write_status()
             if self.parts.notifier.watchdog_due() and self._healthy():
                 self.parts.notifier.watchdog()
             self._watch_ignition()
@@ -182,6 +187,7 @@ class Daemon:
         self.parts.source.close()
         if self.parts.store is not None:
             self.parts.store.close()
+        self.write_status()
         log(logger, logging.INFO, "daemon_stopped", reason=self.stop_reason, **self._counts())
 
     def _healthy(self) -> bool:
@@ -330,6 +336,34 @@ class Daemon:
 
     # -- reporting -------------------------------------------------------
 
+    def status_path(self) -> Path:
+        return self.config.data_dir / "run" / "status.json"
+
+    def write_status(self) -> None:
+        """Publish the live status for `alpr-edge status` (atomic; no plate text)."""
+        import json
+        import os
+        from datetime import datetime, timezone
+
+        from alpr_edge import __version__
+
+        status = {
+            "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "pid": os.getpid(),
+            "version": __version__,
+            "uptime_s": round(self.counters.uptime_s(), 1),
+            "running": not self._stop.is_set(),
+            **self.summary(),
+        }
+        path = self.status_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            temporary = path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(status, default=str))
+            os.replace(temporary, path)
+        except OSError:
+            logger.exception("status_write_failed")
+
     def _counts(self) -> dict:
         c = self.counters
         return {
@@ -363,6 +397,8 @@ class Daemon:
             summary["clock"] = self.parts.clock.status()
         if self.parts.uplink is not None:
             summary["uplink"] = self.parts.uplink.status()
+        if self.parts.hotlists is not None:
+            summary["hotlists"] = self.parts.hotlists.lists()
         return summary
 
 

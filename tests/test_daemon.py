@@ -145,3 +145,20 @@ def test_watchdog_meant_for_another_process_is_ignored(monkeypatch):
     monkeypatch.setenv("WATCHDOG_USEC", "1000000")
     monkeypatch.setenv("WATCHDOG_PID", str(os.getpid() + 1))
     assert ServiceNotifier.from_environment().watchdog_interval_s is None
+
+
+def test_status_file_is_written_without_plate_text(tmp_path):
+    import dataclasses
+    import json
+
+    store = RecordingStore()
+    daemon = make_daemon(recognizer=SlowRecognizer(0.0), store=store, max_frames=50, frame_queue=100)
+    daemon.config = dataclasses.replace(
+        daemon.config, device=dataclasses.replace(daemon.config.device, data_dir=tmp_path)
+    )
+    daemon.run()
+    text = (tmp_path / "run" / "status.json").read_text()
+    status = json.loads(text)
+    assert status["frames_in"] == 50 and status["reads"] == 5
+    assert status["running"] is False
+    assert "ABC1234" not in text
