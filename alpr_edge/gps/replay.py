@@ -97,7 +97,7 @@ def shift_line(line: str, moment: datetime) -> str:
     """``line`` with its time (and date) fields set to ``moment``, checksum recomputed."""
     body = line[1:].split("*")[0]
     fields = body.split(",")
-    kind = fields[0][3:6]
+    kind = fields[0][2:5]
     index = _TIME_FIELD.get(kind)
     if index is None or index >= len(fields) or not fields[index]:
         return line
