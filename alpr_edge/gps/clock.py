@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import threading
 import time
 from collections import deque
@@ -78,13 +79,20 @@ def kernel_ntp_synchronised() -> bool:
     False where it cannot be asked (not Linux): an unknown clock is not a
     synchronised one.
     """
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        timex = _Timex()  # modes 0: read only
-        state = libc.adjtimex(ctypes.byref(timex))
-    except (OSError, AttributeError):
+    adjtimex = _adjtimex()
+    if adjtimex is None:
         return False
+    timex = _Timex()  # modes 0: read only
+    state = adjtimex(ctypes.byref(timex))
     return state >= 0 and state != _TIME_ERROR and not timex.status & _STA_UNSYNC
+
+
+@functools.lru_cache(maxsize=1)
+def _adjtimex():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).adjtimex
+    except (OSError, AttributeError):
+        return None
 
 
 class SystemClock:

@@ -141,8 +141,7 @@ class SerialNmeaReceiver:
         reported_missing = False
         while not self._stop.is_set():
             try:
-                port = serial.Serial(self.device, self._bauds[self._baud_index], timeout=READ_TIMEOUT_S)
-                port.reset_input_buffer()  # what queued up while nobody listened is old news
+                port = self._open()
             except (serial.SerialException, OSError, ValueError) as error:
                 if not reported_missing:
                     log(logger, logging.WARNING, "gps_device_unavailable", device=self.device, error=error)
@@ -165,6 +164,15 @@ class SerialNmeaReceiver:
                 self._set_state("disconnected")
             finally:
                 port.close()
+
+    def _open(self) -> serial.Serial:
+        port = serial.Serial(self.device, self._bauds[self._baud_index], timeout=READ_TIMEOUT_S)
+        try:
+            port.reset_input_buffer()  # what queued up while nobody listened is old news
+        except Exception:
+            port.close()
+            raise
+        return port
 
     def _read(self, port: serial.Serial) -> None:
         splitter = LineSplitter()
