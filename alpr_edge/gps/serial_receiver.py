@@ -162,6 +162,10 @@ class SerialNmeaReceiver:
             except (serial.SerialException, OSError) as error:
                 log(logger, logging.WARNING, "gps_device_lost", device=self.device, error=error)
                 self._set_state("disconnected")
+            except Exception:  # a bug must not silently end the thread: report it and start over
+                logger.exception("gps_reader_failed")
+                self._set_state("disconnected")
+                self._stop.wait(self._reopen_max_s)
             finally:
                 port.close()
 
@@ -217,7 +221,7 @@ class SerialNmeaReceiver:
             return 1
         try:
             update = assembler.feed(message, now)
-        except ValueError:
+        except (ValueError, TypeError):
             self._count("unparseable_lines")  # a valid checksum around malformed fields
             return 1
         if update.current is not None:
