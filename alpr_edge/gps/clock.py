@@ -49,6 +49,8 @@ NTP_CHECK_EVERY_S = 10.0
 
 
 class Clock(Protocol):
+    """The clock seam: ``wall()`` is time.time(), ``monotonic()`` time.monotonic()."""
+
     def wall(self) -> float: ...
     def monotonic(self) -> float: ...
     def ntp_synchronised(self) -> bool: ...
@@ -106,6 +108,10 @@ class SystemClock:
     def wall(self) -> float:
         return time.time()
 
+    def time(self) -> float:
+        """Same as ``wall()``, for callers used to time.time()."""
+        return self.wall()
+
     def monotonic(self) -> float:
         return time.monotonic()
 
@@ -126,6 +132,9 @@ class FakeClock:
         self.ntp = ntp
 
     def wall(self) -> float:
+        return self.wall_s
+
+    def time(self) -> float:
         return self.wall_s
 
     def monotonic(self) -> float:

@@ -88,3 +88,10 @@ def test_a_missing_device_is_a_clear_error_with_status_2(tmp_path):
     assert result.returncode == 2
     assert f"{missing} does not exist" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_a_device_that_is_not_a_serial_port_is_refused_with_status_2():
+    result = subprocess.run(alpr_edge("gps", "--device", "/dev/null", "--count", "1"), cwd=ROOT,
+                            capture_output=True, text=True, timeout=15, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 2
+    assert "cannot open /dev/null" in result.stderr and "Traceback" not in result.stderr
