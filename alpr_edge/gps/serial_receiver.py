@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 
 import serial
 
@@ -26,6 +27,8 @@ COMMON_BAUD_RATES = (9600, 4800, 38400, 115200, 57600, 19200)
 READ_TIMEOUT_S = 0.2
 # Noise this long without one valid sentence means a wrong baud rate, not a glitch.
 BAUD_HUNT_MIN_BYTES = 300
+# Fixes kept to place reads taken a little while ago: two minutes at 1 Hz.
+HISTORY_EPOCHS = 120
 
 
 class SerialNmeaReceiver:
@@ -62,6 +65,8 @@ class SerialNmeaReceiver:
         self._state = "stopped"
         self._latest: Fix | None = None
         self._last_position: Fix | None = None
+        # (arrival of the epoch's first sentence, its fix so far), newest last
+        self._history: deque[tuple[float, Fix]] = deque(maxlen=HISTORY_EPOCHS)
         self._sequence = 0
         self._completed: Fix | None = None
         self._counters = dict.fromkeys(
@@ -89,15 +94,31 @@ class SerialNmeaReceiver:
     # -- what the rest of the daemon asks ----------------------------------
 
     def position(self, now_monotonic: float | None = None) -> Position:
+        """Where we were at ``now_monotonic`` (default: now), as the receiver saw it.
+
+        A read is often tagged a second or two after its frame was captured;
+        asked with the capture time, this picks the fix that arrived nearest
+        that moment from the last couple of minutes, so a moving car's read is
+        not placed where the car is by the time the passage ended. ``age_s``
+        is the time between that moment and the arrival of the fix's epoch.
+        """
         now = self.clock.monotonic() if now_monotonic is None else now_monotonic
         with self._lock:
-            latest, last_position = self._latest, self._last_position
-        fix = last_position or latest
-        if fix is None:
+            history, last_position = list(self._history), self._last_position
+        if not history:
             return Position(None, "gps", stale=True, age_s=None)
-        age = fix.age_s(now)
-        lost = latest is not None and not latest.has_position
-        return Position(fix, "gps", stale=lost or not fix.has_position or age > self.stale_after_s, age_s=age)
+        # The epoch's first sentence is the one nearest the second it describes
+        # (at 9600 baud the rest of the burst takes another quarter second).
+        started_by_then = [fix for start, fix in history if start <= now]
+        current = started_by_then[-1] if started_by_then else history[0][1]
+        candidates = [(start, fix) for start, fix in history if fix.has_position]
+        if not candidates and last_position is not None:
+            candidates = [(last_position.received_monotonic_s, last_position)]
+        if not candidates:
+            return Position(current, "gps", stale=True, age_s=current.age_s(now))
+        start, fix = min(candidates, key=lambda candidate: abs(candidate[0] - now))
+        age = abs(now - start)
+        return Position(fix, "gps", stale=not current.has_position or age > self.stale_after_s, age_s=age)
 
     def latest_fix(self) -> Fix | None:
         """The fix of the current epoch, with or without position."""
@@ -235,6 +256,10 @@ class SerialNmeaReceiver:
         with self._lock:
             had_position = self._completed is not None and self._completed.has_position
             self._latest = current
+            if update.new_epoch or not self._history:
+                self._history.append((now, current))
+            else:
+                self._history[-1] = (self._history[-1][0], current)
             if current.has_position:
                 self._last_position = current
             if completed is not None:

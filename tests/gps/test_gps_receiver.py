@@ -185,3 +185,19 @@ def test_stop_ends_the_thread_and_wait_fix_returns(device, start_receiver):
     receiver.stop()
     assert receiver.status()["state"] == "stopped"
     assert receiver.wait_fix(0, timeout=0.2) is None
+
+
+def test_a_read_from_a_moment_ago_gets_the_fix_of_that_moment(device, start_receiver):
+    clock = FakeClock(monotonic=100.0)
+    receiver = start_receiver(clock=clock)
+    latitudes = [37.8690, 37.8700, 37.8710]  # driving north, one fix a second
+    for second, lat in enumerate(latitudes):
+        device.write(epoch(WHEN + timedelta(seconds=second), lat, -122.268))
+        receiver.wait_fix(second, timeout=3)
+        clock.advance(1.0)
+
+    assert receiver.position(now_monotonic=101.2).fix.lat == pytest.approx(37.8700, abs=1e-6)
+    assert receiver.position(now_monotonic=100.3).fix.lat == pytest.approx(37.8690, abs=1e-6)
+    latest = receiver.position()  # now is 103.0: the last fix, a second old
+    assert latest.fix.lat == pytest.approx(37.8710, abs=1e-6) and latest.age_s == pytest.approx(1.0)
+    assert not latest.stale
