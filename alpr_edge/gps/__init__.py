@@ -14,10 +14,11 @@ Position
       with its own timing, and a ``SerialNmeaReceiver`` reads it (the sim).
     - ``fixed``: ``SurveyedPosition``, never stale. ``none``: ``NoPosition``.
 
-    ``source.position(now_monotonic)`` gives a ``Position`` for a read: the
-    latest ``Fix`` with a position, flagged ``stale`` (with its age) when it
-    is older than ``stale_after_s`` or the receiver reports it lost the fix.
-    No fix is None, never 0,0. ``source.status()`` is JSON-ready for health
+    ``source.position(frame.monotonic_s)`` gives a ``Position`` for a read:
+    the ``Fix`` with a position that arrived nearest the capture time (the
+    latest one when asked for now), flagged ``stale`` (with its age) when it
+    is further than ``stale_after_s`` from that time or the receiver had lost
+    the fix then. No fix is None, never 0,0. ``source.status()`` is JSON-ready for health
     checks (state, fix, counters of sentences parsed, bad checksums,
     unparseable lines, reopens, baud changes).
 
