@@ -125,8 +125,9 @@ def state_at(t, path, dist, v, times, dwell):
         i += 1
     start = times[i - 1]
     end = times[i] - dwell.get(i, 0.0)
-    if t <= start:
-        return path[i - 1], 0.0, heading_of(path[max(0, i - 2)], path[i - 1]) if i > 1 else heading_of(path[0], path[1])
+    if t <= start:  # waiting at a stop: facing the way it came (or, parked at the start, the way it will go)
+        facing = heading_of(path[i - 2], path[i - 1]) if i > 1 else heading_of(path[0], path[1])
+        return path[i - 1], 0.0, facing
     if t >= end:
         return path[i], 0.0, heading_of(path[i - 1], path[i])
     f = (t - start) / (end - start)
