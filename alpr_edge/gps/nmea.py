@@ -182,8 +182,6 @@ class FixAssembler:
             quality = values["rmc_quality"]
         else:
             quality = 0
-        if aux.get("gsa_no_fix") and "gga_quality" not in values and "rmc_valid" not in values:
-            quality = 0
         positioned = quality > 0 and values.get("lat") is not None and values.get("lon") is not None
         return Fix(
             time_utc=self._utc(),
@@ -277,7 +275,6 @@ def _gga_values(message) -> dict:
 def _gsa_values(message) -> dict:
     used = [getattr(message, f"sv_id{i:02d}") for i in range(1, 13)]
     return {
-        "gsa_no_fix": message.mode_fix_type in ("", "1", None),
         "satellites": sum(1 for sv in used if sv) or None,
         "hdop": _number(message.hdop),
     }
