@@ -25,14 +25,14 @@ logger = logging.getLogger(__name__)
 
 COMMON_BAUD_RATES = (9600, 4800, 38400, 115200, 57600, 19200)
 READ_TIMEOUT_S = 0.2
-# Noise this long without one valid sentence means a wrong baud rate, not a glitch.
+# This much noise (and baud_hunt_after_s of it) without one valid sentence means a wrong baud rate.
 BAUD_HUNT_MIN_BYTES = 300
 # Fixes kept to place reads taken a little while ago: two minutes at 1 Hz.
 HISTORY_EPOCHS = 120
 
 
 class SerialNmeaReceiver:
-    """Reads NMEA from ``device`` and keeps the latest fix; see ``PositionSource``.
+    """Reads NMEA from ``device`` and keeps the last two minutes of fixes; see ``PositionSource``.
 
     ``clock`` is the seam for monotonic time (the clock tracker's by default),
     so that fix ages and the stale flag can be tested with a moved clock.
