@@ -73,6 +73,13 @@ class GpsSection:
     stale_after_s: float = field(default=3.0, metadata=_help("A fix older than this is stale"))
     max_clock_offset_s: float = field(default=2.0, metadata=_help("Beyond this system/GPS offset, reads use GPS-corrected time"))
 
+    def validate(self) -> list[str]:
+        problems = []
+        for name in ("stale_after_s", "max_clock_offset_s"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name}: expected a positive number, got {getattr(self, name)}")
+        return problems
+
 
 @dataclass(frozen=True)
 class StoreSection:
