@@ -428,10 +428,35 @@ def build_daemon(
 
     recognizer, aggregator = _build_recognition(config, camera.name)
     parts = Components(source=source, recognizer=recognizer, aggregator=aggregator)
+    _build_positioning(config, profile, parts)
     parts.notifier = ServiceNotifier.from_environment()
     parts.ignition = open_ignition(profile.ignition, data_dir)
     parts.power = RecordingPowerOff() if profile.is_sim else SystemPowerOff(config.ignition.shutdown_command)
     return Daemon(config, profile, parts, max_frames=max_frames)
+
+
+def _build_positioning(config: Config, profile: Profile, parts: Components) -> None:
+    from alpr_edge.gps import ClockTracker, GpsDeviceMissing, SystemClock, open_position_source
+
+    parts.clock = ClockTracker(SystemClock(), config.gps.max_clock_offset_s)
+    try:
+        parts.positions = open_position_source(profile.gps, config.gps.stale_after_s, parts.clock, profile.resolve)
+    except GpsDeviceMissing as error:
+        raise StartupError(f"profile {profile.name!r}: {error}") from None
+    parts.tag = make_tagger(parts.positions, parts.clock)
+
+
+def make_tagger(positions, clock) -> Callable[[Any], Any]:
+    """Where and when a read was taken: the fix nearest its best frame, and which clock to trust."""
+
+    def tag(read):
+        return dataclasses.replace(
+            read,
+            position=positions.position(read.capture_monotonic_s),
+            timestamp=clock.timestamp(read.capture_wall_time, read.capture_monotonic_s),
+        )
+
+    return tag
 
 
 def _build_recognition(config: Config, camera_name: str):
