@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from conftest import make_read  # noqa: E402
+from store_fakes import make_read  # noqa: E402
 
 from alpr_edge.config import StoreSection  # noqa: E402
 from alpr_edge.store import Store  # noqa: E402
