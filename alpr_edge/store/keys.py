@@ -103,6 +103,8 @@ def create_keys(data_dir: Path, *, rotate: bool = False) -> dict:
         raise KeysExist(f"{kek_path} exists; refusing to overwrite keys (use rotate to re-wrap the data keys)")
     with _file_lock(folder):
         rotated = False
+        if kek_path.exists() and not rotate:  # another process made them meanwhile
+            raise KeysExist(f"{kek_path} exists; refusing to overwrite keys (use rotate to re-wrap the data keys)")
         if kek_path.exists():
             old = kek_path.read_bytes()
             new = secrets.token_bytes(32)
@@ -196,7 +198,10 @@ class KeyRing:
         if not kek_path.exists():
             if not dev_keys:
                 raise KeysMissing(f"no key-encryption key at {kek_path}: run alpr-edge provision")
-            create_keys(data_dir)
+            try:
+                create_keys(data_dir)
+            except KeysExist:
+                pass  # another process of the sim profile made them first
         kek = kek_path.read_bytes()
         if len(kek) != 32:
             raise KeysMissing(f"{kek_path} is not a 32-byte key")
@@ -214,7 +219,14 @@ class KeyRing:
     def _refresh(self) -> None:
         stamp = self._file_stamp()
         if stamp != self._stamp:
-            self._entries = _read_entries(self._path, self._kek)
+            try:
+                self._entries = _read_entries(self._path, self._kek)
+            except KeysMissing:
+                # The KEK was rotated by another process (provision --rotate):
+                # take the new one; if that fails too, the error stands.
+                _recover(self._folder)
+                self._kek = (self._folder / "kek").read_bytes()
+                self._entries = _read_entries(self._path, self._kek)
             self._aeads = {k: AESGCM(v["key"]) for k, v in self._entries.items()}
             self._stamp = stamp
 

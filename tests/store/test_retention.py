@@ -220,3 +220,17 @@ def test_key_files_are_private(open_store, tmp_path):
     for name in ("kek", "datakeys", "device.key"):
         assert (keys / name).stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "data" / "alpr.db").stat().st_mode & 0o077 == 0
+
+
+def test_rotation_by_another_process_is_picked_up(open_store, tmp_path):
+    from alpr_edge.store import create_keys
+
+    store = open_store()
+    first = make_read("BEFORE1", DAY1)
+    store.add_read(first)
+    create_keys(tmp_path / "data", rotate=True)  # as `provision --rotate` would, while the store is open
+    later = make_read("AFTER01", datetime(2026, 11, 3, tzinfo=UTC))  # a new day: needs a new key written
+    store.add_read(later)
+    assert store.get_read(first.read_id)["text"] == "BEFORE1"
+    with Store.open(tmp_path / "data", StoreSection()) as fresh:
+        assert fresh.get_read(later.read_id)["text"] == "AFTER01"
