@@ -24,6 +24,11 @@ COMMAND_MODULES = [
     "alpr_edge.cli.run",
     "alpr_edge.cli.config_cmd",
     "alpr_edge.cli.gps",
+    "alpr_edge.cli.reads",
+    "alpr_edge.cli.hold",
+    "alpr_edge.cli.purge",
+    "alpr_edge.cli.audit",
+    "alpr_edge.cli.users",
 ]
 
 EXIT_OK = 0
