@@ -143,7 +143,13 @@ class Daemon:
 
     def run(self) -> dict:
         """Start, supervise until done or stopped, shut down; returns the summary."""
-        self.start()
+        try:
+            self.start()
+        except Exception:
+            # Nothing ran yet, but the store may be open: close it cleanly.
+            if self.parts.store is not None:
+                self.parts.store.close()
+            raise
         try:
             self.supervise()
         finally:
