@@ -71,6 +71,9 @@ def read_daemon_status(path: Path, now: float | None = None, stale_after_s: floa
         why = "the process is alive but not reporting (hung?)" if alive else "the process is gone"
         return {"running": False, "reason": f"not running: status is {age:.0f} s old; {why}", "daemon": None,
                 "last": data, "age_s": round(age, 1)}
+    if data.get("running") is False:
+        why = data.get("stop_reason") or "no reason given"
+        return {"running": False, "reason": f"stopped ({why})", "daemon": None, "last": data, "age_s": round(age, 1)}
     return {"running": True, "reason": "running", "daemon": data, "age_s": round(age, 1)}
 
 

@@ -227,6 +227,9 @@ def apply_update(artifact: Path, update_key: Path, installer: Installer, audit: 
         raise
     previous = installer.current()
     release = release_id(digest)
+    suffix = 1
+    while (installer.releases / release).exists():  # never build over an existing (maybe the live) release
+        release, suffix = f"{release_id(digest)}-{suffix}", suffix + 1
     installer.install(artifact, release)  # the running release is untouched until here
     installer.activate(release)
     log(logger, logging.INFO, "update_activated", release=release, previous=previous)

@@ -69,6 +69,9 @@ def test_status_says_when_the_daemon_is_not_running(tmp_path):
     # ... and from a process that is alive but stopped reporting:
     write_status(data_dir, status_document(age_s=90))
     assert "alive but not reporting" in read_daemon_status(data_dir / "run" / "status.json")["reason"]
+    # ... and the last word of a daemon that stopped cleanly:
+    write_status(data_dir, {**status_document(), "running": False, "stop_reason": "ignition off"})
+    assert read_daemon_status(data_dir / "run" / "status.json")["reason"] == "stopped (ignition off)"
 
 
 def test_temperature_where_the_board_reports_it(tmp_path):

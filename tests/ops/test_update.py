@@ -1,0 +1,163 @@
+"""Signed updates: refusal of unsigned or tampered software, kept previous release, rollback on a failed self-test."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from alpr_edge.ops.update import Installer, UpdateError, apply_update, sign_artifact, verify_artifact
+from tests.conftest import run_cli
+from tests.ops.conftest import ed25519_pair
+
+
+@pytest.fixture
+def keys(tmp_path):
+    folder = tmp_path / "signing"
+    folder.mkdir()
+    return {"vendor": ed25519_pair(folder, "vendor"), "rogue": ed25519_pair(folder, "rogue")}
+
+
+def wheel(folder: Path, version: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"alpr_edge-{version}-py3-none-any.whl"
+    path.write_bytes(b"PK\x03\x04 stand-in wheel " + version.encode() + os.urandom(16))
+    return path
+
+
+class FakeSystem:
+    """Runs the installer's commands against the staging root: builds stand-in venvs, records restarts,
+    and answers the self-test with the verdict set for each release."""
+
+    def __init__(self, install_dir: Path):
+        self.install_dir = install_dir
+        self.commands: list[list[str]] = []
+        self.failing: set[str] = set()
+
+    def __call__(self, command, **kwargs):
+        self.commands.append([str(c) for c in command])
+        if command[1:3] == ["-m", "venv"]:
+            bin_dir = Path(command[3]) / "bin"
+            bin_dir.mkdir(parents=True)
+            (bin_dir / "alpr-edge").write_text("#!/bin/sh\n")
+            (bin_dir / "alpr-edge").chmod(0o755)
+        if str(command[0]).endswith("bin/alpr-edge"):
+            release = Path(os.readlink(self.install_dir / "venv")).parent.name
+            bad = release in self.failing
+            report = {"ok": not bad, "checks": [{"name": "camera", "status": "fail" if bad else "pass", "detail": f"release {release}"}]}
+            return subprocess.CompletedProcess(command, 1 if bad else 0, json.dumps(report) + "\n", "")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    def restarts(self) -> int:
+        return sum(c[:2] == ["systemctl", "restart"] for c in self.commands)
+
+
+def installer(tmp_path) -> tuple[Installer, FakeSystem]:
+    install_dir = tmp_path / "root/opt/alpr-edge"
+    install_dir.mkdir(parents=True)
+    system = FakeSystem(install_dir)
+    return Installer(install_dir, run=system, settle_s=0.0), system
+
+
+def test_unsigned_tampered_or_foreign_updates_are_refused(tmp_path, keys):
+    public = keys["vendor"][1]
+    artifact = wheel(tmp_path / "dist", "0.2.0")
+    with pytest.raises(UpdateError, match="no signature next to the update"):
+        verify_artifact(artifact, public)
+    sign_artifact(artifact, keys["rogue"][0])
+    with pytest.raises(UpdateError, match="does not match .* and the pinned update key"):
+        verify_artifact(artifact, public)
+    sign_artifact(artifact, keys["vendor"][0])
+    verify_artifact(artifact, public)
+    artifact.write_bytes(artifact.read_bytes() + b"\x00")  # one byte appended after signing
+    with pytest.raises(UpdateError, match="does not match"):
+        verify_artifact(artifact, public)
+    with pytest.raises(UpdateError, match="no update key pinned"):
+        verify_artifact(artifact, tmp_path / "missing.pub")
+
+
+def test_a_signed_folder_covers_every_file(tmp_path, keys):
+    folder = tmp_path / "wheelhouse"
+    wheel(folder, "0.2.0")
+    wheel(folder / "deps", "numpy")
+    sign_artifact(folder, keys["vendor"][0])
+    verify_artifact(folder, keys["vendor"][1])
+    (folder / "deps" / "extra.whl").write_bytes(b"slipped in")
+    with pytest.raises(UpdateError, match="does not match"):
+        verify_artifact(folder, keys["vendor"][1])
+
+
+def test_refused_update_installs_nothing(tmp_path, keys):
+    inst, system = installer(tmp_path)
+    artifact = wheel(tmp_path / "dist", "0.2.0")
+    sign_artifact(artifact, keys["rogue"][0])
+    audit = []
+    with pytest.raises(UpdateError):
+        apply_update(artifact, keys["vendor"][1], inst, lambda action, data: audit.append(action))
+    assert system.commands == [] and not (inst.install_dir / "releases").exists()
+    assert audit == ["update.refused"]
+
+
+def test_update_keeps_the_previous_release_and_rolls_back_when_the_selftest_fails(tmp_path, keys):
+    inst, system = installer(tmp_path)
+    first = wheel(tmp_path / "dist", "0.1.0")
+    sign_artifact(first, keys["vendor"][0])
+    good = apply_update(first, keys["vendor"][1], inst)
+    assert not good.rolled_back and good.previous is None and inst.current() == good.installed
+
+    second = wheel(tmp_path / "dist", "0.2.0")
+    sign_artifact(second, keys["vendor"][0])
+    original_install = inst.install
+
+    def install_and_mark_bad(artifact, release):  # the new release's id is known only now
+        system.failing.add(release)
+        return original_install(artifact, release)
+
+    inst.install = install_and_mark_bad
+    audit = []
+    outcome = apply_update(second, keys["vendor"][1], inst, lambda action, data: audit.append((action, data)))
+    assert outcome.rolled_back and outcome.previous == good.installed
+    assert inst.current() == good.installed  # back on the release that passed
+    assert os.readlink(inst.link) == f"releases/{good.installed}/venv"
+    assert (inst.releases / outcome.installed).exists()  # the failed release is kept for inspection
+    assert system.restarts() == 3  # first install, the bad one, the rollback
+    assert audit[-1][0] == "update.rolled_back" and audit[-1][1]["failures"][0]["name"] == "camera"
+
+
+def test_successful_updates_keep_exactly_one_release_to_go_back_to(tmp_path, keys):
+    inst, _ = installer(tmp_path)
+    installed = []
+    for version in ("0.1.0", "0.2.0", "0.3.0"):
+        artifact = wheel(tmp_path / "dist", version)
+        sign_artifact(artifact, keys["vendor"][0])
+        installed.append(apply_update(artifact, keys["vendor"][1], inst).installed)
+    assert sorted(p.name for p in inst.releases.iterdir()) == sorted(installed[1:])
+    assert inst.current() == installed[2]
+
+
+def test_cli_verifies_against_the_pinned_key(tmp_path, keys):
+    data_dir = tmp_path / "data"
+    (data_dir / "keys").mkdir(parents=True)
+    (data_dir / "keys" / "update-signing.pub").write_bytes(keys["vendor"][1].read_bytes())
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\ndata_dir = "{data_dir}"\n')
+    artifact = wheel(tmp_path / "dist", "0.2.0")
+    sign_artifact(artifact, keys["vendor"][0])
+    ok = run_cli("update", "--from", str(artifact), "--verify-only", "--config", str(config))
+    assert ok.returncode == 0 and "signature ok" in ok.stdout, ok.stderr
+    sign_artifact(artifact, keys["rogue"][0])
+    refused = run_cli("update", "--from", str(artifact), "--verify-only", "--config", str(config))
+    assert refused.returncode == 1 and "refusing to install it" in refused.stderr
+
+
+def test_the_same_update_twice_never_builds_over_the_live_release(tmp_path, keys):
+    inst, _ = installer(tmp_path)
+    artifact = wheel(tmp_path / "dist", "0.2.0")
+    sign_artifact(artifact, keys["vendor"][0])
+    first = apply_update(artifact, keys["vendor"][1], inst)
+    second = apply_update(artifact, keys["vendor"][1], inst)
+    assert second.installed != first.installed and second.previous == first.installed
+    assert (inst.releases / first.installed / "venv/bin/alpr-edge").exists()
