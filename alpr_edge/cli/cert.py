@@ -18,12 +18,12 @@ def register(subparsers, common) -> None:
 
 def install_cert(args) -> int:
     from alpr_edge.ops.certs import CertificateError, install_certificate
+    from alpr_edge.ops.layout import uplink_files
     from alpr_edge.ops.provision import technician_name
 
     config = load_config_or_exit(args)
-    keys_dir = config.data_dir / "keys"
     try:
-        installed = install_certificate(keys_dir, args.file)
+        installed = install_certificate(uplink_files(config, config.data_dir), args.file)
     except CertificateError as error:
         raise CliError(str(error)) from None
     _audit(config, technician_name(args.technician), installed)

@@ -21,7 +21,7 @@ def register(subparsers, common) -> None:
     parser.add_argument("--broker", required=True, metavar="URL", help="mqtts://host:port of the agency broker")
     parser.add_argument("--ca", type=Path, metavar="FILE", help="agency CA certificate (PEM) to pin")
     parser.add_argument("--hotlist-key", type=Path, metavar="FILE", help="Ed25519 public key (PEM) that signs hot lists")
-    parser.add_argument("--seal-key", type=Path, metavar="FILE", help="agency public key (PEM) exports are sealed to")
+    parser.add_argument("--seal-key", type=Path, metavar="FILE", help="agency X25519 public key (PEM) reads are sealed to end to end")
     parser.add_argument("--update-key", type=Path, metavar="FILE", help="Ed25519 public key (PEM) that signs software updates")
     parser.add_argument("--admin", metavar="USER", help="create this first admin account (password asked)")
     parser.add_argument("--non-interactive", action="store_true", help="read the admin password from the first line of stdin")
@@ -50,6 +50,7 @@ def read_password(non_interactive: bool):
 
 def provision_device(args) -> int:
     from alpr_edge.ops.certs import CertificateError
+    from alpr_edge.ops.layout import CSR
     from alpr_edge.ops.provision import ProvisionError, ProvisionRequest, provision, technician_name
 
     if args.config is not None or args.data_dir is not None:
@@ -66,7 +67,7 @@ def provision_device(args) -> int:
     for what, outcome in result.steps:
         print(f"{what:22} {outcome}")
     print(f"config                 {result.layout.config_path}")
-    print(f"certificate request    {result.layout.keys_dir / 'device.csr'}  (have the agency CA sign it, then: alpr-edge cert install FILE)")
+    print(f"certificate request    {result.layout.file(CSR)}  (have the agency CA sign it, then: alpr-edge cert install FILE)")
     if result.totp_uri:
         print()
         print("One-time TOTP enrolment for the admin (scan or type it into an authenticator now; it is not shown again):")

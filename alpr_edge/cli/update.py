@@ -26,7 +26,7 @@ def update(args) -> int:
     from alpr_edge.ops.update import Installer, UpdateError, apply_update, verify_artifact
 
     config = load_config_or_exit(args)
-    key = config.data_dir / "keys" / UPDATE_KEY
+    key = config.data_dir / UPDATE_KEY
     technician = technician_name(args.technician)
 
     def audit(action: str, data: dict) -> None:

@@ -15,10 +15,9 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 from cryptography.x509.oid import NameOID
 
-from alpr_edge.ops.layout import CA_CERT, CERT, CSR, TLS_KEY
 
 
 class CertificateError(Exception):
@@ -45,11 +44,12 @@ def fingerprint(der: bytes) -> str:
     return "sha256:" + hashlib.sha256(der).hexdigest()
 
 
-def make_tls_key_and_csr(keys_dir: Path, agency: str, device_id: str) -> dict:
+def make_tls_key_and_csr(key_path: Path, csr_path: Path, agency: str, device_id: str) -> dict:
     """A new P-256 key (0600) and its CSR with CN 'agency/device'."""
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    write_file(keys_dir / TLS_KEY, pem, 0o600)
+    key_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_file(key_path, pem, 0o600)
     subject = x509.Name([
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, agency),
         x509.NameAttribute(NameOID.COMMON_NAME, f"{agency}/{device_id}"),
@@ -60,8 +60,8 @@ def make_tls_key_and_csr(keys_dir: Path, agency: str, device_id: str) -> dict:
         .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .sign(key, hashes.SHA256())
     )
-    write_file(keys_dir / CSR, csr.public_bytes(serialization.Encoding.PEM), 0o644)
-    return {"tls_key": keys_dir / TLS_KEY, "csr": keys_dir / CSR, "public_key": public_fingerprint(key.public_key())}
+    write_file(csr_path, csr.public_bytes(serialization.Encoding.PEM), 0o644)
+    return {"tls_key": key_path, "csr": csr_path, "public_key": public_fingerprint(key.public_key())}
 
 
 def public_fingerprint(public_key) -> str:
@@ -80,7 +80,7 @@ def load_certificate(path: Path) -> x509.Certificate:
         raise CertificateError(f"{path}: not an X.509 certificate (PEM or DER): {error}") from None
 
 
-def load_public_key(path: Path, *, ed25519_only: bool = False):
+def load_public_key(path: Path, *, kind: type | None = None):
     """A PEM public key (or the public key of a PEM certificate); CertificateError naming the file."""
     try:
         data = Path(path).read_bytes()
@@ -93,9 +93,14 @@ def load_public_key(path: Path, *, ed25519_only: bool = False):
             key = serialization.load_pem_public_key(data)
     except ValueError as error:
         raise CertificateError(f"{path}: not a PEM public key: {error}") from None
-    if ed25519_only and not isinstance(key, ed25519.Ed25519PublicKey):
-        raise CertificateError(f"{path}: expected an Ed25519 public key, got {type(key).__name__}")
+    if kind is not None and not isinstance(key, kind):
+        expected = kind.__name__.replace("PublicKey", "")
+        raise CertificateError(f"{path}: expected an {expected} public key, got {type(key).__name__.lstrip('_')}")
     return key
+
+
+ED25519 = ed25519.Ed25519PublicKey
+X25519 = x25519.X25519PublicKey
 
 
 def public_pem(key) -> bytes:
@@ -113,11 +118,14 @@ def check_ca(path: Path) -> x509.Certificate:
     return ca
 
 
-def install_certificate(keys_dir: Path, cert_path: Path, now: datetime | None = None) -> dict:
-    """Check ``cert_path`` against the device key and the pinned CA, then install it as device.crt."""
+def install_certificate(files: dict[str, Path], cert_path: Path, now: datetime | None = None) -> dict:
+    """Check ``cert_path`` against the device key and the pinned CA, then install it.
+
+    ``files`` are the uplink's paths (``alpr_edge.ops.layout.uplink_files``).
+    """
     now = now or datetime.now(timezone.utc)
     cert = load_certificate(cert_path)
-    key_path = keys_dir / TLS_KEY
+    key_path = files["key_file"]
     try:
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     except FileNotFoundError:
@@ -125,11 +133,11 @@ def install_certificate(keys_dir: Path, cert_path: Path, now: datetime | None = 
     if public_fingerprint(cert.public_key()) != public_fingerprint(key.public_key()):
         raise CertificateError(
             f"{cert_path}: the certificate is for another key than this device's {key_path} "
-            "(was it signed from this device's device.csr?)"
+            "(was it signed from this device's client.csr?)"
         )
     if cert.not_valid_after_utc < now:
         raise CertificateError(f"{cert_path}: expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
-    ca_path = keys_dir / CA_CERT
+    ca_path = files["ca_file"]
     if ca_path.exists():
         ca = load_certificate(ca_path)
         try:
@@ -138,9 +146,9 @@ def install_certificate(keys_dir: Path, cert_path: Path, now: datetime | None = 
             raise CertificateError(
                 f"{cert_path}: not issued by the pinned agency CA {ca_path} ({type(error).__name__}: {error})"
             ) from None
-    write_file(keys_dir / CERT, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    write_file(files["cert_file"], cert.public_bytes(serialization.Encoding.PEM), 0o644)
     return {
-        "path": keys_dir / CERT,
+        "path": files["cert_file"],
         "subject": cert.subject.rfc4514_string(),
         "not_after": cert.not_valid_after_utc.isoformat(),
         "fingerprint": fingerprint(cert.public_bytes(serialization.Encoding.DER)),

@@ -10,7 +10,7 @@ import stat
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from alpr_edge.ops.layout import CA_CERT, CERT, SECRET_KEY_FILES, TLS_KEY
+from alpr_edge.ops.layout import CSR, PRIVATE_DIRS, SECRET_FILES, uplink_files
 from alpr_edge.ops.selftest import CheckResult, Context, failed, passed, warned
 
 DB_NAME = "alpr.db"
@@ -50,23 +50,25 @@ def check_database(ctx: Context) -> CheckResult:
 
 
 def check_keys(ctx: Context) -> CheckResult:
-    folder = ctx.layout.keys_dir
-    if not folder.is_dir():
-        return failed("keys", f"no keys folder {folder} (run alpr-edge provision)")
-    missing = [name for name in ("kek", "device.key", TLS_KEY) if not (folder / name).exists()]
+    data_dir = ctx.layout.data_dir
+    tls_key = uplink_files(ctx.config, data_dir)["key_file"]
+    required = [data_dir / "keys/kek", data_dir / "keys/device.key"] + ([tls_key] if ctx.config.uplink.broker else [])
+    missing = [str(path) for path in required if not path.exists()]
     if missing:
-        return failed("keys", f"missing in {folder}: {', '.join(missing)} (run alpr-edge provision)")
+        return failed("keys", f"missing: {', '.join(missing)} (run alpr-edge provision)")
     try:
         owner = pwd.getpwnam(ctx.probes.service_user).pw_uid
     except KeyError:
         owner = None
     problems = []
-    for path in [folder, *(folder / n for n in SECRET_KEY_FILES if (folder / n).exists())]:
+    candidates = [data_dir / name for name in (*PRIVATE_DIRS, *SECRET_FILES)] + [tls_key]
+    for path in dict.fromkeys(p for p in candidates if p.exists()):
         info = path.stat()
+        shown = path.relative_to(data_dir) if path.is_relative_to(data_dir) else path
         if stat.S_IMODE(info.st_mode) & 0o077:
-            problems.append(f"{path.name} is mode {stat.S_IMODE(info.st_mode):o} (others can read it; expected 600/700)")
+            problems.append(f"{shown} is mode {stat.S_IMODE(info.st_mode):o} (others can read it; expected 600/700)")
         if owner is not None and info.st_uid != owner:
-            problems.append(f"{path.name} is owned by uid {info.st_uid}, not {ctx.probes.service_user}")
+            problems.append(f"{shown} is owned by uid {info.st_uid}, not {ctx.probes.service_user}")
     if problems:
         return failed("keys", "; ".join(problems))
     if owner is None:
@@ -116,23 +118,25 @@ def check_broker(ctx: Context) -> CheckResult:
     host, port = parts.hostname, parts.port or (8883 if tls else 1883)
     if not host:
         return failed("broker", f"uplink.broker {url!r}: no host")
-    keys = ctx.layout.keys_dir
+    files = uplink_files(ctx.config, ctx.layout.data_dir)
+    cert = files["cert_file"]
     context = None
     if tls:
-        if not (keys / CERT).exists():
-            return warned("broker", f"no client certificate {keys / CERT} yet: sign {keys / 'device.csr'} and run alpr-edge cert install")
-        expiry = _cert_days_left(keys / CERT)
+        if not cert.exists():
+            return warned("broker", f"no client certificate {cert} yet: have {ctx.layout.file(CSR)} signed, then alpr-edge cert install FILE")
+        expiry = _cert_days_left(cert)
         if expiry is not None and expiry < 0:
-            return failed("broker", f"client certificate {keys / CERT} expired {-expiry:.0f} days ago")
-        context = ssl.create_default_context(cafile=str(keys / CA_CERT) if (keys / CA_CERT).exists() else None)
-        context.load_cert_chain(str(keys / CERT), str(keys / TLS_KEY))
+            return failed("broker", f"client certificate {cert} expired {-expiry:.0f} days ago")
+        ca = files["ca_file"]
+        context = ssl.create_default_context(cafile=str(ca) if ca.exists() else None)
+        context.load_cert_chain(str(cert), str(files["key_file"]))
     try:
         code = mqtt_connect(host, port, context, ctx.probes.broker_timeout_s, client_id=f"{ctx.config.device.id}-selftest")
     except (OSError, ssl.SSLError) as error:
         return warned("broker", f"{host}:{port} unreachable ({type(error).__name__}: {error}); the device works offline and uploads later")
     if code != 0:
         return warned("broker", f"{host}:{port} refused the connection (MQTT CONNACK code {code})")
-    soon = _cert_days_left(keys / CERT) if tls else None
+    soon = _cert_days_left(cert) if tls else None
     if soon is not None and soon < CERT_WARN_DAYS:
         return warned("broker", f"connected to {host}:{port}, but the client certificate expires in {soon:.0f} days")
     return passed("broker", f"connected to {host}:{port}" + (" with the client certificate" if tls else " (plain text: test bench)"))

@@ -25,7 +25,7 @@ from typing import Callable
 from alpr_edge.logs import log
 from alpr_edge.ops import certs
 from alpr_edge.ops.layout import (
-    CA_CERT, CERT, CSR, DATA_DIR, HOTLIST_KEY, SEAL_KEY, SERVICE_USER, TLS_KEY, UPDATE_KEY, Layout,
+    CA_CERT, CERT, CSR, DATA_DIR, HOTLIST_KEY, PRIVATE_DIRS, SEAL_KEY, SERVICE_USER, TLS_KEY, UPDATE_KEY, Layout,
 )
 from alpr_edge.ops.tomlout import dumps
 
@@ -76,7 +76,7 @@ def provision(request: ProvisionRequest, password: Callable[[], str] | None = No
     _make_store_keys(layout, request.rotate, result)
     _make_tls_identity(request, layout, result)
     for name, data in pins:
-        path = layout.key(name)
+        path = layout.file(name)
         outcome = "replaced" if path.exists() else "pinned"
         certs.write_file(path, data, 0o644)
         result.did(name, outcome)
@@ -121,7 +121,7 @@ def _write_config(request: ProvisionRequest, layout: Layout, result: ProvisionRe
             raise ProvisionError(f"{path}: existing config is not valid TOML ({error}); fix or remove it first") from None
         old = existing.get("device", {})
         changed = [k for k, new in (("agency", request.agency), ("id", request.device_id)) if old.get(k, new) != new]
-        if changed and layout.key(TLS_KEY).exists() and not request.rotate:
+        if changed and layout.file(TLS_KEY).exists() and not request.rotate:
             raise ProvisionError(
                 f"{path}: device.{changed[0]} is {old[changed[0]]!r}; changing the device's identity makes a new "
                 "TLS key and CSR: add --rotate to do that"
@@ -156,15 +156,16 @@ def _write_config(request: ProvisionRequest, layout: Layout, result: ProvisionRe
 
 def _make_data_dir(data_dir: Path, result: ProvisionResult) -> None:
     existed = data_dir.is_dir()
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(data_dir, 0o700)
+    for folder in (data_dir, *(data_dir / name for name in PRIVATE_DIRS)):
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(folder, 0o700)
     result.did("data_dir", "kept" if existed else "created")
 
 
 def _make_store_keys(layout: Layout, rotate: bool, result: ProvisionResult) -> None:
     from alpr_edge.store import create_keys
 
-    if not layout.key("kek").exists():
+    if not layout.file("keys/kek").exists():
         create_keys(layout.data_dir)
         result.did("store_keys", "created")
     elif rotate:
@@ -175,18 +176,17 @@ def _make_store_keys(layout: Layout, rotate: bool, result: ProvisionResult) -> N
 
 
 def _make_tls_identity(request: ProvisionRequest, layout: Layout, result: ProvisionResult) -> None:
-    keys = layout.keys_dir
-    csr_subject_ok = _csr_names(keys / CSR, request)
-    if (keys / TLS_KEY).exists() and csr_subject_ok:
+    key, csr, cert = layout.file(TLS_KEY), layout.file(CSR), layout.file(CERT)
+    if key.exists() and _csr_names(csr, request):
         result.did("tls_key", "kept")
         return
-    if (keys / TLS_KEY).exists() and not request.rotate:
-        raise ProvisionError(f"{keys / TLS_KEY} exists for another identity; add --rotate to replace it")
-    if (keys / CERT).exists():
+    if key.exists() and not request.rotate:
+        raise ProvisionError(f"{key} exists for another identity; add --rotate to replace it")
+    if cert.exists():
         # The old certificate belongs to the old key: keep it aside, it no longer works.
-        os.replace(keys / CERT, keys / f"{CERT}.replaced")
-    certs.make_tls_key_and_csr(keys, request.agency, request.device_id)
-    result.did("tls_key", "created (EC P-256) with CSR " + CSR)
+        os.replace(cert, cert.with_name(cert.name + ".replaced"))
+    certs.make_tls_key_and_csr(key, csr, request.agency, request.device_id)
+    result.did("tls_key", f"created (EC P-256) with request {CSR}")
 
 
 def _csr_names(csr_path: Path, request: ProvisionRequest) -> bool:
@@ -209,16 +209,16 @@ def _pins_to_write(request: ProvisionRequest, layout: Layout) -> list[tuple[str,
         from cryptography.hazmat.primitives import serialization
 
         wanted.append((CA_CERT, ca.public_bytes(serialization.Encoding.PEM)))
-    for given, name, ed25519_only in (
-        (request.hotlist_key, HOTLIST_KEY, True),
-        (request.seal_key, SEAL_KEY, False),
-        (request.update_key, UPDATE_KEY, True),
+    for given, name, kind in (
+        (request.hotlist_key, HOTLIST_KEY, certs.ED25519),
+        (request.seal_key, SEAL_KEY, certs.X25519),
+        (request.update_key, UPDATE_KEY, certs.ED25519),
     ):
         if given is not None:
-            wanted.append((name, certs.public_pem(certs.load_public_key(given, ed25519_only=ed25519_only))))
+            wanted.append((name, certs.public_pem(certs.load_public_key(given, kind=kind))))
     pins = []
     for name, data in wanted:
-        path = layout.key(name)
+        path = layout.file(name)
         if path.exists() and path.read_bytes() == data:
             continue
         if path.exists() and not request.rotate:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 from cryptography.x509.oid import NameOID
 
 from alpr_edge.ops.layout import Layout
@@ -77,11 +77,20 @@ def pki(tmp_path) -> Pki:
     return Pki(folder)
 
 
+def x25519_pair(folder: Path, name: str) -> tuple[Path, Path]:
+    key = x25519.X25519PrivateKey.generate()
+    private, public = folder / f"{name}.key", folder / f"{name}.pub"
+    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return private, public
+
+
 @pytest.fixture
 def agency_keys(tmp_path) -> dict:
+    """Hot list and update signing keys (Ed25519) and the agency's sealing key (X25519)."""
     folder = tmp_path / "agency-keys"
     folder.mkdir()
-    return {name: ed25519_pair(folder, name) for name in ("hotlist", "seal", "update")}
+    return {"hotlist": ed25519_pair(folder, "hotlist"), "seal": x25519_pair(folder, "seal"), "update": ed25519_pair(folder, "update")}
 
 
 def provision_args(root: Path, pki: Pki | None, agency_keys: dict | None, **extra) -> list[str]:

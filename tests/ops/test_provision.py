@@ -45,15 +45,16 @@ def test_provision_writes_config_keys_csr_pins_and_admin(tmp_path, pki, agency_k
     assert (config.device.agency, config.device.id, config.device.profile) == ("berkeley-pd", "unit-4411", "sim")
     assert str(config.device.data_dir) == "/var/lib/alpr-edge"  # the in-system path, not the staging one
     assert config.uplink.broker == "mqtts://127.0.0.1:18883"
-    assert mode(layout.data_dir) == 0o700 and mode(layout.keys_dir) == 0o700
-    for secret in ("kek", "device.key", "device-tls.key"):
-        assert mode(layout.key(secret)) == 0o600, secret
-    tls_key = x509.load_pem_x509_csr(layout.key("device.csr").read_bytes())
-    assert tls_key.subject.rfc4514_string().startswith("CN=berkeley-pd/unit-4411")
-    assert isinstance(tls_key.public_key().curve, ec.SECP256R1)
-    assert layout.key("ca.crt").read_bytes() == pki.ca_file.read_bytes()
-    for name, pinned in (("hotlist", "hotlist-signing.pub"), ("seal", "agency-seal.pub"), ("update", "update-signing.pub")):
-        assert layout.key(pinned).read_bytes() == agency_keys[name][1].read_bytes()
+    for folder in (layout.data_dir, layout.file("keys"), layout.file("uplink")):
+        assert mode(folder) == 0o700, folder
+    for secret in ("keys/kek", "keys/device.key", "uplink/client.key"):
+        assert mode(layout.file(secret)) == 0o600, secret
+    csr = x509.load_pem_x509_csr(layout.file("uplink/client.csr").read_bytes())
+    assert csr.subject.rfc4514_string().startswith("CN=berkeley-pd/unit-4411")
+    assert isinstance(csr.public_key().curve, ec.SECP256R1)
+    assert layout.file("uplink/ca.pem").read_bytes() == pki.ca_file.read_bytes()
+    for name, pinned in (("hotlist", "uplink/hotlist-signing.pub"), ("seal", "uplink/agency-seal.pub"), ("update", "keys/update-signing.pub")):
+        assert layout.file(pinned).read_bytes() == agency_keys[name][1].read_bytes()
     assert "otpauth://totp/alpr-edge:chief?secret=" in result.stdout
     rows = audit_records(layout.data_dir)
     provision_rows = [r for r in rows if r["action"] == "provision"]
@@ -65,13 +66,13 @@ def test_running_again_keeps_everything_and_changes_nothing(tmp_path, pki, agenc
     root = tmp_path / "root"
     assert provision(root, pki, agency_keys).returncode == 0
     layout = layout_of(root)
-    before = {p.name: p.read_bytes() for p in layout.keys_dir.iterdir() if p.is_file()}
+    before = {p: p.read_bytes() for p in layout.data_dir.glob("*/*") if p.is_file() and p.parent.name in ("keys", "uplink")}
     config_before = layout.config_path.read_text()
     again = provision(root, pki, agency_keys)
     assert again.returncode == 0, again.stderr
     assert "otpauth" not in again.stdout  # the admin exists: no second enrolment
     assert "chief exists, kept" in again.stdout and "kept (exist; --rotate" in again.stdout
-    after = {p.name: p.read_bytes() for p in layout.keys_dir.iterdir() if p.is_file()}
+    after = {p: p.read_bytes() for p in layout.data_dir.glob("*/*") if p.is_file() and p.parent.name in ("keys", "uplink")}
     assert after == before
     assert layout.config_path.read_text() == config_before
 
@@ -80,27 +81,27 @@ def test_refuses_to_replace_a_pinned_key_without_rotate(tmp_path, pki, agency_ke
     root = tmp_path / "root"
     assert provision(root, pki, agency_keys).returncode == 0
     layout = layout_of(root)
-    pinned = layout.key("hotlist-signing.pub").read_bytes()
+    pinned = layout.file("uplink/hotlist-signing.pub").read_bytes()
     _, other = ed25519_pair(tmp_path, "other-hotlist")
     keys = {**agency_keys, "hotlist": (None, other)}
     refused = provision(root, pki, keys)
     assert refused.returncode == 2
     assert "hotlist-signing.pub is pinned to another key; refusing to replace it without --rotate" in refused.stderr
-    assert layout.key("hotlist-signing.pub").read_bytes() == pinned
+    assert layout.file("uplink/hotlist-signing.pub").read_bytes() == pinned
     rotated = provision(root, pki, keys, rotate=True)
     assert rotated.returncode == 0, rotated.stderr
-    assert layout.key("hotlist-signing.pub").read_bytes() == other.read_bytes()
+    assert layout.file("uplink/hotlist-signing.pub").read_bytes() == other.read_bytes()
 
 
 def test_refuses_a_new_identity_without_rotate(tmp_path, pki):
     root = tmp_path / "root"
     assert provision(root, pki, None).returncode == 0
-    csr = layout_of(root).key("device.csr").read_bytes()
+    csr = layout_of(root).file("uplink/client.csr").read_bytes()
     args = provision_args(root, pki, None)
     args[args.index("unit-4411")] = "unit-9999"
     refused = run_cli(*args)
     assert refused.returncode == 2 and "device.id is 'unit-4411'" in refused.stderr
-    assert layout_of(root).key("device.csr").read_bytes() == csr
+    assert layout_of(root).file("uplink/client.csr").read_bytes() == csr
 
 
 def test_bad_inputs_are_refused_before_anything_is_written(tmp_path, pki):
@@ -126,11 +127,11 @@ def test_rotation_rewraps_data_keys_and_old_data_stays_readable(tmp_path, pki):
     config = load_config(None, data_dir=layout.data_dir)
     with Store.open(layout.data_dir, config.store) as store:
         sealed = store.seal("probe-1", None, b"sealed before rotation")
-    kek_before = layout.key("kek").read_bytes()
+    kek_before = layout.file("keys/kek").read_bytes()
     rotated = provision(root, pki, None, rotate=True)
     assert rotated.returncode == 0, rotated.stderr
     assert "re-wrapped under a new key-encryption key" in rotated.stdout
-    assert layout.key("kek").read_bytes() != kek_before
+    assert layout.file("keys/kek").read_bytes() != kek_before
     with Store.open(layout.data_dir, config.store) as store:
         assert store.unseal("probe-1", None, sealed) == b"sealed before rotation"
 
@@ -144,19 +145,19 @@ def test_cert_install_checks_key_and_ca(tmp_path, pki):
     common = ["--config", str(layout.config_path), "--data-dir", str(layout.data_dir), "--technician", "tech.jo"]
     # A certificate for some other key is refused.
     stranger = ec.generate_private_key(ec.SECP256R1())
-    wrong_key = pki.sign(stranger.public_key(), x509.load_pem_x509_csr(layout.key("device.csr").read_bytes()).subject, tmp_path / "wrong.crt")
+    wrong_key = pki.sign(stranger.public_key(), x509.load_pem_x509_csr(layout.file("uplink/client.csr").read_bytes()).subject, tmp_path / "wrong.crt")
     refused = run_cli("cert", "install", str(wrong_key), *common)
     assert refused.returncode == 2 and "is for another key than this device's" in refused.stderr
     # The right key, signed by a CA that is not the pinned one, is refused too.
     rogue_dir = tmp_path / "rogue"
     rogue_dir.mkdir()
-    rogue = Pki(rogue_dir, "Rogue CA").sign_csr(layout.key("device.csr"), tmp_path / "rogue.crt")
+    rogue = Pki(rogue_dir, "Rogue CA").sign_csr(layout.file("uplink/client.csr"), tmp_path / "rogue.crt")
     refused = run_cli("cert", "install", str(rogue), *common)
     assert refused.returncode == 2 and "not issued by the pinned agency CA" in refused.stderr
-    assert not layout.key("device.crt").exists()
-    good = pki.sign_csr(layout.key("device.csr"), tmp_path / "device-signed.crt")
+    assert not layout.file("uplink/client.pem").exists()
+    good = pki.sign_csr(layout.file("uplink/client.csr"), tmp_path / "device-signed.crt")
     installed = run_cli("cert", "install", str(good), *common)
     assert installed.returncode == 0, installed.stderr
-    assert layout.key("device.crt").read_bytes() == good.read_bytes()
+    assert layout.file("uplink/client.pem").read_bytes() == good.read_bytes()
     rows = audit_records(layout.data_dir)
     assert any(r["action"] == "cert.install" and r["user"] == "tech.jo" for r in rows)

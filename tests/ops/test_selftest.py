@@ -77,8 +77,9 @@ def device(tmp_path):
         for name in ("kek", "device.key"):
             (keys / name).write_bytes(b"k" * 32)
             (keys / name).chmod(0o600)
-    (keys / "device-tls.key").write_bytes(b"stand-in")
-    (keys / "device-tls.key").chmod(0o600)
+    (data_dir / "uplink").mkdir(mode=0o700)
+    (data_dir / "uplink" / "client.key").write_bytes(b"stand-in")
+    (data_dir / "uplink" / "client.key").chmod(0o600)
     write_frames(tmp_path / "frames")
     write_nmea_log(tmp_path / "drive.nmea")
     profile_path = write_profile(tmp_path)
