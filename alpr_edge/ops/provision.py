@@ -98,12 +98,20 @@ def provision(request: ProvisionRequest, password: Callable[[], str] | None = No
 # -- the config -------------------------------------------------------------------
 
 
-def _desired_config(request: ProvisionRequest, existing: dict) -> dict:
+def _desired_config(request: ProvisionRequest, existing: dict, sealing: bool) -> dict:
+    import dataclasses
+
+    from alpr_edge.config import UplinkSection
+
     document = {section: dict(values) if isinstance(values, dict) else values for section, values in existing.items()}
     device = document.setdefault("device", {})
     device.update({"agency": request.agency, "id": request.device_id, "profile": request.profile,
                    "data_dir": str(DATA_DIR)})
-    document.setdefault("uplink", {})["broker"] = request.broker
+    uplink = document.setdefault("uplink", {})
+    uplink["broker"] = request.broker
+    # The uplink seals reads end to end only when told where the agency's key is.
+    if sealing and "seal_public_key" in {f.name for f in dataclasses.fields(UplinkSection)}:
+        uplink["seal_public_key"] = str(DATA_DIR / SEAL_KEY)
     return document
 
 
@@ -126,7 +134,8 @@ def _write_config(request: ProvisionRequest, layout: Layout, result: ProvisionRe
                 f"{path}: device.{changed[0]} is {old[changed[0]]!r}; changing the device's identity makes a new "
                 "TLS key and CSR: add --rotate to do that"
             )
-    text = dumps(_desired_config(request, existing), CONFIG_HEADER)
+    sealing = request.seal_key is not None or layout.file(SEAL_KEY).exists()
+    text = dumps(_desired_config(request, existing, sealing), CONFIG_HEADER)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
     # Validate the exact text before it replaces anything.
     with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".config.", suffix=".toml", delete=False) as tmp:

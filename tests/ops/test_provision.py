@@ -45,6 +45,8 @@ def test_provision_writes_config_keys_csr_pins_and_admin(tmp_path, pki, agency_k
     assert (config.device.agency, config.device.id, config.device.profile) == ("berkeley-pd", "unit-4411", "sim")
     assert str(config.device.data_dir) == "/var/lib/alpr-edge"  # the in-system path, not the staging one
     assert config.uplink.broker == "mqtts://127.0.0.1:18883"
+    if hasattr(config.uplink, "seal_public_key"):  # the uplink stage seals reads only when told where the key is
+        assert str(config.uplink.seal_public_key) == "/var/lib/alpr-edge/uplink/agency-seal.pub"
     for folder in (layout.data_dir, layout.file("keys"), layout.file("uplink")):
         assert mode(folder) == 0o700, folder
     for secret in ("keys/kek", "keys/device.key", "uplink/client.key"):
