@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pwd
 import socket
 import sqlite3
@@ -77,14 +78,21 @@ def check_keys(ctx: Context) -> CheckResult:
 
 
 def hotlist_summaries(ctx: Context) -> list[dict] | None:
-    """The lists' names, ages and staleness: from the running daemon, else the hot list stage."""
+    """The lists' names, ages and staleness: from the running daemon, else loaded from the data folder."""
     if ctx.daemon_status is not None and "hotlists" in ctx.daemon_status:
         return ctx.daemon_status["hotlists"]
     try:
-        from alpr_edge.hotlist import summaries_for_selftest  # type: ignore[attr-defined]
+        from alpr_edge.hotlist import FileListStorage, HotListEngine
     except ImportError:
         return None
-    return summaries_for_selftest(ctx.config, ctx.layout.data_dir)
+    engine = HotListEngine(FileListStorage(ctx.layout.data_dir / "hotlists"), settings=ctx.config.hotlist)
+    return engine.lists()
+
+
+def _as_dict(item) -> dict:
+    if dataclasses.is_dataclass(item):
+        return dataclasses.asdict(item)
+    return item if isinstance(item, dict) else {"name": str(item)}
 
 
 def check_hotlists(ctx: Context) -> CheckResult:
@@ -95,7 +103,7 @@ def check_hotlists(ctx: Context) -> CheckResult:
         return warned("hotlists", "no hot lists loaded: reads are stored but nothing can alert")
     limit_s = ctx.config.hotlist.max_age_hours * 3600
     stale, fresh = [], []
-    for item in summaries:
+    for item in map(_as_dict, summaries):
         age_s = item.get("age_s")
         is_stale = bool(item.get("stale")) or (age_s is not None and age_s > limit_s)
         label = f"{item.get('name')} ({_hours(age_s)})"

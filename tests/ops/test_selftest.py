@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import time
 from functools import reduce
@@ -208,3 +209,32 @@ def test_cli_json_reports_every_check_and_exits_1_on_failure(device, tmp_path):
     assert {c["status"] for c in outcome["checks"]} <= {"pass", "warn", "fail"}
     camera = next(c for c in outcome["checks"] if c["name"] == "camera")
     assert camera["status"] == "fail" and "no-such-folder" in camera["detail"]
+
+
+def test_while_the_daemon_runs_the_camera_and_gps_checks_read_its_figures(device):
+    """Opening the camera or the serial port a second time would disturb the running daemon."""
+    from datetime import datetime, timezone
+
+    config, profile_path = device
+    status = {
+        "updated_at": datetime.now(timezone.utc).isoformat(), "pid": os.getpid(), "running": True, "fps_in": 14.6,
+        "camera": {"camera": "bench", "connected": True}, "gps": {"source": "gps", "has_fix": True, "satellites": 8, "hdop": 1.1},
+        "clock": {"clock_ok": True, "offset_s": 0.01, "time_source": "ntp", "max_offset_s": 2.0},
+        "hotlists": [{"name": "ncic-stolen", "age_s": 90000.0, "stale": True}],
+    }
+    (config.data_dir / "run").mkdir()
+    (config.data_dir / "run" / "status.json").write_text(json.dumps(status))
+
+    def must_not_open(*args, **kwargs):
+        raise AssertionError("opened a device the daemon holds")
+
+    outcome, checks = run(config, profile_path, frame_source=must_not_open, position_source=must_not_open, hotlists=None)
+    assert checks["camera"].status == "pass" and "measured by the running daemon" in checks["camera"].detail
+    assert checks["exposure"].status == "warn" and "the running daemon holds the camera" in checks["exposure"].detail
+    assert checks["gps"].status == "pass" and "8 satellites" in checks["gps"].detail
+    assert checks["clock"].status == "pass"
+    assert checks["hotlists"].status == "fail" and "ncic-stolen (25.0 h old)" in checks["hotlists"].detail
+    status["camera"] = {"camera": "bench", "connected": False, "last_error": "USB camera unplugged"}
+    (config.data_dir / "run" / "status.json").write_text(json.dumps(status))
+    _, checks = run(config, profile_path, frame_source=must_not_open, position_source=must_not_open)
+    assert checks["camera"].status == "fail" and "USB camera unplugged" in checks["camera"].detail
