@@ -67,11 +67,16 @@ def _system_clock():
 
 
 def _load_models(config) -> dict:
+    """Load the models and run them once on a blank frame (an interpreter that loads may still fail to run)."""
+    import numpy as np
+
+    from alpr_edge.ops.status import model_files
     from alpr_edge.vision import load_recognizer
 
     recognizer = load_recognizer(config.recognition.models_dir, config.recognition.threads)
-    describe = getattr(recognizer, "describe", None)
-    return describe() if callable(describe) else {"recognizer": type(recognizer).__name__}
+    recognizer.recognize(np.zeros((720, 1280), np.uint8))
+    return {item["file"]: f"sha256:{item['sha256']}" for item in model_files(config.recognition.models_dir)} or {
+        "recognizer": type(recognizer).__name__}
 
 
 def _systemctl_show(unit: str) -> dict | None:
