@@ -45,6 +45,9 @@ def format_status(status: dict) -> list[str]:
                 lines.append(f"{key:13} {_brief(daemon[key])}")
         for item in daemon.get("hotlists") or []:
             lines.append(f"hot list      {_brief(item)}")
+    if status.get("today"):
+        today = status["today"]
+        lines.append(f"today         {today['reads']} reads, {today['hits']} with a hit (since {today['since']})")
     disk = status["disk"]
     lines.append(f"disk          data {_mb(disk.get('data_bytes'))} in {disk['data_dir']}; {_mb(disk.get('fs_free_bytes'))} free ({disk.get('fs_used_percent')}% used)")
     temps = status["temperature_c"]

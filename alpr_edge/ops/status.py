@@ -128,6 +128,28 @@ def model_files(models_dir: Path | None) -> list[dict]:
     return files
 
 
+def reads_today(data_dir: Path, now: float | None = None) -> dict | None:
+    """Reads and reads with a hit since local midnight, from the store's clear columns (read-only)."""
+    import sqlite3
+
+    path = Path(data_dir) / "alpr.db"
+    if not path.exists():
+        return None
+    moment = datetime.fromtimestamp(now, timezone.utc) if now is not None else datetime.now(timezone.utc)
+    midnight = moment.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            reads, hits = conn.execute(
+                "SELECT count(*), coalesce(sum(has_hit), 0) FROM reads WHERE captured_at >= ?", [midnight.timestamp()]
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return {"since": midnight.isoformat(timespec="seconds"), "reads": reads, "hits": hits}
+
+
 def collect_status(config, data_dir: Path, now: float | None = None, thermal_root: Path = THERMAL_ROOT) -> dict:
     from alpr_edge import __version__
 
@@ -137,6 +159,7 @@ def collect_status(config, data_dir: Path, now: float | None = None, thermal_roo
         "state": daemon["reason"],
         "daemon": daemon.get("daemon") or daemon.get("last"),
         "status_age_s": daemon.get("age_s"),
+        "today": reads_today(Path(data_dir), now),
         "software_version": __version__,
         "model_files": model_files(config.recognition.models_dir),
         "disk": disk_usage(Path(data_dir)),

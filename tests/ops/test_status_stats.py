@@ -57,6 +57,16 @@ def test_status_reports_the_running_daemon_without_plates(tmp_path):
     assert PLATE not in text.stdout
 
 
+def test_status_counts_reads_and_hits_today(tmp_path):
+    data_dir = tmp_path / "data"
+    make_database(data_dir)  # 6 reads now (2 with a hit), 4 forty days ago
+    write_status(data_dir, status_document())
+    result = run_cli("status", "--json", "--config", str(config_file(tmp_path, data_dir)))
+    today = json.loads(result.stdout)["today"]
+    assert (today["reads"], today["hits"]) == (6, 2)
+    assert PLATE not in result.stdout
+
+
 def test_status_says_when_the_daemon_is_not_running(tmp_path):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
