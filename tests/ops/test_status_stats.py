@@ -141,3 +141,31 @@ def test_stats_cli_has_no_plate_text(tmp_path):
     assert json.loads(run_cli("stats", "--json", "--config", str(config)).stdout)["reads"] == 10
     bad = run_cli("stats", "--since", "last tuesday", "--config", str(config))
     assert bad.returncode == 2 and "expected a date like 2026-01-31" in bad.stderr
+
+
+def test_stats_and_status_on_a_real_store(tmp_path):
+    """The store's own schema, filled through its API: counts match, no plate anywhere."""
+    store_module = __import__("pytest").importorskip("alpr_edge.store")
+    from tests.store.store_fakes import make_read
+
+    data_dir = tmp_path / "data"
+    config = config_file(tmp_path, data_dir)
+    from alpr_edge.config import load_config
+
+    settings = load_config(config).store
+    now = datetime.now(timezone.utc)
+    with store_module.Store.open(data_dir, settings, dev_keys=True) as store:
+        reads = [make_read(PLATE, now - timedelta(minutes=m)) for m in (1, 2, 3)] + [make_read("5XYZ999", now - timedelta(days=3))]
+        store.add_reads(reads)
+        store.mark_hit(reads[0].read_id)
+        store.audit("sgt.lee", "supervisor", "reads.search", data={"plate": PLATE}, purpose="investigation", case_number="C-1")
+    result = run_cli("stats", "--json", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    counts = json.loads(result.stdout)
+    assert counts["reads"] == 4 and counts["reads_with_hit"] == 1 and counts["audit_by_action"]["reads.search"] == 1
+    since = run_cli("stats", "--json", "--since", (now - timedelta(days=1)).date().isoformat(), "--config", str(config))
+    assert json.loads(since.stdout)["reads"] == 3
+    status = run_cli("status", "--json", "--config", str(config))
+    assert json.loads(status.stdout)["today"]["hits"] == 1 or now.astimezone().hour == 0
+    for output in (result.stdout, since.stdout, status.stdout):
+        assert PLATE not in output and "5XYZ999" not in output
