@@ -70,8 +70,6 @@ def provision_device(args) -> int:
         print(f"{what:22} {outcome}")
     print(f"config                 {result.layout.config_path}")
     print(f"certificate request    {result.layout.file(CSR)}  (have the agency CA sign it, then: alpr-edge cert install FILE)")
-    if not any(what == "admin" for what, _ in result.steps):
-        print("note: no admin account was created here; add --admin USER to create the first one")
     if result.totp_uri:
         print()
         print("One-time TOTP enrolment for the admin (scan or type it into an authenticator now; it is not shown again):")

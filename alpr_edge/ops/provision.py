@@ -87,6 +87,8 @@ def provision(request: ProvisionRequest, password: Callable[[], str] | None = No
                         "agency": request.agency, "device": request.device_id})
         if request.admin:
             _create_admin(store, getattr(config, "accounts", None), request, password, result)
+        elif not _has_admin(store, getattr(config, "accounts", None)):
+            result.did("admin", "none yet: run again with --admin USER to create the first one")
     finally:
         store.close()
     _hand_to_service_user(layout.data_dir, request.service_user, result)
@@ -243,6 +245,12 @@ def _open_store(layout: Layout, config):
     from alpr_edge.store import Store
 
     return Store.open(layout.data_dir, config.store)
+
+
+def _has_admin(store, settings) -> bool:
+    from alpr_edge.accounts import Accounts
+
+    return any(user["role"] == "admin" for user in Accounts(store, settings).list())
 
 
 def _create_admin(store, settings, request: ProvisionRequest, password, result: ProvisionResult) -> None:
