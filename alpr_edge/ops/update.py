@@ -139,6 +139,9 @@ class Installer:
     service: str = "alpr-edge.service"
     selftest_args: list[str] = field(default_factory=lambda: ["selftest", "--json"])
     settle_s: float = 10.0
+    # Each release gets its own pip (ensurepip), so the next update can run from it. False: the
+    # new venv is made without pip and this interpreter's pip installs into it (--python), faster.
+    own_pip: bool = True
 
     @property
     def releases(self) -> Path:
@@ -161,8 +164,12 @@ class Installer:
         if venv.exists():
             shutil.rmtree(venv.parent)
         venv.parent.mkdir(parents=True)
-        self._check(self.run([self.python, "-m", "venv", str(venv)], capture_output=True, text=True), "creating the virtualenv")
-        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        make = [self.python, "-m", "venv", str(venv)] + ([] if self.own_pip else ["--without-pip"])
+        self._check(self.run(make, capture_output=True, text=True), "creating the virtualenv")
+        if self.own_pip:
+            pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        else:
+            pip = [self.python, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet"]
         if Path(artifact).is_dir():
             pip += ["--no-index", "--find-links", str(artifact), "alpr-edge"]
         else:

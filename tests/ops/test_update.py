@@ -39,7 +39,7 @@ class FakeSystem:
 
     def __call__(self, command, **kwargs):
         self.commands.append([str(c) for c in command])
-        if command[1:3] == ["-m", "venv"]:
+        if list(command[1:3]) == ["-m", "venv"]:
             bin_dir = Path(command[3]) / "bin"
             bin_dir.mkdir(parents=True)
             (bin_dir / "alpr-edge").write_text("#!/bin/sh\n")
@@ -161,3 +161,59 @@ def test_the_same_update_twice_never_builds_over_the_live_release(tmp_path, keys
     second = apply_update(artifact, keys["vendor"][1], inst)
     assert second.installed != first.installed and second.previous == first.installed
     assert (inst.releases / first.installed / "venv/bin/alpr-edge").exists()
+
+
+def build_wheel(folder: Path, version: str, selftest_ok: bool) -> Path:
+    """A tiny real wheel named alpr-edge whose `alpr-edge selftest --json` answers as told."""
+    import base64
+    import hashlib
+    import zipfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    dist = f"alpr_edge-{version}.dist-info"
+    files = {
+        "alpr_edge_standin.py": f"import json\ndef main():\n    print(json.dumps({{'ok': {selftest_ok}, 'checks': [{{'name': 'camera', 'status': '{'pass' if selftest_ok else 'fail'}', 'detail': 'stand-in {version}'}}]}}))\n",
+        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: alpr-edge\nVersion: {version}\n",
+        f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{dist}/entry_points.txt": "[console_scripts]\nalpr-edge = alpr_edge_standin:main\n",
+    }
+    record = []
+    for name, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        record.append(f"{name},sha256={digest},{len(text.encode())}")
+    record.append(f"{dist}/RECORD,,")
+    path = folder / f"alpr_edge-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+        archive.writestr(f"{dist}/RECORD", "\n".join(record) + "\n")
+    return path
+
+
+@pytest.mark.slow
+def test_real_virtualenvs_offline_install_and_rollback(tmp_path, keys):
+    """Real venv + pip (offline, from signed wheelhouses) and the real self-test command; only systemctl is stood in."""
+    install_dir = tmp_path / "root/opt/alpr-edge"
+    install_dir.mkdir(parents=True)
+    restarts = []
+
+    def run(command, **kwargs):
+        if command[0] == "systemctl":
+            restarts.append(command)
+            return subprocess.CompletedProcess(command, 0, "", "")
+        return subprocess.run(command, **kwargs, timeout=300)
+
+    inst = Installer(install_dir, run=run, settle_s=0.0, own_pip=False)  # own_pip=True adds ensurepip's ~20 s per venv
+    good = tmp_path / "wheelhouse-0.2.0"
+    build_wheel(good, "0.2.0", selftest_ok=True)
+    sign_artifact(good, keys["vendor"][0])
+    first = apply_update(good, keys["vendor"][1], inst)
+    assert not first.rolled_back and first.selftest["checks"][0]["detail"] == "stand-in 0.2.0"
+    bad = tmp_path / "wheelhouse-0.3.0"
+    build_wheel(bad, "0.3.0", selftest_ok=False)
+    sign_artifact(bad, keys["vendor"][0])
+    second = apply_update(bad, keys["vendor"][1], inst)
+    assert second.rolled_back and inst.current() == first.installed
+    back = subprocess.run([str(inst.link / "bin" / "alpr-edge")], capture_output=True, text=True)
+    assert json.loads(back.stdout)["checks"][0]["detail"] == "stand-in 0.2.0"
+    assert len(restarts) == 3
