@@ -238,3 +238,40 @@ def test_while_the_daemon_runs_the_camera_and_gps_checks_read_its_figures(device
     (config.data_dir / "run" / "status.json").write_text(json.dumps(status))
     _, checks = run(config, profile_path, frame_source=must_not_open, position_source=must_not_open)
     assert checks["camera"].status == "fail" and "USB camera unplugged" in checks["camera"].detail
+
+
+class TwoStreamCamera:
+    """A stand-in for the Pi's IR + colour cameras (picamera2 cannot run here); ``colour`` False loses the colour stream."""
+
+    name = "pi5-front"
+
+    def __init__(self, colour: bool, fps: float = 30.0):
+        self.colour, self.fps = colour, fps
+
+    def open(self):
+        pass
+
+    def frames(self, stop):
+        from alpr_edge.capture import Frame
+
+        index = 0
+        rng = np.random.default_rng(1)
+        while not stop.wait(1.0 / self.fps):
+            grey = rng.integers(40, 200, (72, 128), dtype=np.uint8)
+            colour = np.dstack([grey] * 3) if self.colour else None
+            yield Frame(index, grey, colour, time.monotonic(), time.time(), self.name)
+            index += 1
+
+    def close(self):
+        pass
+
+
+def test_ir_and_colour_must_both_arrive_when_the_profile_has_both(device):
+    config, _ = device
+    profile = load_profile("pi5-dual-camera")
+    layout = Layout(config_path=Path("config.toml"), data_dir=config.data_dir)
+    for colour, expected in ((True, "pass"), (False, "fail")):
+        results = run_selftest(config, profile, probes(frame_source=lambda p, c=colour: TwoStreamCamera(c), gps_wait_s=0.5), layout)
+        check = next(r for r in results if r.name == "ir_colour")
+        assert check.status == expected, check.detail
+    assert "lacked the colour image" in check.detail
