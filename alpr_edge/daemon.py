@@ -447,7 +447,10 @@ def build_daemon(
     _build_positioning(config, profile, parts)
     parts.store = _open_store(config, profile)
     parts.notifier = ServiceNotifier.from_environment()
-    parts.ignition = open_ignition(profile.ignition, data_dir)
+    try:
+        parts.ignition = open_ignition(profile.ignition, data_dir)
+    except RuntimeError as error:
+        raise StartupError(f"profile {profile.name!r}: ignition sense: {error}") from None
     parts.power = RecordingPowerOff() if profile.is_sim else SystemPowerOff(config.ignition.shutdown_command)
     return Daemon(config, profile, parts, max_frames=max_frames)
 
