@@ -442,16 +442,18 @@ def build_daemon(
             camera = dataclasses.replace(camera, fps=fps_override)
         source = open_frame_source(dataclasses.replace(profile, camera=camera))
 
-    recognizer, aggregator = _build_recognition(config, camera.name)
-    parts = Components(source=source, recognizer=recognizer, aggregator=aggregator)
-    _build_positioning(config, profile, parts)
-    parts.store = _open_store(config, profile)
-    parts.notifier = ServiceNotifier.from_environment()
+    # Hardware seams first, so a wrong profile fails before anything is opened;
+    # the camera itself is opened (and checked) by Daemon.start.
     try:
-        parts.ignition = open_ignition(profile.ignition, data_dir)
+        ignition = open_ignition(profile.ignition, data_dir)
     except RuntimeError as error:
         raise StartupError(f"profile {profile.name!r}: ignition sense: {error}") from None
+    recognizer, aggregator = _build_recognition(config, camera.name)
+    parts = Components(source=source, recognizer=recognizer, aggregator=aggregator, ignition=ignition)
+    _build_positioning(config, profile, parts)
+    parts.notifier = ServiceNotifier.from_environment()
     parts.power = RecordingPowerOff() if profile.is_sim else SystemPowerOff(config.ignition.shutdown_command)
+    parts.store = _open_store(config, profile)  # last: everything after this must close it
     return Daemon(config, profile, parts, max_frames=max_frames)
 
 
