@@ -100,27 +100,32 @@ def match_list(hotlist: HotList, index: ListIndex, probe: Probe, now: float) -> 
         found += [(0, row, "edit") for _, row in index.rows_for(one_edit_keys(int(keys[0]), len(probe.top)))]
     if not found:
         return []
+    # Best kind per entry first: entries are built only for the rows that matched.
+    top = probe.top.encode()
+    best: dict[int, tuple[int, str, int]] = {}
+    for source, row, kind in found:
+        if kind is None:
+            kind = ("exact" if hotlist.entries.plates[row] == top else "lenient") if source == 0 else "candidate"
+        rank = KINDS.index(kind)
+        if row not in best or rank < best[row][0]:
+            best[row] = (rank, kind, source)
     today = date.fromtimestamp(now)
     stale = hotlist.is_stale(now)
-    best: dict[int, Match] = {}
-    for source, row, kind in found:
+    matches = []
+    for row, (_, kind, source) in best.items():
         entry = hotlist.entries[row]
         if entry.expires is not None and entry.expires < today:
             continue
         state_differs = bool(probe.state and entry.state and probe.state != entry.state)
         if state_differs and not index.lenient:
             continue
-        if kind is None:
-            kind = ("exact" if entry.plate == probe.top else "lenient") if source == 0 else "candidate"
-        if row in best and KINDS.index(best[row].kind) <= KINDS.index(kind):
-            continue
-        best[row] = Match(
+        matches.append(Match(
             list_name=hotlist.name, list_version=hotlist.version, list_type=entry.list_type,
             priority=min(hotlist.priority, entry.type_priority or hotlist.priority), covert=hotlist.covert,
             stale=stale, kind=kind, entry=entry, entry_key=entry_key(hotlist.name, entry), read_text=probe.top,
             matched_text=probe.texts[source], confidence=probe.confidences[source], state_differs=state_differs,
-        )
-    return list(best.values())
+        ))
+    return matches
 
 
 class HotListEngine:

@@ -22,7 +22,7 @@ from alpr_edge.hotlist.model import (
     EntryTable,
     HotList,
 )
-from alpr_edge.hotlist.sources import STATE_CODES, Problems, clock_version, read_input, split_lines
+from alpr_edge.hotlist.sources import STATE_CODES, Problems, read_input
 
 SPACE = 32
 _ALNUM = np.zeros(256, dtype=bool)
@@ -33,64 +33,122 @@ _UPPER = np.zeros(256, dtype=bool)
 _UPPER[list(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")] = True
 
 
-class _Records:
-    """The record lines of an extract as an (n, width) byte matrix, blanks as spaces.
+class _Lines:
+    """Where each line of a file starts and ends (without its line break)."""
 
-    Lines that are not ASCII or too short to hold the required fields are
-    reported here and left out of the matrix.
+    def __init__(self, data: bytes):
+        self.data = data
+        self.buffer = np.frombuffer(data, dtype=np.uint8)
+        breaks = np.flatnonzero(self.buffer == 10)
+        self.starts = np.concatenate([[0], breaks + 1]).astype(np.int64)
+        self.ends = np.concatenate([breaks, [len(data)]]).astype(np.int64)
+        if len(self.starts) and self.starts[-1] == len(data):  # a final line break adds no line
+            self.starts, self.ends = self.starts[:-1], self.ends[:-1]
+        carriage = (self.ends > self.starts) & (self.buffer[np.maximum(self.ends - 1, 0)] == 13)
+        self.ends = self.ends - carriage
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def split(self) -> list[bytes]:
+        """The lines as bytes objects (cached)."""
+        if not hasattr(self, "_split"):
+            lines = self.data.split(b"\n")[: len(self.starts)]
+            if b"\r" in self.data:
+                lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
+            self._split = lines
+        return self._split
+
+    def __getitem__(self, index: int) -> bytes:
+        return self.data[self.starts[index]:self.ends[index]]
+
+    def last_nonblank(self) -> int:
+        index = len(self) - 1
+        while index > 0 and not self[index].strip():
+            index -= 1
+        return index
+
+
+class _Records:
+    """Lines ``first`` to ``last`` (0-based, inclusive) as an (n, width) byte matrix.
+
+    Blank lines are skipped; lines that are not ASCII or too short to hold the
+    required fields are reported here and left out of the matrix.
     """
 
-    def __init__(self, lines: list[bytes], first_line: int, fields: list[tuple[str, int, int]], required_end: int, problems: Problems):
-        numbered = [(first_line + i, line) for i, line in enumerate(lines) if line.strip()]
-        self.count = len(numbered)
-        if not all(line.isascii() for _, line in numbered):
-            numbered = [item for item in numbered if self._ascii_or_report(*item, fields, problems)]
-        lengths = np.fromiter((len(line) for _, line in numbered), dtype=np.int64, count=len(numbered))
-        short = np.flatnonzero(lengths < required_end)
-        for index in short:
-            line_number, line = numbered[index]
-            field = next((name for name, start, end in fields if len(line) < end), fields[-1][0])
-            problems.add(line_number, field, f"record truncated: {len(line)} character(s), at least {required_end} expected")
-        if len(short):
-            keep = np.ones(len(numbered), dtype=bool)
-            keep[short] = False
-            numbered = [item for item, kept in zip(numbered, keep) if kept]
-            lengths = lengths[keep]
-        self.line_numbers = np.fromiter((n for n, _ in numbered), dtype=np.int64, count=len(numbered))
-        width = int(lengths.max()) if len(lengths) else required_end
-        matrix = np.array([line for _, line in numbered], dtype=f"S{width}").view(np.uint8)
-        matrix = matrix.reshape(len(numbered), width)
-        matrix[matrix == 0] = SPACE  # numpy pads short lines with NULs
+    def __init__(self, lines: _Lines, first: int, last: int, fields: list[tuple[str, int, int]], required_end: int, problems: Problems):
+        index = np.arange(first, last + 1, dtype=np.int64)
+        lengths = lines.ends[first:last + 1] - lines.starts[first:last + 1]
+        keep = lengths > 0
+        if not lines.data.isascii():
+            high = np.flatnonzero(lines.buffer >= 128)
+            bad_lines = np.unique(np.searchsorted(lines.starts, high, side="right") - 1)
+            for line in bad_lines[(bad_lines >= first) & (bad_lines <= last)]:
+                self._report_non_ascii(int(line) + 1, lines[int(line)], fields, problems)
+                keep[line - first] = False
+        if np.count_nonzero(lines.buffer < 32) > len(lines) + lines.data.count(b"\r"):
+            for row in np.flatnonzero(keep):  # rare: only files with control characters
+                text = lines[int(index[row])]
+                bad = next((i for i, byte in enumerate(text) if byte < 32), None)
+                if bad is not None:
+                    field = next((name for name, start, end in fields if start <= bad < end), fields[-1][0])
+                    problems.add(int(index[row]) + 1, field, f"control character {text[bad]:#04x} at column {bad + 1}")
+                    keep[row] = False
+        for row in np.flatnonzero(keep & (lengths < required_end)):
+            length = int(lengths[row])
+            if not lines[int(index[row])].strip():
+                continue  # a line of blanks
+            field = next((name for name, start, end in fields if length < end), fields[-1][0])
+            problems.add(int(index[row]) + 1, field, f"record truncated: {length} character(s), at least {required_end} expected")
+        keep &= lengths >= required_end
+        self.count = int(keep.sum()) + self._dropped_records(lines, first, last, keep)
+        # numpy copies the lines into a fixed-width array in C; short lines are NUL padded.
+        if keep.all():
+            texts = lines.split()[first:last + 1]
+        else:
+            split = lines.split()
+            texts = [split[i] for i in index[keep]]
+        width = int(lengths[keep].max()) if keep.any() else required_end
+        matrix = np.array(texts, dtype=f"S{width}").view(np.uint8).reshape(len(texts), width)
+        index = index[keep]
+        blank = ~np.any(matrix > SPACE, axis=1)
+        if blank.any():  # lines of spaces only
+            matrix, index = matrix[~blank], index[~blank]
+            self.count -= int(blank.sum())
         self.matrix = matrix
+        self.line_numbers = index + 1
 
     @staticmethod
-    def _ascii_or_report(line_number: int, line: bytes, fields, problems: Problems) -> bool:
-        if line.isascii():
-            return True
+    def _dropped_records(lines: _Lines, first: int, last: int, keep: np.ndarray) -> int:
+        """Lines left out as bad (not blank ones): they still count as records."""
+        return sum(1 for row in np.flatnonzero(~keep) if lines[first + int(row)].strip())
+
+    @staticmethod
+    def _report_non_ascii(line_number: int, line: bytes, fields, problems: Problems) -> None:
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError as error:
             problems.add(line_number, "line", f"not UTF-8 text (byte {error.start + 1})")
-            return False
+            return
         column = next(i for i, ch in enumerate(text) if not ch.isascii())
         field = next((name for name, start, end in fields if start <= column < end), fields[-1][0])
         problems.add(line_number, field, f"non-ASCII character {text[column]!r} at column {column + 1}")
-        return False
 
     def __len__(self) -> int:
         return len(self.matrix)
 
     def block(self, start: int, end: int | None = None) -> np.ndarray:
+        """Columns [start, end) of every record, the NUL padding of short lines as blanks."""
         end = self.matrix.shape[1] if end is None else min(end, self.matrix.shape[1])
         if end <= start:
             return np.full((len(self.matrix), 1), SPACE, dtype=np.uint8)
-        return self.matrix[:, start:end]
+        return np.maximum(self.matrix[:, start:end], SPACE)  # no other byte below 32 is left
 
     def report(self, problems: Problems, rows: np.ndarray, field: str, why) -> None:
         problems.add_rows(((int(i), self.line_numbers[i]) for i in rows), field, why)
 
     def text(self, row: int, start: int, end: int) -> str:
-        return bytes(self.matrix[row, start:end]).decode("ascii").strip()
+        return bytes(np.maximum(self.matrix[row, start:end], SPACE)).decode("ascii").strip()
 
 
 def _strings(block: np.ndarray, blank_to_nul: bool = False) -> np.ndarray:
@@ -102,15 +160,33 @@ def _strings(block: np.ndarray, blank_to_nul: bool = False) -> np.ndarray:
 
 
 def _categories(values: np.ndarray, convert=lambda raw: raw.decode("ascii").strip()) -> Column:
-    """A category column from fixed-width byte values (few distinct ones)."""
-    if values.dtype.itemsize in (1, 2, 4, 8):
-        keys = values.view(f"u{values.dtype.itemsize}")  # much faster to sort than bytes
-        unique_keys, codes = np.unique(keys, return_inverse=True)
-        unique = unique_keys.view(values.dtype)
+    """A category column from fixed-width ASCII byte values.
+
+    Distinct values are found on integer keys (7 bits a character), which
+    numpy sorts many times faster than byte strings; one or two characters
+    are counted directly. A column of mostly distinct values stays fixed-width.
+    """
+    width = values.dtype.itemsize
+    if width <= 2:
+        keys = values.view(f"u{width}").astype(np.int64)
+        present = np.bincount(keys, minlength=1) > 0
+        first_keys = np.flatnonzero(present)
+        codes = (np.cumsum(present) - 1)[keys]
+        unique = first_keys.astype(f"u{width}").view(values.dtype)
     else:
-        unique, codes = np.unique(values, return_inverse=True)
+        if width <= 9:
+            raw = values.view(np.uint8).reshape(len(values), width)
+            keys = np.zeros(len(values), dtype=np.uint64)
+            for position in range(width):
+                keys |= raw[:, position].astype(np.uint64) << np.uint64(7 * position)
+        else:
+            keys = values
+        _, first, codes = np.unique(keys, return_index=True, return_inverse=True)
+        unique = values[first]
+    if len(unique) > max(65535, len(values) // 4):
+        return Column(fixed=np.ascontiguousarray(values))
     dtype = np.uint16 if len(unique) <= 65535 else np.uint32
-    return Column(codes=codes.astype(dtype), values=[convert(bytes(v)) for v in unique])
+    return Column(codes=codes.astype(dtype).reshape(-1), values=[convert(bytes(v)) for v in unique])
 
 
 def _check_plates(records: _Records, start: int, end: int, problems: Problems) -> np.ndarray:
@@ -188,8 +264,8 @@ def parse_ncic(source, *, name: str = "ncic", priority: int = 2, match_mode: str
     """
     data, filename = read_input(source, filename)
     problems = Problems(filename)
-    lines = split_lines(data)
-    header = _NCIC_HEADER.match(lines[0]) if lines else None
+    lines = _Lines(data)
+    header = _NCIC_HEADER.match(lines[0]) if len(lines) else None
     if header is None:
         problems.add(1, "header", "expected 'NCIC ... YYYYMMDD HHMM RECORDS=N'")
         problems.raise_if_any()
@@ -198,7 +274,7 @@ def parse_ncic(source, *, name: str = "ncic", priority: int = 2, match_mode: str
         datetime.strptime(stamp.decode(), "%Y%m%d%H%M")
     except ValueError:
         problems.add(1, "header", f"extract time {stamp.decode()!r} is not a valid date and time")
-    records = _Records(lines[1:], 2, NCIC_FIELDS, 39, problems)
+    records = _Records(lines, 1, len(lines) - 1, NCIC_FIELDS, 39, problems)
     if records.count != int(header.group(3)):
         problems.add(1, "header", f"RECORDS={int(header.group(3))} but the file holds {records.count} record line(s)")
 
@@ -256,8 +332,8 @@ def parse_clew(source, *, name: str = "clew", priority: int = 2, match_mode: str
     """
     data, filename = read_input(source, filename)
     problems = Problems(filename)
-    lines = split_lines(data)
-    header = _CLEW_HEADER.match(lines[0]) if lines else None
+    lines = _Lines(data)
+    header = _CLEW_HEADER.match(lines[0]) if len(lines) else None
     extract_day = None
     if header is None:
         problems.add(1, "header", "expected 'CLEW ... MM/DD/YYYY'")
@@ -266,15 +342,14 @@ def parse_clew(source, *, name: str = "clew", priority: int = 2, match_mode: str
             extract_day = datetime.strptime(header.group(1).decode(), "%m/%d/%Y").date()
         except ValueError:
             problems.add(1, "header", f"extract date {header.group(1).decode()!r} is not a valid date")
-    while len(lines) > 1 and not lines[-1].strip():
-        lines.pop()
-    footer = _CLEW_FOOTER.match(lines[-1]) if len(lines) > 1 else None
+    last = lines.last_nonblank()
+    footer = _CLEW_FOOTER.match(lines[last]) if last > 0 else None
     if footer is None:
-        problems.add(len(lines), "footer", "expected a last line 'TOTAL RECORDS: N'")
+        problems.add(last + 1, "footer", "expected a last line 'TOTAL RECORDS: N'")
         problems.raise_if_any()
-    records = _Records(lines[1:-1], 2, CLEW_FIELDS, 22, problems)
+    records = _Records(lines, 1, last - 1, CLEW_FIELDS, 22, problems)
     if records.count != int(footer.group(1)):
-        problems.add(len(lines), "footer", f"TOTAL RECORDS: {int(footer.group(1))} but the file holds {records.count} record(s)")
+        problems.add(last + 1, "footer", f"TOTAL RECORDS: {int(footer.group(1))} but the file holds {records.count} record(s)")
     plates = _check_plates(records, 0, 8, problems)
     states = _check_states(records, 8, problems)
     _check_optional_digits(records, 10, 12, "county code", problems)
@@ -304,4 +379,4 @@ def parse_clew(source, *, name: str = "clew", priority: int = 2, match_mode: str
     )
 
 
-__all__ = ["parse_ncic", "parse_clew", "clock_version"]
+__all__ = ["parse_ncic", "parse_clew"]

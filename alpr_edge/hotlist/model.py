@@ -53,9 +53,12 @@ class HotListError(Exception):
         super().__init__("\n".join(self.problems))
 
 
+_SEPARATORS = str.maketrans("", "", " -.·\t")
+
+
 def normalise_plate(text: str) -> str:
     """Upper case without the separators people and OCR put in plates."""
-    return "".join(ch for ch in text.upper() if ch not in " -.·\t")
+    return text.upper().translate(_SEPARATORS)
 
 
 def plate_pattern_problem(pattern: str) -> str | None:
