@@ -23,6 +23,8 @@ from alpr_edge import __version__
 COMMAND_MODULES = [
     "alpr_edge.cli.run",
     "alpr_edge.cli.config_cmd",
+    "alpr_edge.cli.hotlist",
+    "alpr_edge.cli.alerts",
 ]
 
 EXIT_OK = 0

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 Audit = Callable[..., object]
 
 
-def _log_audit(user, role, action, data=None, case_number=None, outcome=None):
+def log_audit(user, role, action, data=None, case_number=None, outcome=None):
     log(logger, logging.INFO, "audit", user=user, role=role, action=action, case_number=case_number or "", outcome=outcome or "")
 
 
@@ -134,7 +134,7 @@ class HotListEngine:
         self._storage = storage
         self._clock = clock
         self._settings = settings or HotlistSection()
-        self._audit = audit or _log_audit
+        self._audit = audit or log_audit
         self._write_lock = threading.Lock()
         self._lists: dict[str, _Loaded] = {}
         self._load_problems: dict[str, str] = {}

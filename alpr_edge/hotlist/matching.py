@@ -67,7 +67,7 @@ def pack(text: str) -> int | None:
 
 def pack_plates(plates: np.ndarray, canonicalise: bool) -> tuple[np.ndarray, np.ndarray]:
     """Keys for an S10 array of plates, and which rows are partial plates."""
-    codes = (_CANONICAL_LUT if canonicalise else _EXACT_LUT)[plates.view(np.uint8).reshape(len(plates), -1)]
+    codes = (_CANONICAL_LUT if canonicalise else _EXACT_LUT)[plates.view(np.uint8).reshape(len(plates), plates.dtype.itemsize)]
     keys = np.zeros(len(plates), dtype=np.uint64)
     for position in range(codes.shape[1]):
         keys |= codes[:, position].astype(np.uint64) << np.uint64(_BITS * position)
