@@ -143,7 +143,7 @@ def add_plate(args) -> int:
         entry = engine.add_manual(args.plate, args.state, args.reason, args.entered_by, args.case_number, args.synopsis,
                                   args.expires, list_name=args.name, vehicle=args.vehicle, list_type=args.list_type, role="admin")
     except HotListError as error:
-        raise _refused("hot plate", error) from None
+        raise _refused(f"hot plate {args.plate}", error) from None
     print(f"added {entry.plate} ({entry.state or 'any state'}) until {entry.expires}, case {entry.case_number}")
     return EXIT_OK
 
@@ -155,7 +155,7 @@ def remove_plate(args) -> int:
     try:
         count = engine.remove_manual(args.plate, args.state, list_name=args.name, actor=_actor(args), role="admin")
     except HotListError as error:
-        raise _refused("removal", error) from None
+        raise _refused(f"removal of {args.plate}", error) from None
     print(f"removed {count} entr{'y' if count == 1 else 'ies'}")
     return EXIT_OK
 

@@ -24,7 +24,7 @@ from alpr_edge.hotlist.matching import KINDS, ListIndex, Match, canonical, entry
 from alpr_edge.hotlist.model import EntryTable, HotList, HotListEntry, HotListError, list_name_problem, normalise_plate
 from alpr_edge.hotlist.sources import clock_version
 from alpr_edge.hotlist.storage import ListStorage, decode, encode
-from alpr_edge.logs import log, plate_for_log
+from alpr_edge.logs import log
 
 logger = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ class HotListEngine:
             raise HotListError([f"manual entry: list: {list_name!r} is an imported list; manual plates go to a manual list"])
         kept = self._unexpired(current, now)
         if any(e.plate == entry.plate and e.state == entry.state for e in kept):
-            raise HotListError([f"manual entry: plate: {plate_for_log(entry.plate)} ({entry.state or 'any state'}) is already on {list_name!r}"])
+            raise HotListError([f"manual entry: plate: already on {list_name!r} for {entry.state or 'any state'}"])
         self._put_manual(list_name, kept + [entry], current, now)
         self._audit(entered_by, role, "hotlist_plate_add", data={"list": list_name, "partial": entry.is_partial, "expires": fields["expires"]},
                     case_number=entry.case_number, outcome="added")
@@ -240,7 +240,7 @@ class HotListEngine:
         kept = [e for e in self._unexpired(current, now) if not (e.plate == wanted and (state is None or e.state == state))]
         removed = [e for e in current.hotlist.entries if e.plate == wanted and (state is None or e.state == state)]
         if not removed:
-            raise HotListError([f"{plate_for_log(wanted)} is not on {list_name!r}"])
+            raise HotListError([f"plate: not on {list_name!r}" + (f" for {state}" if state else "")])
         self._put_manual(list_name, kept, current, now)
         self._audit(actor, role, "hotlist_plate_delete", data={"list": list_name, "removed": len(removed)},
                     case_number=removed[0].case_number, outcome="deleted")
