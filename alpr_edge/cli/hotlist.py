@@ -193,7 +193,8 @@ def match_plate(args) -> int:
         } for m in matches], indent=2))
     else:
         for m in matches:
-            notes = "".join([" STALE" if m.stale else "", " covert" if m.covert else "", " state differs" if m.state_differs else ""])
+            notes = "".join([" STALE" if m.stale else "", " covert" if m.covert else "", " state differs" if m.state_differs else "",
+                             f" via candidate {m.matched_text}" if m.matched_text != m.read_text else ""])
             print(f"{m.list_name}\t{m.kind}\tP{m.priority}\t{m.entry.plate}\t{m.entry.state or '-'}\t{m.list_type}\t"
                   f"{m.entry.reason}\tcase {m.entry.case_number or '-'}{notes}")
         if not matches:
