@@ -89,9 +89,10 @@ def measure_stored(folder: Path, reads_count: int, candidates_count: int) -> dic
     storage = FileListStorage(folder / "hotlists")
     gc.collect()
     before = rss_mb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     engine = HotListEngine(storage, settings=HotlistSection(), audit=lambda *a, **k: None)
     results["startup_load_s"] = round(time.perf_counter() - started, 2)
+    results["startup_load_cpu_s"] = round(time.process_time() - cpu, 2)
     gc.collect()
     results["rss_list_loaded_mb"] = round(rss_mb() - before, 1)
     hotlist = engine.get("ncic")
@@ -127,7 +128,7 @@ def measure_stored(folder: Path, reads_count: int, candidates_count: int) -> dic
     results["match_max_ms"] = round(float(timings_ms.max()), 3)
     results["match_cpu_p50_ms"] = round(float(np.percentile(cpu_ms, 50)), 4)
     results["match_cpu_p99_ms"] = round(float(np.percentile(cpu_ms, 99)), 4)
-    results["load_average"] = os.getloadavg()[0]
+    results["load_average_1min"] = round(os.getloadavg()[0], 2)
     results["reads"] = len(reads)
     results["reads_with_hits"] = hits
     return results
@@ -154,16 +155,20 @@ def main() -> None:
     extract.write_bytes(data)
     del data
     gc.collect()
-    started = time.perf_counter()
+    # Process CPU seconds are reported next to wall seconds: on a shared box
+    # the wall time also counts the other tenants' turns on the cores.
+    started, cpu = time.perf_counter(), time.process_time()
     hotlist = parse_ncic(extract, one_char_tolerance=args.one_char)
     results["parse_s"] = round(time.perf_counter() - started, 2)
+    results["parse_cpu_s"] = round(time.process_time() - cpu, 2)
     storage = FileListStorage(folder / "hotlists")
     for name in storage.names():
         storage.delete(name)
     engine = HotListEngine(storage, settings=HotlistSection(), audit=lambda *a, **k: None)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     engine.replace(hotlist, actor="bench")
     results["replace_s"] = round(time.perf_counter() - started, 2)
+    results["replace_cpu_s"] = round(time.process_time() - cpu, 2)
     results["parse_plus_replace_s"] = round(results["parse_s"] + results["replace_s"], 2)
     results["stored_file_mb"] = round((folder / "hotlists" / "ncic.hotlist").stat().st_size / 2**20, 1)
     del engine, hotlist

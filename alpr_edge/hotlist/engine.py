@@ -95,6 +95,7 @@ def match_list(hotlist: HotList, index: ListIndex, probe: Probe, now: float) -> 
     keys, sources = probe.keys(index.lenient)
     found = [(sources[p], row, None) for p, row in index.rows_for(keys)]
     texts = probe.canonical_texts if index.lenient else probe.texts
+    found += [(p, row, None) for p, row in index.long_rows(texts)]
     found += [(p, row, "wildcard") for p, row in index.partial_rows(texts)]
     if hotlist.one_char_tolerance and index.lenient and sources and sources[0] == 0:
         found += [(0, row, "edit") for _, row in index.rows_for(one_edit_keys(int(keys[0]), len(probe.top)))]

@@ -1,13 +1,14 @@
 """Finding a read in a list: exact, lenient (OCR-confusable), wildcard, one-edit.
 
-Every full plate of a list is packed into one 64-bit key (6 bits a character,
-up to 10 characters) and the keys are kept sorted in a numpy array, so two
-million entries take 24 MB and a look-up is one binary search for all the
-texts of a read at once. Lenient lists pack the *canonical* form of each
-plate, where every character an OCR confuses is replaced by one
-representative of its group (0/O/D/Q -> 0, 8/B -> 8, ...): a read then
-matches an entry when their canonical forms are equal, one probe each.
-Partial plates (``?``, ``*``) are few and kept aside as regular expressions.
+Every full plate of up to 8 characters (all US and Canadian plates) is
+packed into one 64-bit key, its ASCII bytes, and the keys are kept sorted in
+a numpy array: two million entries take 24 MB, and a look-up is one binary
+search for all the texts of a read at once. Lenient lists pack the
+*canonical* form of each plate, where every character an OCR confuses is
+replaced by one representative of its group (0/O/D/Q -> 0, 8/B -> 8, ...):
+a read matches an entry when their canonical forms are equal, one probe
+each. The rare longer plates (the NCIC field holds 10) sit in a small dict,
+and partial plates (``?``, ``*``) aside as regular expressions.
 """
 
 from __future__ import annotations
@@ -18,76 +19,67 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alpr_edge.hotlist.model import MAX_PLATE_LENGTH, HotList, HotListEntry
+from alpr_edge.hotlist.model import HotList, HotListEntry
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Characters plate OCR confuses with each other; the first of a group stands for it.
 CONFUSABLE_GROUPS = ("0ODQ", "1ILT", "2Z", "5S", "8B", "6G")
-WILDCARD_CODE = 63
-_BITS = 6
+PACKED_LENGTH = 8  # characters in one 64-bit key
 
 _CANONICAL_CHAR = {ch: ch for ch in ALPHABET}
 for _group in CONFUSABLE_GROUPS:
     for _ch in _group:
         _CANONICAL_CHAR[_ch] = _group[0]
 CANONICAL_TABLE = str.maketrans(_CANONICAL_CHAR)
-_CODE = {ch: i + 1 for i, ch in enumerate(ALPHABET)}  # 0 means "no character"
+_CANONICAL_LUT = np.arange(256, dtype=np.uint8)
+for _ch, _to in _CANONICAL_CHAR.items():
+    _CANONICAL_LUT[ord(_ch)] = ord(_to)
+CANONICAL_CODES = np.array(sorted({ord(c) for c in _CANONICAL_CHAR.values()}), dtype=np.uint64)
+ALL_CODES = np.array([ord(c) for c in ALPHABET], dtype=np.uint64)
 
 
 def canonical(text: str) -> str:
-    """The confusion-free form of a normalised plate: 'B0LD' -> '8011'."""
+    """The confusion-free form of a normalised plate: 'B0LD' -> '8010'."""
     return text.translate(CANONICAL_TABLE)
 
 
-def _lut(canonicalise: bool) -> np.ndarray:
-    table = np.full(256, 255, dtype=np.uint8)  # 255: a character no plate has
-    table[0] = 0
-    for ch in ALPHABET:
-        table[ord(ch)] = _CODE[_CANONICAL_CHAR[ch] if canonicalise else ch]
-    table[ord("?")] = table[ord("*")] = WILDCARD_CODE
-    return table
-
-
-_EXACT_LUT, _CANONICAL_LUT = _lut(False), _lut(True)
-CANONICAL_CODES = np.array(sorted({_CODE[c] for c in _CANONICAL_CHAR.values()}), dtype=np.uint64)
-
-
 def pack(text: str) -> int | None:
-    """The 64-bit key of a plate text (apply `canonical` first for lenient lists)."""
-    if len(text) > MAX_PLATE_LENGTH:
+    """The 64-bit key of a plate text of up to 8 ASCII characters, else None.
+
+    Apply `canonical` first for lenient lists.
+    """
+    if len(text) > PACKED_LENGTH or not text.isascii():
         return None
-    key = 0
-    for ch in reversed(text):
-        code = _CODE.get(ch)
-        if code is None:
-            return None
-        key = (key << _BITS) | code
-    return key
+    return int.from_bytes(text.encode("ascii"), "little")
 
 
-def pack_plates(plates: np.ndarray, canonicalise: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Keys for an S10 array of plates, and which rows are partial plates."""
-    codes = (_CANONICAL_LUT if canonicalise else _EXACT_LUT)[plates.view(np.uint8).reshape(len(plates), plates.dtype.itemsize)]
-    keys = np.zeros(len(plates), dtype=np.uint64)
-    for position in range(codes.shape[1]):
-        keys |= codes[:, position].astype(np.uint64) << np.uint64(_BITS * position)
-    return keys, (codes == WILDCARD_CODE).any(axis=1)
+def pack_plates(plates: np.ndarray, canonicalise: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keys for an array of plates (S10, NUL padded), which are partial, which too long to pack."""
+    raw = plates.view(np.uint8).reshape(len(plates), plates.dtype.itemsize)
+    if canonicalise:
+        raw = _CANONICAL_LUT[raw]
+    partial = ((raw == ord("?")) | (raw == ord("*"))).any(axis=1)
+    too_long = (raw[:, PACKED_LENGTH:] != 0).any(axis=1) if raw.shape[1] > PACKED_LENGTH else np.zeros(len(raw), bool)
+    head = np.zeros((len(raw), PACKED_LENGTH), dtype=np.uint8)
+    width = min(PACKED_LENGTH, raw.shape[1])
+    head[:, :width] = raw[:, :width]
+    return head.view("<u8").reshape(-1), partial, too_long
 
 
-def one_edit_keys(key: int, length: int) -> np.ndarray:
+def one_edit_keys(key: int, length: int, codes: np.ndarray = CANONICAL_CODES) -> np.ndarray:
     """Keys of every text one character shorter or longer than the packed ``key``."""
     out = []
     k = np.uint64(key)
     for position in range(length):
-        low_mask = np.uint64((1 << (_BITS * position)) - 1)
-        low, high = k & low_mask, k >> np.uint64(_BITS * (position + 1))
-        out.append(np.array([low | (high << np.uint64(_BITS * position))], dtype=np.uint64))
-    if length < MAX_PLATE_LENGTH:
+        low = k & np.uint64((1 << (8 * position)) - 1)
+        high = k >> np.uint64(8 * (position + 1))
+        out.append(np.array([low | (high << np.uint64(8 * position))], dtype=np.uint64))
+    if length < PACKED_LENGTH:
         for position in range(length + 1):
-            shift = np.uint64(_BITS * position)
-            low = k & np.uint64((1 << (_BITS * position)) - 1)
-            high = (k >> shift) << (shift + np.uint64(_BITS))
-            out.append(low | (CANONICAL_CODES << shift) | high)
+            shift = np.uint64(8 * position)
+            low = k & np.uint64((1 << (8 * position)) - 1)
+            high = (k >> shift) << (shift + np.uint64(8))
+            out.append(low | (codes << shift) | high)
     return np.concatenate(out) if out else np.zeros(0, dtype=np.uint64)
 
 
@@ -101,15 +93,19 @@ class ListIndex:
 
     def __init__(self, hotlist: HotList):
         self.lenient = hotlist.match_mode == "lenient"
-        keys, partial = pack_plates(hotlist.entries.plates, self.lenient)
-        full_rows = np.flatnonzero(~partial)
-        full_keys = keys[full_rows]
-        order = np.argsort(full_keys, kind="stable")
-        self.keys = full_keys[order]
-        self.rows = full_rows[order].astype(np.uint32)
+        plates = hotlist.entries.plates
+        keys, partial, too_long = pack_plates(plates, self.lenient)
+        packed_rows = np.flatnonzero(~partial & ~too_long)
+        packed_keys = keys[packed_rows]
+        order = np.argsort(packed_keys, kind="stable")
+        self.keys = packed_keys[order]
+        self.rows = packed_rows[order].astype(np.uint32)
+        self.long: dict[str, list[int]] = {}
+        for row in np.flatnonzero(too_long & ~partial):
+            text = plates[row].decode("ascii")
+            self.long.setdefault(canonical(text) if self.lenient else text, []).append(int(row))
         self.partial = [
-            (_wildcard_regex(hotlist.entries.plates[row].decode("ascii"), self.lenient), int(row))
-            for row in np.flatnonzero(partial)
+            (_wildcard_regex(plates[row].decode("ascii"), self.lenient), int(row)) for row in np.flatnonzero(partial)
         ]
 
     def rows_for(self, probe_keys: np.ndarray) -> list[tuple[int, int]]:
@@ -117,13 +113,19 @@ class ListIndex:
         if not len(self.keys) or not len(probe_keys):
             return []
         positions = np.searchsorted(self.keys, probe_keys)
+        found = np.flatnonzero(self.keys[np.minimum(positions, len(self.keys) - 1)] == probe_keys)
         hits = []
-        last = len(self.keys)
-        for probe, position in enumerate(positions.tolist()):
-            while position < last and self.keys[position] == probe_keys[probe]:
+        for probe in found.tolist():
+            position, key = int(positions[probe]), probe_keys[probe]
+            while position < len(self.keys) and self.keys[position] == key:  # duplicates: same plate, other states
                 hits.append((probe, int(self.rows[position])))
                 position += 1
         return hits
+
+    def long_rows(self, texts: list[str]) -> list[tuple[int, int]]:
+        if not self.long:
+            return []
+        return [(probe, row) for probe, text in enumerate(texts) for row in self.long.get(text, ())]
 
     def partial_rows(self, texts: list[str]) -> list[tuple[int, int]]:
         hits = []

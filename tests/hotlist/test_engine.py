@@ -251,3 +251,12 @@ def test_large_list_matches_and_loads_from_storage(clock, tmp_path):
         (match,) = engine.match(plates[index].decode(), "CA")
         assert match.entry.case_number == f"{index:09d}"
     assert all(not engine.match(p.decode()[::-1] + "Z") for p in plates[:100])
+
+
+def test_plates_longer_than_eight_characters(clock):
+    engine = HotListEngine(MemoryListStorage(), clock=clock)
+    engine.replace(_list("long", [("ABCDEF1234", "ON", "R"), ("XYZ12", "ON", "R")], clock))
+    assert [(m.kind, m.entry.plate) for m in engine.match("ABCDEF1234")] == [("exact", "ABCDEF1234")]
+    assert [(m.kind, m.entry.plate) for m in engine.match("A8CDEFI234")] == [("lenient", "ABCDEF1234")]
+    assert [m.kind for m in engine.match("QQQ", candidates=[Candidate("ABCDEF1234", 0.2)])] == ["candidate"]
+    assert engine.match("ABCDEF12345") == [] and engine.match("ABCDEF123") == []
