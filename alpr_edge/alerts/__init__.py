@@ -12,12 +12,13 @@ from alpr_edge.alerts.lifecycle import (
     TIMED_OUT, TRANSITIONS, VERIFIED, WRONG_STATE, Alert, AlertError, AlertStep,
 )
 from alpr_edge.alerts.outputs import (
-    AlertOutput, AlertSignals, GpioOutput, NullOutput, OutputChange, RecordingOutput, open_outputs,
+    AlertOutput, AlertSignals, GpioOutput, MultiOutput, NullOutput, OutputChange, RecordingOutput, open_outputs,
 )
+from alpr_edge.alerts.tones import AlsaOutput, sound_device_present, tone_wav
 
 __all__ = [
     "ACKNOWLEDGED", "CLOSED", "CONFIRMED", "DISMISSED", "DISPOSED", "DISPOSITIONS", "MISREAD", "NOT_CONFIRMED", "RAISED",
     "STATES", "TIMED_OUT", "TRANSITIONS", "VERIFIED", "WRONG_STATE", "Alert", "AlertBook", "AlertError", "AlertOutput",
-    "AlertSignals", "AlertStep", "GpioOutput", "NullOutput", "OutputChange", "RecordingOutput", "open_outputs",
-    "read_text_hash",
+    "AlertSignals", "AlertStep", "AlsaOutput", "GpioOutput", "MultiOutput", "NullOutput", "OutputChange", "RecordingOutput", "open_outputs",
+    "read_text_hash", "sound_device_present", "tone_wav",
 ]

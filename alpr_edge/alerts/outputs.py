@@ -133,14 +133,42 @@ class GpioOutput:
                 device.close()
 
 
-def open_outputs(settings, clock: Callable[[], float] = time.monotonic, pin_factory=None) -> AlertOutput:
-    """The outputs a firmware profile's ``[outputs]`` section declares."""
+class MultiOutput:
+    """Several outputs driven as one (the GPIO buzzer and light, and the speaker)."""
+
+    def __init__(self, outputs: Iterable[AlertOutput]):
+        self.outputs = tuple(outputs)
+
+    def alert(self, priority: int, covert: bool) -> None:
+        for output in self.outputs:
+            output.alert(priority, covert)
+
+    def clear(self) -> None:
+        for output in self.outputs:
+            output.clear()
+
+    def close(self) -> None:
+        for output in self.outputs:
+            output.close()
+
+
+def open_outputs(settings, clock: Callable[[], float] = time.monotonic, pin_factory=None, sound: bool | None = None) -> AlertOutput:
+    """The outputs a firmware profile's ``[outputs]`` section declares.
+
+    With the gpio driver the tones also play through ALSA when ``sound`` is
+    true, or (None) when the board has a sound card and ``aplay``.
+    """
     if settings.driver == "none":
         return NullOutput()
     if settings.driver == "sim":
         return RecordingOutput(clock)
     if settings.driver == "gpio":
-        return GpioOutput(settings.buzzer_pin, settings.light_pin, pin_factory=pin_factory)
+        from alpr_edge.alerts.tones import AlsaOutput, sound_device_present
+
+        gpio = GpioOutput(settings.buzzer_pin, settings.light_pin, pin_factory=pin_factory)
+        if sound if sound is not None else sound_device_present():
+            return MultiOutput([gpio, AlsaOutput()])
+        return gpio
     raise ValueError(f"outputs.driver: unknown driver {settings.driver!r} (known: none, sim, gpio)")
 
 

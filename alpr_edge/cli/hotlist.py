@@ -25,7 +25,7 @@ def register(subparsers, common) -> None:
     imp.add_argument("--name", "--list", dest="name", required=True, help="list name (letters, digits, '-', '_')")
     imp.add_argument("--priority", type=int, help="1 (most urgent) to 5; default: 2 for ncic/clew, 3 for csv")
     imp.add_argument("--covert", action="store_true", help="hits are recorded but raise no in-car alert")
-    imp.add_argument("--max-age-hours", "--max-age", dest="max_age_hours", type=float, help="stale after this (default: the config's)")
+    imp.add_argument("--max-age-hours", "--max-age", dest="max_age_hours", type=float, help="stale after this (default: the config's; 0: never)")
     imp.add_argument("--match-mode", choices=("lenient", "exact"), default="lenient")
     imp.add_argument("--one-char", action="store_true", help="lenient lists: also match one missing or extra character")
     imp.add_argument("--active-hours", metavar="HH:MM-HH:MM", help="alert only between these local times")
@@ -93,8 +93,9 @@ def import_list(args) -> int:
         raise CliError(f"{args.file}: no such file")
     options = {
         "name": args.name, "covert": args.covert, "match_mode": args.match_mode, "one_char_tolerance": args.one_char,
-        "max_age_s": (args.max_age_hours if args.max_age_hours is not None else config.hotlist.max_age_hours) * 3600,
     }
+    max_age_hours = args.max_age_hours if args.max_age_hours is not None else config.hotlist.max_age_hours
+    options["max_age_s"] = max_age_hours * 3600 if max_age_hours > 0 else None  # 0: entries expire, the list never goes stale
     if args.priority is not None:
         options["priority"] = args.priority
     if args.list_version is not None:

@@ -7,7 +7,9 @@ import time
 import pytest
 import sqlite_utils
 
-from alpr_edge.alerts import AlertBook, AlertSignals, GpioOutput, NullOutput, RecordingOutput, open_outputs
+from alpr_edge.alerts import (
+    AlertBook, AlertSignals, AlsaOutput, GpioOutput, MultiOutput, NullOutput, RecordingOutput, open_outputs,
+)
 from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_clew, parse_csv, parse_ncic
 from alpr_edge.profiles import OutputSettings, load_profile
 from alpr_edge.vision.types import Candidate, Read
@@ -56,7 +58,11 @@ def test_gpio_output_on_mock_pins():
     from gpiozero.pins.mock import MockFactory
 
     factory = MockFactory()
-    output = open_outputs(OutputSettings(driver="gpio", buzzer_pin=27, light_pin=22), pin_factory=factory)
+    settings = OutputSettings(driver="gpio", buzzer_pin=27, light_pin=22)
+    with_sound = open_outputs(settings, pin_factory=MockFactory(), sound=True)
+    assert isinstance(with_sound, MultiOutput) and isinstance(with_sound.outputs[1], AlsaOutput)
+    with_sound.close()
+    output = open_outputs(settings, pin_factory=factory, sound=False)
     assert isinstance(output, GpioOutput)
     buzzer, light = factory.pin(27), factory.pin(22)
     output.alert(1, covert=False)
