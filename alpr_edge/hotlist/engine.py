@@ -83,11 +83,46 @@ class Probe:
     def keys(self, lenient: bool) -> tuple[np.ndarray, list[int]]:
         """Packed keys of the texts that can be plates, and which text each came from."""
         if lenient not in self._keys:
-            texts = self.canonical_texts if lenient else self.texts
-            packed = [(pack(t), i) for i, t in enumerate(texts)]
-            packed = [(k, i) for k, i in packed if k is not None]
-            self._keys[lenient] = (np.array([k for k, _ in packed], dtype=np.uint64), [i for _, i in packed])
+            first: dict[int, int] = {}  # candidates often share a canonical form: search each key once
+            for i, text in enumerate(self.canonical_texts if lenient else self.texts):
+                key = pack(text)
+                if key is not None and key not in first:
+                    first[key] = i  # the earliest text wins: the top reading before the candidates
+            self._keys[lenient] = (np.fromiter(first, dtype=np.uint64, count=len(first)), list(first.values()))
         return self._keys[lenient]
+
+
+class _LocalMinute:
+    """Today's date and the minute of the day, looked up at most once a minute.
+
+    ``date.fromtimestamp`` consults the time zone each call (about 0.1 ms
+    here, as long as the whole look-up should take), so a read must not pay it.
+    """
+
+    def __init__(self):
+        self._minute: int | None = None
+        self.today = date.min
+        self.minute_of_day = 0
+
+    def at(self, now: float) -> _LocalMinute:
+        minute = int(now // 60)
+        if minute != self._minute:
+            local = time.localtime(now)
+            self._minute = minute
+            self.today = date(local.tm_year, local.tm_mon, local.tm_mday)
+            self.minute_of_day = local.tm_hour * 60 + local.tm_min
+        return self
+
+
+_LOCAL = threading.local()
+
+
+def local_minute(now: float) -> _LocalMinute:
+    """Per thread, so readers never share a half-updated cache."""
+    cache = getattr(_LOCAL, "cache", None)
+    if cache is None:
+        cache = _LOCAL.cache = _LocalMinute()
+    return cache.at(now)
 
 
 def match_list(hotlist: HotList, index: ListIndex, probe: Probe, now: float) -> list[Match]:
@@ -110,7 +145,7 @@ def match_list(hotlist: HotList, index: ListIndex, probe: Probe, now: float) -> 
         rank = KINDS.index(kind)
         if row not in best or rank < best[row][0]:
             best[row] = (rank, kind, source)
-    today = date.fromtimestamp(now)
+    today = local_minute(now).today
     stale = hotlist.is_stale(now)
     matches = []
     for row, (_, kind, source) in best.items():
@@ -287,8 +322,7 @@ class HotListEngine:
             return (f"list {hotlist.name!r} is {hotlist.age_s(now) / 3600:.1f} h old, beyond the "
                     f"{self._settings.stop_alerting_after_hours:g} h limit: it raises no alerts until a new version arrives")
         if hotlist.active_hours is not None:
-            local = time.localtime(now)
-            if not hotlist.active_hours.contains(local.tm_hour * 60 + local.tm_min):
+            if not hotlist.active_hours.contains(local_minute(now).minute_of_day):
                 return f"list {hotlist.name!r} is outside its active hours"
         if hotlist.area is not None and position is not None:
             if not hotlist.area.contains(position.latitude, position.longitude):

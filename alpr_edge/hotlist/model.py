@@ -8,6 +8,7 @@ arrays (fixed-width bytes or small category tables) and builds a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -158,6 +159,7 @@ class Column:
         return int(array.nbytes) + sum(len(v) + 50 for v in self.values)
 
 
+@functools.lru_cache(maxsize=4096)  # few distinct dates; parsed once each
 def _to_date(text: str) -> date | None:
     return date.fromisoformat(text) if text else None
 
