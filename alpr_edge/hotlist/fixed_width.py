@@ -40,6 +40,7 @@ class _Lines:
         self.data = data
         self.buffer = np.frombuffer(data, dtype=np.uint8)
         breaks = np.flatnonzero(self.buffer == 10)
+        self.line_breaks = len(breaks)
         self.starts = np.concatenate([[0], breaks + 1]).astype(np.int64)
         self.ends = np.concatenate([breaks, [len(data)]]).astype(np.int64)
         if len(self.starts) and self.starts[-1] == len(data):  # a final line break adds no line
@@ -86,7 +87,7 @@ class _Records:
             for line in bad_lines[(bad_lines >= first) & (bad_lines <= last)]:
                 self._report_non_ascii(int(line) + 1, lines[int(line)], fields, problems)
                 keep[line - first] = False
-        if np.count_nonzero(lines.buffer < 32) > len(lines) + lines.data.count(b"\r"):
+        if np.count_nonzero(lines.buffer < 32) > lines.line_breaks + lines.data.count(b"\r"):
             for row in np.flatnonzero(keep):  # rare: only files with control characters
                 text = lines[int(index[row])]
                 bad = next((i for i, byte in enumerate(text) if byte < 32), None)
@@ -111,8 +112,11 @@ class _Records:
         width = int(lengths[keep].max()) if keep.any() else required_end
         matrix = np.array(texts, dtype=f"S{width}").view(np.uint8).reshape(len(texts), width)
         index = index[keep]
-        blank = ~np.any(matrix > SPACE, axis=1)
-        if blank.any():  # lines of spaces only
+        # Lines of spaces only: a record starts with a code, so look closer only at rows that do not.
+        blank = np.zeros(len(matrix), dtype=bool)
+        suspects = np.flatnonzero(matrix[:, 0] <= SPACE) if len(matrix) else np.zeros(0, dtype=np.int64)
+        blank[suspects] = ~np.any(matrix[suspects] > SPACE, axis=1)
+        if blank.any():
             matrix, index = matrix[~blank], index[~blank]
             self.count -= int(blank.sum())
         self.matrix = matrix
