@@ -183,6 +183,7 @@ class AlertSignals:
     def update(self, open_alerts: Iterable) -> None:
         """Call after each new alert and each step; idempotent."""
         open_alerts = list(open_alerts)
+        self._announced &= {alert.alert_id for alert in open_alerts}  # forget closed ones
         for alert in open_alerts:
             if alert.covert and alert.alert_id not in self._announced:
                 self._output.alert(alert.priority, True)  # recorded, no in-car output
