@@ -29,6 +29,8 @@ COMMAND_MODULES = [
     "alpr_edge.cli.purge",
     "alpr_edge.cli.audit",
     "alpr_edge.cli.users",
+    "alpr_edge.cli.hotlist",
+    "alpr_edge.cli.alerts",
     "alpr_edge.cli.provision", "alpr_edge.cli.cert", "alpr_edge.cli.selftest", "alpr_edge.cli.status", "alpr_edge.cli.stats", "alpr_edge.cli.update",
 ]
 
