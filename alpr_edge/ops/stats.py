@@ -4,8 +4,9 @@ Only counts and enumerated values (list names, verification outcomes,
 dispositions) are read from the store's clear columns; sealed columns and
 plate hashes are never touched, so nothing here can carry a plate.
 
-The alerts table belongs to the alerts stage; its schema is discovered from
-the columns it has, grouping only by the whitelisted enumeration columns.
+The alerts tables belong to the alerts stage (``alerts``: one row per alert
+with its current state and disposition; ``alert_steps``: every transition);
+columns are discovered, and only whitelisted enumeration columns are grouped.
 """
 
 from __future__ import annotations
@@ -84,6 +85,14 @@ def transparency_counts(data_dir: Path, since: datetime | None = None) -> dict:
                     report[ALERT_GROUPS[column]] = _grouped(conn, "alerts", column, since)
             if "hits_by_list" not in report and "alerts_by_list" in report:
                 report["hits_by_list"] = report["alerts_by_list"]
+        if "alert_steps" in tables and {"alert_id", "to_state"} <= set(_columns(conn, "alert_steps")):
+            # An alert's current state hides the steps it went through (verified, then confirmed,
+            # then disposed): count every alert that ever reached each state.
+            where, args = _since_clause(conn, "alert_steps", since)
+            rows = conn.execute(
+                f"SELECT to_state, count(DISTINCT alert_id) FROM alert_steps{where} GROUP BY 1 ORDER BY 2 DESC", args
+            ).fetchall()
+            report["alerts_reaching"] = {str(state): count for state, count in rows}
         if "audit" in tables:
             report["audit_by_action"] = _grouped(conn, "audit", "action", since)
         return report

@@ -169,3 +169,36 @@ def test_stats_and_status_on_a_real_store(tmp_path):
     assert json.loads(status.stdout)["today"]["hits"] == 1 or now.astimezone().hour == 0
     for output in (result.stdout, since.stdout, status.stdout):
         assert PLATE not in output and "5XYZ999" not in output
+
+
+def test_stats_counts_alert_outcomes_from_the_alert_stages_own_tables(tmp_path):
+    """Alerts made with the alerts stage's schema: every state an alert went through is counted once."""
+    store_module = __import__("pytest").importorskip("alpr_edge.store")
+    alerts_module = __import__("pytest").importorskip("alpr_edge.alerts")
+    data_dir = tmp_path / "data"
+    config = config_file(tmp_path, data_dir)
+    from alpr_edge.config import load_config
+
+    settings = load_config(config)
+    now = datetime.now(timezone.utc).timestamp()
+    with store_module.Store.open(data_dir, settings.store, dev_keys=True) as store:
+        alerts_module.AlertBook(store.db, store.audit, settings=settings.alerts)  # creates its tables
+        # Every column filled with a neutral value of its type, then the ones that matter here.
+        blank = {name: (0 if kind in ("INTEGER", "REAL") else "") for _, name, kind, *_ in store.db.execute("PRAGMA table_info(alerts)").fetchall()}
+        paths = {"a1": ["raised", "verified", "confirmed", "disposed"], "a2": ["raised", "misread"], "a3": ["raised", "verified", "not_confirmed"]}
+        for alert_id, states in paths.items():
+            row = {**blank, "alert_id": alert_id, "list_name": "local-bolo" if alert_id == "a2" else "ncic-stolen",
+                   "state": states[-1], "disposition": "arrest" if alert_id == "a1" else None, "created_at": now, "vehicle": PLATE}
+            store.db["alerts"].insert(row)
+            previous = None
+            for step, state in enumerate(states):
+                store.db["alert_steps"].insert({"step_id": f"{alert_id}-{step}", "alert_id": alert_id, "from_state": previous,
+                                                "to_state": state, "user": "ofc.day", "role": "officer", "at": now, "note": None, "disposition": None})
+                previous = state
+    result = run_cli("stats", "--json", "--config", str(config))
+    counts = json.loads(result.stdout)
+    assert counts["alerts"] == 3 and counts["hits_by_list"] == {"ncic-stolen": 2, "local-bolo": 1}
+    reaching = counts["alerts_reaching"]
+    assert (reaching["verified"], reaching["misread"], reaching["confirmed"], reaching["raised"]) == (2, 1, 1, 3)
+    assert counts["dispositions"] == {"arrest": 1, "none": 2}
+    assert PLATE not in result.stdout
