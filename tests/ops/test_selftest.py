@@ -275,3 +275,18 @@ def test_ir_and_colour_must_both_arrive_when_the_profile_has_both(device):
         check = next(r for r in results if r.name == "ir_colour")
         assert check.status == expected, check.detail
     assert "lacked the colour image" in check.detail
+
+
+def test_hot_lists_are_read_from_the_stage_storage_when_the_daemon_is_not_running(device):
+    hotlist = pytest.importorskip("alpr_edge.hotlist")
+    config, profile_path = device
+    engine = hotlist.HotListEngine(hotlist.FileListStorage(config.data_dir / "hotlists"), settings=config.hotlist)
+    csv_text = ("plate,state,list,reason,vehicle,entered_by,case_number,synopsis,expires\n"
+                "7ABC123,CA,BOLO,stolen,grey sedan,sgt.lee,C-1,seen downtown,2099-01-01\n")
+    two_days_ago = time.time() - 48 * 3600
+    engine.replace(hotlist.parse_csv(csv_text.encode(), name="agency-bolo", max_age_s=24 * 3600, clock=lambda: two_days_ago))
+    layout = Layout(config_path=Path("config.toml"), data_dir=config.data_dir)
+    results = run_selftest(config, load_profile(str(profile_path)), probes(hotlists=None, camera_seconds=0.3, gps_wait_s=0.5), layout)
+    check = next(r for r in results if r.name == "hotlists")
+    assert check.status == "fail" and "stale: agency-bolo (48.0 h old)" in check.detail
+    assert "7ABC123" not in check.detail
