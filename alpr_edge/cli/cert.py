@@ -37,9 +37,11 @@ def install_cert(args) -> int:
 
 
 def _audit(config, technician: str, installed: dict) -> None:
+    from alpr_edge.ops.provision import give_to_service_user
     from alpr_edge.store import Store
 
     with Store.open(config.data_dir, config.store) as store:
         store.audit(technician, "technician", "cert.install", data={
             "subject": installed["subject"], "fingerprint": installed["fingerprint"], "not_after": installed["not_after"],
         })
+    give_to_service_user(config.data_dir)  # files the store made as root

@@ -30,10 +30,12 @@ def update(args) -> int:
     technician = technician_name(args.technician)
 
     def audit(action: str, data: dict) -> None:
+        from alpr_edge.ops.provision import give_to_service_user
         from alpr_edge.store import Store
 
         with Store.open(config.data_dir, config.store) as store:
             store.audit(technician, "technician", action, data=data)
+        give_to_service_user(config.data_dir)  # files the store made as root
 
     try:
         if args.verify_only:

@@ -91,7 +91,7 @@ def provision(request: ProvisionRequest, password: Callable[[], str] | None = No
             result.did("admin", "none yet: run again with --admin USER to create the first one")
     finally:
         store.close()
-    _hand_to_service_user(layout.data_dir, request.service_user, result)
+    result.did("ownership", give_to_service_user(layout.data_dir, request.service_user))
     log(logger, logging.INFO, "provisioned", agency=request.agency, device=request.device_id,
         technician=request.technician, steps=len(result.steps))
     return result
@@ -270,19 +270,18 @@ def _create_admin(store, settings, request: ProvisionRequest, password, result: 
     result.did("admin", f"{request.admin} created")
 
 
-def _hand_to_service_user(data_dir: Path, user: str, result: ProvisionResult) -> None:
-    """Run as root (sudo), files would be root's; the service must own its data."""
+def give_to_service_user(data_dir: Path, user: str = SERVICE_USER) -> str:
+    """Run as root (sudo), new files would be root's and the service could not open them: hand them over."""
     if os.geteuid() != 0:
-        return
+        return "unchanged (not root)"
     try:
         entry = pwd.getpwnam(user)
     except KeyError:
-        result.did("ownership", f"left to root: no user {user!r} here (scripts/install.sh creates it)")
-        return
+        return f"left to root: no user {user!r} here (scripts/install.sh creates it)"
     for folder, dirs, files in os.walk(data_dir):
         for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
             os.lchown(name, entry.pw_uid, entry.pw_gid)
-    result.did("ownership", f"given to {user}")
+    return f"given to {user}"
 
 
 def technician_name(explicit: str | None) -> str:

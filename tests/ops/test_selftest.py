@@ -290,3 +290,28 @@ def test_hot_lists_are_read_from_the_stage_storage_when_the_daemon_is_not_runnin
     check = next(r for r in results if r.name == "hotlists")
     assert check.status == "fail" and "stale: agency-bolo (48.0 h old)" in check.detail
     assert "7ABC123" not in check.detail
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing owners needs root")
+def test_keys_must_be_private_and_owned_by_the_service_user(device):
+    import pwd
+
+    from alpr_edge.ops.provision import give_to_service_user
+
+    config, profile_path = device
+    layout = Layout(config_path=Path("config.toml"), data_dir=config.data_dir)
+    profile = load_profile(str(profile_path))
+
+    def keys_check(user: str):
+        results = run_selftest(config, profile, probes(service_user=user, camera_seconds=0.2, gps_wait_s=0.3), layout)
+        return next(r for r in results if r.name == "keys")
+
+    # "nobody" stands in for the service user: keys made by root fail until handed over.
+    wrong_owner = keys_check("nobody")
+    assert wrong_owner.status == "fail" and "keys/kek is owned by uid 0, not nobody" in wrong_owner.detail
+    assert give_to_service_user(config.data_dir, "nobody") == "given to nobody"
+    assert (config.data_dir / "keys/kek").stat().st_uid == pwd.getpwnam("nobody").pw_uid
+    assert keys_check("nobody").status == "pass"
+    (config.data_dir / "keys/kek").chmod(0o644)
+    readable = keys_check("nobody")
+    assert readable.status == "fail" and "keys/kek is mode 644 (others can read it" in readable.detail
