@@ -142,6 +142,8 @@ def run_selftest(config, profile, probes: Probes | None = None, layout: Layout |
     for name, check in checks:
         try:
             outcome = check(ctx)
+        except PermissionError as error:
+            outcome = failed(name, f"permission denied on {error.filename or error}: run it with sudo (the data is the service user's)")
         except Exception as error:  # a broken check is a failed check, not a crashed self-test
             last = traceback.extract_tb(error.__traceback__)[-1]
             outcome = failed(name, f"check crashed: {type(error).__name__}: {error} ({Path(last.filename).name}:{last.lineno})")
