@@ -133,6 +133,16 @@ if [ ! -L "$current" ]; then
 elif [ "$(readlink "$current")" != "releases/$VERSION/venv" ]; then
   do_ ln -sfn "releases/$VERSION/venv" "$current"; say "switched to $VERSION (was $(readlink "$current"))"
 fi
+# The recognition models belong to the release (a rollback restores them too);
+# the config points at the link (alpr-edge provision sets recognition.models_dir).
+if compgen -G "$SRC/models/*.tflite" >/dev/null; then
+  for model in "$SRC"/models/*; do
+    [ -f "$model" ] && put 0644 "$model" "/opt/alpr-edge/releases/$VERSION/models/$(basename "$model")"
+  done
+  if [ "$(readlink "$ROOT/opt/alpr-edge/models" 2>/dev/null)" != "releases/$VERSION/models" ]; then
+    do_ ln -sfn "releases/$VERSION/models" "$ROOT/opt/alpr-edge/models"
+  fi
+fi
 [ -L "$ROOT/usr/local/bin/alpr-edge" ] || { do_ mkdir -p "$ROOT/usr/local/bin"; do_ ln -sfn /opt/alpr-edge/venv/bin/alpr-edge "$ROOT/usr/local/bin/alpr-edge"; }
 
 # 5. Profiles and documentation.

@@ -25,7 +25,8 @@ from typing import Callable
 from alpr_edge.logs import log
 from alpr_edge.ops import certs
 from alpr_edge.ops.layout import (
-    CA_CERT, CERT, CSR, DATA_DIR, HOTLIST_KEY, PRIVATE_DIRS, SEAL_KEY, SERVICE_USER, TLS_KEY, UPDATE_KEY, Layout,
+    CA_CERT, CERT, CSR, DATA_DIR, HOTLIST_KEY, INSTALL_DIR, PRIVATE_DIRS, SEAL_KEY, SERVICE_USER, TLS_KEY, UPDATE_KEY,
+    Layout, under_root,
 )
 from alpr_edge.ops.tomlout import dumps
 
@@ -100,7 +101,7 @@ def provision(request: ProvisionRequest, password: Callable[[], str] | None = No
 # -- the config -------------------------------------------------------------------
 
 
-def _desired_config(request: ProvisionRequest, existing: dict, sealing: bool) -> dict:
+def _desired_config(request: ProvisionRequest, existing: dict, sealing: bool, models_installed: bool) -> dict:
     import dataclasses
 
     from alpr_edge.config import UplinkSection
@@ -111,6 +112,9 @@ def _desired_config(request: ProvisionRequest, existing: dict, sealing: bool) ->
                    "data_dir": str(DATA_DIR)})
     uplink = document.setdefault("uplink", {})
     uplink["broker"] = request.broker
+    # Installed models live with the release behind /opt/alpr-edge/models (scripts/install.sh).
+    if models_installed and "models_dir" not in document.get("recognition", {}):
+        document.setdefault("recognition", {})["models_dir"] = str(INSTALL_DIR / "models")
     # The uplink seals reads end to end only when told where the agency's key is.
     if sealing and "seal_public_key" in {f.name for f in dataclasses.fields(UplinkSection)}:
         uplink["seal_public_key"] = str(DATA_DIR / SEAL_KEY)
@@ -137,7 +141,8 @@ def _write_config(request: ProvisionRequest, layout: Layout, result: ProvisionRe
                 "TLS key and CSR: add --rotate to do that"
             )
     sealing = request.seal_key is not None or layout.file(SEAL_KEY).exists()
-    text = dumps(_desired_config(request, existing, sealing), CONFIG_HEADER)
+    models_installed = under_root(request.root, INSTALL_DIR / "models").is_dir()
+    text = dumps(_desired_config(request, existing, sealing, models_installed), CONFIG_HEADER)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
     # Validate the exact text before it replaces anything.
     with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".config.", suffix=".toml", delete=False) as tmp:

@@ -10,9 +10,11 @@ where kind is ``file`` (digest of the bytes) or ``dir`` (digest of a manifest
 listing every file's digest and relative path, sorted), so moving the
 artifact keeps it valid and changing any byte does not.
 
-Releases live side by side (``/opt/alpr-edge/releases/ID/venv``) and
-``/opt/alpr-edge/venv`` (the unit's ExecStart) is a symlink switched
-atomically. ``apply_update`` verifies, installs the new release next to the
+Releases live side by side (``/opt/alpr-edge/releases/ID/venv`` and
+``.../ID/models``); ``/opt/alpr-edge/venv`` (the unit's ExecStart) and
+``/opt/alpr-edge/models`` (``recognition.models_dir``) are symlinks switched
+atomically, so a rollback restores the models with the code. An update
+folder may carry a ``models/`` folder; otherwise the current models are kept. ``apply_update`` verifies, installs the new release next to the
 current one, switches, restarts the service and runs the self-test; if the
 self-test fails, it switches back, restarts again and says so. The steps
 that touch the system (pip, systemctl, the self-test) go through
@@ -151,6 +153,10 @@ class Installer:
     def link(self) -> Path:
         return self.install_dir / "venv"
 
+    @property
+    def models_link(self) -> Path:
+        return self.install_dir / "models"
+
     def current(self) -> str | None:
         try:
             target = os.readlink(self.link)
@@ -175,14 +181,22 @@ class Installer:
         else:
             pip += ["--find-links", str(Path(artifact).parent), str(artifact)]
         self._check(self.run(pip, capture_output=True, text=True), "installing the update")
+        # Models travel with the release: an update folder may bring new ones, else the current ones are kept.
+        shipped = Path(artifact) / "models" if Path(artifact).is_dir() else None
+        source = shipped if shipped is not None and shipped.is_dir() else self.models_link
+        if source.is_dir():
+            shutil.copytree(source, venv.parent / "models")
         return venv
 
     def activate(self, release: str) -> None:
-        """Point /opt/alpr-edge/venv at ``release`` atomically (rename over the old link)."""
-        tmp = self.install_dir / ".venv.switch"
-        tmp.unlink(missing_ok=True)
-        os.symlink(Path("releases") / release / "venv", tmp)
-        os.replace(tmp, self.link)
+        """Point /opt/alpr-edge/venv (and models) at ``release``, each atomically (rename over the old link)."""
+        for link, part in ((self.link, "venv"), (self.models_link, "models")):
+            if part == "models" and not (self.releases / release / "models").is_dir():
+                continue
+            tmp = self.install_dir / f".{part}.switch"
+            tmp.unlink(missing_ok=True)
+            os.symlink(Path("releases") / release / part, tmp)
+            os.replace(tmp, link)
 
     def restart(self) -> None:
         self._check(self.run(["systemctl", "restart", self.service], capture_output=True, text=True), "restarting the service")

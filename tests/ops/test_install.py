@@ -49,6 +49,9 @@ def test_install_into_a_staging_root_lays_out_everything(staged):
     assert link.is_symlink() and os.readlink(link) == "releases/0.1.0/venv"
     assert os.access(link / "bin/alpr-edge", os.X_OK)
     assert os.readlink(root / "usr/local/bin/alpr-edge") == "/opt/alpr-edge/venv/bin/alpr-edge"
+    if list((REPO / "models").glob("*.tflite")):  # the models belong to the release, behind a link
+        assert os.readlink(root / "opt/alpr-edge/models") == "releases/0.1.0/models"
+        assert {p.name for p in (root / "opt/alpr-edge/models").glob("*.tflite")} == {p.name for p in (REPO / "models").glob("*.tflite")}
     if shutil.which("systemctl"):
         assert (root / "etc/systemd/system/multi-user.target.wants/alpr-edge.service").is_symlink()
     plan = (root / "opt/alpr-edge/install-plan.sh").read_text()

@@ -95,6 +95,14 @@ def test_refuses_to_replace_a_pinned_key_without_rotate(tmp_path, pki, agency_ke
     assert layout.file("uplink/hotlist-signing.pub").read_bytes() == other.read_bytes()
 
 
+def test_installed_models_are_put_in_the_config(tmp_path, pki):
+    root = tmp_path / "root"
+    (root / "opt/alpr-edge/releases/0.1.0/models").mkdir(parents=True)
+    (root / "opt/alpr-edge/models").symlink_to("releases/0.1.0/models")
+    assert provision(root, pki, None).returncode == 0
+    assert str(load_config(layout_of(root).config_path).recognition.models_dir) == "/opt/alpr-edge/models"
+
+
 def test_refuses_a_new_identity_without_rotate(tmp_path, pki):
     root = tmp_path / "root"
     assert provision(root, pki, None).returncode == 0

@@ -217,3 +217,32 @@ def test_real_virtualenvs_offline_install_and_rollback(tmp_path, keys):
     back = subprocess.run([str(inst.link / "bin" / "alpr-edge")], capture_output=True, text=True)
     assert json.loads(back.stdout)["checks"][0]["detail"] == "stand-in 0.2.0"
     assert len(restarts) == 3
+
+
+def test_models_travel_with_their_release_and_roll_back_with_it(tmp_path, keys):
+    inst, system = installer(tmp_path)
+    releases = []
+    for version, model in (("0.2.0", b"detector v2"), ("0.3.0", b"detector v3 (bad)")):
+        folder = tmp_path / f"wheelhouse-{version}"
+        wheel(folder, version)
+        (folder / "models").mkdir()
+        (folder / "models" / "plate_detector_int8.tflite").write_bytes(model)
+        sign_artifact(folder, keys["vendor"][0])
+        if version == "0.3.0":
+            original = inst.install
+
+            def install_and_mark_bad(artifact, release):
+                system.failing.add(release)
+                return original(artifact, release)
+
+            inst.install = install_and_mark_bad
+        releases.append(apply_update(folder, keys["vendor"][1], inst))
+    assert releases[1].rolled_back
+    assert (inst.models_link / "plate_detector_int8.tflite").read_bytes() == b"detector v2"
+    assert os.readlink(inst.models_link) == f"releases/{releases[0].installed}/models"
+    # A wheel brings no models: the release keeps the ones in force.
+    plain = wheel(tmp_path / "dist", "0.4.0")
+    sign_artifact(plain, keys["vendor"][0])
+    inst.install = original
+    fourth = apply_update(plain, keys["vendor"][1], inst)
+    assert (inst.releases / fourth.installed / "models" / "plate_detector_int8.tflite").read_bytes() == b"detector v2"
