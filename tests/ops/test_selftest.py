@@ -315,3 +315,28 @@ def test_keys_must_be_private_and_owned_by_the_service_user(device):
     (config.data_dir / "keys/kek").chmod(0o644)
     readable = keys_check("nobody")
     assert readable.status == "fail" and "keys/kek is mode 644 (others can read it" in readable.detail
+
+
+def test_passes_on_the_shipped_sim_profile(device):
+    """The real sim profile: its rendered drive as the camera, its NMEA log through a pseudo-terminal,
+    and the real models when the recognition stage and its models are there."""
+    from alpr_edge.profiles import CHECKOUT_PROFILES
+
+    if not (CHECKOUT_PROFILES / "sim-data" / "frames").is_dir():
+        pytest.skip("the sim profile's rendered frames have not landed yet")
+    config, _ = device
+    config = dataclasses.replace(config, device=dataclasses.replace(config.device, profile="sim"))
+    overrides = {}
+    try:
+        from alpr_edge.vision import load_recognizer  # noqa: F401
+        from alpr_edge.ops.status import default_models_dir
+
+        if not list(default_models_dir().glob("*.tflite")):
+            raise ImportError("no models")
+    except ImportError:
+        overrides["load_models"] = lambda config: {"recognizer": "stand-in"}
+    else:
+        overrides["load_models"] = Probes().load_models  # the real models, run once
+    outcome, checks = run(config, load_profile("sim").path, **overrides)
+    assert outcome["ok"], [c for c in outcome["checks"] if c["status"] == "fail"]
+    assert checks["camera"].status == "pass" and checks["gps"].status == "pass" and checks["clock"].status == "pass"
