@@ -67,9 +67,9 @@ def provision_device(args) -> int:
     except PermissionError as error:
         raise CliError(f"{error.filename}: permission denied (run it with sudo, or stage it with --root DIR)") from None
     for what, outcome in result.steps:
-        print(f"{what:22} {outcome}")
-    print(f"config                 {result.layout.config_path}")
-    print(f"certificate request    {result.layout.file(CSR)}  (have the agency CA sign it, then: alpr-edge cert install FILE)")
+        print(f"{what:28} {outcome}")
+    print(f"{'config file':28} {result.layout.config_path}")
+    print(f"{'certificate request':28} {result.layout.file(CSR)}  (have the agency CA sign it, then: alpr-edge cert install FILE)")
     if result.totp_uri:
         print()
         print("One-time TOTP enrolment for the admin (scan or type it into an authenticator now; it is not shown again):")
