@@ -13,6 +13,7 @@ RATE_PASS = 0.8  # of the profile's frame rate
 RATE_WARN = 0.5
 DARK_MEAN, BRIGHT_MEAN = 12.0, 243.0  # grey levels: black frame / blown out
 SATURATED_FRACTION = 0.6  # more than this share of pixels at 255 is blown out
+FIRST_FRAME_WAIT_S = 5.0  # sensors take a moment to start; a stream may take longer to connect
 
 
 def check_camera(ctx: Context) -> CheckResult:
@@ -32,29 +33,39 @@ def check_camera(ctx: Context) -> CheckResult:
         return failed("camera", f"camera missing: {error}")
     except (OSError, ValueError, RuntimeError) as error:
         return failed("camera", f"camera would not open: {error}")
-    stop = threading.Event()
-    count = 0
-    started = time.monotonic()
-    try:
-        timer = threading.Timer(ctx.probes.camera_seconds, stop.set)
-        timer.start()
-        for frame in source.frames(stop):
-            if count == 0:
-                # The first frame may wait for the sensor to start: measure from it.
-                started, count = time.monotonic(), 0
-            count += 1
-            if len(ctx.frames) < 8 or count % 5 == 0:
-                ctx.frames = (ctx.frames + [frame])[-8:]
-            if stop.is_set():
-                break
-        timer.cancel()
-    finally:
-        source.close()
-    elapsed = max(1e-6, time.monotonic() - started)
-    if count == 0:
-        return failed("camera", f"opened, but no frame arrived within {ctx.probes.camera_seconds:.0f} s")
-    fps = (count - 1) / elapsed if count > 1 else 0.0
-    return _rate("camera", fps, expected, f"{count} frames in {elapsed:.1f} s")
+    times, stop, first = [], threading.Event(), threading.Event()
+
+    def take_frames():
+        # In its own thread: a camera that hangs inside a read must not hang the self-test.
+        try:
+            for frame in source.frames(stop):
+                times.append(time.monotonic())
+                first.set()
+                if len(ctx.frames) < 8 or len(times) % 5 == 0:
+                    ctx.frames = (ctx.frames + [frame])[-8:]
+                if stop.is_set():
+                    break
+        except Exception as error:  # reported below as a camera failure
+            ctx.camera_error = f"{type(error).__name__}: {error}"
+        finally:
+            first.set()
+
+    worker = threading.Thread(target=take_frames, name="selftest-camera", daemon=True)
+    worker.start()
+    # The first frame may wait for the sensor to start: the rate is measured from it.
+    first.wait(FIRST_FRAME_WAIT_S)
+    if times:
+        stop.wait(ctx.probes.camera_seconds)
+    stop.set()
+    worker.join(3.0)
+    source.close()
+    if ctx.camera_error:
+        return failed("camera", f"camera failed while reading: {ctx.camera_error}")
+    if not times:
+        return failed("camera", f"opened, but no frame arrived within {FIRST_FRAME_WAIT_S:g} s")
+    elapsed = times[-1] - times[0]
+    fps = (len(times) - 1) / elapsed if elapsed > 0 else 0.0
+    return _rate("camera", fps, expected, f"{len(times)} frames in {elapsed:.1f} s")
 
 
 def _rate(name: str, fps: float, expected: float, how: str) -> CheckResult:

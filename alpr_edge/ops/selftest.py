@@ -120,6 +120,7 @@ class Context:
     probes: Probes
     daemon_status: dict | None = None  # the running daemon's status file, when fresh
     frames: list = field(default_factory=list)  # sampled by the camera check for the image checks
+    camera_error: str | None = None
 
 
 def run_selftest(config, profile, probes: Probes | None = None, layout: Layout | None = None) -> list[CheckResult]:

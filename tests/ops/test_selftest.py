@@ -340,3 +340,22 @@ def test_passes_on_the_shipped_sim_profile(device):
     outcome, checks = run(config, load_profile("sim").path, **overrides)
     assert outcome["ok"], [c for c in outcome["checks"] if c["status"] == "fail"]
     assert checks["camera"].status == "pass" and checks["gps"].status == "pass" and checks["clock"].status == "pass"
+
+
+class HungCamera(TwoStreamCamera):
+    """Opens, then blocks in its first read for good (a stalled RTSP stream)."""
+
+    def frames(self, stop):
+        time.sleep(3600)
+        yield from ()
+
+
+def test_a_camera_that_hangs_fails_instead_of_hanging_the_selftest(device, monkeypatch):
+    from alpr_edge.ops import checks_hardware
+
+    monkeypatch.setattr(checks_hardware, "FIRST_FRAME_WAIT_S", 0.5)
+    config, profile_path = device
+    started = time.monotonic()
+    outcome, checks = run(config, profile_path, frame_source=lambda profile: HungCamera(True), gps_wait_s=0.5)
+    assert checks["camera"].status == "fail" and "no frame arrived within" in checks["camera"].detail
+    assert time.monotonic() - started < 10
