@@ -98,6 +98,10 @@ class Daemon:
         self.stop_reason = ""
         self.ignition_off_since: float | None = None
         self.recent_reads: list = []  # for the UI's live view; bounded
+        if hasattr(parts.aggregator, "early_check"):
+            # A plate on a hot list is read at once, not at the end of its
+            # passage: the officer must not wait a second for the alert.
+            parts.aggregator.early_check = self.is_hot
         self.power_off_requested = False
 
     # -- lifecycle -------------------------------------------------------
@@ -263,6 +267,12 @@ class Daemon:
             self._reads_done.set()
 
     # -- per read --------------------------------------------------------
+
+    def is_hot(self, observation) -> bool:
+        """Would this single observation raise an alert? (Recognition thread, per plate seen.)"""
+        if self.parts.hotlists is None:
+            return False
+        return bool(self.parts.hotlists.match(observation.text, observation.state, observation.candidates))
 
     def handle_reads(self, reads: list) -> list:
         """Tag, store (one transaction), match and alert reads. Returns the alerts raised."""
