@@ -8,6 +8,7 @@ effect, and audit what they did.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -20,7 +21,7 @@ import numpy as np
 
 from alpr_edge.config import HotlistSection
 from alpr_edge.hotlist.csv_list import entry_from_fields, entry_problems
-from alpr_edge.hotlist.matching import KINDS, ListIndex, Match, canonical, entry_key, one_edit_keys, pack
+from alpr_edge.hotlist.matching import CANONICAL_BYTES, KINDS, PACKED_LENGTH, ListIndex, Match, entry_key, one_edit_keys
 from alpr_edge.hotlist.model import EntryTable, HotList, HotListEntry, HotListError, list_name_problem, normalise_plate
 from alpr_edge.hotlist.sources import clock_version
 from alpr_edge.hotlist.storage import ListStorage, decode, encode
@@ -64,30 +65,51 @@ class _Loaded(NamedTuple):
     index: ListIndex
 
 
+_UPPER = bytes.maketrans(b"abcdefghijklmnopqrstuvwxyz", b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _normalised(text: str) -> bytes | None:
+    """`normalise_plate` as ASCII bytes; bytes.translate is C-fast, str.translate with a dict is not."""
+    if text.isascii():
+        return text.encode("ascii").translate(_UPPER, b" -.\t")
+    text = normalise_plate(text)
+    return text.encode("ascii") if text.isascii() else None
+
+
 class Probe:
     """A read's texts prepared once for every list: normalised, canonical and packed."""
 
     def __init__(self, text: str, state: str | None = None, candidates: Iterable = ()):
-        self.top = normalise_plate(text)
+        top = _normalised(text)
+        self.top = top.decode("ascii") if top is not None else normalise_plate(text)
         self.state = state.strip().upper() if state else None
-        texts, confidences = [self.top], [None]
+        raw, confidences = [top or b""], [None]
         for candidate in candidates:
-            normalised = normalise_plate(candidate.text)
-            if normalised and normalised not in texts:
-                texts.append(normalised)
+            normalised = _normalised(candidate.text)
+            if normalised and normalised not in raw:
+                raw.append(normalised)
                 confidences.append(float(candidate.confidence))
-        self.texts, self.confidences = texts, confidences
-        self.canonical_texts = [canonical(t) for t in texts]
+        self._raw, self.confidences = raw, confidences
+        self._canonical_raw = [b.translate(CANONICAL_BYTES) for b in raw]
         self._keys: dict[bool, tuple[np.ndarray, list[int]]] = {}
+
+    @functools.cached_property
+    def texts(self) -> list[str]:
+        return [b.decode("ascii") for b in self._raw]
+
+    @functools.cached_property
+    def canonical_texts(self) -> list[str]:
+        return [b.decode("ascii") for b in self._canonical_raw]
 
     def keys(self, lenient: bool) -> tuple[np.ndarray, list[int]]:
         """Packed keys of the texts that can be plates, and which text each came from."""
         if lenient not in self._keys:
             first: dict[int, int] = {}  # candidates often share a canonical form: search each key once
-            for i, text in enumerate(self.canonical_texts if lenient else self.texts):
-                key = pack(text)
-                if key is not None and key not in first:
-                    first[key] = i  # the earliest text wins: the top reading before the candidates
+            for i, text in enumerate(self._canonical_raw if lenient else self._raw):
+                if 0 < len(text) <= PACKED_LENGTH:
+                    key = int.from_bytes(text, "little")
+                    if key not in first:
+                        first[key] = i  # the earliest text wins: the top reading before the candidates
             self._keys[lenient] = (np.fromiter(first, dtype=np.uint64, count=len(first)), list(first.values()))
         return self._keys[lenient]
 
@@ -129,9 +151,10 @@ def match_list(hotlist: HotList, index: ListIndex, probe: Probe, now: float) -> 
     """Every entry of one list the probe matches, each once with its best kind."""
     keys, sources = probe.keys(index.lenient)
     found = [(sources[p], row, None) for p, row in index.rows_for(keys)]
-    texts = probe.canonical_texts if index.lenient else probe.texts
-    found += [(p, row, None) for p, row in index.long_rows(texts)]
-    found += [(p, row, "wildcard") for p, row in index.partial_rows(texts)]
+    if index.long or index.partial:
+        texts = probe.canonical_texts if index.lenient else probe.texts
+        found += [(p, row, None) for p, row in index.long_rows(texts)]
+        found += [(p, row, "wildcard") for p, row in index.partial_rows(texts)]
     if hotlist.one_char_tolerance and index.lenient and sources and sources[0] == 0:
         found += [(0, row, "edit") for _, row in index.rows_for(one_edit_keys(int(keys[0]), len(probe.top)))]
     if not found:
