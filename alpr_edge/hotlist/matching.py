@@ -67,21 +67,22 @@ def pack_plates(plates: np.ndarray, canonicalise: bool) -> tuple[np.ndarray, np.
     return head.view("<u8").reshape(-1), partial, too_long
 
 
+_SHIFTS = np.arange(PACKED_LENGTH + 1, dtype=np.uint64) * np.uint64(8)
+_LOW_MASKS = (np.uint64(1) << _SHIFTS) - np.uint64(1)  # the bytes below each position
+
+
 def one_edit_keys(key: int, length: int, codes: np.ndarray = CANONICAL_CODES) -> np.ndarray:
     """Keys of every text one character shorter or longer than the packed ``key``."""
-    out = []
     k = np.uint64(key)
-    for position in range(length):
-        low = k & np.uint64((1 << (8 * position)) - 1)
-        high = k >> np.uint64(8 * (position + 1))
-        out.append(np.array([low | (high << np.uint64(8 * position))], dtype=np.uint64))
-    if length < PACKED_LENGTH:
-        for position in range(length + 1):
-            shift = np.uint64(8 * position)
-            low = k & np.uint64((1 << (8 * position)) - 1)
-            high = (k >> shift) << (shift + np.uint64(8))
-            out.append(low | (codes << shift) | high)
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.uint64)
+    shifts, masks = _SHIFTS[:length], _LOW_MASKS[:length]
+    # Without the character at each position: the bytes above it move down one.
+    deleted = (k & masks) | ((k >> (shifts + np.uint64(8))) << shifts)
+    if length >= PACKED_LENGTH:
+        return deleted
+    # With any character inserted at each position: the bytes from there move up one.
+    shifts, masks = _SHIFTS[:length + 1, None], _LOW_MASKS[:length + 1, None]
+    inserted = (k & masks) | (codes[None, :] << shifts) | ((k >> shifts) << (shifts + np.uint64(8)))
+    return np.concatenate([deleted, inserted.ravel()])
 
 
 def _wildcard_regex(pattern: str, canonicalise: bool) -> re.Pattern:
