@@ -187,6 +187,19 @@ def match_list(hotlist: HotList, index: ListIndex, probe: Probe, now: float) -> 
     return matches
 
 
+def _latitude_longitude(position) -> tuple[float, float] | None:
+    """(lat, lon) of an `alpr_edge.gps.Position` (its ``fix.lat``/``fix.lon``) or any
+    object with ``latitude``/``longitude``; None when unknown or stale."""
+    if position is None or getattr(position, "stale", False):
+        return None
+    fix = getattr(position, "fix", None)
+    latitude = getattr(fix, "lat", None) if fix is not None else getattr(position, "latitude", None)
+    longitude = getattr(fix, "lon", None) if fix is not None else getattr(position, "longitude", None)
+    if latitude is None or longitude is None:
+        return None
+    return float(latitude), float(longitude)
+
+
 class HotListEngine:
     def __init__(self, storage: ListStorage, clock: Callable[[], float] = time.time,
                  settings: HotlistSection | None = None, audit: Audit | None = None):
@@ -347,8 +360,9 @@ class HotListEngine:
         if hotlist.active_hours is not None:
             if not hotlist.active_hours.contains(local_minute(now).minute_of_day):
                 return f"list {hotlist.name!r} is outside its active hours"
-        if hotlist.area is not None and position is not None:
-            if not hotlist.area.contains(position.latitude, position.longitude):
+        if hotlist.area is not None:
+            where = _latitude_longitude(position)
+            if where is not None and not hotlist.area.contains(*where):
                 return f"list {hotlist.name!r} is outside its area"
         return None
 
@@ -356,8 +370,8 @@ class HotListEngine:
         """Every alerting entry the read matches, most urgent first.
 
         ``candidates`` are the OCR's alternatives (objects with ``.text`` and
-        ``.confidence``); ``position`` (with ``.latitude``/``.longitude``)
-        applies lists limited to an area, which alert anywhere when unknown.
+        ``.confidence``); ``position`` (an `alpr_edge.gps.Position`) applies
+        lists limited to an area, which alert anywhere when it is unknown or stale.
         """
         lists = self._lists  # one snapshot for the whole read
         if not lists:
