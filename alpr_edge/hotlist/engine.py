@@ -32,7 +32,8 @@ logger = logging.getLogger(__name__)
 Audit = Callable[..., object]
 
 
-def log_audit(user, role, action, data=None, case_number=None, outcome=None):
+def log_audit(user, role, action, data=None, purpose=None, case_number=None, outcome=None):
+    """The audit callable used when none is given (CLI, tools): a log line, not the store's trail."""
     log(logger, logging.INFO, "audit", user=user, role=role, action=action, case_number=case_number or "", outcome=outcome or "")
 
 

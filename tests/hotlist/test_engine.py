@@ -232,6 +232,7 @@ def test_historical_hits_checked_and_audited_as_a_search(clock, audit):
     found = check_history(entry, reads, audit, user="Sgt 1", role="supervisor", clock=clock)
     assert [(read_id, m.kind) for read_id, m in found] == [("r1", "wildcard"), ("r2", "wildcard")]
     assert audit.records[-1]["action"] == "read_search" and audit.records[-1]["case_number"] == "26-9"
+    assert audit.records[-1]["purpose"] == "historical hits of a new hot plate"
     assert audit.records[-1]["data"]["reads_checked"] == 3
 
 
