@@ -283,11 +283,13 @@ class HotListEngine:
             "entered_by": entered_by, "case_number": case_number, "synopsis": synopsis,
             "expires": expires.isoformat() if isinstance(expires, date) else (expires or ""),
         }
-        problems = [f"manual entry: {field}: {why}" for field, why in entry_problems(fields, date.fromtimestamp(now), self._settings.manual_max_days)]
+        found = entry_problems(fields, date.fromtimestamp(now), self._settings.manual_max_days)
+        problems = [f"manual entry: {field}: {why}" for field, why in found]
         if (why := list_name_problem(list_name)) is not None:
             problems.append(f"manual entry: list: {why}")
         if problems:
-            self._audit(entered_by or "unknown", role, "hotlist_plate_add", data={"list": list_name, "why": problems}, case_number=case_number, outcome="refused")
+            self._audit(entered_by or "unknown", role, "hotlist_plate_add", data={"list": list_name, "why": problems},
+                        case_number=case_number, outcome="refused")
             raise HotListError(problems)
         entry = entry_from_fields(fields)
         current = self._lists.get(list_name)
