@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from alpr_edge.hotlist.engine import Probe, match_list
+from alpr_edge.hotlist.lookup import Probe, match_list
 from alpr_edge.hotlist.matching import ListIndex, Match
 from alpr_edge.hotlist.model import EntryTable, HotList, HotListEntry
 
