@@ -14,6 +14,7 @@ RATE_WARN = 0.5
 DARK_MEAN, BRIGHT_MEAN = 12.0, 243.0  # grey levels: black frame / blown out
 SATURATED_FRACTION = 0.6  # more than this share of pixels at 255 is blown out
 FIRST_FRAME_WAIT_S = 5.0  # sensors take a moment to start; a stream may take longer to connect
+READER_JOIN_S = 3.0  # how long a stopped reader may take to return before it is left behind
 
 
 def check_camera(ctx: Context) -> CheckResult:
@@ -57,7 +58,7 @@ def check_camera(ctx: Context) -> CheckResult:
     if times:
         stop.wait(ctx.probes.camera_seconds)
     stop.set()
-    worker.join(3.0)
+    worker.join(READER_JOIN_S)
     source.close()
     if ctx.camera_error:
         return failed("camera", f"camera failed while reading: {ctx.camera_error}")

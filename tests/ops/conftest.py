@@ -108,3 +108,30 @@ def provision_args(root: Path, pki: Pki | None, agency_keys: dict | None, **extr
 
 def layout_of(root: Path) -> Layout:
     return Layout.for_root(root)
+
+
+def run_here(*args: str, input: str | None = None, env: dict | None = None):
+    """`alpr-edge ARGS` in this process (no interpreter start-up): exit status, stdout, stderr."""
+    import contextlib
+    import io
+    import os
+    import subprocess
+    import sys
+
+    from alpr_edge.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_stdin, saved_env = sys.stdin, dict(os.environ)
+    sys.stdin = io.StringIO(input or "")
+    os.environ.update(env or {})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = main(list(args))
+            except SystemExit as exit_:  # argparse errors
+                status = exit_.code if isinstance(exit_.code, int) else 2
+    finally:
+        sys.stdin = saved_stdin
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess(["alpr-edge", *args], status, out.getvalue(), err.getvalue())

@@ -354,6 +354,7 @@ def test_a_camera_that_hangs_fails_instead_of_hanging_the_selftest(device, monke
     from alpr_edge.ops import checks_hardware
 
     monkeypatch.setattr(checks_hardware, "FIRST_FRAME_WAIT_S", 0.5)
+    monkeypatch.setattr(checks_hardware, "READER_JOIN_S", 0.2)
     config, profile_path = device
     started = time.monotonic()
     outcome, checks = run(config, profile_path, frame_source=lambda profile: HungCamera(True), gps_wait_s=0.5)
