@@ -223,7 +223,7 @@ class Uplink:
         attempt = 0
         while not self._stop.is_set():
             self._set("connecting")
-            client = self._new_client()
+            client = self._client = self._new_client()
             try:
                 if self._connect(client):
                     attempt = 0
