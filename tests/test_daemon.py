@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
-from alpr_edge.config import Config, PipelineSection
+from alpr_edge.config import Config, DeviceSection, PipelineSection
 from alpr_edge.daemon import Components, Daemon
 from alpr_edge.power import RecordingPowerOff, SimIgnition
 from alpr_edge.profiles import load_profile
@@ -17,7 +19,10 @@ from tests.fakes import EndlessSource, ReadPerObservation, RecordingStore, SlowR
 
 
 def make_daemon(source=None, recognizer=None, store=None, max_frames=None, frame_queue=4, **parts):
-    config = Config(pipeline=PipelineSection(frame_queue=frame_queue))
+    config = Config(
+        device=DeviceSection(data_dir=Path(tempfile.mkdtemp(prefix="alpr-daemon-test-"))),
+        pipeline=PipelineSection(frame_queue=frame_queue),
+    )
     components = Components(
         source=source or EndlessSource(),
         recognizer=recognizer or SlowRecognizer(),
