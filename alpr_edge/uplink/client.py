@@ -113,7 +113,7 @@ class Uplink:
 
     def __init__(self, settings, *, agency: str, device_id: str, store: OutboxStore, tls: TlsFiles | None,
                  hotlist_sink: HotlistSink | None, hotlist_public_key, seal_public_key, state_dir: Path,
-                 rng: random.Random | None = None):
+                 subscribe_downlink: bool = True, rng: random.Random | None = None):
         self.settings = settings
         self.agency = agency
         self.device_id = device_id
@@ -125,6 +125,7 @@ class Uplink:
         if self.endpoint and self.endpoint.tls and tls is None:
             raise UplinkConfigError("broker: mqtts:// needs the CA, client certificate and key")
         self._seal_key = seal_public_key
+        self.subscribe_downlink = subscribe_downlink  # False for `uplink flush`: send only
         state_dir = Path(state_dir)
         self.hotlists = HotlistReceiver(hotlist_public_key, VersionLedger(state_dir / LEDGER_NAME), hotlist_sink,
                                         audit=getattr(store, "audit", None))
@@ -298,7 +299,8 @@ class Uplink:
         log(logger, logging.INFO, "uplink_connected", broker=self.endpoint.url(),
             protocol="5" if self.protocol == mqtt.MQTTv5 else "3.1.1")
         self._publish_control(client, self.topics.health, payloads.health_payload(self.agency, self.device_id, "online"), retain=True)
-        client.subscribe([(self.topics.hotlists_filter, 1), (self.topics.commands, 1)])
+        if self.subscribe_downlink:
+            client.subscribe([(self.topics.hotlists_filter, 1), (self.topics.commands, 1)])
         self._wake.set()
         last_poll = 0.0
         while not self._lost:

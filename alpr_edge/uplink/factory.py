@@ -62,7 +62,8 @@ def check_broker_override(url: str) -> None:
         raise UplinkConfigError(f"--broker: plain mqtt:// is accepted only for a loopback address, got {host!r}")
 
 
-def build_uplink(config, *, store, hotlist_sink, broker_override: str | None = None) -> Uplink:
+def build_uplink(config, *, store, hotlist_sink, broker_override: str | None = None,
+                 subscribe_downlink: bool = True) -> Uplink:
     """An Uplink for this device (disabled when no broker is configured); UplinkConfigError if it cannot work."""
     settings = config.uplink
     if broker_override:
@@ -82,4 +83,5 @@ def build_uplink(config, *, store, hotlist_sink, broker_override: str | None = N
         settings, agency=config.device.agency, device_id=config.device.id, store=store,
         tls=tls if settings.broker.startswith("mqtts://") else None, hotlist_sink=hotlist_sink,
         hotlist_public_key=hotlist_key, seal_public_key=seal_key, state_dir=folder,
+        subscribe_downlink=subscribe_downlink,
     )

@@ -1,0 +1,80 @@
+"""`alpr-edge uplink` agency-side tools, run as a user would run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+
+from alpr_edge.uplink import load_ed25519_public, load_x25519_public, read_payload, seal_read, verify_hotlist
+
+from .conftest import AGENCY, DEVICE, FakeStore
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, input: str | None = None):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "alpr_edge", *args], capture_output=True, text=True,
+                          timeout=60, env=env, cwd=ROOT, input=input)
+
+
+def test_keygen_seal_then_open_sealed_from_a_file_and_stdin(tmp_path):
+    result = run_cli("uplink", "keygen", "seal", str(tmp_path / "agency"))
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE((tmp_path / "agency.key").stat().st_mode) == 0o600
+    public = load_x25519_public((tmp_path / "agency.pub").read_bytes())
+    store = FakeStore()
+    ids = store.add(2)
+    lines = [json.dumps(seal_read(public, read_payload(store.rows[i], AGENCY, DEVICE))) for i in ids]
+    (tmp_path / "messages.jsonl").write_text("\n".join(lines) + "\n")
+    result = run_cli("uplink", "open-sealed", "--key", str(tmp_path / "agency.key"), "--without-images",
+                     str(tmp_path / "messages.jsonl"))
+    assert result.returncode == 0, result.stderr
+    opened = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [m["read_id"] for m in opened] == ids and opened[0]["text"] == "ABC0000"
+    assert "crop_jpeg_b64" not in opened[0]
+    result = run_cli("uplink", "open-sealed", "--key", str(tmp_path / "agency.key"), "-", input=lines[1])
+    assert result.returncode == 0 and json.loads(result.stdout)["read_id"] == ids[1]
+
+
+def test_open_sealed_with_the_wrong_key_fails_and_says_which_message(tmp_path):
+    run_cli("uplink", "keygen", "seal", str(tmp_path / "right"))
+    run_cli("uplink", "keygen", "seal", str(tmp_path / "wrong"))
+    public = load_x25519_public((tmp_path / "right.pub").read_bytes())
+    store = FakeStore()
+    [read_id] = store.add(1)
+    message = json.dumps(seal_read(public, read_payload(store.rows[read_id], AGENCY, DEVICE)))
+    result = run_cli("uplink", "open-sealed", "--key", str(tmp_path / "wrong.key"), "-", input=message)
+    assert result.returncode == 1
+    assert "message 1: cannot open: wrong key" in result.stderr and result.stdout == ""
+
+
+def test_keygen_refuses_to_overwrite(tmp_path):
+    assert run_cli("uplink", "keygen", "hotlist-signing", str(tmp_path / "k")).returncode == 0
+    result = run_cli("uplink", "keygen", "hotlist-signing", str(tmp_path / "k"))
+    assert result.returncode == 2 and "exists" in result.stderr
+
+
+def test_sign_hotlist_makes_a_document_the_device_accepts(tmp_path):
+    run_cli("uplink", "keygen", "hotlist-signing", str(tmp_path / "signing"))
+    (tmp_path / "bolo.csv").write_bytes(b"plate,state\nABC123,CA\n")
+    result = run_cli("uplink", "sign-hotlist", "--key", str(tmp_path / "signing.key"), "--list", "bolo",
+                     "--version", "12", "--format", "csv", str(tmp_path / "bolo.csv"), "-o", str(tmp_path / "env.json"))
+    assert result.returncode == 0, result.stderr
+    public = load_ed25519_public((tmp_path / "signing.pub").read_bytes())
+    document = verify_hotlist((tmp_path / "env.json").read_bytes(), public, "bolo")
+    assert document.version == 12 and document.body == b"plate,state\nABC123,CA\n"
+
+
+def test_sign_hotlist_refuses_a_bad_list_name(tmp_path):
+    run_cli("uplink", "keygen", "hotlist-signing", str(tmp_path / "signing"))
+    (tmp_path / "x.csv").write_text("a\n")
+    result = run_cli("uplink", "sign-hotlist", "--key", str(tmp_path / "signing.key"), "--list", "a/b",
+                     "--version", "1", "--format", "csv", str(tmp_path / "x.csv"))
+    assert result.returncode == 2 and "list:" in result.stderr
