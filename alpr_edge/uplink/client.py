@@ -37,7 +37,7 @@ from alpr_edge.logs import RateLimited, log
 from alpr_edge.uplink import payloads
 from alpr_edge.uplink.commands import answer_command
 from alpr_edge.uplink.hotlists import HotlistReceiver, HotlistSink, VersionLedger, LEDGER_NAME
-from alpr_edge.uplink.sealing import seal_read
+from alpr_edge.uplink.sealing import seal_row
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +168,8 @@ class Uplink:
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout + 2.0)
+            # Bounded: the daemon must finish SIGTERM within 5 s; the thread is a daemon thread.
+            self._thread.join(timeout + 0.5)
             self._thread = None
 
     def wake(self) -> None:
@@ -254,6 +255,7 @@ class Uplink:
                         qos=1, retain=True)
         client.max_inflight_messages_set(self.settings.in_flight + 8)
         client.max_queued_messages_set(0)
+        client.connect_timeout = 3.0
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
@@ -303,6 +305,7 @@ class Uplink:
             client.subscribe([(self.topics.hotlists_filter, 1), (self.topics.commands, 1)])
         self._wake.set()
         last_poll = 0.0
+        self._refill_after = 0.0
         while not self._lost:
             if self._stop.is_set():
                 self._goodbye(client)
@@ -312,7 +315,7 @@ class Uplink:
             # Refill at half window while the backlog lasts (fewer, larger store reads); at once on wake().
             due = (self._wake.is_set() or now - last_poll > IDLE_POLL_S
                    or (self._more_waiting and len(self._in_flight) <= self.settings.in_flight // 2))
-            if due and len(self._in_flight) < self.settings.in_flight:
+            if due and len(self._in_flight) < self.settings.in_flight and now >= self._refill_after:
                 self._wake.clear()
                 last_poll = now
                 self._refill(client)
@@ -331,20 +334,27 @@ class Uplink:
         if free <= 0:
             return
         skip = set(self._in_flight.values()) | self._refused
-        rows = self.store.pending_uploads(len(skip) + free)
+        try:
+            rows = self.store.pending_uploads(len(skip) + free)
+        except Exception as error:  # e.g. the database is busy: keep the connection, try again shortly
+            self._refill_after = time.monotonic() + 1.0
+            self._set(error=f"store: {error}")
+            self._errors(logging.ERROR, "uplink_store_read_failed", error=str(error))
+            return
         fresh = [row for row in rows if payloads.read_id_of(row) not in skip][:free]
         self._more_waiting = len(rows) >= len(skip) + free
         for row in fresh:
             self._publish_read(client, row)
 
     def _publish_read(self, client: mqtt.Client, row: dict) -> None:
-        message = payloads.read_payload(row, self.agency, self.device_id)
         if self._seal_key is not None:
-            message = seal_read(self._seal_key, message)
-        topic = self.topics.hits if message["has_hit"] else self.topics.reads
-        info = client.publish(topic, payloads.encode(message), qos=1)
+            body = seal_row(self._seal_key, row, self.agency, self.device_id)
+        else:
+            body = payloads.encode_read(row, self.agency, self.device_id)
+        topic = self.topics.hits if row.get("has_hit") else self.topics.reads
+        info = client.publish(topic, body, qos=1)
         if info.rc == mqtt.MQTT_ERR_SUCCESS:
-            self._in_flight[info.mid] = message["read_id"]
+            self._in_flight[info.mid] = payloads.read_id_of(row)
             self._set(published=1)
         else:
             self._set(error=f"publish: {mqtt.error_string(info.rc)}")

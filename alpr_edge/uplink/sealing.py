@@ -53,18 +53,31 @@ def _header_aad(header: dict) -> bytes:
 def seal_read(recipient: X25519PublicKey, read: dict) -> dict:
     """The sealed form of a read payload (a dict from ``payloads.read_payload``)."""
     inner = {k: v for k, v in read.items() if k not in ROUTING_FIELDS}
+    routing = {k: read[k] for k in ROUTING_FIELDS}
+    return json.loads(seal_encoded(recipient, routing, json.dumps(inner, separators=(",", ":")).encode()))
+
+
+def seal_row(recipient: X25519PublicKey, row: dict, agency: str, device: str) -> bytes:
+    """A store row straight to the sealed message bytes (the uplink's fast path)."""
+    from alpr_edge.uplink.payloads import encode_with_raw, read_parts
+
+    routing, fields, images = read_parts(row, agency, device)
+    return seal_encoded(recipient, routing, encode_with_raw(fields, images))
+
+
+def seal_encoded(recipient: X25519PublicKey, routing: dict, plaintext: bytes) -> bytes:
+    from alpr_edge.uplink.payloads import encode_with_raw
+
     ephemeral = X25519PrivateKey.generate()
     epk = _raw_public(ephemeral.public_key())
     key = _derive(ephemeral.exchange(recipient), epk, _raw_public(recipient))
     header = {
-        "schema": SEALED_SCHEMA, "alg": ALGORITHM, "read_id": read["read_id"], "agency": read["agency"],
-        "device": read["device"], "has_hit": bool(read["has_hit"]), "epk": base64.b64encode(epk).decode("ascii"),
+        "schema": SEALED_SCHEMA, "alg": ALGORITHM, "read_id": routing["read_id"], "agency": routing["agency"],
+        "device": routing["device"], "has_hit": bool(routing["has_hit"]), "epk": base64.b64encode(epk).decode("ascii"),
     }
     nonce = os.urandom(12)
-    plaintext = json.dumps(inner, separators=(",", ":")).encode()
     ciphertext = AESGCM(key).encrypt(nonce, plaintext, _header_aad(header))
-    return {**header, "nonce": base64.b64encode(nonce).decode("ascii"),
-            "ciphertext": base64.b64encode(ciphertext).decode("ascii")}
+    return encode_with_raw(header, {"nonce": base64.b64encode(nonce), "ciphertext": base64.b64encode(ciphertext)})
 
 
 def open_sealed(private_key: X25519PrivateKey | bytes, message: bytes | str | dict) -> dict:

@@ -174,7 +174,8 @@ def test_ping_and_status_commands_are_answered_on_health(broker, receiver, store
     commands = f"alpr/{AGENCY}/{DEVICE}/commands"
     receiver.publish(commands, json.dumps({"schema": "alpr-edge/command/1", "id": "c1", "command": "status"}).encode())
     receiver.publish(commands, b"not json")
-    assert wait_for(lambda: len([m for m in receiver.json_on("/health") if "command_id" in m]) == 2)
-    replies = [m for m in receiver.json_on("/health") if "command_id" in m]
-    assert replies[0]["ok"] and replies[0]["command_id"] == "c1" and replies[0]["status"]["state"] == "connected"
-    assert not replies[1]["ok"] and replies[1]["error"]
+    assert wait_for(lambda: len([m for m in receiver.json_on("/health") if "command_id" in m]) == 2, timeout=20), \
+        receiver.json_on("/health")
+    replies = {m["command_id"]: m for m in receiver.json_on("/health") if "command_id" in m}
+    assert replies["c1"]["ok"] and replies["c1"]["status"]["state"] == "connected"
+    assert replies[None]["ok"] is False and replies[None]["error"]

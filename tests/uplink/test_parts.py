@@ -86,3 +86,16 @@ def test_build_uplink_from_config_and_data_dir(tmp_path):
     assert overridden.status()["broker"] == "mqtt://127.0.0.1:1883"
     with pytest.raises(UplinkConfigError, match="ca file .* not found"):
         build_uplink(config, store=FakeStore(), hotlist_sink=None, broker_override="mqtts://broker.example")
+
+
+def test_the_fast_encoding_is_the_same_json():
+    import json
+
+    from alpr_edge.uplink.payloads import encode_read
+
+    store = FakeStore()
+    [read_id] = store.add(1, hit=True)
+    row = store.rows[read_id]
+    assert json.loads(encode_read(row, "ag", "dev")) == read_payload(row, "ag", "dev")
+    row["crop_jpeg"] = b""
+    assert json.loads(encode_read(row, "ag", "dev"))["crop_jpeg_b64"] == ""
