@@ -69,10 +69,12 @@ def utc_now_iso() -> str:
 
 
 def _clock(row: dict) -> dict:
-    clock = row.get("clock")
-    if isinstance(clock, dict):
-        return {"source": clock.get("source"), "offset_s": clock.get("offset_s")}
-    return {"source": row.get("clock_source"), "offset_s": row.get("clock_offset_s")}
+    """Which clock stamped the read and its offset from GPS time (the store keeps it in ``timestamp``)."""
+    for key in ("clock", "timestamp"):
+        clock = row.get(key)
+        if isinstance(clock, dict):
+            return {"source": clock.get("source") or row.get("clock_source"), "offset_s": clock.get("offset_s")}
+    return {"source": row.get("clock_source"), "offset_s": None}
 
 
 def read_id_of(row: dict) -> str:
@@ -97,7 +99,10 @@ def read_parts(row: dict, agency: str, device: str) -> tuple[dict, dict, dict[st
         "confidence": row.get("confidence"),
         "candidates": [{"text": c.get("text"), "confidence": c.get("confidence")} for c in row.get("candidates") or []],
         "state": row.get("state"),
+        "state_confidence": row.get("state_confidence"),
+        "format_ok": row.get("format_ok"),
         "camera": row.get("camera"),
+        "frames": row.get("frames"),
     }
     images = {
         "crop_jpeg_b64": base64.b64encode(row.get("crop_jpeg") or b""),

@@ -273,6 +273,9 @@ class FakeStore:
             ids.append(read_id)
         return ids
 
+    def image(self, read_id: str, kind: str) -> bytes:
+        return self.rows[read_id][kind]
+
     def pending_uploads(self, limit: int) -> list[dict]:
         with self.lock:
             pending = [r for i, r in self.rows.items() if i not in self.uploaded]
@@ -304,3 +307,54 @@ def settings_for(broker: Mosquitto, **overrides) -> UplinkSection:
     values = dict(broker=broker.url, reconnect_min_s=0.1, reconnect_max_s=0.4, keepalive_s=5)
     values.update(overrides)
     return UplinkSection(**values)
+
+
+class RealOutbox:
+    """The encrypted Store (alpr_edge.store) with the FakeStore's test helpers around it."""
+
+    def __init__(self, data_dir: Path):
+        from alpr_edge.config import StoreSection
+        from alpr_edge.store import Store
+
+        self.data_dir = data_dir
+        self.store = Store.open(data_dir, StoreSection(), dev_keys=True, uplink_enabled=True)
+
+    def add(self, count: int, *, hit: bool = False, crop: int = 200, overview: int = 1000) -> list[str]:
+        reads = [make_read(f"{'HIT' if hit else 'ABC'}{index:04d}", crop, overview) for index in range(count)]
+        self.store.add_reads(reads)
+        for read in reads if hit else ():
+            self.store.mark_hit(read.read_id)
+        return [read.read_id for read in reads]
+
+    @property
+    def uploaded(self) -> set[str]:
+        rows = self.store.db.execute("SELECT id FROM reads WHERE uploaded_at IS NOT NULL").fetchall()
+        return {row[0] for row in rows}
+
+    def image(self, read_id: str, kind: str) -> bytes:
+        return self.store.get_read(read_id)[kind]
+
+    def __getattr__(self, name):  # pending_uploads, mark_uploaded, upload_backlog, audit, close
+        return getattr(self.store, name)
+
+
+def make_read(text: str, crop: int, overview: int):
+    from alpr_edge.vision.types import Candidate, Read
+
+    return Read(
+        read_id=uuid7(), text=text, confidence=0.93, candidates=(Candidate(text, 0.93),), camera="front",
+        capture_monotonic_s=100.0, capture_wall_time=time.time(), first_seen_monotonic_s=99.5, frames=4,
+        box=(10, 20, 120, 40), crop_jpeg=b"\xff\xd8" + os.urandom(crop), overview_jpeg=b"\xff\xd8" + os.urandom(overview),
+        state="CA",
+    )
+
+
+@pytest.fixture(params=["fake", "real"])
+def outbox(request, tmp_path):
+    """Each test using it runs against the in-memory fake and the real encrypted store."""
+    if request.param == "fake":
+        yield FakeStore()
+        return
+    real = RealOutbox(tmp_path / "data")
+    yield real
+    real.close()

@@ -28,7 +28,8 @@ def uplinks():
         uplink.stop(timeout=0.5)
 
 
-def test_reads_are_marked_uploaded_only_after_the_broker_acknowledges(broker, receiver, store, pki, tmp_path, uplinks):
+def test_reads_are_marked_uploaded_only_after_the_broker_acknowledges(broker, receiver, outbox, pki, tmp_path, uplinks):
+    store = outbox
     uplink = make_uplink(broker, store, pki.device, tmp_path)
     uplinks.append(uplink)
     uplink.start()
@@ -48,7 +49,7 @@ def test_reads_are_marked_uploaded_only_after_the_broker_acknowledges(broker, re
     assert [m["read_id"] for m in messages] == ids
     first = messages[0]
     assert first["schema"] == "alpr-edge/read/1" and first["agency"] == AGENCY and first["device"] == DEVICE
-    assert base64.b64decode(first["crop_jpeg_b64"]) == store.rows[ids[0]]["crop_jpeg"]
+    assert base64.b64decode(first["crop_jpeg_b64"]) == store.image(ids[0], "crop_jpeg")
     assert uplink.status()["acknowledged"] == 5 and uplink.status()["backlog"] == 0
 
 
@@ -74,7 +75,8 @@ def test_the_last_will_says_offline_when_the_link_dies(broker, receiver, store, 
     assert wait_for(lambda: receiver.json_on("/health")[-1]["state"] == "online")
 
 
-def test_after_a_broker_outage_every_read_arrives_hits_first(broker, receiver, store, pki, tmp_path, uplinks):
+def test_after_a_broker_outage_every_read_arrives_hits_first(broker, receiver, outbox, pki, tmp_path, uplinks):
+    store = outbox
     uplink = make_uplink(broker, store, pki.device, tmp_path, in_flight=8)
     uplinks.append(uplink)
     uplink.start()
@@ -112,7 +114,8 @@ def test_a_live_hit_overtakes_a_backlog(broker, receiver, store, pki, tmp_path, 
     assert set(arrived) == set(backlog) | {hit}
 
 
-def test_a_restarted_uplink_resends_what_was_never_acknowledged(broker, receiver, store, pki, tmp_path):
+def test_a_restarted_uplink_resends_what_was_never_acknowledged(broker, receiver, outbox, pki, tmp_path):
+    store = outbox
     ids = store.add(10)
     broker.freeze()
     first = make_uplink(broker, store, pki.device, tmp_path)
