@@ -78,3 +78,52 @@ def test_sign_hotlist_refuses_a_bad_list_name(tmp_path):
     result = run_cli("uplink", "sign-hotlist", "--key", str(tmp_path / "signing.key"), "--list", "a/b",
                      "--version", "1", "--format", "csv", str(tmp_path / "x.csv"))
     assert result.returncode == 2 and "list:" in result.stderr
+
+
+def device_config(tmp_path, broker, pki) -> Path:
+    tls = pki.device
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[device]\nagency = "{AGENCY}"\nid = "{DEVICE}"\ndata_dir = "{tmp_path / "data"}"\n\n'
+        f'[uplink]\nbroker = "{broker.url}"\nca_file = "{tls.ca}"\ncert_file = "{tls.cert}"\nkey_file = "{tls.key}"\n'
+        "reconnect_min_s = 0.1\nreconnect_max_s = 0.3\n"
+    )
+    return path
+
+
+def test_flush_sends_the_whole_backlog_then_status_shows_it_empty(broker, receiver, pki, tmp_path):
+    from .conftest import RealOutbox
+
+    config = device_config(tmp_path, broker, pki)
+    outbox = RealOutbox(tmp_path / "data")
+    ids = set(outbox.add(30)) | set(outbox.add(2, hit=True))
+    outbox.close()
+    result = run_cli("uplink", "status", "--config", str(config), "--json")
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert (status["backlog_hits"], status["backlog_reads"], status["state"]) == (2, 30, "not running")
+    assert status["oldest_pending_age_s"] >= 0
+    result = run_cli("uplink", "flush", "--config", str(config), "--timeout", "30")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("flushed 32 read(s)")
+    assert {m["read_id"] for m in receiver.reads()} >= ids
+    status = json.loads(run_cli("uplink", "status", "--config", str(config), "--json").stdout)
+    assert (status["backlog_hits"], status["backlog_reads"], status["oldest_pending_age_s"]) == (0, 0, None)
+
+
+def test_flush_fails_when_the_broker_is_unreachable(broker, pki, tmp_path):
+    from .conftest import RealOutbox
+
+    config = device_config(tmp_path, broker, pki)
+    outbox = RealOutbox(tmp_path / "data")
+    outbox.add(3)
+    outbox.close()
+    broker.stop()
+    result = run_cli("uplink", "flush", "--config", str(config), "--timeout", "1")
+    assert result.returncode == 1
+    assert "3 read(s) still pending" in result.stderr
+
+
+def test_flush_refuses_plain_mqtt_to_another_host(tmp_path):
+    result = run_cli("uplink", "flush", "--data-dir", str(tmp_path), "--broker", "mqtt://10.1.2.3:1883", "--timeout", "1")
+    assert result.returncode == 2 and "loopback" in result.stderr
