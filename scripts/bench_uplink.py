@@ -162,16 +162,15 @@ def make_rows(count: int, crop: int, overview: int) -> list[dict]:
 
 
 def real_store(folder: Path, rows: list[dict]):
-    from types import SimpleNamespace
-
     from alpr_edge.config import StoreSection
     from alpr_edge.store import Store
+    from alpr_edge.vision.types import Candidate, Read
 
     store = Store.open(folder / "data", StoreSection(), dev_keys=True, uplink_enabled=True)
-    reads = [SimpleNamespace(read_id=r["read_id"], timestamp=time.time(), text=r["text"], confidence=r["confidence"],
-                             candidates=[("7ABC123", 0.94)], state="CA", state_confidence=0.9, format_ok=True,
-                             camera="front", frames=3, position=None, clock_source="system", crop_jpeg=r["crop_jpeg"],
-                             overview_jpeg=r["overview_jpeg"]) for r in rows]
+    reads = [Read(read_id=r["read_id"], text=r["text"], confidence=r["confidence"], candidates=(Candidate("7ABC123", 0.94),),
+                  camera="front", capture_monotonic_s=1.0, capture_wall_time=time.time(), first_seen_monotonic_s=0.5,
+                  frames=3, box=(10, 20, 120, 40), crop_jpeg=r["crop_jpeg"], overview_jpeg=r["overview_jpeg"], state="CA")
+             for r in rows]
     for start in range(0, len(reads), 500):
         store.add_reads(reads[start:start + 500])
     return store

@@ -36,6 +36,8 @@ from paho.mqtt.properties import Properties
 from alpr_edge.logs import RateLimited, log
 from alpr_edge.uplink import payloads
 from alpr_edge.uplink.commands import answer_command
+from alpr_edge.uplink.marking import Marker
+from alpr_edge.uplink.outbox import OutboxReader
 from alpr_edge.uplink.hotlists import HotlistReceiver, HotlistSink, VersionLedger, LEDGER_NAME
 from alpr_edge.uplink.sealing import seal_row
 
@@ -145,7 +147,6 @@ class Uplink:
 
     def _reset_session(self) -> None:
         self._in_flight: dict[int, str] = {}  # mid -> read_id
-        self._acked: list[str] = []  # acknowledged, not yet marked in the store
         self._refused: set[str] = set()  # the broker said no; retried on the next connection
         self._control_mids: set[int] = set()  # health and replies, not reads
         self._connack: Any = None
@@ -159,6 +160,8 @@ class Uplink:
             return
         if self._thread is not None:
             return
+        self._marker = Marker(self.store, self._marked, lambda error: self._set(error=f"store: {error}"))
+        self._outbox = OutboxReader(self.store, batch=min(256, max(64, 4 * self.settings.in_flight)))
         self._thread = threading.Thread(target=self._run, name="uplink", daemon=True)
         self._thread.start()
 
@@ -171,6 +174,7 @@ class Uplink:
             # Bounded: the daemon must finish SIGTERM within 5 s; the thread is a daemon thread.
             self._thread.join(timeout + 0.5)
             self._thread = None
+            self._marker.close()
 
     def wake(self) -> None:
         """New rows are in the store: send them now rather than at the next poll."""
@@ -181,7 +185,7 @@ class Uplink:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.wake()
-            if self.store.upload_backlog() == 0 and not self._in_flight:
+            if not self._in_flight and self.store.upload_backlog() == 0:
                 return True
             time.sleep(0.05)
         return False
@@ -305,46 +309,30 @@ class Uplink:
             client.subscribe([(self.topics.hotlists_filter, 1), (self.topics.commands, 1)])
         self._wake.set()
         last_poll = 0.0
-        self._refill_after = 0.0
+        self._outbox.reset()
         while not self._lost:
             if self._stop.is_set():
                 self._goodbye(client)
                 return
-            self._mark_acknowledged()
+            free = self.settings.in_flight - len(self._in_flight)
             now = time.monotonic()
-            # Refill at half window while the backlog lasts (fewer, larger store reads); at once on wake().
-            due = (self._wake.is_set() or now - last_poll > IDLE_POLL_S
-                   or (self._more_waiting and len(self._in_flight) <= self.settings.in_flight // 2))
-            if due and len(self._in_flight) < self.settings.in_flight and now >= self._refill_after:
-                self._wake.clear()
-                last_poll = now
-                self._refill(client)
+            woken = self._wake.is_set() or now - last_poll > IDLE_POLL_S
+            if free > 0:
+                if woken:
+                    self._wake.clear()
+                    last_poll = now
+                active = set(self._in_flight.values()) | self._refused | self._marker.pending()
+                for row in self._outbox.take(free, woken=woken, active=active):
+                    self._publish_read(client, row)
+                if self._outbox.last_error:
+                    self._set(error=self._outbox.last_error)
+                    self._outbox.last_error = None
             result = client.loop(LOOP_TIMEOUT_S)
             if result != mqtt.MQTT_ERR_SUCCESS:
                 self._set(error=f"connection: {mqtt.error_string(result)}")
                 break
-        self._mark_acknowledged()
         log(logger, logging.WARNING, "uplink_disconnected", broker=self.endpoint.url(), error=self._last_error,
             unacknowledged=len(self._in_flight))
-
-    _more_waiting = True
-
-    def _refill(self, client: mqtt.Client) -> None:
-        free = self.settings.in_flight - len(self._in_flight)
-        if free <= 0:
-            return
-        skip = set(self._in_flight.values()) | self._refused
-        try:
-            rows = self.store.pending_uploads(len(skip) + free)
-        except Exception as error:  # e.g. the database is busy: keep the connection, try again shortly
-            self._refill_after = time.monotonic() + 1.0
-            self._set(error=f"store: {error}")
-            self._errors(logging.ERROR, "uplink_store_read_failed", error=str(error))
-            return
-        fresh = [row for row in rows if payloads.read_id_of(row) not in skip][:free]
-        self._more_waiting = len(rows) >= len(skip) + free
-        for row in fresh:
-            self._publish_read(client, row)
 
     def _publish_read(self, client: mqtt.Client, row: dict) -> None:
         if self._seal_key is not None:
@@ -364,18 +352,9 @@ class Uplink:
         self._control_mids.add(info.mid)
         return info.mid
 
-    def _mark_acknowledged(self) -> None:
-        if not self._acked:
-            return
-        batch, self._acked = self._acked, []
-        try:
-            self.store.mark_uploaded(batch)
-        except Exception as error:  # not marked: they stay pending and go again (duplicates are fine)
-            self._set(error=f"store: {error}")
-            self._errors(logging.ERROR, "uplink_mark_failed", count=len(batch), error=str(error))
-            return
+    def _marked(self, count: int) -> None:
         with self._lock:
-            self._counts["acknowledged"] += len(batch)
+            self._counts["acknowledged"] += count
             self._last_puback = time.time()
 
     def _goodbye(self, client: mqtt.Client) -> None:
@@ -385,8 +364,7 @@ class Uplink:
                                         payloads.health_payload(self.agency, self.device_id, "offline", reason="stopped"), retain=True)
         while (self._in_flight or offline in self._control_mids) and time.monotonic() < deadline and not self._lost:
             client.loop(LOOP_TIMEOUT_S)
-            self._mark_acknowledged()
-        self._mark_acknowledged()
+        self._marker.drain(max(0.1, deadline - time.monotonic()))
         client.disconnect()
         log(logger, logging.INFO, "uplink_stopped", unacknowledged=len(self._in_flight))
 
@@ -432,7 +410,7 @@ class Uplink:
             self._refused.add(read_id)
             self._set(error=f"broker refused read {read_id}: {reason_code}", refused_by_broker=1)
             return
-        self._acked.append(read_id)
+        self._marker.add(read_id)
 
     def _on_message(self, client, userdata, message) -> None:
         name = self.topics.hotlist_name(message.topic)
