@@ -176,6 +176,12 @@ def real_store(folder: Path, rows: list[dict]):
     return store
 
 
+def schedstat(tid: int) -> tuple[float, float]:
+    """(seconds on a CPU, seconds runnable but waiting for one) of one thread."""
+    on_cpu, waiting, _ = Path(f"/proc/self/task/{tid}/schedstat").read_text().split()
+    return int(on_cpu) / 1e9, int(waiting) / 1e9
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -233,9 +239,12 @@ def main() -> int:
             broker_before = cpu_seconds(broker.pid)
             start = time.perf_counter()
             uplink.start()
+            tids = {t.name: t.native_id for t in threading.enumerate() if t.name in ("uplink", "uplink-marker")}
+            sched_before = {name: schedstat(tid) for name, tid in tids.items()}
             while inner.upload_backlog() > 0:
                 time.sleep(0.01)
             elapsed = time.perf_counter() - start
+            sched = {name: tuple(a - b for a, b in zip(schedstat(tid), sched_before[name])) for name, tid in tids.items()}
             cpu_after = resource.getrusage(resource.RUSAGE_SELF)
             broker_cpu = cpu_seconds(broker.pid) - broker_before
             status = uplink.status()
@@ -258,6 +267,9 @@ def main() -> int:
         print(f"uplink process   {own_cpu:.2f} CPU s ({own_cpu / elapsed * 100:.0f}% of one core)")
         print(f"  store calls    pending_uploads {store.seconds['pending_uploads']:.2f} s in {store.calls['pending_uploads']} calls, "
               f"mark_uploaded {store.seconds['mark_uploaded']:.2f} s in {store.calls['mark_uploaded']} calls")
+        for name, (on_cpu, waiting) in sched.items():
+            print(f"  {name + ' thread':14} on CPU {on_cpu:.2f} s, waiting for a CPU {waiting:.2f} s, "
+                  f"blocked (network, locks, fsync) {max(0.0, elapsed - on_cpu - waiting):.2f} s")
         print(f"  encode (est.)  {encode_s:.2f} s (payload dict + base64 + JSON)")
         print(f"broker           {broker_cpu:.2f} CPU s ({broker_cpu / elapsed * 100:.0f}% of one core)")
         if args.subscriber:
