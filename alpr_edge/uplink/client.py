@@ -1,22 +1,22 @@
 """The uplink: a store-and-forward MQTT client on its own thread.
 
-One thread owns the paho client and every store call the uplink makes, so the
-flow is easy to follow:
+The "uplink" thread owns the paho client; the flow is:
 
     connect (MQTT 5, falling back to 3.1.1 when the broker refuses 5)
       -> retained "online" on health, subscribe to hot lists and commands
-      -> loop: mark acknowledged reads uploaded, refill the in-flight window from
-         store.pending_uploads (hits first, then oldest first), publish QoS 1
+      -> loop: keep up to `in_flight` reads published and unacknowledged, taking
+         the next ones from the outbox reader (hits first, then oldest first;
+         outbox.py), publish QoS 1, hand each PUBACK to the marker
     on loss: forget the window (those rows are still pending in the store),
              wait a jittered, doubling delay, connect again and re-send them.
 
-A row is marked uploaded only after its PUBACK; everything else stays pending,
-so a crash, a dropped link or a restart re-sends it (receivers deduplicate by
-read_id). The window is small and refilled from the head of the store's queue,
-so a hit stored now goes out right after the few reads already in flight,
-never behind the whole backlog.
+The "uplink-marker" thread (marking.py) marks acknowledged reads uploaded in
+group commits, so fsyncs do not stall publishing. A row is marked uploaded
+only after its PUBACK; everything else stays pending, so a crash, a dropped
+link or a restart re-sends it (receivers deduplicate by read_id). A hit
+stored now goes out right after the reads already in flight, never behind
+the backlog.
 """
-
 from __future__ import annotations
 
 import logging
@@ -123,9 +123,9 @@ class Uplink:
         self.topics = payloads.Topics(settings.topic_prefix, agency, device_id)
         self.client_id = f"alpr-edge-{agency}-{device_id}"
         self.endpoint = parse_broker(settings.broker, settings.allow_plaintext) if settings.broker else None
-        self._tls = tls_context(tls) if (self.endpoint and self.endpoint.tls) else None
         if self.endpoint and self.endpoint.tls and tls is None:
             raise UplinkConfigError("broker: mqtts:// needs the CA, client certificate and key")
+        self._tls = tls_context(tls) if (self.endpoint and self.endpoint.tls) else None
         self._seal_key = seal_public_key
         self.subscribe_downlink = subscribe_downlink  # False for `uplink flush`: send only
         state_dir = Path(state_dir)
@@ -166,7 +166,10 @@ class Uplink:
         self._thread.start()
 
     def stop(self, timeout: float = 1.5) -> None:
-        """Publish "offline", wait briefly for acknowledgements, disconnect."""
+        """Publish "offline", wait up to ``timeout`` for acknowledgements and their commit, disconnect.
+
+        An Uplink runs once: build a new one to start again.
+        """
         self._stop_timeout = timeout
         self._stop.set()
         self._wake.set()
@@ -174,7 +177,7 @@ class Uplink:
             # Bounded: the daemon must finish SIGTERM within 5 s; the thread is a daemon thread.
             self._thread.join(timeout + 0.5)
             self._thread = None
-            self._marker.close()
+            self._marker.close(0.5)
 
     def wake(self) -> None:
         """New rows are in the store: send them now rather than at the next poll."""
