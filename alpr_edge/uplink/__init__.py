@@ -6,7 +6,13 @@ Topics and payload schemas: README, "Uplink: topics and payloads".
 """
 
 from alpr_edge.uplink.client import OutboxStore, TlsFiles, Uplink, UplinkConfigError, backoff_delay, parse_broker
-from alpr_edge.uplink.factory import build_uplink, check_broker_override, load_ed25519_public, uplink_dir
+from alpr_edge.uplink.factory import (
+    build_uplink,
+    check_broker_override,
+    hotlist_engine_sink,
+    load_ed25519_public,
+    uplink_dir,
+)
 from alpr_edge.uplink.hotlists import HotlistDocument, HotlistRejected, VersionLedger, sign_hotlist, verify_hotlist
 from alpr_edge.uplink.payloads import Topics, read_payload
 from alpr_edge.uplink.sealing import SealError, load_x25519_private, load_x25519_public, open_sealed, seal_read
@@ -24,6 +30,7 @@ __all__ = [
     "backoff_delay",
     "build_uplink",
     "check_broker_override",
+    "hotlist_engine_sink",
     "load_ed25519_public",
     "load_x25519_private",
     "load_x25519_public",

@@ -85,3 +85,21 @@ def build_uplink(config, *, store, hotlist_sink, broker_override: str | None = N
         hotlist_public_key=hotlist_key, seal_public_key=seal_key, state_dir=folder,
         subscribe_downlink=subscribe_downlink,
     )
+
+
+def hotlist_engine_sink(engine, parsers=None):
+    """The hot list hand-off for the daemon: parse the body with the list's format, put it in force.
+
+    ``engine`` is an ``alpr_edge.hotlist.HotListEngine``; ``parsers`` maps a
+    format to its importer (default ``alpr_edge.hotlist.PARSERS``). Parse errors
+    and the engine's own refusals propagate, so the uplink rejects the list,
+    logs why and keeps the one in force.
+    """
+    if parsers is None:
+        from alpr_edge.hotlist import PARSERS as parsers  # noqa: N811
+
+    def sink(name: str, version: int, fmt: str, body: bytes, issued_at: str) -> None:
+        hotlist = parsers[fmt](body, name=name, version=version, filename=f"hot list {name} v{version} (uplink)")
+        engine.replace(hotlist, actor="uplink", role="system")
+
+    return sink

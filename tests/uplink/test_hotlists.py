@@ -124,3 +124,26 @@ def test_lists_arrive_through_the_broker_and_bad_ones_leave_the_old_in_force(bro
     finally:
         uplink.stop()
     assert [a[2] for a in store.audits].count("hotlist_accepted") == 2
+
+
+def test_the_engine_sink_parses_with_the_lists_format_and_installs_it():
+    from alpr_edge.uplink import hotlist_engine_sink
+
+    class Engine:
+        def __init__(self):
+            self.installed = []
+
+        def replace(self, hotlist, actor, role):
+            self.installed.append((hotlist, actor))
+
+    def parse_csv(body, *, name, version, filename):
+        if not body.startswith(b"plate"):
+            raise ValueError(f"{filename}:1: header: expected plate,state,...")
+        return (name, version, body.count(b"\n") - 1)
+
+    engine = Engine()
+    sink = hotlist_engine_sink(engine, {"csv": parse_csv})
+    sink("stolen", 3, "csv", BODY, "2026-11-22T19:00:00Z")
+    assert engine.installed == [(("stolen", 3, 1), "uplink")]
+    with pytest.raises(ValueError, match="header"):
+        sink("stolen", 4, "csv", b"garbage\n", "2026-11-22T19:00:00Z")
