@@ -35,6 +35,7 @@ from paho.mqtt.properties import Properties
 
 from alpr_edge.logs import RateLimited, log
 from alpr_edge.uplink import payloads
+from alpr_edge.uplink.audit_forward import AuditForwarder
 from alpr_edge.uplink.commands import answer_command
 from alpr_edge.uplink.marking import Marker
 from alpr_edge.uplink.outbox import OutboxReader
@@ -143,12 +144,16 @@ class Uplink:
         self._last_error: str | None = None
         self._last_puback: float | None = None
         self._connected_since: float | None = None
+        self._audit = AuditForwarder(store, state_dir, agency, device_id)
         self._reset_session()
 
     def _reset_session(self) -> None:
         self._in_flight: dict[int, str] = {}  # mid -> read_id
         self._refused: set[str] = set()  # the broker said no; retried on the next connection
         self._control_mids: set[int] = set()  # health and replies, not reads
+        self._audit_mids: dict[int, tuple[str, int]] = {}  # mid -> ("record" | "signature", seq)
+        self._audit_more = True
+        self._audit.reset()
         self._connack: Any = None
         self._lost = False
 
@@ -215,6 +220,7 @@ class Uplink:
                 "hotlists_accepted": self.hotlists.accepted,
                 "hotlists_rejected": self.hotlists.rejected,
                 "last_hotlist_rejection": self.hotlists.last_rejection,
+                "audit_shipped_seq": self._audit.cursor if self._audit.enabled else None,
             }
 
     # -- the connection loop -------------------------------------------------
@@ -330,6 +336,8 @@ class Uplink:
                 if self._outbox.last_error:
                     self._set(error=self._outbox.last_error)
                     self._outbox.last_error = None
+                if woken or (self._audit_more and not self._audit_mids):
+                    self._publish_audit(client)
             result = client.loop(LOOP_TIMEOUT_S)
             if result != mqtt.MQTT_ERR_SUCCESS:
                 self._set(error=f"connection: {mqtt.error_string(result)}")
@@ -349,6 +357,13 @@ class Uplink:
             self._set(published=1)
         else:
             self._set(error=f"publish: {mqtt.error_string(info.rc)}")
+
+    def _publish_audit(self, client: mqtt.Client) -> None:
+        messages = self._audit.next_messages()
+        self._audit_more = len(messages) >= self._audit.window
+        for key, body in messages:
+            info = client.publish(self.topics.audit, body, qos=1)
+            self._audit_mids[info.mid] = key
 
     def _publish_control(self, client: mqtt.Client, topic: str, body: bytes, retain: bool = False) -> int:
         info = client.publish(topic, body, qos=1, retain=retain)
@@ -404,6 +419,11 @@ class Uplink:
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         if mid in self._control_mids:
             self._control_mids.discard(mid)
+            return
+        if mid in self._audit_mids:
+            key = self._audit_mids.pop(mid)
+            if not getattr(reason_code, "is_failure", False):  # refused: stays unsent until the next connection
+                self._audit.acknowledged(key)
             return
         read_id = self._in_flight.pop(mid, None)
         if read_id is None:
