@@ -67,3 +67,23 @@ def test_falls_back_to_3_1_1_when_the_broker_refuses_5(tmp_path):
     finally:
         uplink.stop(timeout=0.2)
         old.close()
+
+
+def test_store_and_forward_works_over_3_1_1_too(broker, receiver, pki, tmp_path):
+    import paho.mqtt.client as mqtt
+
+    from .conftest import settings_for
+
+    store = FakeStore()
+    ids = store.add(5) + store.add(1, hit=True)
+    uplink = Uplink(settings_for(broker), agency=AGENCY, device_id=DEVICE, store=store, tls=pki.device,
+                    hotlist_sink=None, hotlist_public_key=None, seal_public_key=None, state_dir=tmp_path)
+    uplink.protocol = mqtt.MQTTv311  # as after a fallback
+    uplink.start()
+    try:
+        assert wait_for(lambda: store.upload_backlog() == 0)
+        assert uplink.status()["protocol"] == "3.1.1"
+    finally:
+        uplink.stop()
+    assert wait_for(lambda: {m["read_id"] for m in receiver.reads()} == set(ids))
+    assert [m["state"] for m in receiver.json_on("/health")][-1] == "offline"

@@ -147,3 +147,24 @@ def test_the_engine_sink_parses_with_the_lists_format_and_installs_it():
     assert engine.installed == [(("stolen", 3, 1), "uplink")]
     with pytest.raises(ValueError, match="header"):
         sink("stolen", 4, "csv", b"garbage\n", "2026-11-22T19:00:00Z")
+
+
+def test_a_list_sent_while_the_device_was_away_arrives_through_its_persistent_session(broker, receiver, store, pki, tmp_path):
+    def make(sink):
+        return Uplink(settings_for(broker), agency=AGENCY, device_id=DEVICE, store=store, tls=pki.device,
+                      hotlist_sink=sink, hotlist_public_key=KEY.public_key(), seal_public_key=None,
+                      state_dir=tmp_path / "state")
+
+    first = make(Sink())
+    first.start()
+    assert wait_for(lambda: first.status()["state"] == "connected")
+    wait_for(lambda: False, timeout=0.3)  # the subscription is in place
+    first.stop()
+    receiver.publish(f"alpr/{AGENCY}/hotlists/wanted", signed(5, name="wanted"))  # not retained
+    sink = Sink()
+    second = make(sink)
+    second.start()
+    try:
+        assert wait_for(lambda: [(c[0], c[1]) for c in sink.calls] == [("wanted", 5)])
+    finally:
+        second.stop()
