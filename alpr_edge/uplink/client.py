@@ -136,6 +136,7 @@ class Uplink:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._stop_timeout = 1.5
         self._lock = threading.Lock()  # guards the counters read by status()
         self._errors = RateLimited(logger, 60.0)
         self.protocol = mqtt.MQTTv5
@@ -377,7 +378,7 @@ class Uplink:
 
     def _goodbye(self, client: mqtt.Client) -> None:
         """Graceful stop: a last chance for in-flight acks, then "offline" and DISCONNECT (no will)."""
-        deadline = time.monotonic() + getattr(self, "_stop_timeout", 1.5)
+        deadline = time.monotonic() + self._stop_timeout
         offline = self._publish_control(client, self.topics.health,
                                         payloads.health_payload(self.agency, self.device_id, "offline", reason="stopped"), retain=True)
         while (self._in_flight or offline in self._control_mids) and time.monotonic() < deadline and not self._lost:
