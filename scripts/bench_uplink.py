@@ -31,14 +31,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
-from cryptography.x509.oid import NameOID  # noqa: E402
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
-from alpr_edge.config import UplinkSection  # noqa: E402
-from alpr_edge.ids import uuid7  # noqa: E402
-from alpr_edge.uplink import TlsFiles, Uplink, payloads  # noqa: E402
+from alpr_edge.config import UplinkSection
+from alpr_edge.ids import uuid7
+from alpr_edge.uplink import TlsFiles, Uplink, payloads
 
 
 def make_pki(folder: Path) -> tuple[Path, Path, Path, TlsFiles]:
@@ -220,7 +220,9 @@ def main() -> int:
                 time.sleep(0.5)
             seal_key = None
             if args.seal:
-                from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+                from cryptography.hazmat.primitives.asymmetric.x25519 import (
+                    X25519PrivateKey,
+                )
 
                 seal_key = X25519PrivateKey.generate().public_key()
             scheme = "mqtt" if args.plain else "mqtts"

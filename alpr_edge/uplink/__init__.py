@@ -5,7 +5,14 @@ and calls ``start()``, ``wake()`` after storing reads, ``status()`` and ``stop()
 Topics and payload schemas: README, "Uplink: topics and payloads".
 """
 
-from alpr_edge.uplink.client import OutboxStore, TlsFiles, Uplink, UplinkConfigError, backoff_delay, parse_broker
+from alpr_edge.uplink.client import (
+    OutboxStore,
+    TlsFiles,
+    Uplink,
+    UplinkConfigError,
+    backoff_delay,
+    parse_broker,
+)
 from alpr_edge.uplink.factory import (
     build_uplink,
     check_broker_override,
@@ -13,9 +20,21 @@ from alpr_edge.uplink.factory import (
     load_ed25519_public,
     uplink_dir,
 )
-from alpr_edge.uplink.hotlists import HotlistDocument, HotlistRejected, VersionLedger, sign_hotlist, verify_hotlist
+from alpr_edge.uplink.hotlists import (
+    HotlistDocument,
+    HotlistRejected,
+    VersionLedger,
+    sign_hotlist,
+    verify_hotlist,
+)
 from alpr_edge.uplink.payloads import Topics, read_payload
-from alpr_edge.uplink.sealing import SealError, load_x25519_private, load_x25519_public, open_sealed, seal_read
+from alpr_edge.uplink.sealing import (
+    SealError,
+    load_x25519_private,
+    load_x25519_public,
+    open_sealed,
+    seal_read,
+)
 
 __all__ = [
     "HotlistDocument",

@@ -37,9 +37,14 @@ from alpr_edge.logs import RateLimited, log
 from alpr_edge.uplink import payloads
 from alpr_edge.uplink.audit_forward import AuditForwarder
 from alpr_edge.uplink.commands import answer_command
+from alpr_edge.uplink.hotlists import (
+    LEDGER_NAME,
+    HotlistReceiver,
+    HotlistSink,
+    VersionLedger,
+)
 from alpr_edge.uplink.marking import Marker
 from alpr_edge.uplink.outbox import OutboxReader
-from alpr_edge.uplink.hotlists import HotlistReceiver, HotlistSink, VersionLedger, LEDGER_NAME
 from alpr_edge.uplink.sealing import seal_row
 
 logger = logging.getLogger(__name__)

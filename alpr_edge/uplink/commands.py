@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from alpr_edge.logs import log
 from alpr_edge.uplink.payloads import COMMAND_SCHEMA, REPLY_SCHEMA, encode, utc_now_iso

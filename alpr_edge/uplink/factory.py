@@ -96,7 +96,7 @@ def hotlist_engine_sink(engine, parsers=None):
     logs why and keeps the one in force.
     """
     if parsers is None:
-        from alpr_edge.hotlist import PARSERS as parsers  # noqa: N811
+        from alpr_edge.hotlist import PARSERS as parsers
 
     def sink(name: str, version: int, fmt: str, body: bytes, issued_at: str) -> None:
         hotlist = parsers[fmt](body, name=name, version=version, filename=f"hot list {name} v{version} (uplink)")

@@ -9,9 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-
-from alpr_edge.uplink import load_ed25519_public, load_x25519_public, read_payload, seal_read, verify_hotlist
+from alpr_edge.uplink import (
+    load_ed25519_public,
+    load_x25519_public,
+    read_payload,
+    seal_read,
+    verify_hotlist,
+)
 
 from .conftest import AGENCY, DEVICE, FakeStore
 

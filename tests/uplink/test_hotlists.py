@@ -8,7 +8,13 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from alpr_edge.uplink import HotlistRejected, Uplink, VersionLedger, sign_hotlist, verify_hotlist
+from alpr_edge.uplink import (
+    HotlistRejected,
+    Uplink,
+    VersionLedger,
+    sign_hotlist,
+    verify_hotlist,
+)
 from alpr_edge.uplink.hotlists import HotlistReceiver
 
 from .conftest import AGENCY, DEVICE, settings_for, wait_for
@@ -115,7 +121,7 @@ def test_lists_arrive_through_the_broker_and_bad_ones_leave_the_old_in_force(bro
         for index, bad in enumerate([tamper(signed(8), body_b64="QUJD"), signed(6),
                                      json.dumps({"schema": "alpr-edge/signed-hotlist/1", "document": "e30="}).encode()]):
             receiver.publish(topic, bad)
-            assert wait_for(lambda: uplink.status()["hotlists_rejected"] == index + 1)
+            assert wait_for(lambda expected=index + 1: uplink.status()["hotlists_rejected"] == expected)
         status = uplink.status()
         assert status["hotlists"] == {"stolen": 7} and len(sink.calls) == 1
         assert "unsigned" in status["last_hotlist_rejection"]
