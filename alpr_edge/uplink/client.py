@@ -162,6 +162,7 @@ class Uplink:
         self._audit.reset()
         self._connack: Any = None
         self._lost = False
+        self._subscribed = False
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -218,6 +219,7 @@ class Uplink:
                 "sealed": self._seal_key is not None,
                 "backlog": backlog,
                 "in_flight": len(self._in_flight),
+                "downlink_subscribed": self._subscribed,
                 **self._counts,
                 "last_error": self._last_error,
                 "last_puback_at": _iso(self._last_puback),
@@ -279,6 +281,7 @@ class Uplink:
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     def _connect(self, client: mqtt.Client) -> bool:
@@ -440,6 +443,13 @@ class Uplink:
             self._set(error=f"broker refused read {read_id}: {reason_code}", refused_by_broker=1)
             return
         self._marker.add(read_id)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        refused = [str(code) for code in reason_codes if code.is_failure]
+        if refused:
+            self._set(error=f"broker refused the downlink subscriptions: {', '.join(refused)}")
+        else:
+            self._subscribed = True
 
     def _on_message(self, client, userdata, message) -> None:
         name = self.topics.hotlist_name(message.topic)

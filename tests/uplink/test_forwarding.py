@@ -173,7 +173,7 @@ def test_ping_and_status_commands_are_answered_on_health(broker, receiver, store
     uplink = make_uplink(broker, store, pki.device, tmp_path)
     uplinks.append(uplink)
     uplink.start()
-    assert wait_for(lambda: uplink.status()["state"] == "connected")
+    assert wait_for(lambda: uplink.status()["downlink_subscribed"])
     commands = f"alpr/{AGENCY}/{DEVICE}/commands"
     receiver.publish(commands, json.dumps({"schema": "alpr-edge/command/1", "id": "c1", "command": "status"}).encode())
     receiver.publish(commands, b"not json")

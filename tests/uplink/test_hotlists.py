@@ -163,8 +163,7 @@ def test_a_list_sent_while_the_device_was_away_arrives_through_its_persistent_se
 
     first = make(Sink())
     first.start()
-    assert wait_for(lambda: first.status()["state"] == "connected")
-    wait_for(lambda: False, timeout=0.3)  # the subscription is in place
+    assert wait_for(lambda: first.status()["downlink_subscribed"])
     first.stop()
     receiver.publish(f"alpr/{AGENCY}/hotlists/wanted", signed(5, name="wanted"))  # not retained
     sink = Sink()
@@ -174,3 +173,32 @@ def test_a_list_sent_while_the_device_was_away_arrives_through_its_persistent_se
         assert wait_for(lambda: [(c[0], c[1]) for c in sink.calls] == [("wanted", 5)])
     finally:
         second.stop()
+
+
+def test_lists_reach_the_real_hot_list_engine_and_a_bad_file_leaves_the_old_one_in_force(broker, receiver, store, pki, tmp_path):
+    from alpr_edge.hotlist import HotListEngine, MemoryListStorage
+    from alpr_edge.uplink import hotlist_engine_sink
+
+    header = b"plate,state,list,reason,vehicle,entered_by,case_number,synopsis,expires\n"
+    good = header + b"8FJK21,CA,BOLO,Robbery suspect vehicle,Silver sedan,Sgt #4411,26-004518,Armed robbery; fled north,2099-12-06\n"
+    newer = good + b"7TRL330,CA,BOLO,Hit and run suspect vehicle,Dark pickup,Ofc #5120,26-004602,Hit and run with injury,2099-12-01\n"
+    bad = header + b"8FJK21,CA,BOLO,investigation,,,,,2099-13-45\n"
+    engine = HotListEngine(MemoryListStorage(), audit=lambda *a, **k: None)
+    uplink = Uplink(settings_for(broker), agency=AGENCY, device_id=DEVICE, store=store, tls=pki.device,
+                    hotlist_sink=hotlist_engine_sink(engine), hotlist_public_key=KEY.public_key(), seal_public_key=None,
+                    state_dir=tmp_path / "state")
+    topic = f"alpr/{AGENCY}/hotlists/bolo"
+    uplink.start()
+    try:
+        receiver.publish(topic, signed(1, name="bolo", body=good), retain=True)  # as agencies publish lists
+        assert wait_for(lambda: uplink.status()["hotlists"] == {"bolo": 1})
+        assert engine.match("8FJK21", "CA", ())
+        receiver.publish(topic, signed(2, name="bolo", body=bad))
+        assert wait_for(lambda: uplink.status()["hotlists_rejected"] == 1)
+        assert "engine refused" in uplink.status()["last_hotlist_rejection"]
+        receiver.publish(topic, signed(3, name="bolo", body=newer))
+        assert wait_for(lambda: uplink.status()["hotlists"] == {"bolo": 3})
+    finally:
+        uplink.stop()
+    assert [s.version for s in engine.lists()] == [3]
+    assert engine.match("7TRL330", "CA", ())
