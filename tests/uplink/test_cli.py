@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 from alpr_edge.uplink import (
@@ -17,15 +14,8 @@ from alpr_edge.uplink import (
     verify_hotlist,
 )
 
+from ..conftest import run_cli
 from .conftest import AGENCY, DEVICE, FakeStore
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_cli(*args: str, input: str | None = None):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "alpr_edge", *args], capture_output=True, text=True,
-                          timeout=60, env=env, cwd=ROOT, input=input)
 
 
 def test_keygen_seal_then_open_sealed_from_a_file_and_stdin(tmp_path):
