@@ -174,7 +174,7 @@ if [ -f "$ROOT/etc/alpr-edge/config.toml" ]; then
   host "systemctl restart alpr-edge.service"
   say "done: alpr-edge $VERSION installed and (re)started; check it with: alpr-edge selftest"
 else
-  say "done: alpr-edge $VERSION installed. Next: sudo alpr-edge provision --agency ... (see README), then sudo systemctl start alpr-edge"
+  say "done: alpr-edge $VERSION installed. Next: sudo alpr-edge provision ..., sudo alpr-edge cert install FILE (see README), then sudo systemctl start alpr-edge"
 fi
 [ -n "$ROOT" ] && [ $DRY = 0 ] && [ -f "$PLAN" ] && say "host steps for the image's first boot: ${PLAN#"$ROOT"}"
 exit 0
