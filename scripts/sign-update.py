@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alpr_edge.ops.update import sign_artifact  # noqa: E402
+from alpr_edge.ops.update import sign_artifact
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--key", type=Path, required=True, help="Ed25519 private key, PEM")

@@ -51,7 +51,12 @@ def read_password(non_interactive: bool):
 def provision_device(args) -> int:
     from alpr_edge.ops.certs import CertificateError
     from alpr_edge.ops.layout import CSR
-    from alpr_edge.ops.provision import ProvisionError, ProvisionRequest, provision, technician_name
+    from alpr_edge.ops.provision import (
+        ProvisionError,
+        ProvisionRequest,
+        provision,
+        technician_name,
+    )
 
     if args.config is not None or args.data_dir is not None:
         raise CliError("provision writes the standard locations; use --root DIR to stage them elsewhere")

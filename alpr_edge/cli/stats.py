@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from alpr_edge.cli import EXIT_OK, CliError, load_config_or_exit
 
@@ -13,7 +13,7 @@ def _date(text: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise CliError(f"--since {text!r}: expected a date like 2026-01-31 or 2026-01-31T08:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def register(subparsers, common) -> None:

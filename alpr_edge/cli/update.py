@@ -23,7 +23,12 @@ def register(subparsers, common) -> None:
 def update(args) -> int:
     from alpr_edge.ops.layout import INSTALL_DIR, UPDATE_KEY, under_root
     from alpr_edge.ops.provision import technician_name
-    from alpr_edge.ops.update import Installer, UpdateError, apply_update, verify_artifact
+    from alpr_edge.ops.update import (
+        Installer,
+        UpdateError,
+        apply_update,
+        verify_artifact,
+    )
 
     config = load_config_or_exit(args)
     key = config.data_dir / UPDATE_KEY

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 from cryptography.x509.oid import NameOID
-
 
 
 class CertificateError(Exception):
@@ -123,7 +123,7 @@ def install_certificate(files: dict[str, Path], cert_path: Path, now: datetime |
 
     ``files`` are the uplink's paths (``alpr_edge.ops.layout.uplink_files``).
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     cert = load_certificate(cert_path)
     key_path = files["key_file"]
     try:
@@ -142,7 +142,7 @@ def install_certificate(files: dict[str, Path], cert_path: Path, now: datetime |
         ca = load_certificate(ca_path)
         try:
             cert.verify_directly_issued_by(ca)
-        except (ValueError, TypeError, Exception) as error:  # InvalidSignature has no message
+        except (InvalidSignature, ValueError, TypeError) as error:  # InvalidSignature has no message
             raise CertificateError(
                 f"{cert_path}: not issued by the pinned agency CA {ca_path} ({type(error).__name__}: {error})"
             ) from None

@@ -8,7 +8,7 @@ import socket
 import sqlite3
 import ssl
 import stat
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from alpr_edge.ops.layout import CSR, PRIVATE_DIRS, SECRET_FILES, uplink_files
@@ -157,7 +157,7 @@ def _cert_days_left(path) -> float | None:
         cert = x509.load_pem_x509_certificate(path.read_bytes())
     except (OSError, ValueError):
         return None
-    return (cert.not_valid_after_utc - datetime.now(timezone.utc)).total_seconds() / 86400
+    return (cert.not_valid_after_utc - datetime.now(UTC)).total_seconds() / 86400
 
 
 def mqtt_connect(host: str, port: int, context: ssl.SSLContext | None, timeout_s: float, client_id: str) -> int:

@@ -61,7 +61,7 @@ class Layout:
     data_dir: Path
 
     @classmethod
-    def for_root(cls, root: Path | None, config_path: Path = CONFIG_PATH, data_dir: Path = DATA_DIR) -> "Layout":
+    def for_root(cls, root: Path | None, config_path: Path = CONFIG_PATH, data_dir: Path = DATA_DIR) -> Layout:
         return cls(under_root(root, config_path), under_root(root, data_dir))
 
     @property

@@ -18,15 +18,26 @@ import os
 import pwd
 import tempfile
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from alpr_edge.logs import log
 from alpr_edge.ops import certs
 from alpr_edge.ops.layout import (
-    CA_CERT, CERT, CSR, DATA_DIR, HOTLIST_KEY, INSTALL_DIR, PRIVATE_DIRS, SEAL_KEY, SERVICE_USER, TLS_KEY, UPDATE_KEY,
-    Layout, under_root,
+    CA_CERT,
+    CERT,
+    CSR,
+    DATA_DIR,
+    HOTLIST_KEY,
+    INSTALL_DIR,
+    PRIVATE_DIRS,
+    SEAL_KEY,
+    SERVICE_USER,
+    TLS_KEY,
+    UPDATE_KEY,
+    Layout,
+    under_root,
 )
 from alpr_edge.ops.tomlout import dumps
 

@@ -17,9 +17,10 @@ import os
 import shutil
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from alpr_edge.ops.layout import SERVICE_USER, Layout
 
@@ -87,7 +88,7 @@ def _systemctl_show(unit: str) -> dict | None:
         return None
     result = subprocess.run(
         ["systemctl", "show", unit, "-p", "ActiveState,SubState,WatchdogUSec,NRestarts,LoadState"],
-        capture_output=True, text=True, timeout=10,
+        capture_output=True, text=True, timeout=10, check=False,
     )
     if result.returncode != 0:
         return None
@@ -145,7 +146,7 @@ def run_selftest(config, profile, probes: Probes | None = None, layout: Layout |
             outcome = check(ctx)
         except PermissionError as error:
             outcome = failed(name, f"permission denied on {error.filename or error}: run it with sudo (the data is the service user's)")
-        except Exception as error:  # a broken check is a failed check, not a crashed self-test
+        except Exception as error:  # noqa: BLE001 - a broken check is a failed check, not a crashed self-test
             last = traceback.extract_tb(error.__traceback__)[-1]
             outcome = failed(name, f"check crashed: {type(error).__name__}: {error} ({Path(last.filename).name}:{last.lineno})")
         results.extend(outcome if isinstance(outcome, list) else [outcome])

@@ -12,7 +12,7 @@ columns are discovered, and only whitelisted enumeration columns are grouped.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 DB_NAME = "alpr.db"
@@ -63,7 +63,7 @@ def transparency_counts(data_dir: Path, since: datetime | None = None) -> dict:
         tables = _tables(conn)
         report: dict = {
             "since": since.isoformat() if since else None,
-            "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         if "reads" in tables:
             where, args = _since_clause(conn, "reads", since)

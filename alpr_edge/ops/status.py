@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 STALE_AFTER_S = 30.0
@@ -32,10 +32,10 @@ def strip_plates(value):
 
 def _parse_time(text: str) -> datetime | None:
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)  # Python 3.11 reads a trailing Z
     except (AttributeError, ValueError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _pid_alive(pid) -> bool:
@@ -52,7 +52,7 @@ def _pid_alive(pid) -> bool:
 
 def read_daemon_status(path: Path, now: float | None = None, stale_after_s: float = STALE_AFTER_S) -> dict:
     """{"running": bool, "reason": str, "daemon": the status (fresh only), "last": the stale one}."""
-    now = datetime.now(timezone.utc).timestamp() if now is None else now
+    now = datetime.now(UTC).timestamp() if now is None else now
     try:
         data = json.loads(Path(path).read_text())
     except FileNotFoundError:
@@ -135,7 +135,7 @@ def reads_today(data_dir: Path, now: float | None = None) -> dict | None:
     path = Path(data_dir) / "alpr.db"
     if not path.exists():
         return None
-    moment = datetime.fromtimestamp(now, timezone.utc) if now is not None else datetime.now(timezone.utc)
+    moment = datetime.fromtimestamp(now, UTC) if now is not None else datetime.now(UTC)
     midnight = moment.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)

@@ -26,7 +26,7 @@ class Pki:
     def __init__(self, folder: Path, cn: str = "Test Agency CA"):
         self.folder = folder
         self.key = ec.generate_private_key(ec.SECP256R1())
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         self.cert = (
             x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(_name(cn))
             .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
@@ -38,7 +38,7 @@ class Pki:
         self.ca_file.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
 
     def sign(self, public_key, subject: x509.Name, out: Path, *, days: int = 365, server_names: list[str] | None = None) -> Path:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         builder = (
             x509.CertificateBuilder().subject_name(subject).issuer_name(self.cert.subject)
             .public_key(public_key).serial_number(x509.random_serial_number())

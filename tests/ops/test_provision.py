@@ -10,7 +10,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from alpr_edge.config import load_config
 from tests.ops.conftest import ADMIN_PASSWORD, ed25519_pair, layout_of, provision_args
-from tests.ops.conftest import run_here as run_cli  # in-process: these tests run the command many times
+from tests.ops.conftest import (
+    run_here as run_cli,  # in-process: these tests run the command many times
+)
 
 pytest.importorskip("alpr_edge.store", reason="the store stage is not merged yet")
 pytest.importorskip("alpr_edge.accounts", reason="the accounts stage is not merged yet")

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import time
+from datetime import UTC
 from functools import reduce
 from pathlib import Path
 
@@ -93,10 +94,12 @@ def fresh_lists(config, layout):
 
 
 def probes(**overrides) -> Probes:
-    base = dict(camera_seconds=1.0, gps_wait_s=6.0, hotlists=fresh_lists,
-                load_models=lambda config: {"detector": "stand-in", "ocr": "stand-in"},
-                systemctl_show=lambda unit: {"LoadState": "loaded", "ActiveState": "active", "SubState": "running",
-                                             "WatchdogUSec": "30s", "NRestarts": "0"})
+    base = {
+        "camera_seconds": 1.0, "gps_wait_s": 6.0, "hotlists": fresh_lists,
+        "load_models": lambda config: {"detector": "stand-in", "ocr": "stand-in"},
+        "systemctl_show": lambda unit: {"LoadState": "loaded", "ActiveState": "active", "SubState": "running",
+                                        "WatchdogUSec": "30s", "NRestarts": "0"},
+    }
     base.update(overrides)
     return Probes(**base)
 
@@ -131,7 +134,7 @@ def test_fails_when_the_camera_source_is_missing(device, tmp_path):
 def test_fails_on_a_black_image(device, tmp_path):
     config, _ = device
     write_frames(tmp_path / "dark", level=3, noise=2)
-    outcome, checks = run(config, write_profile(tmp_path, frames="dark"))
+    _, checks = run(config, write_profile(tmp_path, frames="dark"))
     assert checks["exposure"].status == "fail" and "black image" in checks["exposure"].detail
 
 
@@ -213,11 +216,11 @@ def test_cli_json_reports_every_check_and_exits_1_on_failure(device, tmp_path):
 
 def test_while_the_daemon_runs_the_camera_and_gps_checks_read_its_figures(device):
     """Opening the camera or the serial port a second time would disturb the running daemon."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     config, profile_path = device
     status = {
-        "updated_at": datetime.now(timezone.utc).isoformat(), "pid": os.getpid(), "running": True, "fps_in": 14.6,
+        "updated_at": datetime.now(UTC).isoformat(), "pid": os.getpid(), "running": True, "fps_in": 14.6,
         "camera": {"camera": "bench", "connected": True}, "gps": {"source": "gps", "has_fix": True, "satellites": 8, "hdop": 1.1},
         "clock": {"clock_ok": True, "offset_s": 0.01, "time_source": "ntp", "max_offset_s": 2.0},
         "hotlists": [{"name": "ncic-stolen", "age_s": 90000.0, "stale": True}],
@@ -228,7 +231,7 @@ def test_while_the_daemon_runs_the_camera_and_gps_checks_read_its_figures(device
     def must_not_open(*args, **kwargs):
         raise AssertionError("opened a device the daemon holds")
 
-    outcome, checks = run(config, profile_path, frame_source=must_not_open, position_source=must_not_open, hotlists=None)
+    _, checks = run(config, profile_path, frame_source=must_not_open, position_source=must_not_open, hotlists=None)
     assert checks["camera"].status == "pass" and "measured by the running daemon" in checks["camera"].detail
     assert checks["exposure"].status == "warn" and "the running daemon holds the camera" in checks["exposure"].detail
     assert checks["gps"].status == "pass" and "8 satellites" in checks["gps"].detail
@@ -328,8 +331,8 @@ def test_passes_on_the_shipped_sim_profile(device):
     config = dataclasses.replace(config, device=dataclasses.replace(config.device, profile="sim"))
     overrides = {}
     try:
-        from alpr_edge.vision import load_recognizer  # noqa: F401
         from alpr_edge.ops.status import default_models_dir
+        from alpr_edge.vision import load_recognizer  # noqa: F401
 
         if not list(default_models_dir().glob("*.tflite")):
             raise ImportError("no models")
@@ -357,6 +360,6 @@ def test_a_camera_that_hangs_fails_instead_of_hanging_the_selftest(device, monke
     monkeypatch.setattr(checks_hardware, "READER_JOIN_S", 0.2)
     config, profile_path = device
     started = time.monotonic()
-    outcome, checks = run(config, profile_path, frame_source=lambda profile: HungCamera(True), gps_wait_s=0.5)
+    _, checks = run(config, profile_path, frame_source=lambda profile: HungCamera(True), gps_wait_s=0.5)
     assert checks["camera"].status == "fail" and "no frame arrived within" in checks["camera"].detail
     assert time.monotonic() - started < 10

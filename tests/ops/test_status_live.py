@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 
 from alpr_edge.config import Config, DeviceSection
 from alpr_edge.daemon import Components, Daemon

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from alpr_edge.config import Config, DeviceSection
 from alpr_edge.ops.stats import transparency_counts
@@ -16,7 +16,7 @@ PLATE = "7ABC123"
 
 
 def status_document(age_s: float = 1.0, pid: int | None = None) -> dict:
-    updated = datetime.now(timezone.utc) - timedelta(seconds=age_s)
+    updated = datetime.now(UTC) - timedelta(seconds=age_s)
     return {
         "updated_at": updated.isoformat().replace("+00:00", "Z"), "pid": pid or os.getpid(), "uptime_s": 3600.0,
         "profile": "sim", "version": "0.1.0", "frames_in": 54000, "frames_processed": 51000, "frames_dropped": 3000,
@@ -102,8 +102,8 @@ def make_database(data_dir) -> None:
     conn.execute("CREATE TABLE reads (id TEXT PRIMARY KEY, day TEXT, captured_at REAL, has_hit INTEGER, plate_hmac TEXT, payload BLOB)")
     conn.execute("CREATE TABLE alerts (id TEXT PRIMARY KEY, raised_at REAL, list_name TEXT, verification TEXT, disposition TEXT, plate_text BLOB)")
     conn.execute("CREATE TABLE audit (seq INTEGER PRIMARY KEY, at TEXT, user TEXT, action TEXT, details BLOB)")
-    old = (datetime.now(timezone.utc) - timedelta(days=40)).timestamp()
-    new = datetime.now(timezone.utc).timestamp()
+    old = (datetime.now(UTC) - timedelta(days=40)).timestamp()
+    new = datetime.now(UTC).timestamp()
     for index in range(10):
         conn.execute("INSERT INTO reads VALUES (?, '2026-11-22', ?, ?, ?, ?)",
                      (f"r{index}", old if index < 4 else new, int(index % 3 == 0), PLATE, PLATE.encode()))
@@ -111,7 +111,7 @@ def make_database(data_dir) -> None:
         ("verified", "confirmed", new), ("misread", None, new), ("verified", "no-action", new), ("verified", "confirmed", old),
     ]):
         conn.execute("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?)", (f"a{index}", at, "ncic-stolen" if index % 2 == 0 else "local-bolo", verification, disposition, PLATE.encode()))
-    conn.execute("INSERT INTO audit VALUES (1, ?, 'sgt.lee', 'reads.search', ?)", (datetime.now(timezone.utc).isoformat(), PLATE.encode()))
+    conn.execute("INSERT INTO audit VALUES (1, ?, 'sgt.lee', 'reads.search', ?)", (datetime.now(UTC).isoformat(), PLATE.encode()))
     conn.commit()
     conn.close()
 
@@ -126,7 +126,7 @@ def test_stats_counts_reads_hits_alert_outcomes_and_dispositions(tmp_path):
     assert counts["verification"] == {"verified": 3, "misread": 1}
     assert counts["dispositions"] == {"confirmed": 2, "none": 1, "no-action": 1}
     assert counts["audit_by_action"] == {"reads.search": 1}
-    recent = transparency_counts(data_dir, since=datetime.now(timezone.utc) - timedelta(days=7))
+    recent = transparency_counts(data_dir, since=datetime.now(UTC) - timedelta(days=7))
     assert recent["reads"] == 6 and recent["alerts"] == 3 and recent["dispositions"] == {"confirmed": 1, "none": 1, "no-action": 1}
 
 
@@ -153,7 +153,7 @@ def test_stats_and_status_on_a_real_store(tmp_path):
     from alpr_edge.config import load_config
 
     settings = load_config(config).store
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with store_module.Store.open(data_dir, settings, dev_keys=True) as store:
         reads = [make_read(PLATE, now - timedelta(minutes=m)) for m in (1, 2, 3)] + [make_read("5XYZ999", now - timedelta(days=3))]
         store.add_reads(reads)
@@ -180,7 +180,7 @@ def test_stats_counts_alert_outcomes_from_the_alert_stages_own_tables(tmp_path):
     from alpr_edge.config import load_config
 
     settings = load_config(config)
-    now = datetime.now(timezone.utc).timestamp()
+    now = datetime.now(UTC).timestamp()
     with store_module.Store.open(data_dir, settings.store, dev_keys=True) as store:
         alerts_module.AlertBook(store.db, store.audit, settings=settings.alerts)  # creates its tables
         # Every column filled with a neutral value of its type, then the ones that matter here.

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from alpr_edge.ops.update import Installer, UpdateError, apply_update, sign_artifact, verify_artifact
+from alpr_edge.ops.update import (
+    Installer,
+    UpdateError,
+    apply_update,
+    sign_artifact,
+    verify_artifact,
+)
 from tests.conftest import run_cli
 from tests.ops.conftest import ed25519_pair
 
@@ -201,7 +207,7 @@ def test_real_virtualenvs_offline_install_and_rollback(tmp_path, keys):
         if command[0] == "systemctl":
             restarts.append(command)
             return subprocess.CompletedProcess(command, 0, "", "")
-        return subprocess.run(command, **kwargs, timeout=300)
+        return subprocess.run(command, **kwargs, timeout=300, check=False)
 
     inst = Installer(install_dir, run=run, settle_s=0.0, own_pip=False)  # own_pip=True adds ensurepip's ~20 s per venv
     good = tmp_path / "wheelhouse-0.2.0"
@@ -214,7 +220,7 @@ def test_real_virtualenvs_offline_install_and_rollback(tmp_path, keys):
     sign_artifact(bad, keys["vendor"][0])
     second = apply_update(bad, keys["vendor"][1], inst)
     assert second.rolled_back and inst.current() == first.installed
-    back = subprocess.run([str(inst.link / "bin" / "alpr-edge")], capture_output=True, text=True)
+    back = subprocess.run([str(inst.link / "bin" / "alpr-edge")], capture_output=True, text=True, check=False)
     assert json.loads(back.stdout)["checks"][0]["detail"] == "stand-in 0.2.0"
     assert len(restarts) == 3
 
@@ -231,7 +237,7 @@ def test_models_travel_with_their_release_and_roll_back_with_it(tmp_path, keys):
         if version == "0.3.0":
             original = inst.install
 
-            def install_and_mark_bad(artifact, release):
+            def install_and_mark_bad(artifact, release, original=original):
                 system.failing.add(release)
                 return original(artifact, release)
 
