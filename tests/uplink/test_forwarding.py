@@ -111,9 +111,9 @@ def test_a_live_hit_overtakes_a_backlog(broker, receiver, store, pki, tmp_path, 
     assert wait_for(lambda: len(receiver.reads()) >= 301)
     arrived = list(dict.fromkeys(m["read_id"] for m in receiver.reads()))
     # It may wait for what was already in flight or fetched (a window of 16,
-    # a batch of the outbox), never for the rest of the backlog.
+    # the outbox batches it fetched), never for the rest of the backlog.
     assert arrived_before < 250, "the backlog drained before the hit could be added: inconclusive"
-    assert arrived.index(hit) <= arrived_before + 80, f"the hit waited behind {arrived.index(hit)} reads"
+    assert arrived.index(hit) <= arrived_before + 128, f"the hit waited behind {arrived.index(hit)} reads"
     assert set(arrived) == set(backlog) | {hit}
 
 
