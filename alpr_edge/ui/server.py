@@ -36,6 +36,9 @@ class UiServer:
         # uvicorn would otherwise install its own SIGINT/SIGTERM handlers: the daemon owns signals.
         self._server.install_signal_handlers = lambda: None
         self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self._bound_port = 0
+        self._error = "stopped"
 
     @property
     def scheme(self) -> str:
@@ -48,24 +51,42 @@ class UiServer:
     @property
     def bound_port(self) -> int:
         """The actual port (useful with port 0)."""
-        servers = getattr(self._server, "servers", None) or []
-        for server in servers:
-            for sock in server.sockets:
-                return sock.getsockname()[1]
-        return self.port
+        return self._bound_port or self.port
 
     def start(self, timeout_s: float = 10.0) -> None:
-        self._thread = threading.Thread(target=self._server.run, name="ui", daemon=True)
+        # Bind here, in the caller's thread, so a taken port is a clear error at start-up.
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as error:
+            sock.close()
+            raise UiStartError(f"touchscreen UI: cannot listen on {self.host}:{self.port}: {error.strerror}") from None
+        self._socket = sock
+        self._bound_port = sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, name="ui", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout_s
         while not self._server.started:
             if not self._thread.is_alive():
-                raise UiStartError(f"touchscreen UI: cannot serve on {self.host}:{self.port} (port in use or TLS files unreadable)")
+                self._close_socket()
+                raise UiStartError(f"touchscreen UI: cannot serve on {self.host}:{self.port}: {self._error}")
             if time.monotonic() > deadline:
                 self.stop()
                 raise UiStartError(f"touchscreen UI: not listening on {self.host}:{self.port} after {timeout_s} s")
             time.sleep(0.02)
         log(logger, logging.INFO, "ui_started", url=self.url)
+
+    def _serve(self) -> None:
+        try:
+            self._server.run(sockets=[self._socket])
+        except BaseException as error:  # bad TLS files and the like: reported by start()
+            self._error = str(error) or type(error).__name__
+
+    def _close_socket(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
 
     def stop(self) -> None:
         stopping = getattr(self.app.state, "stopping", None)
@@ -75,6 +96,7 @@ class UiServer:
         if self._thread is not None:
             self._thread.join(5.0)
             self._thread = None
+        self._close_socket()
         log(logger, logging.INFO, "ui_stopped")
 
 
