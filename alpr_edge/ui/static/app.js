@@ -102,9 +102,9 @@ function onLive(snapshot) {
   $("live-hidden").hidden = !!S.session.can.see_plates;
   renderReads(snapshot.reads);
   renderQueue(snapshot.alerts);
-  const fresh = snapshot.alerts.filter((a) => a.state === "raised" && !S.seenAlerts.has(a.alert_id));
-  for (const a of fresh) S.seenAlerts.add(a.alert_id);
-  if (fresh.length && $("alert-screen").hidden && $("shift-screen").hidden) openAlert(snapshot.alerts.find((a) => a.state === "raised").alert_id);
+  // A new unverified alert takes the screen (highest priority first); one the officer put back stays queued.
+  const fresh = snapshot.alerts.find((a) => a.state === "raised" && !S.seenAlerts.has(a.alert_id));
+  if (fresh && $("alert-screen").hidden && !$("main-screen").hidden) openAlert(fresh.alert_id);
 }
 function pill(node, name, check) { node.textContent = name + ": " + check.detail; node.className = "pill " + check.status; }
 function renderReads(reads) {
@@ -161,7 +161,7 @@ const BANNERS = {
 async function openAlert(id) {
   let alert;
   try { alert = await api("GET", "/api/alerts/" + encodeURIComponent(id)); } catch (e) { return; }
-  S.alertId = id; $("alert-screen").hidden = false; $("a-error").textContent = ""; $("a-note").value = "";
+  S.alertId = id; S.seenAlerts.add(id); $("alert-screen").hidden = false; $("a-error").textContent = ""; $("a-note").value = "";
   renderAlert(alert);
 }
 function renderAlert(a) {
