@@ -34,7 +34,7 @@ async function api(method, path, body) {
   let data = null;
   try { data = await response.json(); } catch (e) { data = null; }
   if (response.status === 423) showLock();
-  if (response.status === 401 && !["/api/login", "/api/unlock"].includes(path)) showLogin("Session expired: log in again.");
+  if (response.status === 401 && S.session && !["/api/login", "/api/unlock"].includes(path)) showLogin("Session expired: log in again.");
   if (!response.ok) { const error = new Error(message(data, response.status)); error.status = response.status; error.data = data; throw error; }
   return data;
 }
@@ -277,5 +277,5 @@ document.addEventListener("DOMContentLoaded", async () => {
   const ping = () => { if (S.session && Date.now() - S.lastPing > 15000 && $("lock-screen").hidden) { S.lastPing = Date.now(); api("POST", "/api/activity").catch(() => {}); } };
   document.addEventListener("pointerdown", ping); document.addEventListener("keydown", ping);
   try { const s = await api("GET", "/api/session"); if (s.locked) { S.session = s; openEvents(); showLock(0); } else enter(s, null); }
-  catch (e) { showLogin(""); }
+  catch (e) { show("login-screen"); } // fields the user may already be typing in are left alone
 });
