@@ -73,12 +73,49 @@ class GpsSection:
     stale_after_s: float = field(default=3.0, metadata=_help("A fix older than this is stale"))
     max_clock_offset_s: float = field(default=2.0, metadata=_help("Beyond this system/GPS offset, reads use GPS-corrected time"))
 
+    def validate(self) -> list[str]:
+        problems = []
+        for name in ("stale_after_s", "max_clock_offset_s"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name}: expected a positive number, got {getattr(self, name)}")
+        return problems
+
 
 @dataclass(frozen=True)
 class StoreSection:
     retention_days: int = field(default=30, metadata=_help("Reads without a hit are purged after this many days"))
     hit_retention_days: int = field(default=365, metadata=_help("Reads with a hit are kept this long"))
+    audit_retention_days: int = field(default=1095, metadata=_help("Audit trail records are kept this long (3 years)"))
+    keep_no_hit_images: bool = field(default=True, metadata=_help("Keep plate crop and overview of reads without a hit (false: dropped at the first purge an hour after capture, once uploaded)"))
+    on_device_hours: float = field(default=24.0, metadata=_help("With an uplink: reads without a hit stay this long after the broker acknowledged them (0: purged at once)"))
+    audit_sign_every: int = field(default=50, metadata=_help("Sign the audit chain head with the device key every this many records"))
     min_free_mb: int = field(default=512, metadata=_help("Self-test fails below this much free disk"))
+
+    def validate(self) -> list[str]:
+        problems = []
+        for name in ("retention_days", "hit_retention_days", "audit_retention_days", "audit_sign_every"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name}: expected at least 1, got {getattr(self, name)}")
+        if self.on_device_hours < 0:
+            problems.append(f"on_device_hours: expected 0 or more, got {self.on_device_hours}")
+        return problems
+
+
+@dataclass(frozen=True)
+class AccountsSection:
+    max_failed_logins: int = field(default=5, metadata=_help("Consecutive failed logins that lock an account"))
+    lockout_minutes: float = field(default=15.0, metadata=_help("How long a locked account stays locked"))
+    inactive_days: int = field(default=90, metadata=_help("Accounts unused this long are refused until an admin re-enables them"))
+    training_valid_days: int = field(default=365, metadata=_help("Users whose training is older than this are refused"))
+
+    def validate(self) -> list[str]:
+        problems = []
+        for name in ("max_failed_logins", "inactive_days", "training_valid_days"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name}: expected at least 1, got {getattr(self, name)}")
+        if self.lockout_minutes < 0:
+            problems.append(f"lockout_minutes: expected 0 or more, got {self.lockout_minutes}")
+        return problems
 
 
 @dataclass(frozen=True)
@@ -152,6 +189,7 @@ class Config:
     pipeline: PipelineSection = field(default_factory=PipelineSection)
     gps: GpsSection = field(default_factory=GpsSection)
     store: StoreSection = field(default_factory=StoreSection)
+    accounts: AccountsSection = field(default_factory=AccountsSection)
     hotlist: HotlistSection = field(default_factory=HotlistSection)
     uplink: UplinkSection = field(default_factory=UplinkSection)
     ui: UiSection = field(default_factory=UiSection)

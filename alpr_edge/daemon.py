@@ -34,7 +34,9 @@ from alpr_edge.service import ServiceNotifier
 
 logger = logging.getLogger(__name__)
 
-STOP_TIMEOUT_S = 4.0  # SIGTERM must finish within 5 s; leave room for the store to close
+STATUS_INTERVAL_S = 2.0  # how often run/status.json is rewritten for `alpr-edge status`
+STOP_TIMEOUT_S = 4.0
+READ_BATCH = 32  # most reads stored in one transaction  # SIGTERM must finish within 5 s; leave room for the store to close
 
 
 class StartupError(Exception):
@@ -141,7 +143,13 @@ class Daemon:
 
     def run(self) -> dict:
         """Start, supervise until done or stopped, shut down; returns the summary."""
-        self.start()
+        try:
+            self.start()
+        except Exception:
+            # Nothing ran yet, but the store may be open: close it cleanly.
+            if self.parts.store is not None:
+                self.parts.store.close()
+            raise
         try:
             self.supervise()
         finally:
@@ -153,8 +161,12 @@ class Daemon:
     def supervise(self) -> None:
         """Until stopped, or until a finite input is used up (while the ignition is on)."""
         last_housekeeping = time.monotonic()
+        last_status = 0.0
         while True:
             self._reads_done.wait(0.25)
+            if time.monotonic() - last_status >= STATUS_INTERVAL_S:
+                last_status = time.monotonic()
+                self.write_status()
             if self.parts.notifier.watchdog_due() and self._healthy():
                 self.parts.notifier.watchdog()
             self._watch_ignition()
@@ -182,6 +194,7 @@ class Daemon:
         self.parts.source.close()
         if self.parts.store is not None:
             self.parts.store.close()
+        self.write_status()
         log(logger, logging.INFO, "daemon_stopped", reason=self.stop_reason, **self._counts())
 
     def _healthy(self) -> bool:
@@ -232,36 +245,45 @@ class Daemon:
         try:
             while True:
                 try:
-                    read = self.reads.get(timeout=0.2)
+                    first = self.reads.get(timeout=0.2)
                 except queue.Empty:
                     if self._recognition_done.is_set() and self.reads.empty():
                         break
                     continue
-                self.handle_read(read)
+                # Reads that queued up meanwhile share one transaction: each
+                # commit waits for the SD card, and a backlog must not grow.
+                batch = [first]
+                while len(batch) < READ_BATCH:
+                    try:
+                        batch.append(self.reads.get_nowait())
+                    except queue.Empty:
+                        break
+                self.handle_reads(batch)
         finally:
             self._reads_done.set()
 
     # -- per read --------------------------------------------------------
 
-    def handle_read(self, read) -> list:
-        """Tag, store, match and alert one read. Returns the alerts raised."""
+    def handle_reads(self, reads: list) -> list:
+        """Tag, store (one transaction), match and alert reads. Returns the alerts raised."""
         parts = self.parts
-        read = parts.tag(read)
-        self.counters.reads += 1
+        reads = [parts.tag(read) for read in reads]
+        self.counters.reads += len(reads)
         started = time.monotonic()
         if parts.store is not None:
-            parts.store.add_read(read)
-            self.counters.reads_stored += 1
+            parts.store.add_reads(reads)
+            self.counters.reads_stored += len(reads)
         self.counters.storing.add(time.monotonic() - started)
-        latency_ms = 1000.0 * (time.monotonic() - read.capture_monotonic_s)
-        self.counters.capture_to_read_ms.append(latency_ms)
-        log(
-            logger, logging.INFO, "read",
-            read_id=read.read_id, plate=plate_for_log(read.text), confidence=round(read.confidence, 3),
-            frames=read.frames, format_ok=read.format_ok,
-        )
-        self.recent_reads = (self.recent_reads + [read])[-50:]
-        alerts = self._match_and_alert(read)
+        alerts = []
+        for read in reads:
+            self.counters.capture_to_read_ms.append(1000.0 * (time.monotonic() - read.capture_monotonic_s))
+            log(
+                logger, logging.INFO, "read",
+                read_id=read.read_id, plate=plate_for_log(read.text), confidence=round(read.confidence, 3),
+                frames=read.frames, format_ok=read.format_ok,
+            )
+            alerts += self._match_and_alert(read)
+        self.recent_reads = (self.recent_reads + reads)[-50:]
         if parts.uplink is not None:
             parts.uplink.wake()
         return alerts
@@ -330,6 +352,34 @@ class Daemon:
 
     # -- reporting -------------------------------------------------------
 
+    def status_path(self) -> Path:
+        return self.config.data_dir / "run" / "status.json"
+
+    def write_status(self) -> None:
+        """Publish the live status for `alpr-edge status` (atomic; no plate text)."""
+        import json
+        import os
+        from datetime import datetime, timezone
+
+        from alpr_edge import __version__
+
+        status = {
+            "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "pid": os.getpid(),
+            "version": __version__,
+            "uptime_s": round(self.counters.uptime_s(), 1),
+            "running": not self._stop.is_set(),
+            **self.summary(),
+        }
+        path = self.status_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            temporary = path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(status, default=str))
+            os.replace(temporary, path)
+        except OSError:
+            logger.exception("status_write_failed")
+
     def _counts(self) -> dict:
         c = self.counters
         return {
@@ -363,6 +413,8 @@ class Daemon:
             summary["clock"] = self.parts.clock.status()
         if self.parts.uplink is not None:
             summary["uplink"] = self.parts.uplink.status()
+        if self.parts.hotlists is not None:
+            summary["hotlists"] = self.parts.hotlists.lists()
         return summary
 
 
@@ -390,12 +442,54 @@ def build_daemon(
             camera = dataclasses.replace(camera, fps=fps_override)
         source = open_frame_source(dataclasses.replace(profile, camera=camera))
 
+    # Hardware seams first, so a wrong profile fails before anything is opened;
+    # the camera itself is opened (and checked) by Daemon.start.
+    try:
+        ignition = open_ignition(profile.ignition, data_dir)
+    except RuntimeError as error:
+        raise StartupError(f"profile {profile.name!r}: ignition sense: {error}") from None
     recognizer, aggregator = _build_recognition(config, camera.name)
-    parts = Components(source=source, recognizer=recognizer, aggregator=aggregator)
+    parts = Components(source=source, recognizer=recognizer, aggregator=aggregator, ignition=ignition)
+    _build_positioning(config, profile, parts)
     parts.notifier = ServiceNotifier.from_environment()
-    parts.ignition = open_ignition(profile.ignition, data_dir)
     parts.power = RecordingPowerOff() if profile.is_sim else SystemPowerOff(config.ignition.shutdown_command)
+    parts.store = _open_store(config, profile)  # last: everything after this must close it
     return Daemon(config, profile, parts, max_frames=max_frames)
+
+
+def _open_store(config: Config, profile: Profile):
+    from alpr_edge.store import KeysMissing, Store
+
+    try:
+        return Store.open(
+            config.data_dir, config.store, dev_keys=profile.is_sim, uplink_enabled=bool(config.uplink.broker)
+        )
+    except KeysMissing as error:
+        raise StartupError(str(error)) from None
+
+
+def _build_positioning(config: Config, profile: Profile, parts: Components) -> None:
+    from alpr_edge.gps import ClockTracker, GpsDeviceMissing, SystemClock, open_position_source
+
+    parts.clock = ClockTracker(SystemClock(), config.gps.max_clock_offset_s)
+    try:
+        parts.positions = open_position_source(profile.gps, config.gps.stale_after_s, parts.clock, profile.resolve)
+    except GpsDeviceMissing as error:
+        raise StartupError(f"profile {profile.name!r}: {error}") from None
+    parts.tag = make_tagger(parts.positions, parts.clock)
+
+
+def make_tagger(positions, clock) -> Callable[[Any], Any]:
+    """Where and when a read was taken: the fix nearest its best frame, and which clock to trust."""
+
+    def tag(read):
+        return dataclasses.replace(
+            read,
+            position=positions.position(read.capture_monotonic_s),
+            timestamp=clock.timestamp(read.capture_wall_time, read.capture_monotonic_s),
+        )
+
+    return tag
 
 
 def _build_recognition(config: Config, camera_name: str):

@@ -87,8 +87,9 @@ class RecordingStore:
         self.hits = []
         self.closed = False
 
-    def add_read(self, read):
-        self.reads.append(read)
+    def add_reads(self, reads):
+        self.reads.extend(reads)
+        return len(reads)
 
     def mark_hit(self, read_id):
         self.hits.append(read_id)

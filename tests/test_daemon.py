@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
-from alpr_edge.config import Config, PipelineSection
+from alpr_edge.config import Config, DeviceSection, PipelineSection
 from alpr_edge.daemon import Components, Daemon
 from alpr_edge.power import RecordingPowerOff, SimIgnition
 from alpr_edge.profiles import load_profile
@@ -17,7 +19,10 @@ from tests.fakes import EndlessSource, ReadPerObservation, RecordingStore, SlowR
 
 
 def make_daemon(source=None, recognizer=None, store=None, max_frames=None, frame_queue=4, **parts):
-    config = Config(pipeline=PipelineSection(frame_queue=frame_queue))
+    config = Config(
+        device=DeviceSection(data_dir=Path(tempfile.mkdtemp(prefix="alpr-daemon-test-"))),
+        pipeline=PipelineSection(frame_queue=frame_queue),
+    )
     components = Components(
         source=source or EndlessSource(),
         recognizer=recognizer or SlowRecognizer(),
@@ -145,3 +150,20 @@ def test_watchdog_meant_for_another_process_is_ignored(monkeypatch):
     monkeypatch.setenv("WATCHDOG_USEC", "1000000")
     monkeypatch.setenv("WATCHDOG_PID", str(os.getpid() + 1))
     assert ServiceNotifier.from_environment().watchdog_interval_s is None
+
+
+def test_status_file_is_written_without_plate_text(tmp_path):
+    import dataclasses
+    import json
+
+    store = RecordingStore()
+    daemon = make_daemon(recognizer=SlowRecognizer(0.0), store=store, max_frames=50, frame_queue=100)
+    daemon.config = dataclasses.replace(
+        daemon.config, device=dataclasses.replace(daemon.config.device, data_dir=tmp_path)
+    )
+    daemon.run()
+    text = (tmp_path / "run" / "status.json").read_text()
+    status = json.loads(text)
+    assert status["frames_in"] == 50 and status["reads"] == 5
+    assert status["running"] is False
+    assert "ABC1234" not in text

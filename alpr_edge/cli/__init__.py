@@ -23,6 +23,12 @@ from alpr_edge import __version__
 COMMAND_MODULES = [
     "alpr_edge.cli.run",
     "alpr_edge.cli.config_cmd",
+    "alpr_edge.cli.gps",
+    "alpr_edge.cli.reads",
+    "alpr_edge.cli.hold",
+    "alpr_edge.cli.purge",
+    "alpr_edge.cli.audit",
+    "alpr_edge.cli.users",
 ]
 
 EXIT_OK = 0

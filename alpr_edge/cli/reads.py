@@ -1,0 +1,86 @@
+"""`alpr-edge reads search|export`: look up stored reads, with a purpose and a case number.
+
+Needs an account allowed to search (supervisor or admin, with its TOTP code);
+every search is written to the audit trail, refused ones too.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError
+from alpr_edge.cli.store_access import add_login_options, login, open_store
+
+
+def when(text: str) -> datetime:
+    """An ISO date or date-time; naive values are UTC."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _add_query_options(parser) -> None:
+    parser.add_argument("--plate", required=True, help="plate, or with --partial a pattern: ? one character, * any run")
+    parser.add_argument("--partial", action="store_true", help="match a partial plate (decrypts the reads of the time range; narrow it)")
+    parser.add_argument("--purpose", required=True, help="why the reads are needed (\"investigation\" alone is refused)")
+    parser.add_argument("--case", required=True, dest="case_number", metavar="N", help="case number")
+    parser.add_argument("--since", type=when, metavar="DATE", help="captured at or after (UTC)")
+    parser.add_argument("--until", type=when, metavar="DATE", help="captured before (UTC)")
+    add_login_options(parser)
+
+
+def register(subparsers, common) -> None:
+    parser = subparsers.add_parser("reads", help="search or export stored reads (audited)")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    search = actions.add_parser("search", parents=[common], help="find reads of a plate")
+    _add_query_options(search)
+    search.add_argument("--json", action="store_true", help="one JSON array")
+    search.set_defaults(handler=search_reads)
+    export = actions.add_parser("export", parents=[common], help="export reads of a plate for a map")
+    _add_query_options(export)
+    export.add_argument("--format", required=True, choices=("geojson", "kml", "csv"))
+    export.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    export.set_defaults(handler=export_reads)
+
+
+def _query(args, store) -> dict:
+    return dict(purpose=args.purpose, case_number=args.case_number, partial=args.partial, since=args.since, until=args.until)
+
+
+def search_reads(args) -> int:
+    from alpr_edge.store import AccessRefused
+
+    config, store = open_store(args)
+    with store:
+        user = login(args, store, config, "reads.search")
+        try:
+            results = store.search(args.plate, user=user.name, role=user.role, **_query(args, store))
+        except AccessRefused as refusal:
+            raise CliError(f"search refused: {refusal}", EXIT_FAILED) from None
+    if args.json:
+        print(json.dumps(results, indent=1))
+        return EXIT_OK
+    for r in results:
+        position = r["position"] or {}
+        where = f"{position.get('lat'):.5f},{position.get('lon'):.5f}" if position.get("lat") is not None else "no fix"
+        print(f"{r['id']}  {r['captured_at']}  {r['text']:<10} {r['confidence']:.2f}  {r['state'] or '-':<3} {r['camera']:<10} {where}")
+    print(f"{len(results)} read(s)")
+    return EXIT_OK
+
+
+def export_reads(args) -> int:
+    from alpr_edge.store import AccessRefused
+
+    config, store = open_store(args)
+    with store:
+        user = login(args, store, config, "reads.export")
+        try:
+            text = store.export(args.format, args.plate, user=user.name, role=user.role, **_query(args, store))
+        except AccessRefused as refusal:
+            raise CliError(f"export refused: {refusal}", EXIT_FAILED) from None
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        print(text, end="")
+    return EXIT_OK

@@ -1,0 +1,114 @@
+"""`alpr-edge users add|list|disable|enable|training`: individual accounts.
+
+The first account of a device must be an admin and needs no login (that is
+how provisioning creates it); every later change needs an admin (`--as`).
+With ``--password-stdin`` the new user's password is the first line of stdin
+and the acting admin's password the second.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError
+from alpr_edge.cli.store_access import add_login_options, login, open_store, read_secret
+
+
+def _as_admin(parser) -> None:
+    parser.add_argument("--as", dest="user", metavar="ADMIN", help="the admin making the change (not needed for a device's first account)")
+    parser.add_argument("--password-stdin", action="store_true", help="read passwords from stdin (new user's first, then the admin's)")
+    parser.add_argument("--totp", metavar="CODE", help="the admin's second-factor code")
+
+
+def register(subparsers, common) -> None:
+    parser = subparsers.add_parser("users", help="manage accounts")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", parents=[common], help="create an account (prints the TOTP enrolment once)")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--role", required=True, choices=("officer", "supervisor", "admin", "technician"))
+    add.add_argument("--training-date", type=date.fromisoformat, metavar="DATE", help="date of the user's ALPR training (default today)")
+    _as_admin(add)
+    add.set_defaults(handler=add_user)
+    listing = actions.add_parser("list", parents=[common], help="accounts, roles and states (no secrets)")
+    add_login_options(listing)
+    listing.set_defaults(handler=list_users)
+    for name, helptext in (("disable", "refuse all logins of an account"), ("enable", "re-enable an account (also clears lockout and inactivity)")):
+        sub = actions.add_parser(name, parents=[common], help=helptext)
+        sub.add_argument("name", metavar="NAME")
+        _as_admin(sub)
+        sub.set_defaults(handler=change_user)
+    training = actions.add_parser("training", parents=[common], help="record a user's new training date")
+    training.add_argument("name", metavar="NAME")
+    training.add_argument("date", type=date.fromisoformat, metavar="DATE")
+    _as_admin(training)
+    training.set_defaults(handler=change_user)
+
+
+def add_user(args) -> int:
+    import getpass
+
+    from alpr_edge.accounts import Accounts, AuthError
+
+    config, store = open_store(args)
+    with store:
+        accounts = Accounts(store, config.accounts)
+        if args.password_stdin:
+            password = read_secret(args, "")
+        else:
+            password = getpass.getpass(f"new password or PIN for {args.name}: ")
+            if getpass.getpass("again: ") != password:
+                raise CliError("the two entries differ")
+        if accounts.count() == 0:
+            if args.role != "admin":
+                raise CliError("the first account of a device must be an admin")
+            actor, actor_role = f"os:{getpass.getuser()}", None
+        else:
+            if not args.user:
+                raise CliError("--as ADMIN is required: accounts exist on this device")
+            admin = login(args, store, config, "users.manage")
+            actor, actor_role = admin.name, admin.role
+        try:
+            uri = accounts.add(args.name, args.role, password, args.training_date, actor=actor, actor_role=actor_role)
+        except AuthError as error:
+            raise CliError(error.reason, EXIT_FAILED) from None
+    print(f"user {args.name} ({args.role}) created")
+    if uri:
+        print("second factor: enrol this URI in an authenticator app now; it is not shown again:")
+        print(uri)
+    return EXIT_OK
+
+
+def list_users(args) -> int:
+    from alpr_edge.accounts import Accounts
+
+    config, store = open_store(args)
+    with store:
+        user = login(args, store, config, "users.list")
+        rows = Accounts(store, config.accounts).list()
+        store.audit(user.name, user.role, "users.list")
+    for u in rows:
+        flags = ",".join(f for f, on in (("disabled", u["disabled"]), ("locked", u["locked"]), ("totp", u["second_factor"])) if on) or "-"
+        print(f"{u['name']:<20} {u['role']:<11} {flags:<20} last used {u['last_used'] or 'never'}  training {u['training_date']}")
+    return EXIT_OK
+
+
+def change_user(args) -> int:
+    from alpr_edge.accounts import Accounts, AuthError
+
+    config, store = open_store(args)
+    with store:
+        if not args.user:
+            raise CliError("--as ADMIN is required")
+        admin = login(args, store, config, "users.manage")
+        accounts = Accounts(store, config.accounts)
+        try:
+            if args.action == "disable":
+                accounts.disable(args.name, actor=admin.name, actor_role=admin.role)
+            elif args.action == "enable":
+                accounts.enable(args.name, actor=admin.name, actor_role=admin.role)
+            else:
+                accounts.set_training(args.name, args.date, actor=admin.name, actor_role=admin.role)
+        except AuthError as error:
+            raise CliError(error.reason, EXIT_FAILED) from None
+    print(f"user {args.name}: {args.action} done")
+    return EXIT_OK

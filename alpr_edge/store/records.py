@@ -1,0 +1,83 @@
+"""Turning a recognition `Read` into a stored row and back into a payload.
+
+`position` and `timestamp` are duck-typed (``to_dict()``; ``timestamp.utc``
+and ``.source``) and may be None: the GPS stage supplies them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+PAYLOAD_FIELDS = ("text", "candidates", "state", "state_confidence", "format_ok", "position", "timestamp", "box", "extra")
+
+
+def capture_time(read) -> tuple[datetime, str]:
+    """When the read was captured (UTC) and by which clock."""
+    ts = getattr(read, "timestamp", None)
+    utc = getattr(ts, "utc", None) if ts is not None else None
+    if utc is not None:
+        if utc.tzinfo is None:
+            raise ValueError(f"read {read.read_id}: timestamp.utc must be timezone-aware")
+        return utc.astimezone(UTC), str(getattr(ts, "source", None) or "unknown")
+    return datetime.fromtimestamp(read.capture_wall_time, UTC), "system"
+
+
+def _as_dict(value):
+    if value is None:
+        return None
+    to_dict = getattr(value, "to_dict", None)
+    return to_dict() if to_dict is not None else dict(value)
+
+
+def payload_of(read) -> bytes:
+    """The identifying part of a read, as JSON bytes to be sealed."""
+    document = {
+        "text": read.text,
+        "candidates": [[c.text, c.confidence] for c in read.candidates],
+        "state": read.state,
+        "state_confidence": read.state_confidence,
+        "format_ok": read.format_ok,
+        "position": _as_dict(read.position),
+        "timestamp": _as_dict(read.timestamp),
+        "box": list(read.box),
+        "extra": read.extra or {},
+        "capture_wall_time": read.capture_wall_time,
+        "capture_monotonic_s": read.capture_monotonic_s,
+        "first_seen_monotonic_s": read.first_seen_monotonic_s,
+    }
+    return json.dumps(document, separators=(",", ":"), default=str).encode()
+
+
+def day_of(row_day: str) -> date:
+    return date.fromisoformat(row_day)
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def payload_dict(row: dict, payload: dict, crop: bytes | None, overview: bytes | None) -> dict:
+    """The JSON-ready view of a stored read (images as bytes)."""
+    return {
+        "id": row["id"],
+        "captured_at": iso(row["captured_at"]),
+        "stored_at": iso(row["stored_at"]),
+        "clock_source": row["clock_source"],
+        "timestamp": payload.get("timestamp"),
+        "position": payload.get("position"),
+        "text": payload["text"],
+        "confidence": row["confidence"],
+        "candidates": [{"text": t, "confidence": c} for t, c in payload.get("candidates", [])],
+        "state": payload.get("state"),
+        "state_confidence": payload.get("state_confidence"),
+        "format_ok": payload.get("format_ok"),
+        "camera": row["camera"],
+        "frames": row["frames"],
+        "has_hit": bool(row["has_hit"]),
+        "uploaded_at": iso(row["uploaded_at"]),
+        "crop_jpeg": crop or b"",
+        "overview_jpeg": overview or b"",
+    }

@@ -1,0 +1,124 @@
+"""Accounts: hashing, second factor, lockout, inactivity, training, permissions, audit."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import parse_qs, urlparse
+
+import pyotp
+import pytest
+
+from alpr_edge.accounts import AuthError, can, needs_second_factor
+
+
+def secret_of(uri: str) -> str:
+    return parse_qs(urlparse(uri).query)["secret"][0]
+
+
+def code(uri: str, clock) -> str:
+    return pyotp.TOTP(secret_of(uri)).at(clock.now)
+
+
+def actions(store):
+    return [(r[0], r[1], r[2]) for r in store.db.execute("SELECT user, action, outcome FROM audit ORDER BY seq")]
+
+
+def test_password_is_hashed_with_argon2_and_totp_sealed(accounts, store):
+    uri = accounts.add("sue", "supervisor", "correct horse")
+    assert uri.startswith("otpauth://totp/") and "issuer=alpr-edge" in uri
+    row = next(iter(store.db.query("SELECT * FROM users")))
+    assert row["secret_hash"].startswith("$argon2id$") and "correct horse" not in row["secret_hash"]
+    assert secret_of(uri).encode() not in row["totp"]
+    assert accounts.add("olly", "officer", "123456") is None  # officers cannot search stored data: no TOTP
+
+
+def test_login_with_password_and_totp(accounts, store, clock):
+    uri = accounts.add("sue", "supervisor", "correct horse")
+    with pytest.raises(AuthError, match="second factor"):
+        accounts.authenticate("sue", "correct horse")
+    user = accounts.authenticate("sue", "correct horse", code(uri, clock))
+    assert (user.name, user.role, user.second_factor) == ("sue", "supervisor", True)
+    with pytest.raises(AuthError, match="already used"):
+        accounts.authenticate("sue", "correct horse", code(uri, clock))
+    clock.advance(seconds=30)
+    accounts.authenticate("sue", "correct horse", code(uri, clock))
+    assert ("sue", "login", "ok") in actions(store)
+    assert any(a == ("sue", "login.failed", "refused: second-factor code already used: wait for the next one") for a in actions(store))
+
+
+def test_wrong_password_and_unknown_user_look_alike(accounts, store):
+    accounts.add("olly", "officer", "123456")
+    with pytest.raises(AuthError) as wrong:
+        accounts.authenticate("olly", "654321")
+    with pytest.raises(AuthError) as unknown:
+        accounts.authenticate("nobody", "654321")
+    assert wrong.value.reason == unknown.value.reason == "unknown user or wrong password"
+    assert [a[1] for a in actions(store)][-2:] == ["login.failed", "login.failed"]
+
+
+def test_lockout_after_repeated_failures(accounts, clock):
+    accounts.add("olly", "officer", "123456")
+    for _ in range(4):
+        with pytest.raises(AuthError, match="wrong password"):
+            accounts.authenticate("olly", "000000")
+    with pytest.raises(AuthError, match="locked for 15 minutes"):
+        accounts.authenticate("olly", "000000")
+    with pytest.raises(AuthError, match="locked after repeated failures"):
+        accounts.authenticate("olly", "123456")  # even the right password
+    clock.advance(minutes=16)
+    assert accounts.authenticate("olly", "123456").role == "officer"
+
+
+def test_unused_accounts_are_refused_until_enabled(accounts, clock):
+    accounts.add("olly", "officer", "123456")
+    accounts.authenticate("olly", "123456")
+    clock.advance(days=91)
+    with pytest.raises(AuthError, match=r"unused since 2026-11-01 \(more than 90 days\)"):
+        accounts.authenticate("olly", "123456")
+    accounts.enable("olly", actor="root", actor_role="admin")
+    accounts.authenticate("olly", "123456")
+
+
+def test_stale_training_is_refused_with_the_reason(accounts, clock):
+    accounts.add("olly", "officer", "123456", training_date=date(2025, 10, 1))
+    with pytest.raises(AuthError, match="training dated 2025-10-01 is more than 365 days old"):
+        accounts.authenticate("olly", "123456")
+    accounts.set_training("olly", date(2026, 10, 30), actor="root", actor_role="admin")
+    accounts.authenticate("olly", "123456")
+
+
+def test_disabled_account(accounts, store):
+    accounts.add("olly", "officer", "123456")
+    accounts.disable("olly", actor="root", actor_role="admin")
+    with pytest.raises(AuthError, match="disabled"):
+        accounts.authenticate("olly", "123456")
+    assert ("root", "users.disable", "ok") in actions(store)
+
+
+def test_bad_accounts_are_refused(accounts):
+    for name, role, password, reason in [
+        ("Bad Name", "officer", "123456", "user name"),
+        ("ok", "janitor", "123456", "role"),
+        ("ok", "officer", "123", "too short"),
+    ]:
+        with pytest.raises(AuthError, match=reason):
+            accounts.add(name, role, password)
+    accounts.add("ok", "officer", "123456")
+    with pytest.raises(AuthError, match="already exists"):
+        accounts.add("ok", "officer", "123456")
+
+
+def test_permissions():
+    assert not can("technician", "plates.view") and not can("technician", "images.view")
+    assert not can("technician", "reads.search") and can("technician", "purge")
+    assert not can("officer", "reads.search") and can("officer", "alerts.verify")
+    assert can("supervisor", "reads.search") and not can("supervisor", "audit.export")
+    assert can("admin", "audit.export") and can("admin", "users.manage")
+    assert [r for r in ("officer", "supervisor", "admin", "technician") if needs_second_factor(r)] == ["supervisor", "admin"]
+    assert not can(None, "live.view") and not can("ghost", "live.view")
+
+
+def test_list_has_no_secrets(accounts):
+    accounts.add("sue", "supervisor", "correct horse")
+    (row,) = accounts.list()
+    assert row["name"] == "sue" and row["second_factor"] and "secret_hash" not in row and "totp" not in row
