@@ -154,6 +154,7 @@ def create_app(backend: UiBackend, settings: UiSection, *, clock: Callable[[], f
                 "alerts": session.user.role in rules.CAN_HANDLE_ALERTS,
                 "add_hot_plates": session.user.role in rules.CAN_ADD_HOT_PLATES,
                 "search": session.user.role in rules.CAN_SEARCH,
+                "browse_hotlist": session.user.role in rules.CAN_BROWSE_HOTLIST,
                 "audit": session.user.role in rules.CAN_READ_AUDIT,
             },
         }
@@ -245,6 +246,12 @@ def create_app(backend: UiBackend, settings: UiSection, *, clock: Callable[[], f
         backend.record(session.user, "start_of_shift", **{c.name: c.status for c in checks})
         return {"ok": True}
 
+    def visible_alerts(role: str) -> list:
+        """Open alerts this role may handle: covert ones only for supervisors and admins."""
+        if role not in rules.CAN_HANDLE_ALERTS:
+            return []
+        return [a for a in backend.open_alerts() if not a.covert or role in rules.PRIVILEGED_ROLES]
+
     def live_json(role: str) -> dict:
         status = backend.live()
         result = {
@@ -252,13 +259,15 @@ def create_app(backend: UiBackend, settings: UiSection, *, clock: Callable[[], f
             "uplink": asdict(status.uplink),
             "warnings": list(status.warnings),
             "reads_count": len(status.reads),
+            "reads": [],
+            "alerts": [],
         }
-        if role in rules.CAN_SEE_PLATES:
-            result["reads"] = [asdict(r) for r in status.reads]
-            result["alerts"] = [alert_summary(a) for a in backend.open_alerts()]
-        else:  # technicians: counts and health only, never a plate
-            result["reads"] = []
-            result["alerts"] = []
+        if role in rules.CAN_SEE_PLATES:  # technicians: counts and health only, never a plate
+            alerts = visible_alerts(role)
+            shown = {a.alert_id for a in alerts}
+            hidden = {a.alert_id for a in backend.open_alerts() if a.covert} - shown
+            result["reads"] = [{**asdict(r), "alert_id": None if r.alert_id in hidden else r.alert_id} for r in status.reads]
+            result["alerts"] = [alert_summary(a) for a in alerts]
         return result
 
     @app.get("/api/live")
@@ -283,9 +292,8 @@ def create_app(backend: UiBackend, settings: UiSection, *, clock: Callable[[], f
                     return
                 if session.locked:
                     pending = 0
-                    if session.user.role in rules.CAN_HANDLE_ALERTS:
-                        alerts = await asyncio.to_thread(backend.open_alerts)
-                        pending = sum(1 for a in alerts if a.state == "raised")
+                    alerts = await asyncio.to_thread(visible_alerts, session.user.role)
+                    pending = sum(1 for a in alerts if a.state in rules.SOUNDING_STATES)
                     payload = json.dumps({"pending_alerts": pending})
                     event = f"event: locked\ndata: {payload}\n\n"
                 else:
@@ -318,26 +326,39 @@ def create_app(backend: UiBackend, settings: UiSection, *, clock: Callable[[], f
             "alert_id": alert.alert_id, "state": alert.state, "priority": alert.priority,
             "read_text": alert.read_text, "read_state": alert.read_state, "raised_at": alert.raised_at,
             "list_name": alert.entry.list_name, "covert": alert.covert,
+            "sounding": alert.state in rules.SOUNDING_STATES and not alert.covert,
         }
+
+    def visible_alert(alert_id: str, role: str):
+        view = backend.alert(alert_id)
+        if view.covert and role not in rules.PRIVILEGED_ROLES:
+            raise NotFound(f"No alert {alert_id}.")  # officers do not learn a covert alert exists
+        return view
 
     @app.get("/api/alerts")
     def alerts(session: Session = Depends(current)):
         require(session, rules.CAN_HANDLE_ALERTS, "handle alerts")
-        return [alert_summary(a) for a in backend.open_alerts()]
+        return [alert_summary(a) for a in visible_alerts(session.user.role)]
 
     @app.get("/api/alerts/{alert_id}")
     def alert(alert_id: str, session: Session = Depends(current)):
         require(session, rules.CAN_HANDLE_ALERTS, "handle alerts")
-        view = backend.alert(alert_id)
-        result = asdict(view)
+        result = asdict(visible_alert(alert_id, session.user.role))
         result["dispositions"] = rules.DISPOSITIONS
+        result["next_steps"] = sorted(rules.TRANSITIONS.get(result["state"], ()))
+        result["can_dismiss"] = session.user.role in rules.PRIVILEGED_ROLES
         return result
 
     @app.post("/api/alerts/{alert_id}/step")
     def step(alert_id: str, body: StepBody, session: Session = Depends(acting)):
         require(session, rules.CAN_HANDLE_ALERTS, "handle alerts")
+        visible_alert(alert_id, session.user.role)
         view = backend.transition(alert_id, body.step, session.user, body.note.strip(), body.disposition)
-        return asdict(view)
+        result = asdict(view)
+        result["dispositions"] = rules.DISPOSITIONS
+        result["next_steps"] = sorted(rules.TRANSITIONS.get(result["state"], ()))
+        result["can_dismiss"] = session.user.role in rules.PRIVILEGED_ROLES
+        return result
 
     # -- look-ups, hot list, audit --------------------------------------
 
@@ -350,7 +371,7 @@ def create_app(backend: UiBackend, settings: UiSection, *, clock: Callable[[], f
 
     @app.get("/api/hotlist")
     def hotlist(session: Session = Depends(current)):
-        require(session, rules.CAN_SEARCH, "browse the hot lists")
+        require(session, rules.CAN_BROWSE_HOTLIST, "browse the hot lists")
         return [asdict(e) for e in backend.hot_entries(session.user)]
 
     @app.post("/api/hotlist")
@@ -359,8 +380,8 @@ def create_app(backend: UiBackend, settings: UiSection, *, clock: Callable[[], f
         plate = rules.normalise_plate(body.plate)
         if not rules.PLATE_PATTERN.match(plate) or sum(c.isalnum() for c in plate) < 3:
             raise Refused("A hot plate has 3 to 10 letters or digits (? and * allowed for a partial plate).")
-        if body.expires and not _is_iso_date(body.expires):
-            raise Refused("Expiry: a date as YYYY-MM-DD, or empty for none.")
+        if not _is_iso_date(body.expires):
+            raise Refused("Expiry: a date as YYYY-MM-DD (manual hot plates always expire).")
         entry = HotEntry(
             plate=plate, state=body.state.strip().upper() or None, list_name="manual", reason=body.reason.strip(),
             case_number=body.case_number.strip(), vehicle=body.vehicle.strip(), entered_by=session.user.name,

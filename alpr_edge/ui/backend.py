@@ -18,33 +18,47 @@ from typing import Protocol
 
 ROLES = ("officer", "supervisor", "admin", "technician")
 
-# Who may do what in the UI (checked server-side on every request).
-CAN_SEE_PLATES = frozenset({"officer", "supervisor", "admin"})
-CAN_HANDLE_ALERTS = frozenset({"officer", "supervisor", "admin"})
-CAN_ADD_HOT_PLATES = frozenset({"officer", "supervisor", "admin"})
-CAN_SEARCH = frozenset({"supervisor", "admin"})
-CAN_READ_AUDIT = frozenset({"admin"})
+# Who may do what: read from the accounts' permission table, the one source of truth.
+def _roles_that(action: str) -> frozenset[str]:
+    from alpr_edge.accounts.permissions import can
 
-# Alert lifecycle as the officer walks through it.
-ALERT_STATES = ("raised", "verified", "misread", "confirmed", "not_confirmed", "closed")
-STEPS = ("matches", "misread", "confirmed", "not_confirmed", "disposition")
-# Which step is allowed from which state, and where it leads.
-STEP_FROM = {
-    "matches": ("raised", "verified"),
-    "misread": ("raised", "misread"),
-    "confirmed": ("verified", "confirmed"),
-    "not_confirmed": ("verified", "not_confirmed"),
-    "disposition": (("confirmed", "not_confirmed"), "closed"),
+    return frozenset(role for role in ROLES if can(role, action))
+
+
+CAN_SEE_PLATES = _roles_that("plates.view") & _roles_that("images.view")
+CAN_HANDLE_ALERTS = _roles_that("alerts.verify")
+CAN_ADD_HOT_PLATES = _roles_that("hotplate.add")
+CAN_BROWSE_HOTLIST = _roles_that("hotlist.browse")
+CAN_SEARCH = _roles_that("reads.search")
+CAN_READ_AUDIT = _roles_that("audit.view")
+
+# The alert lifecycle, as alpr_edge.alerts.lifecycle defines it (a step is named by the state it leads to):
+#   raised -> acknowledged (silenced) -> verified | misread | wrong_state
+#   verified -> confirmed | not_confirmed;  confirmed -> disposed (with a disposition)
+#   dismissed (supervisor/admin, with a note) closes an alert that is not yet confirmed.
+ALERT_STATES = ("raised", "acknowledged", "verified", "misread", "wrong_state", "confirmed", "not_confirmed",
+                "disposed", "dismissed", "timed_out")
+OPEN_STATES = frozenset({"raised", "acknowledged", "verified", "confirmed"})
+UNVERIFIED_STATES = frozenset({"raised", "acknowledged"})
+SOUNDING_STATES = frozenset({"raised"})
+TRANSITIONS = {
+    "raised": frozenset({"acknowledged", "verified", "misread", "wrong_state", "dismissed"}),
+    "acknowledged": frozenset({"verified", "misread", "wrong_state", "dismissed"}),
+    "verified": frozenset({"confirmed", "not_confirmed", "dismissed"}),
+    "confirmed": frozenset({"disposed"}),
 }
+STEPS = ("acknowledged", "verified", "misread", "wrong_state", "confirmed", "not_confirmed", "disposed", "dismissed")
 DISPOSITIONS = {
-    "stopped_arrest": "Stopped: arrest",
-    "stopped_cited": "Stopped: cited / warned",
-    "stopped_released": "Stopped: released",
+    "arrest": "Arrest",
+    "citation": "Citation",
+    "contact": "Contact / interview",
+    "stop_made": "Stop made, released",
     "vehicle_recovered": "Vehicle recovered",
-    "not_located": "Not located / lost sight",
-    "no_action": "No action taken",
+    "no_action": "No action",
+    "unable_to_locate": "Unable to locate",
+    "lost_sight": "Lost sight",
 }
-OPEN_STATES = frozenset({"raised", "verified", "confirmed", "not_confirmed"})
+PRIVILEGED_ROLES = frozenset({"supervisor", "admin"})
 
 
 class LoginRefused(Exception):
@@ -138,9 +152,11 @@ class AlertView:
     read_text: str
     read_state: str | None
     confidence: float
-    match_kind: str  # exact | lenient | partial
+    match_kind: str  # exact | lenient | wildcard | candidate | edit
     entry: HotEntry
     covert: bool = False
+    stale: bool = False  # the list was past its maximum age
+    state_differs: bool = False  # read and hot list states both known and different
     disposition: str = ""
     history: tuple[AlertStep, ...] = ()
 
@@ -182,12 +198,12 @@ class UiBackend(Protocol):
         """JPEG bytes of a read's ``crop`` or ``overview``; NotFound if none."""
 
     def open_alerts(self) -> list[AlertView]:
-        """Open alerts, highest priority (lowest number) first, then oldest first."""
+        """Open alerts (covert ones too), highest priority (lowest number) first, then oldest first."""
 
     def alert(self, alert_id: str) -> AlertView: ...
 
     def transition(self, alert_id: str, step: str, user: SessionUser, note: str = "", disposition: str = "") -> AlertView:
-        """Move an alert one step (see STEP_FROM); Refused if not allowed now. Audited."""
+        """Move an alert one step (see TRANSITIONS, ``next_state``); Refused if not allowed now. Audited."""
 
     def search(self, plate: str, partial: bool, purpose: str, case_number: str, user: SessionUser) -> list[SearchHit]:
         """Stored reads matching ``plate``; Refused without a proper purpose and case number. Audited."""
@@ -206,16 +222,21 @@ class UiBackend(Protocol):
 # -- rules shared by every backend and by the app's early checks ----------
 
 PLATE_PATTERN = re.compile(r"^[A-Z0-9?*]{1,10}$")
-CASE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/.]{2,39}$")
-VAGUE_PURPOSES = frozenset({"investigation", "investigate", "inquiry", "enquiry", "search", "lookup", "look-up", "check"})
+CASE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/.]{0,39}$")
 
 
 def normalise_plate(text: str) -> str:
-    return "".join(text.upper().split()).replace("-", "")
+    return "".join(c for c in text.upper() if c.isalnum() or c in "?*")
 
 
 def check_search_request(plate: str, purpose: str, case_number: str) -> tuple[str, bool]:
-    """Return (normalised pattern, partial) or raise Refused with the reason."""
+    """Return (normalised pattern, partial) or raise Refused with the reason.
+
+    The purpose and case number rules are the store's own (``check_purpose``),
+    so the page and the store refuse the same look-ups with the same words.
+    """
+    from alpr_edge.store.search import AccessRefused, check_purpose
+
     pattern = normalise_plate(plate)
     if not pattern:
         raise Refused("Enter a plate (use ? for one unknown character, * for several).")
@@ -224,15 +245,13 @@ def check_search_request(plate: str, purpose: str, case_number: str) -> tuple[st
     partial = "?" in pattern or "*" in pattern
     if partial and sum(c.isalnum() for c in pattern) < 3:
         raise Refused("A partial plate needs at least 3 known characters.")
-    words = purpose.strip()
-    if not words:
-        raise Refused("A look-up needs a purpose: say why you are searching.")
-    if words.lower().strip(" .") in VAGUE_PURPOSES or len(words) < 10:
-        raise Refused('"Investigation" alone is not a purpose: describe the offence or incident (at least 10 characters).')
-    if not case_number.strip():
-        raise Refused("A look-up needs a case or incident number.")
+    try:
+        check_purpose(purpose, case_number)
+    except AccessRefused as refusal:
+        text = str(refusal)
+        raise Refused(text[:1].upper() + text[1:] + ".") from None
     if not CASE_NUMBER.match(case_number.strip()):
-        raise Refused("A case number has 3 to 40 letters, digits, '-', '/' or '.'.")
+        raise Refused("A case number has letters, digits, '-', '/' or '.' (at most 40).")
     return pattern, partial
 
 
@@ -242,14 +261,18 @@ def plate_matches(pattern: str, text: str) -> bool:
     return re.fullmatch(regex, normalise_plate(text)) is not None
 
 
-def next_state(state: str, step: str, disposition: str = "") -> str:
-    """The state an alert reaches by ``step``; Refused if not possible from ``state``."""
-    if step not in STEP_FROM:
+def next_state(state: str, step: str, role: str, *, covert: bool = False, note: str = "", disposition: str = "") -> str:
+    """The state ``step`` leads to from ``state``; Refused saying why when it may not be taken."""
+    if step not in STEPS:
         raise Refused(f"Unknown step {step!r}.")
-    allowed, target = STEP_FROM[step]
-    allowed = (allowed,) if isinstance(allowed, str) else allowed
-    if state not in allowed:
-        raise Refused(f"Cannot record {step.replace('_', ' ')!r} on an alert that is {state.replace('_', ' ')}.")
-    if step == "disposition" and disposition not in DISPOSITIONS:
+    if step not in TRANSITIONS.get(state, ()):
+        raise Refused(f"This alert is {state.replace('_', ' ')}: it cannot become {step.replace('_', ' ')}.")
+    if role not in CAN_HANDLE_ALERTS:
+        raise Refused(f"Your role ({role}) may not act on alerts.")
+    if covert and role not in PRIVILEGED_ROLES:
+        raise Refused("Covert alerts are handled by supervisors and admins only.")
+    if step == "dismissed" and (role not in PRIVILEGED_ROLES or not note.strip()):
+        raise Refused("Only a supervisor or admin may dismiss an alert, with a note saying why.")
+    if step == "disposed" and disposition not in DISPOSITIONS:
         raise Refused("Choose a disposition.")
-    return target
+    return step

@@ -74,6 +74,7 @@ class FakeBackend:
         self.gps = Check("gps", "pass", "3D fix, 9 satellites")
         self.uplink = Check("uplink", "warn", "offline, 3 reads waiting")
         self.warnings: list[str] = []
+        self.covert_lists: set[str] = set()
         self._lock = threading.RLock()
 
     # -- set-up helpers --------------------------------------------------
@@ -86,9 +87,11 @@ class FakeBackend:
         return account
 
     def add_hot(self, plate: str, state: str | None, reason: str, *, list_name: str = "NCIC stolen vehicles",
-                **kwargs) -> HotEntry:
+                covert: bool = False, **kwargs) -> HotEntry:
         entry = HotEntry(plate=normalise_plate(plate), state=state, list_name=list_name, reason=reason, **kwargs)
         self.hot.append(entry)
+        if covert:
+            self.covert_lists.add(list_name)
         return entry
 
     def push_read(self, text: str, state: str | None = "CA", confidence: float = 0.93) -> tuple[LiveRead, AlertView | None]:
@@ -98,10 +101,12 @@ class FakeBackend:
             entry, kind = self._match(text, state)
             alert = None
             if entry is not None:
+                covert = entry.list_name in self.covert_lists
                 alert = AlertView(
                     alert_id=uuid7(), read_id=read.read_id, raised_at=read.time, state="raised",
                     priority=entry.priority, read_text=text, read_state=state, confidence=confidence,
-                    match_kind=kind, entry=entry,
+                    match_kind=kind, entry=entry, covert=covert,
+                    state_differs=bool(entry.state and state and entry.state != state),
                 )
                 self.alerts[alert.alert_id] = alert
                 read = dataclasses.replace(read, alert_id=alert.alert_id)
@@ -112,11 +117,11 @@ class FakeBackend:
     def _match(self, text: str, state: str | None) -> tuple[HotEntry | None, str]:
         plate = normalise_plate(text)
         for entry in self.hot:
-            if entry.plate == plate and (entry.state in (None, state)):
+            if entry.plate == plate:
                 return entry, "exact"
         for entry in self.hot:
             if ("?" in entry.plate or "*" in entry.plate) and plate_matches(entry.plate, plate):
-                return entry, "partial"
+                return entry, "wildcard"
         lenient = str.maketrans("0OIL8B5S", "OO11BB55")
         for entry in self.hot:
             if entry.plate.translate(lenient) == plate.translate(lenient):
@@ -213,7 +218,11 @@ class FakeBackend:
     def transition(self, alert_id: str, step: str, user: SessionUser, note: str = "", disposition: str = "") -> AlertView:
         with self._lock:
             alert = self.alert(alert_id)
-            state = next_state(alert.state, step, disposition)
+            try:
+                state = next_state(alert.state, step, user.role, covert=alert.covert, note=note, disposition=disposition)
+            except Refused as refusal:  # refused steps are audited too, as the real alert book does
+                self._audit(user, "alert_step_refused", alert_id=alert_id, step=step, why=refusal.message)
+                raise
             history = alert.history + (AlertStep(self.clock(), user.name, step, note or disposition),)
             alert = dataclasses.replace(alert, state=state, history=history, disposition=disposition or alert.disposition)
             self.alerts[alert_id] = alert
@@ -241,6 +250,10 @@ class FakeBackend:
     def add_hot_plate(self, entry: HotEntry, user: SessionUser) -> HotEntry:
         if not entry.reason or not entry.plate:
             raise Refused("A hot plate needs a plate and a reason.")
+        if not entry.expires:  # as the hot list engine: manual plates always expire
+            raise Refused("A manual hot plate needs an expiry date.")
+        if any(e.plate == entry.plate and e.state == entry.state for e in self.hot):
+            raise Refused(f"{entry.plate} is already on the list for {entry.state or 'any state'}.")
         entry = dataclasses.replace(entry, entered_by=user.name)
         with self._lock:
             self.hot.append(entry)

@@ -30,23 +30,52 @@ def test_alert_detail_has_the_entry_and_images(login, raised):
 
 def test_verify_confirm_dispose_each_step_audited_with_the_officer(login, backend, raised):
     client, csrf = login("olive")
-    assert step(client, csrf, raised, "matches").json()["state"] == "verified"
+    assert step(client, csrf, raised, "verified").json()["state"] == "verified"
     assert step(client, csrf, raised, "confirmed", note="dispatch: still wanted").json()["state"] == "confirmed"
-    done = step(client, csrf, raised, "disposition", disposition="vehicle_recovered").json()
-    assert done["state"] == "closed" and done["disposition"] == "vehicle_recovered"
+    done = step(client, csrf, raised, "disposed", disposition="vehicle_recovered").json()
+    assert done["state"] == "disposed" and done["disposition"] == "vehicle_recovered"
     steps = [(r.action, r.user) for r in backend.audit_log if r.detail.get("alert_id") == raised]
     assert steps == [
-        ("alert_raised", "system"), ("alert_matches", "olive"), ("alert_confirmed", "olive"), ("alert_disposition", "olive"),
+        ("alert_raised", "system"), ("alert_verified", "olive"), ("alert_confirmed", "olive"), ("alert_disposed", "olive"),
     ]
     assert client.get("/api/alerts").json() == []
 
 
-def test_not_confirmed_still_needs_a_disposition(login, raised):
+def test_not_confirmed_closes_the_alert(login, raised):
     client, csrf = login("olive")
-    step(client, csrf, raised, "matches")
+    step(client, csrf, raised, "verified")
     assert step(client, csrf, raised, "not_confirmed").json()["state"] == "not_confirmed"
-    assert [a["alert_id"] for a in client.get("/api/alerts").json()] == [raised]
-    assert step(client, csrf, raised, "disposition", disposition="no_action").json()["state"] == "closed"
+    assert client.get("/api/alerts").json() == []
+    assert step(client, csrf, raised, "disposed", disposition="no_action").status_code == 400
+
+
+def test_silencing_stops_the_sound_but_the_alert_stays_unverified(login, raised):
+    client, csrf = login("olive")
+    assert client.get("/api/alerts").json()[0]["sounding"] is True
+    silenced = step(client, csrf, raised, "acknowledged").json()
+    assert silenced["state"] == "acknowledged" and "verified" in silenced["next_steps"]
+    assert client.get("/api/alerts").json()[0]["sounding"] is False
+
+
+def test_only_a_supervisor_dismisses_and_only_with_a_note(login, backend, raised):
+    officer, officer_csrf = login("olive")
+    assert step(officer, officer_csrf, raised, "dismissed", note="duplicate").status_code == 400
+    supervisor, csrf = login("sam")
+    assert step(supervisor, csrf, raised, "dismissed").status_code == 400
+    assert step(supervisor, csrf, raised, "dismissed", note="duplicate of an earlier stop").json()["state"] == "dismissed"
+    assert backend.actions("alert_dismissed")[0].user == "sam"
+
+
+def test_covert_alerts_are_not_shown_to_officers(login, backend):
+    backend.add_hot("3CVT333", None, "Surveillance", list_name="covert-ops", covert=True)
+    _, alert = backend.push_read("3CVT333")
+    officer, csrf = login("olive")
+    assert officer.get("/api/alerts").json() == []
+    assert officer.get("/api/live").json()["reads"][0]["alert_id"] is None
+    assert officer.get(f"/api/alerts/{alert.alert_id}").status_code == 404
+    assert step(officer, csrf, alert.alert_id, "verified").status_code == 404
+    supervisor, _ = login("sam")
+    assert [a["alert_id"] for a in supervisor.get("/api/alerts").json()] == [alert.alert_id]
 
 
 def test_a_misread_closes_the_alert(login, backend, raised):
@@ -54,14 +83,15 @@ def test_a_misread_closes_the_alert(login, backend, raised):
     assert step(client, csrf, raised, "misread").json()["state"] == "misread"
     assert client.get("/api/alerts").json() == []
     assert backend.actions("alert_misread")[0].user == "olive"
-    assert step(client, csrf, raised, "matches").status_code == 400
+    assert step(client, csrf, raised, "verified").status_code == 400
 
 
 @pytest.mark.parametrize("steps, refused", [
     ([], "confirmed"),  # no confirmation before the visual check
-    ([], "disposition"),
-    (["matches"], "misread"),
-    (["matches"], "disposition"),
+    ([], "disposed"),
+    (["acknowledged"], "confirmed"),
+    (["verified"], "misread"),
+    (["verified"], "disposed"),
     ([], "launch"),
 ])
 def test_steps_out_of_order_are_refused_and_change_nothing(login, backend, raised, steps, refused):
@@ -72,20 +102,21 @@ def test_steps_out_of_order_are_refused_and_change_nothing(login, backend, raise
     response = step(client, csrf, raised, refused, disposition="no_action")
     assert response.status_code == 400 and response.json()["message"]
     assert backend.alert(raised).state == before
+    assert backend.actions("alert_step_refused")[-1].detail["step"] == refused
 
 
 def test_unknown_disposition_is_refused(login, raised):
     client, csrf = login("olive")
-    step(client, csrf, raised, "matches")
+    step(client, csrf, raised, "verified")
     step(client, csrf, raised, "confirmed")
-    response = step(client, csrf, raised, "disposition", disposition="shoot")
+    response = step(client, csrf, raised, "disposed", disposition="shoot")
     assert response.status_code == 400 and "disposition" in response.json()["message"].lower()
 
 
 def test_unknown_alert_is_404(login):
     client, csrf = login("olive")
     assert client.get("/api/alerts/nope").status_code == 404
-    assert step(client, csrf, "nope", "matches").status_code == 404
+    assert step(client, csrf, "nope", "verified").status_code == 404
 
 
 def test_alerts_queue_by_priority(login, backend):
@@ -145,12 +176,13 @@ def test_add_hot_plate_records_the_logged_in_user_and_then_alerts(login, backend
     assert entry["plate"] == "8KID42?" and entry["state"] == "CA" and entry["entered_by"] == "olive"
     assert backend.actions("hotlist_add")[0].user == "olive"
     _, alert = backend.push_read("8KID427", "CA")
-    assert alert is not None and alert.match_kind == "partial"
+    assert alert is not None and alert.match_kind == "wildcard"
 
 
 @pytest.mark.parametrize("body, words", [
-    ({"plate": "7A", "reason": "x"}, "3 to 10"),
+    ({"plate": "7A", "reason": "x", "expires": "2026-12-31"}, "3 to 10"),
     ({"plate": "7ABC123", "reason": "x", "expires": "31/12/2026"}, "YYYY-MM-DD"),
+    ({"plate": "7ABC123", "reason": "x"}, "always expire"),
 ])
 def test_bad_hot_plates_are_refused_with_the_reason(login, backend, body, words):
     client, csrf = login("olive")

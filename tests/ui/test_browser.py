@@ -105,26 +105,26 @@ def test_officer_verifies_confirms_and_disposes_a_pushed_alert(world, page, tmp_
     for image in ("#a-crop", "#a-overview"):
         wait_js(page, f"document.querySelector('{image}').naturalWidth > 0")
     # Unverified: only the visual check is offered, never a dispatch or disposition button.
-    expect(page.locator("#alert-actions button")).to_have_text(["MATCHES", "MISREAD"])
+    expect(page.locator("#alert-actions button")).to_have_text(["MATCHES", "MISREAD", "WRONG STATE", "SILENCE"])
     wait_js(page, "window.alpr.beeps >= 1")
     _screenshots(page, tmp_path)
 
-    page.click("[data-step=matches]")
+    page.click("[data-step=verified]")
     expect(page.locator("#alert-banner")).to_contain_text("NOT CONFIRMED: confirm with dispatch (CLETS)")
-    assert steps_of(backend, alert.alert_id)[-1] == ("alert_matches", "olive")
+    assert steps_of(backend, alert.alert_id)[-1] == ("alert_verified", "olive")
     beeps = page.evaluate("window.alpr.beeps")
     page.fill("#a-note", "dispatch: still stolen")
     page.click("[data-step=confirmed]")
     expect(page.locator("#alert-banner")).to_contain_text("CONFIRMED BY DISPATCH")
     time.sleep(3)  # verified alerts stop sounding
     assert page.evaluate("window.alpr.beeps") == beeps
-    page.click("[data-step='disposition:vehicle_recovered']")
+    page.click("[data-step='disposed:vehicle_recovered']")
     expect(screen).to_be_hidden()
     assert steps_of(backend, alert.alert_id) == [
-        ("alert_raised", "system"), ("alert_matches", "olive"), ("alert_confirmed", "olive"), ("alert_disposition", "olive"),
+        ("alert_raised", "system"), ("alert_verified", "olive"), ("alert_confirmed", "olive"), ("alert_disposed", "olive"),
     ]
     assert backend.actions("alert_confirmed")[-1].detail["note"] == "dispatch: still stolen"
-    assert backend.alert(alert.alert_id).state == "closed"
+    assert backend.alert(alert.alert_id).state == "disposed"
 
     page.click("#btn-lock")  # and the screen lock
     expect(page.locator("#lock-screen")).to_be_visible()
@@ -156,6 +156,7 @@ def test_a_misread_closes_the_alert(world, page):
     expect(page.locator("#alert-screen")).to_be_visible()
     expect(page.locator("#a-hot-state")).to_have_text("CA")
     expect(page.locator("#a-read-state")).to_have_text("NV")
+    expect(page.locator("#a-prompt")).to_contain_text("STATES DIFFER")
     page.click("[data-step=misread]")
     expect(page.locator("#alert-screen")).to_be_hidden()
     expect(page.locator("#live-warnings")).to_contain_text("misread")
@@ -174,11 +175,11 @@ def test_a_look_up_needs_a_case_number_and_a_real_purpose(world, page):
     page.fill("#search-plate", "5SRC*")
     page.fill("#search-purpose", "Hit and run on Route 9, white van")
     page.click("#search-submit")
-    expect(page.locator("#search-error")).to_contain_text("case or incident number")
+    expect(page.locator("#search-error")).to_contain_text("case number is required")
     page.fill("#search-purpose", "investigation")
     page.fill("#search-case", "24-5555")
     page.click("#search-submit")
-    expect(page.locator("#search-error")).to_contain_text("alone is not a purpose")
+    expect(page.locator("#search-error")).to_contain_text("too vague")
     assert not [r for r in backend.actions("search") if r.user == "sam"]
     page.fill("#search-purpose", "Hit and run on Route 9, white van")
     page.click("#search-submit")

@@ -118,13 +118,13 @@ def test_state_changes_need_the_csrf_token_and_the_same_origin(login, backend):
     alert_id = backend.open_alerts()[0].alert_id
     client, csrf = login("olive")
     url = f"/api/alerts/{alert_id}/step"
-    assert client.post(url, json={"step": "matches"}).status_code == 403
-    assert client.post(url, json={"step": "matches"}, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert client.post(url, json={"step": "verified"}).status_code == 403
+    assert client.post(url, json={"step": "verified"}, headers={"X-CSRF-Token": "forged"}).status_code == 403
     foreign = {"X-CSRF-Token": csrf, "Origin": "https://evil.example"}
-    assert client.post(url, json={"step": "matches"}, headers=foreign).status_code == 403
+    assert client.post(url, json={"step": "verified"}, headers=foreign).status_code == 403
     assert backend.alert(alert_id).state == "raised"
-    assert not backend.actions("alert_matches")
-    ok = client.post(url, json={"step": "matches"}, headers={"X-CSRF-Token": csrf, "Origin": "https://testserver"})
+    assert not backend.actions("alert_verified")
+    ok = client.post(url, json={"step": "verified"}, headers={"X-CSRF-Token": csrf, "Origin": "https://testserver"})
     assert ok.status_code == 200 and ok.json()["state"] == "verified"
 
 
@@ -133,7 +133,7 @@ def test_a_csrf_token_belongs_to_its_session(login, backend):
     alert_id = backend.open_alerts()[0].alert_id
     client, _ = login("olive")
     _, other_csrf = login("sam")
-    response = client.post(f"/api/alerts/{alert_id}/step", json={"step": "matches"}, headers={"X-CSRF-Token": other_csrf})
+    response = client.post(f"/api/alerts/{alert_id}/step", json={"step": "verified"}, headers={"X-CSRF-Token": other_csrf})
     assert response.status_code == 403
 
 

@@ -28,12 +28,12 @@ def test_search_with_purpose_and_case_number_finds_partial_plates_and_is_audited
 
 
 @pytest.mark.parametrize("body, words", [
-    ({"plate": "7ABC123", "purpose": GOOD["purpose"], "case_number": ""}, "case"),
-    ({"plate": "7ABC123", "purpose": "", "case_number": "24-1"}, "purpose"),
-    ({"plate": "7ABC123", "purpose": "investigation", "case_number": "24-001234"}, "Investigation"),
-    ({"plate": "7ABC123", "purpose": " Investigation. ", "case_number": "24-001234"}, "Investigation"),
+    ({"plate": "7ABC123", "purpose": GOOD["purpose"], "case_number": ""}, "case number is required"),
+    ({"plate": "7ABC123", "purpose": "", "case_number": "24-1"}, "purpose is required"),
+    ({"plate": "7ABC123", "purpose": "investigation", "case_number": "24-001234"}, "too vague"),
+    ({"plate": "7ABC123", "purpose": " Investigation. ", "case_number": "24-001234"}, "too vague"),
     ({"plate": "*", **GOOD}, "3 known characters"),
-    ({"plate": "7A<script>", **GOOD}, "letters or digits"),
+    ({"plate": "7ABCDEFGHJKL", **GOOD}, "1 to 10"),
 ])
 def test_searches_without_proper_grounds_are_refused_with_the_reason(login, backend, reads, body, words):
     client, csrf = login("sam")
@@ -51,11 +51,11 @@ def test_the_backend_refuses_too_even_if_the_app_did_not(backend):
     assert backend.actions("search_refused")
 
 
-@pytest.mark.parametrize("name", ["olive", "tim"])
-def test_officers_and_technicians_cannot_search_or_browse(login, name):
+@pytest.mark.parametrize("name, browse", [("olive", 200), ("tim", 403)])
+def test_officers_and_technicians_cannot_search_officers_may_browse(login, name, browse):
     client, csrf = login(name)
     assert search(client, csrf, plate="7ABC123", **GOOD).status_code == 403
-    assert client.get("/api/hotlist").status_code == 403
+    assert client.get("/api/hotlist").status_code == browse
 
 
 def test_only_admins_read_the_audit_trail(login, backend):
@@ -75,7 +75,7 @@ def test_a_technician_never_receives_a_plate_or_an_image(login, backend):
         client.get("/api/live"), client.get("/api/alerts"), client.get(f"/api/alerts/{alert.alert_id}"),
         client.get(f"/api/reads/{read.read_id}/crop.jpg"), client.get(f"/api/reads/{read.read_id}/overview.jpg"),
         client.get("/api/hotlist"), client.get("/api/start-of-shift"), client.get("/api/session"),
-        client.post(f"/api/alerts/{alert.alert_id}/step", json={"step": "matches"}, headers={"X-CSRF-Token": csrf}),
+        client.post(f"/api/alerts/{alert.alert_id}/step", json={"step": "verified"}, headers={"X-CSRF-Token": csrf}),
     ]
     with client.stream("GET", "/api/events") as stream:
         pushed = b"".join(stream.iter_bytes())

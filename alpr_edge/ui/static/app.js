@@ -61,7 +61,7 @@ function enter(session, checks) {
   S.session = session;
   document.body.dataset.role = session.role;
   $("bar-user").textContent = session.user + " · " + session.role;
-  for (const [cls, allowed] of [["needs-alerts", session.can.alerts], ["needs-search", session.can.search],
+  for (const [cls, allowed] of [["needs-alerts", session.can.alerts], ["needs-search", session.can.search], ["needs-browse", session.can.browse_hotlist],
                                 ["needs-add", session.can.add_hot_plates], ["needs-audit", session.can.audit]])
     for (const node of document.getElementsByClassName(cls)) node.hidden = !allowed;
   openEvents();
@@ -103,7 +103,7 @@ function onLive(snapshot) {
   renderReads(snapshot.reads);
   renderQueue(snapshot.alerts);
   // A new unverified alert takes the screen (highest priority first); one the officer put back stays queued.
-  const fresh = snapshot.alerts.find((a) => a.state === "raised" && !S.seenAlerts.has(a.alert_id));
+  const fresh = snapshot.alerts.find((a) => a.sounding && !S.seenAlerts.has(a.alert_id));
   if (fresh && $("alert-screen").hidden && !$("main-screen").hidden) openAlert(fresh.alert_id);
 }
 function pill(node, name, check) { node.textContent = name + ": " + check.detail; node.className = "pill " + check.status; }
@@ -147,17 +147,20 @@ function beep(priority) {
 }
 setInterval(() => {
   if (!S.session) return;
-  const raised = S.lockedPending ? [{ priority: 1 }] : (S.snapshot ? S.snapshot.alerts.filter((a) => a.state === "raised") : []);
+  const raised = S.lockedPending ? [{ priority: 1 }] : (S.snapshot ? S.snapshot.alerts.filter((a) => a.sounding) : []);
   if (raised.length) beep(Math.min(...raised.map((a) => a.priority)));
 }, 2500);
 
 // -- alert screen -------------------------------------------------------
+const UNVERIFIED = ["unverified", "UNVERIFIED — compare plate AND state with the image", "Do the characters AND the state on the vehicle match the hot list?"];
 const BANNERS = {
-  raised: ["unverified", "UNVERIFIED — compare plate AND state with the image", "Do the characters AND the state on the vehicle match the hot list?"],
+  raised: UNVERIFIED,
+  acknowledged: UNVERIFIED,
   verified: ["verified", "VISUALLY VERIFIED — NOT CONFIRMED: confirm with dispatch (CLETS) before any action", "What did dispatch say?"],
   confirmed: ["confirmed", "CONFIRMED BY DISPATCH — record the disposition", "Disposition:"],
-  not_confirmed: ["not_confirmed", "NOT CONFIRMED / NO LONGER WANTED — take no action on this alert", "Disposition:"],
 };
+const CLOSING = { misread: "Alert closed: misread.", wrong_state: "Alert closed: wrong state.",
+                  not_confirmed: "Alert closed: not confirmed by dispatch.", disposed: "Alert closed.", dismissed: "Alert dismissed." };
 async function openAlert(id) {
   let alert;
   try { alert = await api("GET", "/api/alerts/" + encodeURIComponent(id)); } catch (e) { return; }
@@ -165,7 +168,7 @@ async function openAlert(id) {
   renderAlert(alert);
 }
 function renderAlert(a) {
-  const [cls, banner, prompt] = BANNERS[a.state] || ["not_confirmed", "CLOSED", ""];
+  const [cls, banner, prompt] = BANNERS[a.state] || ["closed", "CLOSED: " + a.state.replace("_", " "), ""];
   const screen = $("alert-screen");
   screen.dataset.state = a.state; screen.dataset.alert = a.alert_id;
   $("alert-banner").className = "banner " + cls;
@@ -185,11 +188,14 @@ function renderAlert(a) {
   const step = (name, label, cls, extra) => el("button", { type: "button", class: cls || "", "data-step": name + (extra ? ":" + extra : ""),
                                                     onclick: () => doStep(a.alert_id, name, extra) }, label);
   let buttons = [];
-  if (a.state === "raised") buttons = [step("matches", "MATCHES", "yes"), step("misread", "MISREAD", "no")];
+  if (a.state === "raised" || a.state === "acknowledged")
+    buttons = [step("verified", "MATCHES", "yes"), step("misread", "MISREAD", "no"), step("wrong_state", "WRONG STATE", "no")];
   else if (a.state === "verified") buttons = [step("confirmed", "CONFIRMED BY DISPATCH", "yes"), step("not_confirmed", "NOT CONFIRMED / NO LONGER WANTED", "no")];
-  else if (a.state === "confirmed" || a.state === "not_confirmed")
-    buttons = Object.entries(a.dispositions).map(([code, label]) => step("disposition", label, "", code));
+  else if (a.state === "confirmed") buttons = Object.entries(a.dispositions).map(([code, label]) => step("disposed", label, "", code));
+  if (a.state === "raised") buttons.push(step("acknowledged", "SILENCE", "quiet"));
+  if (a.can_dismiss && a.next_steps.includes("dismissed")) buttons.push(step("dismissed", "Dismiss (note needed)", "quiet"));
   $("alert-actions").replaceChildren(...buttons);
+  if (a.state_differs) $("a-prompt").textContent = "STATES DIFFER — " + prompt;
   const open = (S.snapshot ? S.snapshot.alerts : []).length;
   $("a-queue").textContent = open > 1 ? open + " open alerts" : "";
 }
@@ -197,13 +203,12 @@ async function doStep(id, step, disposition) {
   try {
     const a = await api("POST", "/api/alerts/" + encodeURIComponent(id) + "/step", { step, note: $("a-note").value, disposition: disposition || "" });
     $("a-note").value = "";
-    if (a.state === "misread" || a.state === "closed") closeAlert(a.state === "misread" ? "Alert closed: misread." : "Alert closed.");
-    else { a.dispositions = (await api("GET", "/api/alerts/" + encodeURIComponent(id))).dispositions; renderAlert(a); }
+    if (CLOSING[a.state]) closeAlert(CLOSING[a.state]); else { $("a-error").textContent = ""; renderAlert(a); }
   } catch (e) { $("a-error").textContent = e.message; }
 }
 function closeAlert(text) {
   $("alert-screen").hidden = true; S.alertId = null;
-  const next = S.snapshot && S.snapshot.alerts.find((a) => a.state === "raised" && a.alert_id !== $("alert-screen").dataset.alert);
+  const next = S.snapshot && S.snapshot.alerts.find((a) => a.sounding && a.alert_id !== $("alert-screen").dataset.alert);
   if (next) openAlert(next.alert_id); else if (text) $("live-warnings").prepend(el("div", { class: "warning" }, text));
 }
 
