@@ -61,6 +61,7 @@ class LoginBody(_Body):
 
 class UnlockBody(_Body):
     secret: str = Field(min_length=1, max_length=256)
+    totp: str | None = Field(default=None, max_length=12)
 
 
 class StepBody(_Body):
@@ -215,7 +216,7 @@ def create_app(backend: UiBackend, settings: UiSection, *, clock: Callable[[], f
             raise HTTPException(401, "Not logged in, or the session expired.")
         check_post(request, session)
         try:
-            backend.check_secret(session.user.name, body.secret)
+            backend.check_secret(session.user.name, body.secret, (body.totp or "").strip() or None)
         except LoginRefused as error:
             if error.reason in ("locked_out", "disabled", "expired_account", "training_out_of_date"):
                 sessions.end(session.token)

@@ -187,8 +187,10 @@ class UiBackend(Protocol):
     def authenticate(self, name: str, secret: str, totp: str | None) -> SessionUser:
         """Check a login; raise LoginRefused saying why. Audited either way."""
 
-    def check_secret(self, name: str, secret: str) -> None:
-        """Unlock a locked screen: the password/PIN again (counts toward lockout)."""
+    def check_secret(self, name: str, secret: str, totp: str | None = None) -> None:
+        """Unlock a locked screen: the password/PIN again, and the TOTP code where the account has one.
+
+        Same rules and audit as a login (failures count toward lockout)."""
 
     def start_of_shift(self) -> list[Check]: ...
 

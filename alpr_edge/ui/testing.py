@@ -154,13 +154,8 @@ class FakeBackend:
             self._audit(name, "login", role=account.role)
             return SessionUser(name, account.role)
 
-    def check_secret(self, name: str, secret: str) -> None:
-        with self._lock:
-            account = self._usable_account(name)
-            if account.secret != secret:
-                self._fail(account, "unlock_failed", "wrong_secret")
-            account.failures = 0
-            account.last_used = self.clock()
+    def check_secret(self, name: str, secret: str, totp: str | None = None) -> None:
+        self.authenticate(name, secret, totp)
 
     def _usable_account(self, name: str) -> FakeAccount:
         account = self.accounts.get(name)

@@ -130,6 +130,10 @@ def test_officer_verifies_confirms_and_disposes_a_pushed_alert(world, page, tmp_
     expect(page.locator("#lock-screen")).to_be_visible()
     page.fill("#unlock-secret", PASSWORDS["olive"])
     page.click("#unlock-submit")
+    expect(page.locator("#unlock-totp-row")).to_be_visible()  # her account has a second factor: asked again
+    page.fill("#unlock-secret", PASSWORDS["olive"])
+    page.fill("#unlock-totp", pyotp.TOTP(backend.accounts["olive"].totp_secret).now())
+    page.click("#unlock-submit")
     expect(page.locator("#main-screen")).to_be_visible()
 
 

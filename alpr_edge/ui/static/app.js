@@ -250,10 +250,15 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("unlock-form").onsubmit = async (e) => {
     e.preventDefault(); audio();
     try {
-      const s = await api("POST", "/api/unlock", { secret: $("unlock-secret").value });
-      $("unlock-secret").value = ""; $("unlock-error").textContent = ""; S.session = s; S.lockedPending = 0;
+      const s = await api("POST", "/api/unlock", { secret: $("unlock-secret").value, totp: $("unlock-totp").value.trim() || null });
+      $("unlock-secret").value = ""; $("unlock-totp").value = ""; $("unlock-totp-row").hidden = true;
+      $("unlock-error").textContent = ""; S.session = s; S.lockedPending = 0;
       show("main-screen"); tab("live"); openEvents();
-    } catch (err) { $("unlock-error").textContent = err.message; if (err.data && err.data.error === "locked_out") showLogin(err.message); }
+    } catch (err) {
+      $("unlock-error").textContent = err.message;
+      if (err.data && ["totp_needed", "totp_wrong"].includes(err.data.error)) { $("unlock-totp-row").hidden = false; $("unlock-totp").focus(); }
+      if (err.data && err.data.error === "locked_out") showLogin(err.message);
+    }
   };
   $("shift-ack").onclick = async () => { try { await api("POST", "/api/start-of-shift/ack"); } catch (e) { return; } show("main-screen"); tab("live"); if (S.snapshot) onLive(S.snapshot); };
   $("btn-lock").onclick = () => api("POST", "/api/lock").then(() => showLock(0)).catch(() => {});
