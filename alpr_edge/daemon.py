@@ -454,7 +454,16 @@ def build_daemon(
     parts.notifier = ServiceNotifier.from_environment()
     parts.power = RecordingPowerOff() if profile.is_sim else SystemPowerOff(config.ignition.shutdown_command)
     parts.store = _open_store(config, profile)  # last: everything after this must close it
-    return Daemon(config, profile, parts, max_frames=max_frames)
+    daemon = Daemon(config, profile, parts, max_frames=max_frames)
+    if with_ui and config.ui.enabled:
+        try:
+            from alpr_edge.ui.device_backend import open_ui
+
+            parts.ui = open_ui(config, daemon)
+        except Exception:
+            parts.store.close()
+            raise
+    return daemon
 
 
 def _open_store(config: Config, profile: Profile):
