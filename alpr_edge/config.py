@@ -122,6 +122,38 @@ class AccountsSection:
 class HotlistSection:
     max_age_hours: float = field(default=24.0, metadata=_help("A list older than this is stale"))
     stop_alerting_after_hours: float = field(default=72.0, metadata=_help("A list older than this raises no alerts"))
+    skip_plates: list[str] = field(default_factory=list, metadata=_help("Reads of these plates match nothing (known false hits)"))
+    manual_list: str = field(default="manual", metadata=_help("List that officers' hand-entered plates go to"))
+    manual_priority: int = field(default=2, metadata=_help("Priority of hand-entered plates, 1 (most urgent) to 5"))
+    manual_max_days: int = field(default=90, metadata=_help("A hand-entered plate must expire within this many days"))
+
+    def validate(self) -> list[str]:
+        problems = []
+        if self.max_age_hours <= 0:
+            problems.append(f"max_age_hours: expected a positive number, got {self.max_age_hours}")
+        if self.stop_alerting_after_hours < self.max_age_hours:
+            problems.append(
+                f"stop_alerting_after_hours: expected at least max_age_hours ({self.max_age_hours}), got {self.stop_alerting_after_hours}"
+            )
+        if not 1 <= self.manual_priority <= 5:
+            problems.append(f"manual_priority: expected 1 to 5, got {self.manual_priority}")
+        if self.manual_max_days < 1:
+            problems.append(f"manual_max_days: expected at least 1, got {self.manual_max_days}")
+        return problems
+
+
+@dataclass(frozen=True)
+class AlertsSection:
+    suppress_window_s: float = field(default=300.0, metadata=_help("The same plate on the same entry re-alerts only after this quiet time"))
+    unattended_timeout_s: float = field(default=3600.0, metadata=_help("An alert nobody acts on closes as timed out after this; 0: never"))
+
+    def validate(self) -> list[str]:
+        problems = []
+        if self.suppress_window_s < 0:
+            problems.append(f"suppress_window_s: expected 0 or more, got {self.suppress_window_s}")
+        if self.unattended_timeout_s < 0:
+            problems.append(f"unattended_timeout_s: expected 0 or more, got {self.unattended_timeout_s}")
+        return problems
 
 
 @dataclass(frozen=True)
@@ -191,6 +223,7 @@ class Config:
     store: StoreSection = field(default_factory=StoreSection)
     accounts: AccountsSection = field(default_factory=AccountsSection)
     hotlist: HotlistSection = field(default_factory=HotlistSection)
+    alerts: AlertsSection = field(default_factory=AlertsSection)
     uplink: UplinkSection = field(default_factory=UplinkSection)
     ui: UiSection = field(default_factory=UiSection)
     ignition: IgnitionSection = field(default_factory=IgnitionSection)

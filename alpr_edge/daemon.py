@@ -73,7 +73,7 @@ class Components:
     store: Any = None  # alpr_edge.store.Store
     hotlists: Any = None  # alpr_edge.hotlist.HotListEngine
     alert_book: Any = None  # alpr_edge.alerts.AlertBook
-    outputs: Any = None  # alpr_edge.alerts.AlertOutput
+    signals: Any = None  # alpr_edge.alerts.AlertSignals driving the buzzer and light
     uplink: Any = None  # alpr_edge.uplink.Uplink
     ui: Any = None  # alpr_edge.ui server
     ignition: IgnitionSense = field(default_factory=AlwaysOn)
@@ -292,21 +292,26 @@ class Daemon:
         parts = self.parts
         if parts.hotlists is None:
             return []
-        matches = parts.hotlists.match(read.text, read.state, read.candidates)
+        matches = parts.hotlists.match(read.text, read.state, read.candidates, position=read.position)
         if not matches:
             return []
         if parts.store is not None:
             parts.store.mark_hit(read.read_id)
-        alerts = []
-        if parts.alert_book is not None:
-            alert = parts.alert_book.raise_alert(read.read_id, matches, time.time())
-            if alert is not None:
-                alerts.append(alert)
-                self.counters.alerts += 1
-                self.counters.capture_to_alert_ms.append(1000.0 * (time.monotonic() - read.capture_monotonic_s))
-                if parts.outputs is not None and not alert.covert:
-                    parts.outputs.alert(alert.priority, alert.covert)
-                log(logger, logging.WARNING, "alert", alert_id=alert.alert_id, read_id=read.read_id, list=alert.list_name)
+        if parts.alert_book is None:
+            return []
+        alerts = parts.alert_book.raise_alerts(read.read_id, matches, time.time())
+        for alert in alerts:
+            if alert.repeats:
+                continue  # the same plate again inside the suppression window
+            self.counters.alerts += 1
+            self.counters.capture_to_alert_ms.append(1000.0 * (time.monotonic() - read.capture_monotonic_s))
+            log(
+                logger, logging.WARNING, "alert",
+                alert_id=alert.alert_id, read_id=read.read_id, list=alert.list_name,
+                priority=alert.priority, covert=alert.covert, stale=alert.stale,
+            )
+        if parts.signals is not None:
+            parts.signals.update(parts.alert_book.open_alerts())
         return alerts
 
     # -- housekeeping ----------------------------------------------------
@@ -414,7 +419,7 @@ class Daemon:
         if self.parts.uplink is not None:
             summary["uplink"] = self.parts.uplink.status()
         if self.parts.hotlists is not None:
-            summary["hotlists"] = self.parts.hotlists.lists()
+            summary["hotlists"] = [dataclasses.asdict(s) for s in self.parts.hotlists.lists()]
         return summary
 
 
@@ -428,7 +433,9 @@ def build_daemon(
     with_ui: bool = True,
 ) -> Daemon:
     """Build every component the config and profile ask for; StartupError if one cannot be."""
+    from alpr_edge.alerts import AlertBook, AlertSignals, open_outputs
     from alpr_edge.capture import open_frame_source, replay_source
+    from alpr_edge.hotlist import FileListStorage, HotListEngine
     from alpr_edge.power import SystemPowerOff, open_ignition
 
     data_dir = config.data_dir
@@ -453,7 +460,16 @@ def build_daemon(
     _build_positioning(config, profile, parts)
     parts.notifier = ServiceNotifier.from_environment()
     parts.power = RecordingPowerOff() if profile.is_sim else SystemPowerOff(config.ignition.shutdown_command)
+    try:
+        outputs = open_outputs(profile.outputs)
+    except (RuntimeError, ImportError) as error:
+        raise StartupError(f"profile {profile.name!r}: alert outputs: {error}") from None
+    parts.signals = AlertSignals(outputs)
     parts.store = _open_store(config, profile)  # last: everything after this must close it
+    parts.hotlists = HotListEngine(
+        FileListStorage(data_dir / "hotlists"), settings=config.hotlist, audit=parts.store.audit
+    )
+    parts.alert_book = AlertBook(parts.store.db, parts.store.audit, settings=config.alerts)
     daemon = Daemon(config, profile, parts, max_frames=max_frames)
     if with_ui and config.ui.enabled:
         try:

@@ -29,6 +29,8 @@ COMMAND_MODULES = [
     "alpr_edge.cli.purge",
     "alpr_edge.cli.audit",
     "alpr_edge.cli.users",
+    "alpr_edge.cli.hotlist",
+    "alpr_edge.cli.alerts",
 ]
 
 EXIT_OK = 0

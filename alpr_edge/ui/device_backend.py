@@ -223,8 +223,12 @@ class DeviceBackend:
         try:
             with self.store.lock:
                 alert = book.transition(alert_id, step, user.name, user.role, note or None, disposition or None)
+                still_open = book.open_alerts()
         except AlertError as error:
             raise Refused(_sentence(error)) from None
+        signals = getattr(self.parts, "signals", None)
+        if signals is not None:  # the car's buzzer and light follow the screen (silenced, closed)
+            signals.update(still_open)
         return self._view(alert)
 
     def _view(self, alert, history: bool = True) -> AlertView:

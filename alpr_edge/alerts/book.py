@@ -1,0 +1,241 @@
+"""The alert book: alerts and each step taken on them, stored and audited.
+
+Stores ids and non-identifying fields only: no plate text. The suppression
+window is keyed on a hash of the matched entry and of the read's text (a
+keyed hash the caller gives, or one with a key that lives only in this
+process), so the table cannot be searched by plate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+
+import sqlite_utils
+
+from alpr_edge.alerts.lifecycle import (
+    ACKNOWLEDGED, CLOSED, RAISED, TIMED_OUT, VERIFIED, Alert, AlertError, AlertStep, check_transition,
+)
+from alpr_edge.config import AlertsSection
+from alpr_edge.ids import uuid7
+from alpr_edge.logs import log
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id TEXT PRIMARY KEY,
+    read_id TEXT NOT NULL,
+    last_read_id TEXT NOT NULL,
+    list_name TEXT NOT NULL,
+    list_version INTEGER NOT NULL,
+    list_type TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    covert INTEGER NOT NULL,
+    stale INTEGER NOT NULL,
+    match_kind TEXT NOT NULL,
+    state_differs INTEGER NOT NULL,
+    entry_key TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    case_number TEXT NOT NULL,
+    vehicle TEXT NOT NULL,
+    entered_by TEXT NOT NULL,
+    other_lists TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    last_seen_at REAL NOT NULL,
+    repeats INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    disposition TEXT,
+    suppress_key TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_by_suppress_key ON alerts (suppress_key, last_seen_at);
+CREATE INDEX IF NOT EXISTS alerts_by_state ON alerts (state);
+CREATE TABLE IF NOT EXISTS alert_steps (
+    step_id TEXT PRIMARY KEY,
+    alert_id TEXT NOT NULL REFERENCES alerts (alert_id),
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    user TEXT NOT NULL,
+    role TEXT NOT NULL,
+    at REAL NOT NULL,
+    note TEXT,
+    disposition TEXT
+);
+CREATE INDEX IF NOT EXISTS alert_steps_by_alert ON alert_steps (alert_id, at);
+"""
+
+_ALERT_COLUMNS = tuple(Alert.__dataclass_fields__)
+_PROCESS_KEY = os.urandom(32)  # for read-text hashes when the caller gives none
+
+
+def read_text_hash(text: str, key: bytes = _PROCESS_KEY) -> str:
+    """A keyed hash of a plate text: equal plates, equal hashes; no way back to the plate."""
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+class AlertBook:
+    def __init__(self, db: sqlite_utils.Database, audit: Callable[..., object], clock: Callable[[], float] = time.time,
+                 settings: AlertsSection | None = None):
+        self._db = db
+        self._audit = audit
+        self._clock = clock
+        self._settings = settings or AlertsSection()
+        db.executescript(SCHEMA)
+
+    # --- raising --------------------------------------------------------
+
+    def raise_alert(self, read_id: str, matches: Iterable, now: float | None = None, text_hash: str | None = None) -> Alert | None:
+        """The alert for a read's matches (best first), or None when there are none.
+
+        The most urgent in-car (overt) match raises the alert; a covert match
+        raises a separate covert alert, stored but not returned when an overt
+        one exists. If the same entry matched the same plate within the
+        suppression window, that alert is updated (``repeats`` grows) and
+        returned instead of a new one.
+        """
+        alerts = self.raise_alerts(read_id, matches, now, text_hash)
+        return alerts[0] if alerts else None
+
+    def raise_alerts(self, read_id: str, matches: Iterable, now: float | None = None, text_hash: str | None = None) -> list[Alert]:
+        """Like `raise_alert`, returning the overt alert (if any) then the covert one (if any)."""
+        now = self._clock() if now is None else now
+        matches = sorted(matches, key=lambda m: m.sort_key)
+        out = []
+        for covert in (False, True):
+            group = [m for m in matches if m.covert == covert]
+            if group:
+                out.append(self._raise_one(read_id, group, now, text_hash))
+        return out
+
+    def _raise_one(self, read_id: str, group: list, now: float, text_hash: str | None) -> Alert:
+        best = group[0]
+        digest = text_hash or read_text_hash(best.read_text)
+        suppress_key = hashlib.sha256(f"{best.entry_key}:{digest}".encode()).hexdigest()
+        window = self._settings.suppress_window_s
+        with self._db.atomic():
+            row = self._db.execute(
+                "SELECT alert_id FROM alerts WHERE suppress_key = ? AND last_seen_at >= ? ORDER BY last_seen_at DESC LIMIT 1",
+                [suppress_key, now - window],
+            ).fetchone()
+            if row is not None and window > 0:
+                self._db.execute(
+                    "UPDATE alerts SET repeats = repeats + 1, last_seen_at = ?, last_read_id = ?, updated_at = ? WHERE alert_id = ?",
+                    [now, read_id, now, row[0]],
+                )
+                alert = self.get(row[0])
+                log(logger, logging.INFO, "alert_repeat", alert_id=alert.alert_id, repeats=alert.repeats)
+                return alert
+            entry = best.entry
+            alert = Alert(
+                alert_id=uuid7(int(now * 1000)), read_id=read_id, last_read_id=read_id, list_name=best.list_name,
+                list_version=best.list_version, list_type=best.list_type, priority=best.priority, covert=best.covert,
+                stale=best.stale, match_kind=best.kind, state_differs=best.state_differs, entry_key=best.entry_key,
+                reason=entry.reason, case_number=entry.case_number, vehicle=entry.vehicle, entered_by=entry.entered_by,
+                other_lists=tuple(sorted({m.list_name for m in group[1:]} - {best.list_name})),
+                created_at=now, updated_at=now, last_seen_at=now, repeats=0, state=RAISED,
+            )
+            record = {name: getattr(alert, name) for name in _ALERT_COLUMNS}
+            record["other_lists"] = json.dumps(list(alert.other_lists))
+            record["suppress_key"] = suppress_key
+            self._db["alerts"].insert(record)
+            self._insert_step(alert.alert_id, None, RAISED, "system", "system", now, None, None)
+        self._audit("system", "system", "alert_raised",
+                    data={"alert_id": alert.alert_id, "read_id": read_id, "list": alert.list_name, "match_kind": alert.match_kind,
+                          "priority": alert.priority, "covert": alert.covert, "stale": alert.stale},
+                    case_number=alert.case_number, outcome=RAISED)
+        log(logger, logging.WARNING, "alert_raised", alert_id=alert.alert_id, list=alert.list_name,
+            priority=alert.priority, kind=alert.match_kind, covert=alert.covert, stale=alert.stale)
+        return alert
+
+    def _insert_step(self, alert_id, from_state, to_state, user, role, at, note, disposition) -> None:
+        self._db["alert_steps"].insert({
+            "step_id": uuid7(int(at * 1000)), "alert_id": alert_id, "from_state": from_state, "to_state": to_state,
+            "user": user, "role": role, "at": at, "note": note, "disposition": disposition,
+        })
+
+    # --- the lifecycle --------------------------------------------------
+
+    def transition(self, alert_id: str, step: str, user: str, role: str, note: str | None = None,
+                   disposition: str | None = None) -> Alert:
+        """Move an alert one step (see `alpr_edge.alerts.lifecycle`); AlertError when refused."""
+        now = self._clock()
+        if not (user or "").strip():
+            raise AlertError("every step names who took it")
+        with self._db.atomic():
+            alert = self.get(alert_id)
+            try:
+                check_transition(alert.state, step, role, alert.covert, note, disposition)
+            except AlertError as error:
+                refusal = error
+            else:
+                refusal = None
+                changed = self._db.execute(
+                    "UPDATE alerts SET state = ?, disposition = COALESCE(?, disposition), updated_at = ? WHERE alert_id = ? AND state = ?",
+                    [step, disposition, now, alert_id, alert.state],
+                ).rowcount
+                if changed != 1:
+                    raise AlertError(f"alert {alert_id} changed meanwhile; reload it")
+                self._insert_step(alert_id, alert.state, step, user, role, now, note, disposition)
+        outcome = "refused" if refusal else step
+        self._audit(user, role, f"alert_{step}" if step in _STEP_ACTIONS else "alert_step",
+                    data={"alert_id": alert_id, "from": alert.state, "to": step, "note": note, "disposition": disposition,
+                          **({"why": str(refusal)} if refusal else {})},
+                    case_number=alert.case_number, outcome=outcome)
+        if refusal:
+            raise refusal
+        log(logger, logging.INFO, "alert_step", alert_id=alert_id, step=step, role=role)
+        return self.get(alert_id)
+
+    def time_out_unattended(self, now: float | None = None) -> list[Alert]:
+        """Close alerts nobody acted on within the configured time (0: never)."""
+        limit = self._settings.unattended_timeout_s
+        if limit <= 0:
+            return []
+        now = self._clock() if now is None else now
+        rows = self._db.execute(
+            "SELECT alert_id FROM alerts WHERE state IN (?, ?, ?) AND updated_at < ?",
+            [RAISED, ACKNOWLEDGED, VERIFIED, now - limit],
+        ).fetchall()
+        return [self.transition(alert_id, TIMED_OUT, "system", "system", note=f"no step within {limit:g} s") for (alert_id,) in rows]
+
+    # --- reading --------------------------------------------------------
+
+    def get(self, alert_id: str) -> Alert:
+        rows = list(self._db.query("SELECT * FROM alerts WHERE alert_id = ?", [alert_id]))
+        if not rows:
+            raise AlertError(f"no alert {alert_id!r}")
+        return _alert(rows[0])
+
+    def open_alerts(self, include_covert: bool = True) -> list[Alert]:
+        """Alerts not closed, most urgent first, then oldest first."""
+        closed = sorted(CLOSED)
+        sql = f"SELECT * FROM alerts WHERE state NOT IN ({', '.join('?' * len(closed))})"
+        if not include_covert:
+            sql += " AND covert = 0"
+        sql += " ORDER BY priority, created_at"
+        return [_alert(row) for row in self._db.query(sql, closed)]
+
+    def recent(self, limit: int = 50, include_covert: bool = True) -> list[Alert]:
+        sql = "SELECT * FROM alerts" + ("" if include_covert else " WHERE covert = 0") + " ORDER BY created_at DESC LIMIT ?"
+        return [_alert(row) for row in self._db.query(sql, [limit])]
+
+    def steps(self, alert_id: str) -> list[AlertStep]:
+        rows = self._db.query("SELECT * FROM alert_steps WHERE alert_id = ? ORDER BY at, step_id", [alert_id])
+        return [AlertStep(**row) for row in rows]
+
+
+_STEP_ACTIONS = frozenset({ACKNOWLEDGED, VERIFIED, "misread", "wrong_state", "confirmed", "not_confirmed", "disposed", "dismissed", TIMED_OUT})
+
+
+def _alert(row: dict) -> Alert:
+    values = {name: row[name] for name in _ALERT_COLUMNS}
+    values["other_lists"] = tuple(json.loads(row["other_lists"]))
+    for flag in ("covert", "stale", "state_differs"):
+        values[flag] = bool(values[flag])
+    return Alert(**values)

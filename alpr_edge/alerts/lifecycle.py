@@ -1,0 +1,125 @@
+"""An alert and the only ways it may move: an unverified hit never looks confirmed.
+
+    raised --(acknowledged)--> verified --> confirmed --> disposed
+      |                          |             (arrest, citation, ...)
+      +-> misread / wrong_state  +-> not_confirmed            (closed)
+    dismissed (supervisor, with a note) and timed_out (nobody acted) close it too.
+
+"verified" means the officer compared the plate characters AND the state
+with the captured image; "confirmed" means dispatch/CLETS said the vehicle
+is still wanted. Only then is a disposition recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RAISED = "raised"
+ACKNOWLEDGED = "acknowledged"  # seen and silenced, not yet compared
+VERIFIED = "verified"
+MISREAD = "misread"
+WRONG_STATE = "wrong_state"
+CONFIRMED = "confirmed"
+NOT_CONFIRMED = "not_confirmed"
+DISPOSED = "disposed"
+DISMISSED = "dismissed"
+TIMED_OUT = "timed_out"
+
+STATES = (RAISED, ACKNOWLEDGED, VERIFIED, MISREAD, WRONG_STATE, CONFIRMED, NOT_CONFIRMED, DISPOSED, DISMISSED, TIMED_OUT)
+CLOSED = frozenset({MISREAD, WRONG_STATE, NOT_CONFIRMED, DISPOSED, DISMISSED, TIMED_OUT})
+UNACKNOWLEDGED = frozenset({RAISED})  # still sounding
+
+TRANSITIONS = {
+    RAISED: {ACKNOWLEDGED, VERIFIED, MISREAD, WRONG_STATE, DISMISSED, TIMED_OUT},
+    ACKNOWLEDGED: {VERIFIED, MISREAD, WRONG_STATE, DISMISSED, TIMED_OUT},
+    VERIFIED: {CONFIRMED, NOT_CONFIRMED, DISMISSED, TIMED_OUT},
+    CONFIRMED: {DISPOSED},  # a confirmed hit always gets a disposition
+}
+
+DISPOSITIONS = (
+    "arrest", "citation", "contact", "stop_made", "vehicle_recovered", "no_action", "unable_to_locate", "lost_sight",
+)
+
+FIELD_ROLES = frozenset({"officer", "supervisor", "admin"})
+PRIVILEGED_ROLES = frozenset({"supervisor", "admin"})
+
+
+class AlertError(Exception):
+    """A transition refused (illegal step, wrong role, missing detail) or an unknown alert."""
+
+
+def check_transition(current: str, step: str, role: str, covert: bool, note: str | None, disposition: str | None) -> None:
+    """Raise AlertError saying why ``step`` may not follow ``current`` for ``role``."""
+    if step not in STATES or step == RAISED:
+        raise AlertError(f"unknown step {step!r} (steps: {', '.join(s for s in STATES if s != RAISED)})")
+    if step not in TRANSITIONS.get(current, set()):
+        allowed = ", ".join(sorted(TRANSITIONS.get(current, ()))) or "none: the alert is closed"
+        raise AlertError(f"an alert that is {current} cannot become {step} (next steps: {allowed})")
+    if step == TIMED_OUT:
+        if role != "system":
+            raise AlertError("only the system times alerts out")
+    elif role not in FIELD_ROLES:
+        raise AlertError(f"role {role!r} may not act on alerts")
+    if covert and role not in PRIVILEGED_ROLES | {"system"}:
+        raise AlertError("covert alerts are handled by supervisors and admins only")
+    if step == DISMISSED:
+        if role not in PRIVILEGED_ROLES:
+            raise AlertError("only a supervisor or admin may dismiss an alert")
+        if not (note or "").strip():
+            raise AlertError("dismissing an alert needs a note saying why")
+    if step == DISPOSED:
+        if disposition not in DISPOSITIONS:
+            raise AlertError(f"a disposition is required: one of {', '.join(DISPOSITIONS)} (got {disposition!r})")
+    elif disposition is not None:
+        raise AlertError(f"a disposition is recorded only with the {DISPOSED} step")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A hot list hit as the officer handles it; no plate text, only ids and the entry's summary."""
+
+    alert_id: str  # UUIDv7
+    read_id: str  # the read that raised it (plate crop, overview, GPS and time live with the read)
+    last_read_id: str  # the latest read that matched again inside the suppression window
+    list_name: str
+    list_version: int
+    list_type: str
+    priority: int  # 1 most urgent
+    covert: bool
+    stale: bool  # the list was past its maximum age
+    match_kind: str  # exact, lenient, wildcard, candidate, edit
+    state_differs: bool  # read and entry states both known and different
+    entry_key: str
+    reason: str
+    case_number: str
+    vehicle: str
+    entered_by: str
+    other_lists: tuple[str, ...]  # lower-priority lists the read also matched
+    created_at: float
+    updated_at: float
+    last_seen_at: float
+    repeats: int  # times matched again inside the suppression window (0: new)
+    state: str
+    disposition: str | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.state in CLOSED
+
+    @property
+    def sounding(self) -> bool:
+        """Raised and not yet acknowledged: the in-car outputs keep going."""
+        return self.state in UNACKNOWLEDGED and not self.covert
+
+
+@dataclass(frozen=True)
+class AlertStep:
+    step_id: str
+    alert_id: str
+    from_state: str | None
+    to_state: str
+    user: str
+    role: str
+    at: float
+    note: str | None
+    disposition: str | None

@@ -1,0 +1,75 @@
+"""`alpr-edge alerts ls|step`: alerts and their lifecycle from the command line.
+
+Until the store lands, the alert book is ``<data-dir>/alerts.db`` (``--db``
+to point elsewhere).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import time
+from pathlib import Path
+
+from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError, load_config_or_exit
+
+
+def register(subparsers, common) -> None:
+    parser = subparsers.add_parser("alerts", help="list alerts and record their steps")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ls = actions.add_parser("ls", aliases=["list"], parents=[common], help="open alerts, most urgent first")
+    ls.add_argument("--all", action="store_true", help="recent alerts, closed ones too")
+    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--db", type=Path, help="alert database (default <data-dir>/alerts.db)")
+    ls.set_defaults(handler=list_alerts)
+    step = actions.add_parser("step", parents=[common], help="move an alert one step (verified, misread, confirmed, ...)")
+    step.add_argument("alert_id")
+    step.add_argument("step")
+    step.add_argument("--role", default="supervisor", choices=("officer", "supervisor", "admin"))
+    step.add_argument("--user", help="who took the step (default: the login name)")
+    step.add_argument("--note")
+    step.add_argument("--disposition")
+    step.add_argument("--db", type=Path)
+    step.set_defaults(handler=step_alert)
+
+
+def _book(args):
+    import sqlite_utils
+
+    from alpr_edge.alerts import AlertBook
+    from alpr_edge.hotlist.engine import log_audit
+
+    config = load_config_or_exit(args)
+    path = args.db or config.data_dir / "alerts.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # case numbers: not for other users
+    return AlertBook(sqlite_utils.Database(path), audit=log_audit)
+
+
+def list_alerts(args) -> int:
+    book = _book(args)
+    alerts = book.recent(200) if args.all else book.open_alerts()
+    if args.json:
+        print(json.dumps([{**a.__dict__, "other_lists": list(a.other_lists)} for a in alerts], indent=2))
+        return EXIT_OK
+    print(f"{'ALERT':36}  {'CREATED (UTC)':19}  PRI  {'LIST':12} {'KIND':9} {'STATE':13} CASE")
+    for a in alerts:
+        created = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(a.created_at))
+        flags = "".join([" STALE" if a.stale else "", " covert" if a.covert else "", f" x{a.repeats + 1}" if a.repeats else ""])
+        print(f"{a.alert_id}  {created}  P{a.priority}   {a.list_name:12} {a.match_kind:9} {a.state:13} {a.case_number or '-'}{flags}")
+    return EXIT_OK
+
+
+def step_alert(args) -> int:
+    from alpr_edge.alerts import AlertError
+
+    book = _book(args)
+    try:
+        alert = book.transition(args.alert_id, args.step, args.user or f"cli:{getpass.getuser()}", args.role,
+                                note=args.note, disposition=args.disposition)
+    except AlertError as error:
+        raise CliError(str(error), EXIT_FAILED) from None
+    print(f"{alert.alert_id}: {alert.state}")
+    return EXIT_OK

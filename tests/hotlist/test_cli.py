@@ -1,0 +1,100 @@
+"""`alpr-edge hotlist ...` and `alpr-edge alerts ls`, run in-process with exact output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import alpr_edge.cli as cli
+from tests.hotlist.conftest import SAMPLES
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch, capsys):
+    # Only this stage's commands: the others are not needed to test these.
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["alpr_edge.cli.hotlist", "alpr_edge.cli.alerts"])
+
+    def run(*args):
+        status = cli.main([*args, "--data-dir", str(tmp_path / "data")])
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run
+
+
+def test_import_list_match_and_refusal(run, tmp_path):
+    status, out, err = run("hotlist", "import", str(SAMPLES / "ncic-extract.txt"), "--format", "ncic", "--name", "ncic")
+    assert (status, out, err) == (0, "imported 14 entries into 'ncic' (version 20261122040000, ncic, priority 2)\n", "")
+    stored = (tmp_path / "data" / "hotlists" / "ncic.hotlist").read_bytes()
+
+    status, out, err = run("hotlist", "import", str(SAMPLES / "ncic-extract-bad.txt"), "--format", "ncic", "--list", "ncic")
+    bad = SAMPLES / "ncic-extract-bad.txt"
+    assert status == 1 and out == ""
+    assert err.splitlines()[0] == f"alpr-edge hotlist: import of {bad} (the list in force stays) refused:"
+    assert f"  {bad}:7: plate: non-ASCII character 'Ä' at column 29" in err.splitlines()
+    assert len(err.splitlines()) == 9
+    assert (tmp_path / "data" / "hotlists" / "ncic.hotlist").read_bytes() == stored
+
+    status, out, err = run("hotlist", "import", str(SAMPLES / "agency-bolo.csv"), "--format", "csv", "--name", "bolo",
+                           "--priority", "1", "--covert", "--max-age-hours", "12")
+    assert status == 0 and "into 'bolo'" in out and "priority 1, covert" in out
+
+    status, out, err = run("hotlist", "ls")
+    lines = out.splitlines()
+    assert status == 0 and lines[0].split() == ["NAME", "SOURCE", "VERSION", "ENTRIES", "AGE", "PRI", "STATUS"]
+    assert lines[1].split()[:4] == ["bolo", "csv", lines[1].split()[2], "3"] and lines[1].endswith("ok covert")
+    assert lines[2].split()[:4] == ["ncic", "ncic", "20261122040000", "14"]
+
+    status, out, err = run("hotlist", "match", "7XKMZ19", "--state", "CA", "--json")
+    (match,) = json.loads(out)
+    assert (match["list"], match["kind"], match["plate"], match["case_number"]) == ("ncic", "lenient", "7XKM219", "000001231")
+    status, out, err = run("hotlist", "match", "1ABC234", "--candidate", "7ABL330:0.3")
+    assert out == "bolo\twildcard\tP1\t7??L330\tCA\tBOLO\tHit and run suspect vehicle\tcase 26-004602 covert via candidate 7ABL330\n"
+    status, out, err = run("hotlist", "match", "1ABC234")
+    assert out == "no match\n"
+
+
+def test_manual_plates_and_list_removal(run):
+    args = ["--state", "CA", "--reason", "Armed robbery suspect vehicle", "--entered-by", "Ofc #5120",
+            "--case", "26-004700", "--synopsis", "Bank robbery; partial plate from witness"]
+    status, out, err = run("hotlist", "add", "4KDM2?1", *args, "--expires", "2099-01-01")
+    assert status == 1 and "manual entry: expires: 2099-01-01 is more than 90 days ahead" in err
+    status, out, err = run("hotlist", "add-plate", "4KDM2?1", *args, "--expires", "2026-12-31")
+    assert (status, out) == (0, "added 4KDM2?1 (CA) until 2026-12-31, case 26-004700\n")
+    status, out, err = run("hotlist", "match", "4KDM2B1")
+    assert out.startswith("manual\twildcard\tP2\t4KDM2?1")
+    status, out, err = run("hotlist", "remove", "4KDM2?1")
+    assert (status, out) == (0, "removed 1 entry\n")
+    status, out, err = run("hotlist", "remove", "4KDM2?1")
+    assert status == 1 and "plate: not on 'manual'" in err
+    status, out, err = run("hotlist", "rm", "manual")
+    assert (status, out) == (0, "deleted list 'manual'\n")
+    status, out, err = run("hotlist", "ls")
+    assert status == 1 and "problem: no hot list loaded: reads are not being checked" in err
+
+
+def test_import_of_a_missing_file(run, tmp_path):
+    status, out, err = run("hotlist", "import", str(tmp_path / "none.txt"), "--format", "clew", "--name", "x")
+    assert status == 2 and err == f"alpr-edge hotlist: {tmp_path / 'none.txt'}: no such file\n"
+
+
+def test_alerts_ls_and_step(run, tmp_path, clock):
+    import sqlite_utils
+
+    from alpr_edge.alerts import AlertBook
+    from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_ncic
+
+    engine = HotListEngine(MemoryListStorage(), clock=clock)
+    engine.replace(parse_ncic(SAMPLES / "ncic-extract.txt", clock=clock))
+    (tmp_path / "data").mkdir()
+    book = AlertBook(sqlite_utils.Database(tmp_path / "data" / "alerts.db"), lambda *a, **k: None, clock=clock)
+    alert = book.raise_alert("r1", engine.match("9ZZA114"), clock())
+    status, out, err = run("alerts", "ls")
+    assert status == 0 and out.splitlines()[1] == f"{alert.alert_id}  2026-11-22 12:00:00  P1   ncic         exact     raised        000000009"
+    status, out, err = run("alerts", "step", alert.alert_id, "confirmed")
+    assert status == 1 and "an alert that is raised cannot become confirmed" in err
+    status, out, err = run("alerts", "step", alert.alert_id, "verified", "--role", "officer", "--user", "ofc1")
+    assert (status, out) == (0, f"{alert.alert_id}: verified\n")
+    status, out, err = run("alerts", "ls", "--json")
+    assert json.loads(out)[0]["state"] == "verified"
