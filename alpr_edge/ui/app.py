@@ -366,7 +366,9 @@ def create_app(backend: UiBackend, settings: UiSection, *, clock: Callable[[], f
     @app.post("/api/search")
     def search(body: SearchBody, session: Session = Depends(acting)):
         require(session, rules.CAN_SEARCH, "search stored reads")
-        pattern, partial = rules.check_search_request(body.plate, body.purpose, body.case_number)
+        # The backend judges purpose and case number, so that refusals are audited too.
+        pattern = rules.normalise_plate(body.plate)
+        partial = "?" in pattern or "*" in pattern
         hits = backend.search(pattern, partial, body.purpose.strip(), body.case_number.strip(), session.user)
         return {"pattern": pattern, "partial": partial, "hits": [asdict(h) for h in hits]}
 

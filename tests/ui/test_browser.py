@@ -7,7 +7,6 @@ cookies). The server is the real app under uvicorn over the fake backend.
 from __future__ import annotations
 
 import io
-import shutil
 import time
 from pathlib import Path
 
@@ -18,12 +17,9 @@ from alpr_edge.config import UiSection
 from alpr_edge.ui import UiServer, create_app
 from alpr_edge.ui.server import free_port
 from alpr_edge.ui.testing import FakeBackend
+from tests.ui.chromium import VIEWPORT, launch, needs_chromium, wait_js
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"), reason="chromium not installed")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-VIEWPORT = {"width": 1024, "height": 600}  # a 7-inch car screen
+pytestmark = needs_chromium
 PASSWORDS = {"olive": "olive-pass-1", "sam": "sam-pass-22", "tim": "4321", "lou": "lou-pass-4"}
 
 
@@ -42,7 +38,7 @@ def world():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(playwright)
         yield {"backend": backend, "url": server.url, "browser": browser}
         browser.close()
     server.stop()
@@ -75,14 +71,6 @@ def login(page, world, name: str, theme: str = "night"):
         expect(page.locator("#shift-checks tr")).to_have_count(7)
         page.click("#shift-ack")
     expect(page.locator("#main-screen")).to_be_visible()
-
-
-def wait_js(page, expression: str, timeout_s: float = 8.0) -> None:
-    """Poll a JS expression until true (page.evaluate, because the page's CSP forbids wait_for_function's eval)."""
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"still false after {timeout_s} s: {expression}"
-        time.sleep(0.1)
 
 
 def steps_of(backend, alert_id) -> list[tuple[str, str]]:
@@ -163,7 +151,7 @@ def test_a_misread_closes_the_alert(world, page):
     expect(page.locator("#a-prompt")).to_contain_text("STATES DIFFER")
     page.click("[data-step=misread]")
     expect(page.locator("#alert-screen")).to_be_hidden()
-    expect(page.locator("#live-warnings")).to_contain_text("misread")
+    expect(page.locator("#toast")).to_contain_text("misread")
     assert backend.alert(alert.alert_id).state == "misread"
     assert steps_of(backend, alert.alert_id)[-1] == ("alert_misread", "olive")
     expect(page.locator("#alert-count")).to_have_text("0")

@@ -41,6 +41,7 @@ def test_searches_without_proper_grounds_are_refused_with_the_reason(login, back
     assert response.status_code == 400
     assert words in response.json()["message"]
     assert not backend.actions("search")
+    assert backend.actions("search_refused")[-1].user == "sam"  # refusals are audited too
 
 
 def test_the_backend_refuses_too_even_if_the_app_did_not(backend):

@@ -206,10 +206,15 @@ async function doStep(id, step, disposition) {
     if (CLOSING[a.state]) closeAlert(CLOSING[a.state]); else { $("a-error").textContent = ""; renderAlert(a); }
   } catch (e) { $("a-error").textContent = e.message; }
 }
+function toast(text) {
+  $("toast").textContent = text; $("toast").hidden = false;
+  clearTimeout(S.toastTimer); S.toastTimer = setTimeout(() => { $("toast").hidden = true; }, 15000);
+}
 function closeAlert(text) {
   $("alert-screen").hidden = true; S.alertId = null;
   const next = S.snapshot && S.snapshot.alerts.find((a) => a.sounding && a.alert_id !== $("alert-screen").dataset.alert);
-  if (next) openAlert(next.alert_id); else if (text) $("live-warnings").prepend(el("div", { class: "warning" }, text));
+  if (text) toast(text);
+  if (next) openAlert(next.alert_id);
 }
 
 // -- look-ups, hot list, audit ---------------------------------------------
