@@ -14,6 +14,7 @@ Security, all server-side:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
@@ -167,6 +168,13 @@ def create_app(backend: UiBackend, settings: UiSection, *, clock: Callable[[], f
         return FileResponse(str(STATIC / "index.html"), media_type="text/html")
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.get("/tones/{priority}.wav", include_in_schema=False)
+    def tone(priority: int):
+        """The car speaker's tone for this priority, so the page sounds the same (alpr_edge.alerts.tones)."""
+        if not 1 <= priority <= 5:
+            raise HTTPException(404, "No such tone.")
+        return Response(_tone_wav(priority), media_type="audio/wav", headers={"Cache-Control": "max-age=86400"})
 
     # -- login, lock, logout --------------------------------------------
 
@@ -398,6 +406,13 @@ def create_app(backend: UiBackend, settings: UiSection, *, clock: Callable[[], f
         return [asdict(r) for r in backend.audit(session.user, max(1, min(limit, 1000)))]
 
     return app
+
+
+@functools.lru_cache(maxsize=8)
+def _tone_wav(priority: int) -> bytes:
+    from alpr_edge.alerts.tones import tone_wav
+
+    return tone_wav(priority)
 
 
 async def _request_gone(request: Request, wait_s: float) -> bool:

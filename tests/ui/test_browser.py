@@ -95,6 +95,7 @@ def test_officer_verifies_confirms_and_disposes_a_pushed_alert(world, page, tmp_
     # Unverified: only the visual check is offered, never a dispatch or disposition button.
     expect(page.locator("#alert-actions button")).to_have_text(["MATCHES", "MISREAD", "WRONG STATE", "SILENCE"])
     wait_js(page, "window.alpr.beeps >= 1")
+    wait_js(page, "Object.keys(window.alpr.tones).length === 5")  # the car's tones, decoded by Web Audio
     _screenshots(page, tmp_path)
 
     page.click("[data-step=verified]")

@@ -143,3 +143,11 @@ def test_pages_carry_security_headers(make_client):
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["cache-control"] == "no-store"
+
+
+def test_the_page_gets_the_car_speakers_tone_per_priority(make_client):
+    client = make_client()
+    tones = [client.get(f"/tones/{p}.wav") for p in (1, 2, 3)]
+    assert all(t.status_code == 200 and t.content[:4] == b"RIFF" for t in tones)
+    assert len({t.content for t in tones}) == 3  # a distinct sound per priority
+    assert client.get("/tones/9.wav").status_code == 404

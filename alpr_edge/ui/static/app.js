@@ -126,18 +126,26 @@ function renderQueue(alerts) {
     el("button", { type: "button", onclick: () => openAlert(a.alert_id) }, "Open"))));
 }
 
-// -- sound: Web Audio, a distinct pattern per priority, repeating while unverified --
+// -- sound: Web Audio, the car speaker's tone for each priority, repeating while unacknowledged --
 function audio() {
-  if (!S.audio) { const Ctx = window.AudioContext || window.webkitAudioContext; if (Ctx) S.audio = new Ctx(); }
-  if (S.audio && S.audio.state === "suspended") S.audio.resume();
+  if (!S.audio) {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return null;
+    S.audio = new Ctx(); S.tones = {};
+    for (const p of [1, 2, 3, 4, 5])  // the same WAVs as the car speaker (alpr_edge.alerts.tones)
+      fetch("/tones/" + p + ".wav").then((r) => r.arrayBuffer()).then((b) => S.audio.decodeAudioData(b))
+        .then((buffer) => { S.tones[p] = buffer; }).catch(() => {});
+  }
+  if (S.audio.state === "suspended") S.audio.resume();
   return S.audio;
 }
 function beep(priority) {
-  const pattern = { 1: [1250, 3, 0.12], 2: [900, 2, 0.18], 3: [650, 1, 0.3] }[priority] || [650, 1, 0.3];
   S.beeps += 1;
   const ctx = audio();
   if (!ctx) return;
-  const [freq, count, length] = pattern;
+  const buffer = S.tones[Math.min(Math.max(priority, 1), 5)];
+  if (buffer) { const source = ctx.createBufferSource(); source.buffer = buffer; source.connect(ctx.destination); source.start(); return; }
+  const [freq, count, length] = { 1: [1250, 3, 0.12], 2: [900, 2, 0.18] }[priority] || [650, 1, 0.3];  // until the WAVs load
   for (let i = 0; i < count; i++) {
     const osc = ctx.createOscillator(), gain = ctx.createGain(), start = ctx.currentTime + i * (length + 0.08);
     osc.frequency.value = freq; osc.type = "square";
