@@ -353,6 +353,7 @@ def create_app(backend: UiBackend, settings: UiSection, *, clock: Callable[[], f
     def alert(alert_id: str, session: Session = Depends(current)):
         require(session, rules.CAN_HANDLE_ALERTS, "handle alerts")
         result = asdict(visible_alert(alert_id, session.user.role))
+        backend.record(session.user, "ui_alert_viewed", alert_id=alert_id, state=result["state"])
         result["dispositions"] = rules.DISPOSITIONS
         result["next_steps"] = sorted(rules.TRANSITIONS.get(result["state"], ()))
         result["can_dismiss"] = session.user.role in rules.PRIVILEGED_ROLES
