@@ -74,7 +74,8 @@ def login(page, world, name: str, theme: str = "night"):
 
 
 def steps_of(backend, alert_id) -> list[tuple[str, str]]:
-    return [(r.action, r.user) for r in backend.audit_log if r.detail.get("alert_id") == alert_id]
+    return [(r.action, r.user) for r in backend.audit_log
+            if r.detail.get("alert_id") == alert_id and r.action.startswith("alert_")]
 
 
 def test_officer_verifies_confirms_and_disposes_a_pushed_alert(world, page, tmp_path):
@@ -114,6 +115,7 @@ def test_officer_verifies_confirms_and_disposes_a_pushed_alert(world, page, tmp_
     ]
     assert backend.actions("alert_confirmed")[-1].detail["note"] == "dispatch: still stolen"
     assert backend.alert(alert.alert_id).state == "disposed"
+    assert backend.actions("ui_alert_viewed")[0].detail["alert_id"] == alert.alert_id
 
     page.click("#btn-lock")  # and the screen lock
     expect(page.locator("#lock-screen")).to_be_visible()
