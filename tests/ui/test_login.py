@@ -67,14 +67,22 @@ def test_unused_account_and_old_training_are_refused_with_the_reason(make_client
     assert training["error"] == "training_out_of_date" and "training" in training["message"]
 
 
-def test_session_expires_after_its_lifetime(login, clock, settings):
-    client, csrf = login("tim")
-    assert client.get("/api/start-of-shift").status_code == 200
+def test_session_expires_after_its_lifetime(backend, clock):
+    from fastapi.testclient import TestClient
+
+    from alpr_edge.config import UiSection
+    from alpr_edge.ui import create_app
+
+    client = TestClient(create_app(backend, UiSection(session_hours=0.5, lock_after_s=300), clock=clock),
+                        base_url="https://testserver")
+    csrf = client.post("/api/login", json={"name": "tim", "secret": PASSWORDS["tim"]}).json()["csrf"]
     # Keep the screen awake so only the absolute lifetime can end the session.
-    for _ in range(int(settings.session_hours * 3600 / 200) - 1):
+    for _ in range(8):
         clock.advance(200)
         assert client.post("/api/activity", json={}, headers={"X-CSRF-Token": csrf}).status_code == 200
-    clock.advance(200)
+    clock.advance(199)
+    assert client.get("/api/start-of-shift").status_code == 200
+    clock.advance(1)
     assert client.get("/api/start-of-shift").status_code == 401
     assert client.get("/api/session").status_code == 401
 
