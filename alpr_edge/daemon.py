@@ -98,6 +98,10 @@ class Daemon:
         self.stop_reason = ""
         self.ignition_off_since: float | None = None
         self.recent_reads: list = []  # for the UI's live view; bounded
+        if hasattr(parts.aggregator, "early_check"):
+            # A plate on a hot list is read at once, not at the end of its
+            # passage: the officer must not wait a second for the alert.
+            parts.aggregator.early_check = self.is_hot
         self.power_off_requested = False
 
     # -- lifecycle -------------------------------------------------------
@@ -264,6 +268,12 @@ class Daemon:
 
     # -- per read --------------------------------------------------------
 
+    def is_hot(self, observation) -> bool:
+        """Would this single observation raise an alert? (Recognition thread, per plate seen.)"""
+        if self.parts.hotlists is None:
+            return False
+        return bool(self.parts.hotlists.match(observation.text, observation.state, observation.candidates))
+
     def handle_reads(self, reads: list) -> list:
         """Tag, store (one transaction), match and alert reads. Returns the alerts raised."""
         parts = self.parts
@@ -304,7 +314,9 @@ class Daemon:
             if alert.repeats:
                 continue  # the same plate again inside the suppression window
             self.counters.alerts += 1
-            self.counters.capture_to_alert_ms.append(1000.0 * (time.monotonic() - read.capture_monotonic_s))
+            # From the capture of the frame that made the plate hot (early reads), else the best frame.
+            captured = read.extra.get("trigger_monotonic_s", read.capture_monotonic_s)
+            self.counters.capture_to_alert_ms.append(1000.0 * (time.monotonic() - captured))
             log(
                 logger, logging.WARNING, "alert",
                 alert_id=alert.alert_id, read_id=read.read_id, list=alert.list_name,

@@ -128,6 +128,7 @@ def measure_stored(folder: Path, reads_count: int, candidates_count: int) -> dic
     results["match_max_ms"] = round(float(timings_ms.max()), 3)
     results["match_cpu_p50_ms"] = round(float(np.percentile(cpu_ms, 50)), 4)
     results["match_cpu_p99_ms"] = round(float(np.percentile(cpu_ms, 99)), 4)
+    results["match_cpu_p99_hits_only_ms"] = round(float(np.percentile(cpu_ms[0::10], 99)), 4)
     results["load_average_1min"] = round(os.getloadavg()[0], 2)
     results["reads"] = len(reads)
     results["reads_with_hits"] = hits

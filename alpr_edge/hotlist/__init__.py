@@ -6,7 +6,8 @@ versions (`replace`), officers add and remove their own plates
 """
 
 from alpr_edge.hotlist.csv_list import CSV_COLUMNS, parse_csv
-from alpr_edge.hotlist.engine import Health, HotListEngine, ListSummary, Probe, match_list
+from alpr_edge.hotlist.engine import Health, HotListEngine, ListSummary
+from alpr_edge.hotlist.lookup import Probe, match_list
 from alpr_edge.hotlist.fixed_width import parse_clew, parse_ncic
 from alpr_edge.hotlist.history import check_history
 from alpr_edge.hotlist.matching import CONFUSABLE_GROUPS, KINDS, ListIndex, Match, canonical

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
-import numpy as np
 
 from alpr_edge.config import HotlistSection
 from alpr_edge.hotlist.csv_list import entry_from_fields, entry_problems
-from alpr_edge.hotlist.matching import KINDS, ListIndex, Match, canonical, entry_key, one_edit_keys, pack
+from alpr_edge.hotlist.lookup import Probe, local_minute, match_list
+from alpr_edge.hotlist.matching import ListIndex, Match
 from alpr_edge.hotlist.model import EntryTable, HotList, HotListEntry, HotListError, list_name_problem, normalise_plate
 from alpr_edge.hotlist.sources import clock_version
 from alpr_edge.hotlist.storage import ListStorage, decode, encode
@@ -31,7 +31,8 @@ logger = logging.getLogger(__name__)
 Audit = Callable[..., object]
 
 
-def log_audit(user, role, action, data=None, case_number=None, outcome=None):
+def log_audit(user, role, action, data=None, purpose=None, case_number=None, outcome=None):
+    """The audit callable used when none is given (CLI, tools): a log line, not the store's trail."""
     log(logger, logging.INFO, "audit", user=user, role=role, action=action, case_number=case_number or "", outcome=outcome or "")
 
 
@@ -64,104 +65,17 @@ class _Loaded(NamedTuple):
     index: ListIndex
 
 
-class Probe:
-    """A read's texts prepared once for every list: normalised, canonical and packed."""
-
-    def __init__(self, text: str, state: str | None = None, candidates: Iterable = ()):
-        self.top = normalise_plate(text)
-        self.state = state.strip().upper() if state else None
-        texts, confidences = [self.top], [None]
-        for candidate in candidates:
-            normalised = normalise_plate(candidate.text)
-            if normalised and normalised not in texts:
-                texts.append(normalised)
-                confidences.append(float(candidate.confidence))
-        self.texts, self.confidences = texts, confidences
-        self.canonical_texts = [canonical(t) for t in texts]
-        self._keys: dict[bool, tuple[np.ndarray, list[int]]] = {}
-
-    def keys(self, lenient: bool) -> tuple[np.ndarray, list[int]]:
-        """Packed keys of the texts that can be plates, and which text each came from."""
-        if lenient not in self._keys:
-            first: dict[int, int] = {}  # candidates often share a canonical form: search each key once
-            for i, text in enumerate(self.canonical_texts if lenient else self.texts):
-                key = pack(text)
-                if key is not None and key not in first:
-                    first[key] = i  # the earliest text wins: the top reading before the candidates
-            self._keys[lenient] = (np.fromiter(first, dtype=np.uint64, count=len(first)), list(first.values()))
-        return self._keys[lenient]
-
-
-class _LocalMinute:
-    """Today's date and the minute of the day, looked up at most once a minute.
-
-    ``date.fromtimestamp`` consults the time zone each call (about 0.1 ms
-    here, as long as the whole look-up should take), so a read must not pay it.
-    """
-
-    def __init__(self):
-        self._minute: int | None = None
-        self.today = date.min
-        self.minute_of_day = 0
-
-    def at(self, now: float) -> _LocalMinute:
-        minute = int(now // 60)
-        if minute != self._minute:
-            local = time.localtime(now)
-            self._minute = minute
-            self.today = date(local.tm_year, local.tm_mon, local.tm_mday)
-            self.minute_of_day = local.tm_hour * 60 + local.tm_min
-        return self
-
-
-_LOCAL = threading.local()
-
-
-def local_minute(now: float) -> _LocalMinute:
-    """Per thread, so readers never share a half-updated cache."""
-    cache = getattr(_LOCAL, "cache", None)
-    if cache is None:
-        cache = _LOCAL.cache = _LocalMinute()
-    return cache.at(now)
-
-
-def match_list(hotlist: HotList, index: ListIndex, probe: Probe, now: float) -> list[Match]:
-    """Every entry of one list the probe matches, each once with its best kind."""
-    keys, sources = probe.keys(index.lenient)
-    found = [(sources[p], row, None) for p, row in index.rows_for(keys)]
-    texts = probe.canonical_texts if index.lenient else probe.texts
-    found += [(p, row, None) for p, row in index.long_rows(texts)]
-    found += [(p, row, "wildcard") for p, row in index.partial_rows(texts)]
-    if hotlist.one_char_tolerance and index.lenient and sources and sources[0] == 0:
-        found += [(0, row, "edit") for _, row in index.rows_for(one_edit_keys(int(keys[0]), len(probe.top)))]
-    if not found:
-        return []
-    # Best kind per entry first: entries are built only for the rows that matched.
-    top = probe.top.encode()
-    best: dict[int, tuple[int, str, int]] = {}
-    for source, row, kind in found:
-        if kind is None:
-            kind = ("exact" if hotlist.entries.plates[row] == top else "lenient") if source == 0 else "candidate"
-        rank = KINDS.index(kind)
-        if row not in best or rank < best[row][0]:
-            best[row] = (rank, kind, source)
-    today = local_minute(now).today
-    stale = hotlist.is_stale(now)
-    matches = []
-    for row, (_, kind, source) in best.items():
-        entry = hotlist.entries[row]
-        if entry.expires is not None and entry.expires < today:
-            continue
-        state_differs = bool(probe.state and entry.state and probe.state != entry.state)
-        if state_differs and not index.lenient:
-            continue
-        matches.append(Match(
-            list_name=hotlist.name, list_version=hotlist.version, list_type=entry.list_type,
-            priority=min(hotlist.priority, entry.type_priority or hotlist.priority), covert=hotlist.covert,
-            stale=stale, kind=kind, entry=entry, entry_key=entry_key(hotlist.name, entry), read_text=probe.top,
-            matched_text=probe.texts[source], confidence=probe.confidences[source], state_differs=state_differs,
-        ))
-    return matches
+def _latitude_longitude(position) -> tuple[float, float] | None:
+    """(lat, lon) of an `alpr_edge.gps.Position` (its ``fix.lat``/``fix.lon``) or any
+    object with ``latitude``/``longitude``; None when unknown or stale."""
+    if position is None or getattr(position, "stale", False):
+        return None
+    fix = getattr(position, "fix", None)
+    latitude = getattr(fix, "lat", None) if fix is not None else getattr(position, "latitude", None)
+    longitude = getattr(fix, "lon", None) if fix is not None else getattr(position, "longitude", None)
+    if latitude is None or longitude is None:
+        return None
+    return float(latitude), float(longitude)
 
 
 class HotListEngine:
@@ -246,11 +160,13 @@ class HotListEngine:
             "entered_by": entered_by, "case_number": case_number, "synopsis": synopsis,
             "expires": expires.isoformat() if isinstance(expires, date) else (expires or ""),
         }
-        problems = [f"manual entry: {field}: {why}" for field, why in entry_problems(fields, date.fromtimestamp(now), self._settings.manual_max_days)]
+        found = entry_problems(fields, date.fromtimestamp(now), self._settings.manual_max_days)
+        problems = [f"manual entry: {field}: {why}" for field, why in found]
         if (why := list_name_problem(list_name)) is not None:
             problems.append(f"manual entry: list: {why}")
         if problems:
-            self._audit(entered_by or "unknown", role, "hotlist_plate_add", data={"list": list_name, "why": problems}, case_number=case_number, outcome="refused")
+            self._audit(entered_by or "unknown", role, "hotlist_plate_add", data={"list": list_name, "why": problems},
+                        case_number=case_number, outcome="refused")
             raise HotListError(problems)
         entry = entry_from_fields(fields)
         current = self._lists.get(list_name)
@@ -324,8 +240,9 @@ class HotListEngine:
         if hotlist.active_hours is not None:
             if not hotlist.active_hours.contains(local_minute(now).minute_of_day):
                 return f"list {hotlist.name!r} is outside its active hours"
-        if hotlist.area is not None and position is not None:
-            if not hotlist.area.contains(position.latitude, position.longitude):
+        if hotlist.area is not None:
+            where = _latitude_longitude(position)
+            if where is not None and not hotlist.area.contains(*where):
                 return f"list {hotlist.name!r} is outside its area"
         return None
 
@@ -333,8 +250,8 @@ class HotListEngine:
         """Every alerting entry the read matches, most urgent first.
 
         ``candidates`` are the OCR's alternatives (objects with ``.text`` and
-        ``.confidence``); ``position`` (with ``.latitude``/``.longitude``)
-        applies lists limited to an area, which alert anywhere when unknown.
+        ``.confidence``); ``position`` (an `alpr_edge.gps.Position`) applies
+        lists limited to an area, which alert anywhere when it is unknown or stale.
         """
         lists = self._lists  # one snapshot for the whole read
         if not lists:

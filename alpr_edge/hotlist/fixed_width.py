@@ -201,7 +201,8 @@ def _check_plates(records: _Records, start: int, end: int, problems: Problems) -
     bad = np.flatnonzero(~allowed.all(axis=1))
     records.report(problems, bad, "plate", lambda i: f"character {chr(plates[i][~allowed[i]][0])!r} not allowed (letters and digits only)")
     gap = blank[:, :-1] & ~blank[:, 1:]
-    records.report(problems, np.flatnonzero(gap.any(axis=1) & ~blank.all(axis=1)), "plate", "blanks inside or before the plate (it must be left-aligned, without spaces)")
+    records.report(problems, np.flatnonzero(gap.any(axis=1) & ~blank.all(axis=1)), "plate",
+                   "blanks inside or before the plate (it must be left-aligned, without spaces)")
     if end - start > MAX_PLATE_LENGTH:
         too_long = np.flatnonzero(~blank[:, MAX_PLATE_LENGTH:].all(axis=1))
         records.report(problems, too_long, "plate", f"more than {MAX_PLATE_LENGTH} characters")
@@ -285,10 +286,12 @@ def parse_ncic(source, *, name: str = "ncic", priority: int = 2, match_mode: str
     types = records.block(0, 1)[:, 0]
     known = np.zeros(256, dtype=bool)
     known[[ord(code) for code in LIST_TYPES]] = True
-    records.report(problems, np.flatnonzero(~known[types]), "list type", lambda i: f"unknown code {chr(types[i])!r} (known: {''.join(LIST_TYPES)})")
+    records.report(problems, np.flatnonzero(~known[types]), "list type",
+                   lambda i: f"unknown code {chr(types[i])!r} (known: {''.join(LIST_TYPES)})")
     record_ids = records.block(1, 19)
     bad_ids = ~(_ALNUM[record_ids] | (record_ids == SPACE)).all(axis=1) | (record_ids == SPACE).all(axis=1)
-    records.report(problems, np.flatnonzero(bad_ids), "agency and record number", lambda i: f"{records.text(i, 1, 19)!r}: expected letters and digits")
+    records.report(problems, np.flatnonzero(bad_ids), "agency and record number",
+                   lambda i: f"{records.text(i, 1, 19)!r}: expected letters and digits")
     entered_on = _check_dates(records, 19, 27, "%Y%m%d", "entry date", problems)
     plates = _check_plates(records, 27, 37, problems)
     states = _check_states(records, 37, problems, "plate state")

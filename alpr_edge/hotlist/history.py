@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from alpr_edge.hotlist.engine import Probe, match_list
+from alpr_edge.hotlist.lookup import Probe, match_list
 from alpr_edge.hotlist.matching import ListIndex, Match
 from alpr_edge.hotlist.model import EntryTable, HotList, HotListEntry
 
@@ -34,7 +34,6 @@ def check_history(entry: HotListEntry, reads: Iterable, audit: Callable[..., obj
         probe = Probe(read.text, getattr(read, "state", None), getattr(read, "candidates", ()))
         for match in match_list(hotlist, index, probe, now):
             found.append((read.read_id, match))
-    audit(user, role, "read_search", data={"purpose": "historical hits of a new hot plate", "partial": entry.is_partial,
-                                           "reads_checked": checked, "hits": len(found)},
-          case_number=entry.case_number, outcome=f"{len(found)} hit(s)")
+    audit(user, role, "read_search", data={"partial": entry.is_partial, "reads_checked": checked, "hits": len(found)},
+          purpose="historical hits of a new hot plate", case_number=entry.case_number, outcome=f"{len(found)} hit(s)")
     return found

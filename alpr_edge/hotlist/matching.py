@@ -34,6 +34,7 @@ CANONICAL_TABLE = str.maketrans(_CANONICAL_CHAR)
 _CANONICAL_LUT = np.arange(256, dtype=np.uint8)
 for _ch, _to in _CANONICAL_CHAR.items():
     _CANONICAL_LUT[ord(_ch)] = ord(_to)
+CANONICAL_BYTES = bytes(_CANONICAL_LUT)  # the same mapping for bytes.translate
 CANONICAL_CODES = np.array(sorted({ord(c) for c in _CANONICAL_CHAR.values()}), dtype=np.uint64)
 ALL_CODES = np.array([ord(c) for c in ALPHABET], dtype=np.uint64)
 
@@ -66,21 +67,22 @@ def pack_plates(plates: np.ndarray, canonicalise: bool) -> tuple[np.ndarray, np.
     return head.view("<u8").reshape(-1), partial, too_long
 
 
+_SHIFTS = np.arange(PACKED_LENGTH + 1, dtype=np.uint64) * np.uint64(8)
+_LOW_MASKS = (np.uint64(1) << _SHIFTS) - np.uint64(1)  # the bytes below each position
+
+
 def one_edit_keys(key: int, length: int, codes: np.ndarray = CANONICAL_CODES) -> np.ndarray:
     """Keys of every text one character shorter or longer than the packed ``key``."""
-    out = []
     k = np.uint64(key)
-    for position in range(length):
-        low = k & np.uint64((1 << (8 * position)) - 1)
-        high = k >> np.uint64(8 * (position + 1))
-        out.append(np.array([low | (high << np.uint64(8 * position))], dtype=np.uint64))
-    if length < PACKED_LENGTH:
-        for position in range(length + 1):
-            shift = np.uint64(8 * position)
-            low = k & np.uint64((1 << (8 * position)) - 1)
-            high = (k >> shift) << (shift + np.uint64(8))
-            out.append(low | (codes << shift) | high)
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.uint64)
+    shifts, masks = _SHIFTS[:length], _LOW_MASKS[:length]
+    # Without the character at each position: the bytes above it move down one.
+    deleted = (k & masks) | ((k >> (shifts + np.uint64(8))) << shifts)
+    if length >= PACKED_LENGTH:
+        return deleted
+    # With any character inserted at each position: the bytes from there move up one.
+    shifts, masks = _SHIFTS[:length + 1, None], _LOW_MASKS[:length + 1, None]
+    inserted = (k & masks) | (codes[None, :] << shifts) | ((k >> shifts) << (shifts + np.uint64(8)))
+    return np.concatenate([deleted, inserted.ravel()])
 
 
 def _wildcard_regex(pattern: str, canonicalise: bool) -> re.Pattern:
@@ -98,7 +100,9 @@ class ListIndex:
         packed_rows = np.flatnonzero(~partial & ~too_long)
         packed_keys = keys[packed_rows]
         order = np.argsort(packed_keys, kind="stable")
-        self.keys = packed_keys[order]
+        # A sentinel no plate packs to (0xFF is not ASCII) ends the keys: a
+        # search result is then always a valid position, one check fewer a read.
+        self.keys = np.append(packed_keys[order], np.uint64(2**64 - 1))
         self.rows = packed_rows[order].astype(np.uint32)
         self.long: dict[str, list[int]] = {}
         for row in np.flatnonzero(too_long & ~partial):
@@ -110,14 +114,16 @@ class ListIndex:
 
     def rows_for(self, probe_keys: np.ndarray) -> list[tuple[int, int]]:
         """(probe index, entry row) for every entry whose key equals a probe."""
-        if not len(self.keys) or not len(probe_keys):
+        if not len(probe_keys):
             return []
-        positions = np.searchsorted(self.keys, probe_keys)
-        found = np.flatnonzero(self.keys[np.minimum(positions, len(self.keys) - 1)] == probe_keys)
+        positions = self.keys.searchsorted(probe_keys)
+        equal = self.keys[positions] == probe_keys
+        if not equal.any():
+            return []
         hits = []
-        for probe in found.tolist():
+        for probe in np.flatnonzero(equal).tolist():
             position, key = int(positions[probe]), probe_keys[probe]
-            while position < len(self.keys) and self.keys[position] == key:  # duplicates: same plate, other states
+            while self.keys[position] == key:  # duplicates: the same plate in other states; the sentinel stops it
                 hits.append((probe, int(self.rows[position])))
                 position += 1
         return hits

@@ -35,9 +35,9 @@ class AuditRecorder:
     def __init__(self):
         self.records: list[dict] = []
 
-    def __call__(self, user, role, action, data=None, case_number=None, outcome=None):
+    def __call__(self, user, role, action, *, data=None, purpose=None, case_number=None, outcome="ok"):
         self.records.append({"user": user, "role": role, "action": action, "data": data or {},
-                             "case_number": case_number, "outcome": outcome})
+                             "purpose": purpose, "case_number": case_number, "outcome": outcome})
 
     def actions(self) -> list[str]:
         return [r["action"] for r in self.records]

@@ -232,6 +232,7 @@ def test_historical_hits_checked_and_audited_as_a_search(clock, audit):
     found = check_history(entry, reads, audit, user="Sgt 1", role="supervisor", clock=clock)
     assert [(read_id, m.kind) for read_id, m in found] == [("r1", "wildcard"), ("r2", "wildcard")]
     assert audit.records[-1]["action"] == "read_search" and audit.records[-1]["case_number"] == "26-9"
+    assert audit.records[-1]["purpose"] == "historical hits of a new hot plate"
     assert audit.records[-1]["data"]["reads_checked"] == 3
 
 
@@ -260,3 +261,18 @@ def test_plates_longer_than_eight_characters(clock):
     assert [(m.kind, m.entry.plate) for m in engine.match("A8CDEFI234")] == [("lenient", "ABCDEF1234")]
     assert [m.kind for m in engine.match("QQQ", candidates=[Candidate("ABCDEF1234", 0.2)])] == ["candidate"]
     assert engine.match("ABCDEF12345") == [] and engine.match("ABCDEF123") == []
+
+
+def test_area_limited_list(clock):
+    from alpr_edge.hotlist import Area
+
+    engine = HotListEngine(MemoryListStorage(), clock=clock)
+    engine.replace(replace(_list("city", [("ABC1234", None, "V")], clock), area=Area(37.7, -122.6, 37.9, -122.3)))
+    inside = SimpleNamespace(fix=SimpleNamespace(lat=37.8, lon=-122.4), stale=False)  # like alpr_edge.gps.Position
+    outside = SimpleNamespace(fix=SimpleNamespace(lat=34.0, lon=-118.2), stale=False)
+    no_fix = SimpleNamespace(fix=None, stale=False)
+    stale = SimpleNamespace(fix=SimpleNamespace(lat=34.0, lon=-118.2), stale=True)
+    assert engine.match("ABC1234", position=inside) and engine.match("ABC1234", position=SimpleNamespace(latitude=37.8, longitude=-122.4))
+    assert engine.match("ABC1234", position=outside) == []
+    assert engine.match("ABC1234", position=no_fix) and engine.match("ABC1234", position=stale)  # unknown: alert anyway
+    assert engine.match("ABC1234")

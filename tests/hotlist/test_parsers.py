@@ -152,3 +152,19 @@ def test_unreadable_file_is_a_clear_error(tmp_path):
     with pytest.raises(HotListError) as caught:
         parse_ncic(tmp_path / "missing.txt")
     assert caught.value.problems[0].startswith(f"{tmp_path / 'missing.txt'}: cannot read")
+
+
+def test_ncic_unknown_type_code_and_bad_record_number():
+    text = (SAMPLES / "ncic-extract.txt").read_text()
+    text = text.replace("VCA0430000000001231", "QCA0430000000001231").replace("PCA0190000000000871", "PCA01900000000008#1")
+    with pytest.raises(HotListError) as caught:
+        parse_ncic(text, filename="n.txt")
+    assert _where(caught.value) == [(2, "list type"), (4, "agency and record number")]
+    assert "unknown code 'Q'" in caught.value.problems[0]
+
+
+def test_ncic_plate_with_a_blank_inside():
+    text = (SAMPLES / "ncic-extract.txt").read_text().replace("7XKM219   CA", "7XK M219  CA")
+    with pytest.raises(HotListError) as caught:
+        parse_ncic(text, filename="n.txt")
+    assert caught.value.problems == ["n.txt:2: plate: blanks inside or before the plate (it must be left-aligned, without spaces)"]

@@ -1,0 +1,316 @@
+"""`alpr-edge bench`: the real daemon pipeline on a replayed drive, plus every stage benchmark.
+
+The pipeline runs with the shipped int8 models, the encrypted store in a
+temporary data dir, a hot list of ``hotlist_entries`` generated plates (plus
+the drive's own plates, so alerts happen) and the alert book, fed by a replay
+of the shipped rendered drive held in memory (a camera hands over raw frames:
+JPEG decoding is not part of the per-frame cost on a device). The source is
+paced like a camera at ``offered_fps``; what recognition cannot keep up with is
+dropped and counted, exactly as in the field.
+
+Stage benchmarks (recognition per frame on one core, hot list match, store
+insert, MQTT drain) are the scripts in ``scripts/``, run as subprocesses so
+their memory and threads do not disturb each other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from alpr_edge.capture import Frame
+
+ROOT = Path(__file__).resolve().parent.parent
+SIM_FRAMES = ROOT / "firmware_profiles" / "sim-data" / "frames"
+SCRIPTS = ROOT / "scripts"
+
+
+class MemoryReplay:
+    """Pre-decoded frames handed over at a camera's pace, looping."""
+
+    name = "bench"
+
+    def __init__(self, images: list[np.ndarray], fps: float, colour: bool = True):
+        self.images = images
+        self.fps = fps
+        self.colour = colour
+        self.count = 0
+
+    def open(self) -> None:
+        pass
+
+    def frames(self, stop: threading.Event):
+        interval = 1.0 / self.fps
+        next_due = time.monotonic()
+        while not stop.is_set():
+            next_due += interval
+            delay = next_due - time.monotonic()
+            if delay > 0 and stop.wait(delay):
+                return
+            image = self.images[self.count % len(self.images)]
+            grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+            yield Frame(self.count, grey, image if self.colour else None, time.monotonic(), time.time(), self.name)
+            self.count += 1
+
+    def close(self) -> None:
+        pass
+
+    def status(self) -> dict:
+        return {"camera": self.name, "frames": self.count, "driver": "memory-replay"}
+
+
+def load_drive(size: tuple[int, int], limit: int = 120) -> list[np.ndarray]:
+    paths = sorted(SIM_FRAMES.glob("*.jpg"))[:limit]
+    if not paths:
+        raise FileNotFoundError(f"no rendered drive in {SIM_FRAMES}")
+    images = []
+    for path in paths:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if (image.shape[1], image.shape[0]) != size:
+            image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+        images.append(image)
+    return images
+
+
+def drive_plates() -> list[str]:
+    truth = SIM_FRAMES.parent / "truth.csv"
+    if not truth.exists():
+        truth = SIM_FRAMES / "truth.csv"
+    plates = set()
+    if truth.exists():
+        import csv
+
+        with open(truth, newline="") as handle:
+            for row in csv.DictReader(handle):
+                text = row.get("text") or row.get("plate") or ""
+                if text:
+                    plates.add(text.upper())
+    return sorted(plates)
+
+
+def hotlist_engine(entries: int, plates: list[str]):
+    """A HotListEngine with ``entries`` random plates plus ``plates``, in memory."""
+    from alpr_edge.config import HotlistSection
+    from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_csv
+
+    rng = random.Random(11)
+    alphabet = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+    lines = ["plate,state,list,reason,vehicle,entered_by,case_number,synopsis,expires"]
+    for plate in plates:
+        lines.append(f"{plate},,BENCH,Stolen vehicle,Sedan,Bench #1,26-000001,Benchmark entry,2099-12-31")
+    for _ in range(entries):
+        plate = "".join(rng.choice(alphabet) for _ in range(rng.choice((6, 7, 7, 7))))
+        lines.append(f"{plate},CA,BENCH,Stolen vehicle,Sedan,Bench #1,26-000002,Benchmark entry,2099-12-31")
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as handle:
+        handle.write("\n".join(lines) + "\n")
+        path = Path(handle.name)
+    try:
+        started = time.perf_counter()
+        hotlist = parse_csv(path, name="bench")
+        engine = HotListEngine(MemoryListStorage(), settings=HotlistSection(), audit=lambda *a, **k: None)
+        engine.replace(hotlist, actor="bench")
+        load_s = time.perf_counter() - started
+    finally:
+        path.unlink()
+    return engine, load_s
+
+
+def thread_cpu_s(thread: threading.Thread) -> float:
+    """User + system CPU seconds of one thread, from /proc."""
+    try:
+        fields = Path(f"/proc/self/task/{thread.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentiles(values: list[float]) -> dict:
+    if not values:
+        return {"p50": None, "p95": None, "p99": None, "n": 0}
+    array = np.asarray(values)
+    return {
+        "p50": round(float(np.percentile(array, 50)), 1),
+        "p95": round(float(np.percentile(array, 95)), 1),
+        "p99": round(float(np.percentile(array, 99)), 1),
+        "n": len(values),
+    }
+
+
+def run_pipeline(size: tuple[int, int], seconds: float, offered_fps: float, engine, threads: int = 1) -> dict:
+    """The real daemon (recognition, aggregation, tagging, encrypted store, hot lists, alerts) on a replay."""
+    from alpr_edge.alerts import AlertBook, AlertSignals, RecordingOutput
+    from alpr_edge.config import Config, DeviceSection, RecognitionSection
+    from alpr_edge.daemon import Components, Daemon, _build_recognition
+    from alpr_edge.profiles import load_profile
+    from alpr_edge.store import Store
+
+    images = load_drive(size)
+    with tempfile.TemporaryDirectory(prefix="alpr-bench-") as data_dir:
+        config = Config(
+            device=DeviceSection(data_dir=Path(data_dir)),
+            recognition=RecognitionSection(threads=threads),
+        )
+        profile = load_profile("sim")
+        recognizer, aggregator = _build_recognition(config, "bench")
+        store = Store.open(Path(data_dir), config.store, dev_keys=True)
+        parts = Components(
+            source=MemoryReplay(images, offered_fps),
+            recognizer=recognizer,
+            aggregator=aggregator,
+            store=store,
+            hotlists=engine,
+            alert_book=AlertBook(store.db, store.audit, settings=config.alerts),
+            signals=AlertSignals(RecordingOutput()),
+        )
+        max_frames = int(seconds * offered_fps)
+        daemon = Daemon(config, dataclasses.replace(profile, name="bench"), parts, max_frames=max_frames)
+        started = time.monotonic()
+        daemon.start()
+        peak_rss = 0.0
+        while not daemon._reads_done.wait(0.5):
+            peak_rss = max(peak_rss, rss_mb())
+        cpu = {thread.name: round(thread_cpu_s(thread), 2) for thread in daemon._threads}
+        daemon.shutdown()
+        duration = time.monotonic() - started
+        counters = daemon.counters
+        result = {
+            "size": f"{size[0]}x{size[1]}",
+            "offered_fps": offered_fps,
+            "duration_s": round(duration, 1),
+            "frames_in": counters.frames_in,
+            "frames_processed": counters.frames_processed,
+            "frames_dropped": counters.frames_dropped,
+            "fps_processed": round(counters.frames_processed / duration, 1),
+            "reads": counters.reads,
+            "alerts": counters.alerts,
+            "recognition_ms_mean": round(counters.recognition.mean_ms, 1),
+            "capture_to_read_ms": percentiles(counters.capture_to_read_ms),
+            "capture_to_alert_ms": percentiles(counters.capture_to_alert_ms),
+            "cpu_s_per_thread": cpu,
+            "cpu_percent_per_thread": {k: round(100 * v / duration, 1) for k, v in cpu.items()},
+            "peak_rss_mb": round(peak_rss, 1),
+        }
+    return result
+
+
+def store_write_rate(count: int = 2000) -> float:
+    """Encrypted reads per second into the store, in batches as the daemon writes them."""
+    from alpr_edge.config import StoreSection
+    from alpr_edge.ids import uuid7
+    from alpr_edge.store import Store
+    from alpr_edge.vision.types import Candidate, Read
+
+    crop, overview = os.urandom(8_000), os.urandom(60_000)
+    now = time.time()
+    reads = [
+        Read(
+            read_id=uuid7(), text=f"BEN{i:04d}", confidence=0.9, candidates=(Candidate(f"BEN{i:04d}", 0.9),),
+            camera="bench", capture_monotonic_s=0.0, capture_wall_time=now, first_seen_monotonic_s=0.0, frames=5,
+            box=(0, 0, 1, 1), crop_jpeg=crop, overview_jpeg=overview, state="CA",
+        )
+        for i in range(count)
+    ]
+    with tempfile.TemporaryDirectory(prefix="alpr-bench-store-") as folder:
+        store = Store.open(Path(folder), StoreSection(), dev_keys=True)
+        started = time.perf_counter()
+        for start in range(0, count, 32):
+            store.add_reads(reads[start:start + 32])
+        elapsed = time.perf_counter() - started
+        store.close()
+    return count / elapsed
+
+
+def run_script(name: str, *args: str, timeout: float = 600) -> dict:
+    """A stage benchmark from scripts/, returning its JSON (or the error)."""
+    path = SCRIPTS / name
+    if not path.exists():
+        return {"error": f"{path} not found (benchmarks need a checkout)"}
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{SCRIPTS}"}
+    try:
+        result = subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return {"error": f"{name} timed out after {timeout} s"}
+    if result.returncode != 0:
+        return {"error": f"{name} exited {result.returncode}: {result.stderr.strip()[-500:]}"}
+    text = result.stdout.strip()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        try:
+            return json.loads(text.splitlines()[-1])
+        except (json.JSONDecodeError, IndexError):
+            return {"error": f"{name} printed no JSON", "output": text[-500:]}
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.node()}: {os.cpu_count()} cores, {cpu}, {platform.machine()}, Python {platform.python_version()}"
+
+
+def run_bench(seconds: float = 20.0, offered_fps: float = 30.0, hotlist_entries: int = 2_000_000, stages: bool = True, progress=print) -> dict:
+    started = time.perf_counter()
+    progress(f"loading a {hotlist_entries:,}-entry hot list ...")
+    rss_before = rss_mb()
+    engine, load_s = hotlist_engine(hotlist_entries, drive_plates())
+    hotlist_rss = rss_mb() - rss_before
+    progress(f"  loaded in {load_s:.1f} s, +{hotlist_rss:.0f} MB")
+    pipelines = {}
+    for size in ((1280, 720), (1920, 1080)):
+        progress(f"pipeline {size[0]}x{size[1]} offered {offered_fps} fps for {seconds} s ...")
+        pipelines[size[1]] = run_pipeline(size, seconds, offered_fps, engine)
+    report = {
+        "machine": machine(),
+        "fps_720p": pipelines[720]["fps_processed"],
+        "fps_1080p": pipelines[1080]["fps_processed"],
+        "frames_dropped": pipelines[720]["frames_dropped"] + pipelines[1080]["frames_dropped"],
+        "capture_to_alert_ms": pipelines[720]["capture_to_alert_ms"],
+        "capture_to_read_ms": pipelines[720]["capture_to_read_ms"],
+        "rss_mb": round(max(pipelines[720]["peak_rss_mb"], pipelines[1080]["peak_rss_mb"]), 1),
+        "hotlist_entries": hotlist_entries,
+        "hotlist_load_s": round(load_s, 2),
+        "hotlist_rss_mb": round(hotlist_rss, 1),
+        "pipeline_720p": pipelines[720],
+        "pipeline_1080p": pipelines[1080],
+    }
+    progress("store write rate ...")
+    report["store_reads_per_s"] = round(store_write_rate(), 1)
+    if stages:
+        progress("stage benchmarks (recognition, hot list, MQTT drain) ...")
+        report["recognition"] = run_script("bench_recognition.py", "--json")
+        hot = run_script("bench_hotlist.py", "--entries", str(hotlist_entries), "--reads", "20000")
+        report["hotlist"] = hot
+        report["hotlist_match_p99_ms"] = hot.get("match_p99_ms")
+        drain = run_script("bench_uplink.py", "--json")
+        report["mqtt"] = drain
+        report["mqtt_drain_reads_per_s"] = drain.get("reads_per_s") or drain.get("drain_reads_per_s")
+    else:
+        report["hotlist_match_p99_ms"] = None
+        report["mqtt_drain_reads_per_s"] = None
+    report["bench_wall_s"] = round(time.perf_counter() - started, 1)
+    return report
