@@ -1,7 +1,6 @@
 """`alpr-edge alerts ls|step`: alerts and their lifecycle from the command line.
 
-Until the store lands, the alert book is ``<data-dir>/alerts.db`` (``--db``
-to point elsewhere).
+The alert book lives in the device's store; each step is written to its audit trail.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ def register(subparsers, common) -> None:
     ls = actions.add_parser("ls", aliases=["list"], parents=[common], help="open alerts, most urgent first")
     ls.add_argument("--all", action="store_true", help="recent alerts, closed ones too")
     ls.add_argument("--json", action="store_true")
-    ls.add_argument("--db", type=Path, help="alert database (default <data-dir>/alerts.db)")
     ls.set_defaults(handler=list_alerts)
     step = actions.add_parser("step", parents=[common], help="move an alert one step (verified, misread, confirmed, ...)")
     step.add_argument("alert_id")
@@ -30,22 +28,19 @@ def register(subparsers, common) -> None:
     step.add_argument("--user", help="who took the step (default: the login name)")
     step.add_argument("--note")
     step.add_argument("--disposition")
-    step.add_argument("--db", type=Path)
     step.set_defaults(handler=step_alert)
 
 
 def _book(args):
-    import sqlite_utils
+    """The device's alert book, in the encrypted store, with steps audited there."""
+    import atexit
 
     from alpr_edge.alerts import AlertBook
-    from alpr_edge.hotlist.engine import log_audit
+    from alpr_edge.cli.store_access import open_store
 
-    config = load_config_or_exit(args)
-    path = args.db or config.data_dir / "alerts.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # case numbers: not for other users
-    return AlertBook(sqlite_utils.Database(path), audit=log_audit)
+    config, store = open_store(args)
+    atexit.register(store.close)
+    return AlertBook(store.db, store.audit, settings=config.alerts)
 
 
 def list_alerts(args) -> int:

@@ -75,10 +75,15 @@ def _actor(args) -> str:
 
 
 def _engine(args):
+    """The device's hot lists, with every change written to the store's audit trail."""
+    import atexit
+
+    from alpr_edge.cli.store_access import open_store
     from alpr_edge.hotlist import FileListStorage, HotListEngine
 
-    config = load_config_or_exit(args)
-    return HotListEngine(FileListStorage(config.data_dir / "hotlists"), settings=config.hotlist), config
+    config, store = open_store(args)
+    atexit.register(store.close)
+    return HotListEngine(FileListStorage(config.data_dir / "hotlists"), settings=config.hotlist, audit=store.audit), config
 
 
 def _refused(what: str, error) -> CliError:

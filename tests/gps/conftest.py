@@ -1,6 +1,6 @@
 import pytest
 
-from gps_samples import PtyDevice
+from tests.gps.gps_samples import PtyDevice
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from gps_samples import WHEN, epoch, no_fix_epoch
+from tests.gps.gps_samples import WHEN, epoch, no_fix_epoch
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ import pytest
 
 from alpr_edge.gps import ClockTracker, Position, PositionSource, SystemClock, open_position_source
 from alpr_edge.profiles import GpsSettings, load_profile
-from gps_samples import epoch, wait_for
+from tests.gps.gps_samples import epoch, wait_for
 
 REQUIRED_STATUS = {"source", "device", "has_fix", "stale", "satellites", "counters"}
 REQUIRED_COUNTERS = {"sentences_parsed", "bad_checksums", "unparseable_lines", "reopen_count"}

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from alpr_edge.gps.nmea import FixAssembler, LineSplitter, SentenceError, checksum, is_used, parse_sentence, sentence
-from gps_samples import WHEN, corrupt_checksum, epoch, gga, gsa, rmc, vtg
+from tests.gps.gps_samples import WHEN, corrupt_checksum, epoch, gga, gsa, rmc, vtg
 
 
 def assemble(lines, start=0.0):

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from alpr_edge.gps import ClockTracker, FakeClock, SerialNmeaReceiver
-from gps_samples import (
+from tests.gps.gps_samples import (
     BERKELEY, WHEN, corrupt_checksum, epoch, gga, no_fix_epoch, rmc, wait_for, wire,
 )
 

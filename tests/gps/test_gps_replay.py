@@ -9,7 +9,7 @@ import pytest
 from alpr_edge.gps import ClockTracker, FakeClock, NmeaReplay, SerialNmeaReceiver, SystemClock
 from alpr_edge.gps.nmea import FixAssembler, parse_sentence
 from alpr_edge.gps.replay import load_epochs, shift_line
-from gps_samples import WHEN, epoch, no_fix_epoch, wait_for
+from tests.gps.gps_samples import WHEN, epoch, no_fix_epoch, wait_for
 
 DRIVE = Path(__file__).resolve().parents[2] / "firmware_profiles" / "sim-data" / "drive.nmea"
 BERKELEY_BOX = (37.85, 37.89, -122.29, -122.25)

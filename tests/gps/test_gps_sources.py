@@ -9,7 +9,7 @@ from alpr_edge.gps import (
     open_position_source,
 )
 from alpr_edge.profiles import GpsSettings, load_profile
-from gps_samples import wait_for
+from tests.gps.gps_samples import wait_for
 
 
 def open_source(settings, resolve=None, tracker=None):

@@ -80,16 +80,17 @@ def test_import_of_a_missing_file(run, tmp_path):
 
 
 def test_alerts_ls_and_step(run, tmp_path, clock):
-    import sqlite_utils
-
     from alpr_edge.alerts import AlertBook
+    from alpr_edge.config import StoreSection
     from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_ncic
+    from alpr_edge.store import Store
 
     engine = HotListEngine(MemoryListStorage(), clock=clock)
     engine.replace(parse_ncic(SAMPLES / "ncic-extract.txt", clock=clock))
-    (tmp_path / "data").mkdir()
-    book = AlertBook(sqlite_utils.Database(tmp_path / "data" / "alerts.db"), lambda *a, **k: None, clock=clock)
+    store = Store.open(tmp_path / "data", StoreSection(), dev_keys=True)
+    book = AlertBook(store.db, store.audit, clock=clock)
     alert = book.raise_alert("r1", engine.match("9ZZA114"), clock())
+    store.close()
     status, out, err = run("alerts", "ls")
     assert status == 0 and out.splitlines()[1] == f"{alert.alert_id}  2026-11-22 12:00:00  P1   ncic         exact     raised        000000009"
     status, out, err = run("alerts", "step", alert.alert_id, "confirmed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from store_fakes import Clock
+from tests.store.store_fakes import Clock
 
 from alpr_edge.config import StoreSection
 from alpr_edge.store import Store

@@ -7,9 +7,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from store_fakes import make_read  # noqa: E402
+from tests.store.store_fakes import make_read  # noqa: E402
 
 from alpr_edge.config import StoreSection  # noqa: E402
 from alpr_edge.store import Store  # noqa: E402

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pyotp
 import pytest
-from store_fakes import make_read
+from tests.store.store_fakes import make_read
 
 from alpr_edge import cli
 from alpr_edge.config import StoreSection

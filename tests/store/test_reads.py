@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from store_fakes import all_bytes, make_read
+from tests.store.store_fakes import all_bytes, make_read
 
 from alpr_edge.ids import uuid7
 from alpr_edge.vision.types import Candidate, Read

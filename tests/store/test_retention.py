@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from store_fakes import make_read
+from tests.store.store_fakes import make_read
 
 from alpr_edge.config import StoreSection
 from alpr_edge.store import HoldError, KeyShredded, Store, add_hold, list_holds, release_hold

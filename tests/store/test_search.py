@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from store_fakes import make_read
+from tests.store.store_fakes import make_read
 
 from alpr_edge.store import AccessRefused
 
