@@ -15,6 +15,7 @@ handed to ``Daemon`` through its constructor, so tests can hand in others.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import queue
@@ -309,7 +310,11 @@ class Daemon:
             parts.store.mark_hit(read.read_id)
         if parts.alert_book is None:
             return []
-        alerts = parts.alert_book.raise_alerts(read.read_id, matches, time.time())
+        # The alert book shares the store's connection with the touchscreen's thread,
+        # which takes alert steps under the same lock: one transaction at a time.
+        with parts.store.lock if parts.store is not None else contextlib.nullcontext():
+            alerts = parts.alert_book.raise_alerts(read.read_id, matches, time.time())
+            still_open = parts.alert_book.open_alerts()
         for alert in alerts:
             if alert.repeats:
                 continue  # the same plate again inside the suppression window
@@ -323,7 +328,7 @@ class Daemon:
                 priority=alert.priority, covert=alert.covert, stale=alert.stale,
             )
         if parts.signals is not None:
-            parts.signals.update(parts.alert_book.open_alerts())
+            parts.signals.update(still_open)
         return alerts
 
     # -- housekeeping ----------------------------------------------------
@@ -484,7 +489,16 @@ def build_daemon(
     parts.alert_book = AlertBook(parts.store.db, parts.store.audit, settings=config.alerts)
     if config.uplink.broker or broker_override:
         parts.uplink = _build_uplink(config, parts, broker_override)
-    return Daemon(config, profile, parts, max_frames=max_frames)
+    daemon = Daemon(config, profile, parts, max_frames=max_frames)
+    if config.ui.enabled:
+        try:
+            from alpr_edge.ui.device_backend import open_ui
+
+            parts.ui = open_ui(config, daemon)
+        except Exception:
+            parts.store.close()
+            raise
+    return daemon
 
 
 def _build_uplink(config: Config, parts: Components, broker_override: str | None):
