@@ -200,6 +200,30 @@ class UiSection:
     enabled: bool = field(default=True, metadata=_help("Serve the in-car touchscreen UI"))
     host: str = field(default="127.0.0.1", metadata=_help("Address the UI binds to"))
     port: int = field(default=8080, metadata=_help("Port the UI binds to"))
+    session_hours: float = field(default=12.0, metadata=_help("A login lasts at most this long (one shift)"))
+    lock_after_s: float = field(default=300.0, metadata=_help("Idle this long, the screen locks and asks for the PIN"))
+    tls_cert: Path | None = field(default=None, metadata=_help("PEM certificate: serve HTTPS (needed off 127.0.0.1)"))
+    tls_key: Path | None = field(default=None, metadata=_help("PEM private key of tls_cert"))
+    push_interval_s: float = field(default=0.5, metadata=_help("How often the live push looks for new reads and alerts"))
+    push_max_s: float = field(default=300.0, metadata=_help("A live-push stream is closed (and reopened by the page) after this long"))
+
+    def validate(self) -> list[str]:
+        problems = []
+        if not 0 <= self.port <= 65535:
+            problems.append(f"port: expected 0 to 65535, got {self.port}")
+        if not 0 < self.session_hours <= 24:
+            problems.append(f"session_hours: expected more than 0 and at most 24, got {self.session_hours}")
+        if not 10 <= self.lock_after_s <= 3600:
+            problems.append(f"lock_after_s: expected 10 to 3600, got {self.lock_after_s}")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            problems.append("tls_cert, tls_key: give both or neither")
+        if self.host not in ("127.0.0.1", "::1", "localhost") and self.tls_cert is None:
+            problems.append(f"host: serving on {self.host!r} (beyond this device) needs tls_cert and tls_key")
+        if not 0.05 <= self.push_interval_s <= 10:
+            problems.append(f"push_interval_s: expected 0.05 to 10, got {self.push_interval_s}")
+        if self.push_max_s <= 0:
+            problems.append(f"push_max_s: expected a positive number, got {self.push_max_s}")
+        return problems
 
 
 @dataclass(frozen=True)

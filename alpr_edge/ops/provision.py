@@ -134,7 +134,7 @@ def _desired_config(request: ProvisionRequest, existing: dict, sealing: bool, mo
 
 def _write_config(request: ProvisionRequest, layout: Layout, result: ProvisionResult):
     from alpr_edge.config import load_config
-    from alpr_edge.daemon import check_policy
+    from alpr_edge.assembly import check_policy
     from alpr_edge.schema import SchemaError
 
     path = layout.config_path

@@ -104,13 +104,16 @@ def test_a_live_hit_overtakes_a_backlog(broker, receiver, store, pki, tmp_path, 
     uplinks.append(uplink)
     uplink.start()
     assert wait_for(lambda: len(receiver.reads()) >= 20)
+    arrived_before = len({m["read_id"] for m in receiver.reads()})
     [hit] = store.add(1, hit=True)
     uplink.wake()
     assert wait_for(lambda: store.upload_backlog() == 0, timeout=20)
     assert wait_for(lambda: len(receiver.reads()) >= 301)
     arrived = list(dict.fromkeys(m["read_id"] for m in receiver.reads()))
-    behind_it = len(arrived) - 1 - arrived.index(hit)
-    assert behind_it > 200, f"the hit waited behind {arrived.index(hit)} reads"
+    # It may wait for what was already in flight or fetched (a window of 16,
+    # the outbox batches it fetched), never for the rest of the backlog.
+    assert arrived_before < 250, "the backlog drained before the hit could be added: inconclusive"
+    assert arrived.index(hit) <= arrived_before + 128, f"the hit waited behind {arrived.index(hit)} reads"
     assert set(arrived) == set(backlog) | {hit}
 
 

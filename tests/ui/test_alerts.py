@@ -1,0 +1,192 @@
+"""The alert lifecycle through the API, the live view and its push."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def step(client, csrf, alert_id, name, **extra):
+    return client.post(f"/api/alerts/{alert_id}/step", json={"step": name, **extra}, headers={"X-CSRF-Token": csrf})
+
+
+@pytest.fixture
+def raised(backend):
+    backend.push_read("4XYZ987")
+    _, alert = backend.push_read("7ABC123", "CA")
+    return alert.alert_id
+
+
+def test_alert_detail_has_the_entry_and_images(login, raised):
+    client, _ = login("olive")
+    alert = client.get(f"/api/alerts/{raised}").json()
+    assert alert["state"] == "raised" and alert["read_text"] == "7ABC123" and alert["match_kind"] == "exact"
+    assert alert["entry"]["case_number"] == "24-001234" and alert["entry"]["vehicle"].startswith("2016 Honda")
+    for kind in ("crop", "overview"):
+        image = client.get(f"/api/reads/{alert['read_id']}/{kind}.jpg")
+        assert image.status_code == 200 and image.content[:2] == b"\xff\xd8"
+
+
+def test_verify_confirm_dispose_each_step_audited_with_the_officer(login, backend, raised):
+    client, csrf = login("olive")
+    assert step(client, csrf, raised, "verified").json()["state"] == "verified"
+    assert step(client, csrf, raised, "confirmed", note="dispatch: still wanted").json()["state"] == "confirmed"
+    done = step(client, csrf, raised, "disposed", disposition="vehicle_recovered").json()
+    assert done["state"] == "disposed" and done["disposition"] == "vehicle_recovered"
+    steps = [(r.action, r.user) for r in backend.audit_log if r.detail.get("alert_id") == raised]
+    assert steps == [
+        ("alert_raised", "system"), ("alert_verified", "olive"), ("alert_confirmed", "olive"), ("alert_disposed", "olive"),
+    ]
+    assert client.get("/api/alerts").json() == []
+
+
+def test_not_confirmed_closes_the_alert(login, raised):
+    client, csrf = login("olive")
+    step(client, csrf, raised, "verified")
+    assert step(client, csrf, raised, "not_confirmed").json()["state"] == "not_confirmed"
+    assert client.get("/api/alerts").json() == []
+    assert step(client, csrf, raised, "disposed", disposition="no_action").status_code == 400
+
+
+def test_silencing_stops_the_sound_but_the_alert_stays_unverified(login, raised):
+    client, csrf = login("olive")
+    assert client.get("/api/alerts").json()[0]["sounding"] is True
+    silenced = step(client, csrf, raised, "acknowledged").json()
+    assert silenced["state"] == "acknowledged" and "verified" in silenced["next_steps"]
+    assert client.get("/api/alerts").json()[0]["sounding"] is False
+
+
+def test_only_a_supervisor_dismisses_and_only_with_a_note(login, backend, raised):
+    officer, officer_csrf = login("olive")
+    assert step(officer, officer_csrf, raised, "dismissed", note="duplicate").status_code == 400
+    supervisor, csrf = login("sam")
+    assert step(supervisor, csrf, raised, "dismissed").status_code == 400
+    assert step(supervisor, csrf, raised, "dismissed", note="duplicate of an earlier stop").json()["state"] == "dismissed"
+    assert backend.actions("alert_dismissed")[0].user == "sam"
+
+
+def test_covert_alerts_are_not_shown_to_officers(login, backend):
+    backend.add_hot("3CVT333", None, "Surveillance", list_name="covert-ops", covert=True)
+    _, alert = backend.push_read("3CVT333")
+    officer, csrf = login("olive")
+    assert officer.get("/api/alerts").json() == []
+    assert officer.get("/api/live").json()["reads"][0]["alert_id"] is None
+    assert officer.get(f"/api/alerts/{alert.alert_id}").status_code == 404
+    assert step(officer, csrf, alert.alert_id, "verified").status_code == 404
+    supervisor, _ = login("sam")
+    assert [a["alert_id"] for a in supervisor.get("/api/alerts").json()] == [alert.alert_id]
+
+
+def test_a_misread_closes_the_alert(login, backend, raised):
+    client, csrf = login("olive")
+    assert step(client, csrf, raised, "misread").json()["state"] == "misread"
+    assert client.get("/api/alerts").json() == []
+    assert backend.actions("alert_misread")[0].user == "olive"
+    assert step(client, csrf, raised, "verified").status_code == 400
+
+
+@pytest.mark.parametrize("steps, refused", [
+    ([], "confirmed"),  # no confirmation before the visual check
+    ([], "disposed"),
+    (["acknowledged"], "confirmed"),
+    (["verified"], "misread"),
+    (["verified"], "disposed"),
+    ([], "launch"),
+])
+def test_steps_out_of_order_are_refused_and_change_nothing(login, backend, raised, steps, refused):
+    client, csrf = login("olive")
+    for name in steps:
+        assert step(client, csrf, raised, name).status_code == 200
+    before = backend.alert(raised).state
+    response = step(client, csrf, raised, refused, disposition="no_action")
+    assert response.status_code == 400 and response.json()["message"]
+    assert backend.alert(raised).state == before
+    assert backend.actions("alert_step_refused")[-1].detail["step"] == refused
+
+
+def test_unknown_disposition_is_refused(login, raised):
+    client, csrf = login("olive")
+    step(client, csrf, raised, "verified")
+    step(client, csrf, raised, "confirmed")
+    response = step(client, csrf, raised, "disposed", disposition="shoot")
+    assert response.status_code == 400 and "disposition" in response.json()["message"].lower()
+
+
+def test_unknown_alert_is_404(login):
+    client, csrf = login("olive")
+    assert client.get("/api/alerts/nope").status_code == 404
+    assert step(client, csrf, "nope", "verified").status_code == 404
+
+
+def test_alerts_queue_by_priority(login, backend):
+    backend.add_hot("5LOW000", None, "Parking warrant", list_name="local", priority=3)
+    backend.push_read("5LOW000")
+    backend.push_read("7ABC123", "CA")
+    client, _ = login("olive")
+    assert [a["priority"] for a in client.get("/api/alerts").json()] == [1, 3]
+
+
+def test_live_view_lists_reads_newest_first_with_status_and_warnings(login, backend, raised):
+    backend.warnings.append("Hot list 'NCIC' is 30 hours old")
+    client, _ = login("olive")
+    live = client.get("/api/live").json()
+    assert [r["text"] for r in live["reads"]] == ["7ABC123", "4XYZ987"]
+    assert live["reads"][0]["alert_id"] == raised
+    assert live["gps"]["status"] == "pass" and live["uplink"]["status"] == "warn"
+    assert live["warnings"] == ["Hot list 'NCIC' is 30 hours old"]
+
+
+def _events(client) -> list[tuple[str, dict]]:
+    events = []
+    with client.stream("GET", "/api/events") as stream:
+        name = None
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: ") and name:
+                events.append((name, json.loads(line[6:])))
+    return events
+
+
+def test_the_push_stream_sends_the_live_snapshot_with_the_alert(login, raised):
+    client, _ = login("olive")
+    events = _events(client)
+    assert events[0][0] == "live"
+    assert [a["alert_id"] for a in events[0][1]["alerts"]] == [raised]
+
+
+def test_the_push_stream_says_locked_with_pending_alerts_but_no_plate(login, clock, raised):
+    client, _ = login("olive")
+    clock.advance(301)
+    events = _events(client)
+    assert events == [("locked", {"pending_alerts": 1})]
+
+
+def test_the_push_stream_needs_a_session(make_client):
+    assert make_client().get("/api/events").status_code == 401
+
+
+def test_add_hot_plate_records_the_logged_in_user_and_then_alerts(login, backend):
+    client, csrf = login("olive")
+    body = {"plate": "8kid 42?", "state": "ca", "reason": "Amber alert", "case_number": "24-9", "expires": "2026-12-31"}
+    headers = {"X-CSRF-Token": csrf}
+    assert client.post("/api/hotlist", json={**body, "entered_by": "someone"}, headers=headers).status_code == 422
+    entry = client.post("/api/hotlist", json=body, headers=headers).json()
+    assert entry["plate"] == "8KID42?" and entry["state"] == "CA" and entry["entered_by"] == "olive"
+    assert backend.actions("hotlist_add")[0].user == "olive"
+    _, alert = backend.push_read("8KID427", "CA")
+    assert alert is not None and alert.match_kind == "wildcard"
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"plate": "7A", "reason": "x", "expires": "2026-12-31"}, "3 to 10"),
+    ({"plate": "7ABC123", "reason": "x", "expires": "31/12/2026"}, "YYYY-MM-DD"),
+    ({"plate": "7ABC123", "reason": "x"}, "always expire"),
+])
+def test_bad_hot_plates_are_refused_with_the_reason(login, backend, body, words):
+    client, csrf = login("olive")
+    before = len(backend.hot)
+    response = client.post("/api/hotlist", json=body, headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 400 and words in response.json()["message"]
+    assert len(backend.hot) == before

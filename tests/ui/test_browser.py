@@ -1,0 +1,215 @@
+"""End to end in real headless Chromium: the officer's night, as the browser sees it.
+
+One browser for the module; each test gets a fresh browser context (its own
+cookies). The server is the real app under uvicorn over the fake backend.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from alpr_edge.config import UiSection
+from alpr_edge.ui import UiServer, create_app
+from alpr_edge.ui.server import free_port
+from alpr_edge.ui.testing import FakeBackend
+from tests.ui.chromium import VIEWPORT, launch, needs_chromium, wait_js
+
+pytestmark = needs_chromium
+PASSWORDS = {"olive": "olive-pass-1", "sam": "sam-pass-22", "tim": "4321", "lou": "lou-pass-4"}
+
+
+@pytest.fixture(scope="module")
+def world():
+    backend = FakeBackend()
+    backend.add_account("olive", PASSWORDS["olive"], "officer", totp=True)
+    backend.add_account("sam", PASSWORDS["sam"], "supervisor")
+    backend.add_account("tim", PASSWORDS["tim"], "technician")
+    backend.add_account("lou", PASSWORDS["lou"], "officer")
+    backend.add_hot("7ABC123", "CA", "Stolen vehicle", case_number="24-001234", vehicle="2016 Honda Civic, grey",
+                    entered_by="NCIC", priority=1)
+    backend.add_hot("6TRK550", "CA", "Felony warrant, registered owner", list_name="CA SVS", case_number="24-7788", priority=2)
+    server = UiServer(create_app(backend, UiSection(push_interval_s=0.2)), "127.0.0.1", free_port())
+    server.start()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield {"backend": backend, "url": server.url, "browser": browser}
+        browser.close()
+    server.stop()
+
+
+@pytest.fixture
+def page(world):
+    context = world["browser"].new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(8000)
+    yield page
+    context.close()
+
+
+def login(page, world, name: str, theme: str = "night"):
+    from playwright.sync_api import expect
+
+    page.goto(world["url"] + f"?theme={theme}")
+    page.fill("#login-name", name)
+    page.fill("#login-secret", PASSWORDS[name])
+    page.click("#login-submit")
+    secret = world["backend"].accounts[name].totp_secret
+    if secret:
+        expect(page.locator("#login-totp-row")).to_be_visible()
+        expect(page.locator("#login-error")).to_contain_text("6-digit code")
+        page.fill("#login-totp", pyotp.TOTP(secret).now())
+        page.click("#login-submit")
+    if world["backend"].accounts[name].role in ("officer", "technician"):
+        expect(page.locator("#shift-screen")).to_be_visible()
+        expect(page.locator("#shift-checks tr")).to_have_count(7)
+        page.click("#shift-ack")
+    expect(page.locator("#main-screen")).to_be_visible()
+
+
+def steps_of(backend, alert_id) -> list[tuple[str, str]]:
+    return [(r.action, r.user) for r in backend.audit_log
+            if r.detail.get("alert_id") == alert_id and r.action.startswith("alert_")]
+
+
+def test_officer_verifies_confirms_and_disposes_a_pushed_alert(world, page, tmp_path):
+    from playwright.sync_api import expect
+
+    backend = world["backend"]
+    login(page, world, "olive")
+    assert backend.actions("start_of_shift")[-1].user == "olive"
+    _, alert = backend.push_read("7ABC123", "CA")  # arrives while the page is open: pushed, not polled
+    screen = page.locator("#alert-screen")
+    expect(screen).to_be_visible()
+    expect(page.locator("#alert-banner")).to_contain_text("UNVERIFIED")
+    expect(page.locator("#a-read-text")).to_have_text("7ABC123")
+    expect(page.locator("#a-read-state")).to_have_text("CA")
+    expect(page.locator("#a-entry")).to_contain_text("24-001234")
+    for image in ("#a-crop", "#a-overview"):
+        wait_js(page, f"document.querySelector('{image}').naturalWidth > 0")
+    # Unverified: only the visual check is offered, never a dispatch or disposition button.
+    expect(page.locator("#alert-actions button")).to_have_text(["MATCHES", "MISREAD", "WRONG STATE", "SILENCE"])
+    wait_js(page, "window.alpr.beeps >= 1")
+    wait_js(page, "Object.keys(window.alpr.tones).length === 5")  # the car's tones, decoded by Web Audio
+    _screenshots(page, tmp_path)
+
+    page.click("[data-step=verified]")
+    expect(page.locator("#alert-banner")).to_contain_text("NOT CONFIRMED: confirm with dispatch (CLETS)")
+    assert steps_of(backend, alert.alert_id)[-1] == ("alert_verified", "olive")
+    beeps = page.evaluate("window.alpr.beeps")
+    page.fill("#a-note", "dispatch: still stolen")
+    page.click("[data-step=confirmed]")
+    expect(page.locator("#alert-banner")).to_contain_text("CONFIRMED BY DISPATCH")
+    time.sleep(3)  # verified alerts stop sounding
+    assert page.evaluate("window.alpr.beeps") == beeps
+    page.click("[data-step='disposed:vehicle_recovered']")
+    expect(screen).to_be_hidden()
+    assert steps_of(backend, alert.alert_id) == [
+        ("alert_raised", "system"), ("alert_verified", "olive"), ("alert_confirmed", "olive"), ("alert_disposed", "olive"),
+    ]
+    assert backend.actions("alert_confirmed")[-1].detail["note"] == "dispatch: still stolen"
+    assert backend.alert(alert.alert_id).state == "disposed"
+    assert backend.actions("ui_alert_viewed")[0].detail["alert_id"] == alert.alert_id
+
+    page.click("#btn-lock")  # and the screen lock
+    expect(page.locator("#lock-screen")).to_be_visible()
+    page.fill("#unlock-secret", PASSWORDS["olive"])
+    page.click("#unlock-submit")
+    expect(page.locator("#unlock-totp-row")).to_be_visible()  # her account has a second factor: asked again
+    page.fill("#unlock-secret", PASSWORDS["olive"])
+    page.fill("#unlock-totp", pyotp.TOTP(backend.accounts["olive"].totp_secret).now())
+    page.click("#unlock-submit")
+    expect(page.locator("#main-screen")).to_be_visible()
+
+
+def _screenshots(page, folder: Path) -> None:
+    """Day and night shots of the unverified alert: small, and night really is darker."""
+    from PIL import Image, ImageStat
+
+    brightness = {}
+    for theme in ("night", "day"):
+        page.evaluate(f"document.documentElement.dataset.theme = '{theme}'")
+        data = page.screenshot(path=str(folder / f"alert-{theme}.png"))
+        assert len(data) < 500_000
+        brightness[theme] = ImageStat.Stat(Image.open(io.BytesIO(data)).convert("L")).mean[0]
+    page.evaluate("document.documentElement.dataset.theme = 'night'")
+    assert brightness["night"] < brightness["day"] / 2
+
+
+def test_a_misread_closes_the_alert(world, page):
+    from playwright.sync_api import expect
+
+    backend = world["backend"]
+    login(page, world, "olive", theme="day")
+    _, alert = backend.push_read("6TRK550", "NV")
+    expect(page.locator("#alert-screen")).to_be_visible()
+    expect(page.locator("#a-hot-state")).to_have_text("CA")
+    expect(page.locator("#a-read-state")).to_have_text("NV")
+    expect(page.locator("#a-prompt")).to_contain_text("STATES DIFFER")
+    page.click("[data-step=misread]")
+    expect(page.locator("#alert-screen")).to_be_hidden()
+    expect(page.locator("#toast")).to_contain_text("misread")
+    assert backend.alert(alert.alert_id).state == "misread"
+    assert steps_of(backend, alert.alert_id)[-1] == ("alert_misread", "olive")
+    expect(page.locator("#alert-count")).to_have_text("0")
+
+
+def test_a_look_up_needs_a_case_number_and_a_real_purpose(world, page):
+    from playwright.sync_api import expect
+
+    backend = world["backend"]
+    backend.push_read("5SRC901")
+    login(page, world, "sam")
+    page.click("[data-tab=search]")
+    page.fill("#search-plate", "5SRC*")
+    page.fill("#search-purpose", "Hit and run on Route 9, white van")
+    page.click("#search-submit")
+    expect(page.locator("#search-error")).to_contain_text("case number is required")
+    page.fill("#search-purpose", "investigation")
+    page.fill("#search-case", "24-5555")
+    page.click("#search-submit")
+    expect(page.locator("#search-error")).to_contain_text("too vague")
+    assert not [r for r in backend.actions("search") if r.user == "sam"]
+    page.fill("#search-purpose", "Hit and run on Route 9, white van")
+    page.click("#search-submit")
+    expect(page.locator("#search-results")).to_contain_text("5SRC901")
+    assert backend.actions("search")[-1].detail["case_number"] == "24-5555"
+
+
+def test_a_technician_sees_no_plates(world, page):
+    from playwright.sync_api import expect
+
+    backend = world["backend"]
+    read, _ = backend.push_read("9TEC111")
+    login(page, world, "tim")
+    expect(page.locator("#live-hidden")).to_be_visible()
+    expect(page.locator("#bar-gps")).to_contain_text("GPS")
+    assert "9TEC111" not in page.content()
+    expect(page.locator("#live-reads li")).to_have_count(0)
+    for tab in ("alerts", "search", "hotlist", "add", "audit"):
+        expect(page.locator(f"[data-tab={tab}]")).to_be_hidden()
+    # Hidden is not enough: the server refuses the image even when asked directly.
+    status = page.evaluate(f"fetch('/api/reads/{read.read_id}/crop.jpg').then(r => r.status)")
+    assert status == 403
+
+
+def test_lockout_after_failed_logins(world, page):
+    from playwright.sync_api import expect
+
+    page.goto(world["url"])
+    for attempt in range(5):
+        page.fill("#login-name", "lou")
+        page.fill("#login-secret", f"wrong-{attempt}")
+        page.click("#login-submit")
+        expected = "locked" if attempt == 4 else "Wrong name or password"
+        expect(page.locator("#login-error")).to_contain_text(expected)
+    page.fill("#login-secret", PASSWORDS["lou"])
+    page.click("#login-submit")
+    expect(page.locator("#login-error")).to_contain_text("locked")
+    expect(page.locator("#main-screen")).to_be_hidden()
