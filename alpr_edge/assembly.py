@@ -86,7 +86,9 @@ def build_daemon(
     parts.hotlists = HotListEngine(
         FileListStorage(data_dir / "hotlists"), settings=config.hotlist, audit=parts.store.audit
     )
-    parts.alert_book = AlertBook(parts.store.db, parts.store.audit, settings=config.alerts)
+    # The reads thread raises alerts while the touchscreen's threads step
+    # them, all on the store's one SQLite connection: take its lock.
+    parts.alert_book = Serialised(AlertBook(parts.store.db, parts.store.audit, settings=config.alerts), parts.store.lock)
     if config.uplink.broker or broker_override:
         parts.uplink = _build_uplink(config, parts, broker_override)
     daemon = Daemon(config, profile, parts, max_frames=max_frames)
@@ -99,6 +101,25 @@ def build_daemon(
             parts.store.close()
             raise
     return daemon
+
+
+class Serialised:
+    """Calls every method of ``target`` under ``lock``."""
+
+    def __init__(self, target, lock):
+        self._target = target
+        self._lock = lock
+
+    def __getattr__(self, name):
+        attribute = getattr(self._target, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args, **kwargs):
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return call
 
 
 def _build_uplink(config: Config, parts: Components, broker_override: str | None):
