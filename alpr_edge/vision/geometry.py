@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-OCR_H, OCR_W = 64, 128  # US plates are 2:1 (12 x 6 inches)
+OCR_H, OCR_W = 48, 96  # US plates are 2:1 (12 x 6 inches); small for speed on two cores
 
 
 def order_corners(pts: np.ndarray) -> np.ndarray:
@@ -36,3 +36,19 @@ def corners_box(corners: np.ndarray) -> tuple[int, int, int, int]:
     x0, y0 = pts.min(axis=0)
     x1, y1 = pts.max(axis=0)
     return int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0))
+
+
+DET_H, DET_W = 224, 384  # detector input: 16:9 frames letterboxed, a multiple of 32
+DET_STRIDE = 4  # heatmap cell size in input pixels
+LETTERBOX_FILL = 114
+
+
+def letterbox(grey: np.ndarray, size: tuple[int, int] = (DET_H, DET_W)) -> tuple[np.ndarray, float]:
+    """Resize keeping the aspect ratio into the top-left of an HxW canvas; returns (canvas, scale)."""
+    h, w = grey.shape[:2]
+    out_h, out_w = size
+    scale = min(out_w / w, out_h / h)
+    nw, nh = max(1, int(round(w * scale))), max(1, int(round(h * scale)))
+    canvas = np.full((out_h, out_w), LETTERBOX_FILL, np.uint8)
+    canvas[:nh, :nw] = cv2.resize(grey, (nw, nh), interpolation=cv2.INTER_AREA)
+    return canvas, scale
