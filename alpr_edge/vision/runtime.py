@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 DETECTOR_FILE = "plate_detector_int8.tflite"
 OCR_FILE = "plate_ocr_int8.tflite"
+OFFSET_UNIT_CELLS = 4  # corner offsets are regressed in units of 4 heatmap cells (16 input pixels)
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
@@ -110,23 +111,28 @@ class DetectorModel:
         outs = self.model.run(canvas)
         heat = next(o for o in outs if o.shape[-1] == 1)[0, ..., 0]
         offsets = next(o for o in outs if o.shape[-1] == 8)[0]
-        peaks = (heat >= self.threshold) & (heat == cv2.dilate(heat, np.ones((3, 3), np.uint8)))
-        ys, xs = np.nonzero(peaks)
-        order = np.argsort(-heat[ys, xs])[: self.max_plates * 3]
-        found: list[Detection] = []
-        for y, x in zip(ys[order], xs[order]):
-            cx, cy = (x + 0.5) * DET_STRIDE, (y + 0.5) * DET_STRIDE
-            pts = np.array([[cx, cy]] * 4, np.float32) + offsets[y, x].reshape(4, 2) * DET_STRIDE * 4
-            corners = order_corners(pts / scale)
-            box = corners_box(corners)
-            if box[2] < 8 or box[3] < 4:
-                continue
-            if any(_iou(box, corners_box(d.corners)) > 0.3 for d in found):
-                continue
-            found.append(Detection(corners, float(heat[y, x])))
-            if len(found) >= self.max_plates:
-                break
-        return found
+        return decode_detections(heat, offsets, scale, self.threshold, self.max_plates)
+
+
+def decode_detections(heat: np.ndarray, offsets: np.ndarray, scale: float, threshold: float, max_plates: int = 8) -> list[Detection]:
+    """Heatmap peaks -> plate quads in frame pixels (offsets are in units of 4 cells from the cell centre)."""
+    peaks = (heat >= threshold) & (heat == cv2.dilate(heat, np.ones((3, 3), np.uint8)))
+    ys, xs = np.nonzero(peaks)
+    order = np.argsort(-heat[ys, xs])[: max_plates * 3]
+    found: list[Detection] = []
+    for y, x in zip(ys[order], xs[order]):
+        cx, cy = (x + 0.5) * DET_STRIDE, (y + 0.5) * DET_STRIDE
+        pts = np.array([[cx, cy]] * 4, np.float32) + offsets[y, x].reshape(4, 2) * DET_STRIDE * OFFSET_UNIT_CELLS
+        corners = order_corners(pts / scale)
+        box = corners_box(corners)
+        if box[2] < 8 or box[3] < 4:
+            continue
+        if any(_iou(box, corners_box(d.corners)) > 0.3 for d in found):
+            continue
+        found.append(Detection(corners, float(heat[y, x])))
+        if len(found) >= max_plates:
+            break
+    return found
 
 
 def _iou(a, b) -> float:
