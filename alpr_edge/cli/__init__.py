@@ -23,6 +23,7 @@ from alpr_edge import __version__
 COMMAND_MODULES = [
     "alpr_edge.cli.run",
     "alpr_edge.cli.config_cmd",
+    "alpr_edge.cli.recognize",
 ]
 
 EXIT_OK = 0
