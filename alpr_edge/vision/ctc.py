@@ -26,7 +26,7 @@ def greedy_decode(probs: np.ndarray, alphabet: str = ALPHABET) -> str:
     return "".join(out)
 
 
-def beam_search(probs: np.ndarray, beam_width: int = 16, top_k: int = 10, prune: float = 1e-3, alphabet: str = ALPHABET) -> list[tuple[str, float]]:
+def beam_search(probs: np.ndarray, beam_width: int = 16, top_k: int = 10, prune: float = 1e-3, max_classes: int = 5, alphabet: str = ALPHABET) -> list[tuple[str, float]]:
     """Top ``top_k`` (text, probability) by CTC prefix beam search, best first."""
     steps, classes = probs.shape
     blank = classes - 1
@@ -34,7 +34,9 @@ def beam_search(probs: np.ndarray, beam_width: int = 16, top_k: int = 10, prune:
     beams: dict[tuple, tuple[float, float]] = {(): (1.0, 0.0)}
     for t in range(steps):
         row = probs[t]
-        candidates = np.flatnonzero(row > prune)
+        # Only the few likeliest classes per step can change the top texts; this bounds the cost.
+        candidates = np.argsort(row)[::-1][:max_classes]
+        candidates = candidates[row[candidates] > prune]
         if candidates.size == 0:
             candidates = np.array([int(row.argmax())])
         nxt: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0])
