@@ -86,7 +86,10 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "firmware_profiles" / "sim-data" / "frames")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quality", type=int, default=72)
+    parser.add_argument("--check", action="store_true", help="don't render: replay the folder through the shipped models and print the reads")
     args = parser.parse_args(argv)
+    if args.check:
+        return check(args.out)
     rng = random.Random(args.seed)
     np.random.seed(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -119,6 +122,29 @@ def main(argv=None) -> int:
     total = sum(p.stat().st_size for p in args.out.iterdir())
     print(f"{FRAMES} frames and truth.csv in {args.out} ({total / 1e6:.1f} MB)")
     return 0
+
+
+def check(folder: Path) -> int:
+    """Replay the frames at 15 fps through recognizer + aggregator; compare with truth.csv."""
+    from alpr_edge.capture.frame import Frame
+    from alpr_edge.vision import ReadAggregator, load_recognizer
+
+    recognizer = load_recognizer()
+    aggregator = ReadAggregator("sim-front")
+    reads = []
+    frames = sorted(folder.glob("*.jpg"))
+    for i, path in enumerate(frames):
+        grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        frame = Frame(index=i, grey=grey, colour=None, monotonic_s=i / 15, wall_time=i / 15, camera="sim-front")
+        reads += aggregator.add(frame, recognizer.recognize(grey))
+    reads += aggregator.flush()
+    with (folder / "truth.csv").open() as handle:
+        truth = {row["plate"] for row in csv.DictReader(handle)}
+    for read in reads:
+        print(f"{read.text:<10} {read.confidence:.2f} state={read.state} frames={read.frames} {'ok' if read.text in truth else 'NOT IN TRUTH'}")
+    missing = truth - {r.text for r in reads}
+    print(f"{len(reads)} reads; truth plates missing: {sorted(missing) or 'none'}; dropped low confidence: {aggregator.dropped_low_confidence}")
+    return 0 if not missing else 1
 
 
 if __name__ == "__main__":
