@@ -49,11 +49,19 @@ def _synth_chunk(args):
     return np.stack(images), quads
 
 
-def make_synthetic(count: int, seed: int, workers: int):
+def make_synthetic(count: int, seed: int, workers: int, cache: Path | None = None):
+    if cache and cache.is_file():
+        data = np.load(cache, allow_pickle=True)
+        return data["x"], list(data["q"])
     chunks = [(seed * 1000 + i, min(200, count - i * 200)) for i in range((count + 199) // 200)]
     with multiprocessing.Pool(workers) as pool:
         parts = pool.map(_synth_chunk, chunks)
-    return np.concatenate([p[0] for p in parts]), sum((p[1] for p in parts), [])
+    x, q = np.concatenate([p[0] for p in parts]), sum((p[1] for p in parts), [])
+    if cache:
+        quads = np.empty(len(q), dtype=object)
+        quads[:] = q
+        np.savez(cache, x=x, q=quads)
+    return x, q
 
 
 def augment_real(rng: random.Random, grey: np.ndarray, boxes) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -97,18 +105,17 @@ def targets(quads_batch, batch: int):
             _, _, bw, bh = corners_box(q / DET_STRIDE)
             if bw < 1.5 or centre[0] < 0 or centre[1] < 0 or centre[0] >= OUT_W or centre[1] >= OUT_H:
                 continue
-            sigma = max(0.7, 0.15 * (bw + bh))
-            g = np.exp(-((xx - centre[0] + 0.5) ** 2 + (yy - centre[1] + 0.5) ** 2) / (2 * sigma ** 2))
+            sx, sy = max(0.7, 0.2 * bw), max(0.7, 0.25 * bh)  # elongated like the plate
+            g = np.exp(-((xx + 0.5 - centre[0]) ** 2 / (2 * sx ** 2) + (yy + 0.5 - centre[1]) ** 2 / (2 * sy ** 2)))
             heat[b, ..., 0] = np.maximum(heat[b, ..., 0], g)
             cx, cy = int(centre[0]), int(centre[1])
             heat[b, cy, cx, 0] = 1.0
-            for dy in (-1, 0, 1):
-                for dx in (-1, 0, 1):
-                    x, y = cx + dx, cy + dy
-                    if 0 <= x < OUT_W and 0 <= y < OUT_H:
-                        cell = np.array([(x + 0.5) * DET_STRIDE, (y + 0.5) * DET_STRIDE], np.float32)
-                        offs[b, y, x] = ((q - cell) / (DET_STRIDE * OFFSET_UNIT_CELLS)).reshape(8)
-                        mask[b, y, x, 0] = 1.0 if (dx, dy) == (0, 0) else 0.5
+            ys, xs = np.nonzero(g > 0.3)
+            cells = np.stack([(xs + 0.5) * DET_STRIDE, (ys + 0.5) * DET_STRIDE], axis=1).astype(np.float32)
+            off = (q[None, :, :] - cells[:, None, :]) / (DET_STRIDE * OFFSET_UNIT_CELLS)
+            better = g[ys, xs] >= mask[b, ys, xs, 0]  # where plates overlap, the nearer centre wins
+            offs[b, ys[better], xs[better]] = off[better].reshape(-1, 8)
+            mask[b, ys[better], xs[better], 0] = g[ys, xs][better]
     return heat, offs, mask
 
 
@@ -175,9 +182,10 @@ def main(argv=None) -> int:
     parser.add_argument("--real-repeats", type=int, default=3, help="augmented copies of each real training photo per epoch")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=4321)
+    parser.add_argument("--cache-dir", type=Path, help="keep the rendered synthetic scenes here between runs")
     parser.add_argument("--time-budget-min", type=float, default=50)
     args = parser.parse_args(argv)
 
@@ -198,7 +206,8 @@ def main(argv=None) -> int:
     val_images = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p, _ in val_items]
     val_boxes = [b for _, b in val_items]
     print(f"real scenes: {len(train_real)} train, {len(val_items)} held out", flush=True)
-    syn_x, syn_q = make_synthetic(args.synthetic, args.seed, args.workers)
+    cache = args.cache_dir / f"alpr_det_synth_{args.synthetic}_{args.seed}.npz" if args.cache_dir else None
+    syn_x, syn_q = make_synthetic(args.synthetic, args.seed, args.workers, cache)
     print(f"synthetic scenes: {len(syn_x)} in {time.time() - t0:.0f}s", flush=True)
 
     model = build_model(keras)
@@ -211,12 +220,11 @@ def main(argv=None) -> int:
         with tf.GradientTape() as tape:
             heat, offs = model(x, training=True)
             heat = tf.clip_by_value(heat, 1e-4, 1 - 1e-4)
-            pos = tf.cast(heat_t >= 0.999, tf.float32)
-            # CenterNet focal loss: peaks pulled up, the gaussian skirt penalised less.
-            pos_loss = -tf.math.log(heat) * (1 - heat) ** 2 * pos
-            neg_loss = -tf.math.log(1 - heat) * heat ** 2 * (1 - heat_t) ** 4 * (1 - pos)
-            n_pos = tf.maximum(tf.reduce_sum(pos), 1.0)
-            focal = (tf.reduce_sum(pos_loss) + tf.reduce_sum(neg_loss)) / n_pos
+            # Dense soft-target BCE on the gaussian blob, positives up-weighted: converges in far
+            # fewer steps than CenterNet's focal loss, which matters on a CPU budget.
+            weight = 1.0 + 30.0 * heat_t
+            bce = -(heat_t * tf.math.log(heat) + (1 - heat_t) * tf.math.log(1 - heat))
+            focal = tf.reduce_sum(bce * weight) / tf.reduce_sum(weight) * 10.0
             l1 = tf.reduce_sum(tf.abs(offs - offs_t) * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
             loss = focal + 2.0 * l1
         grads = tape.gradient(loss, model.trainable_variables)
