@@ -117,6 +117,8 @@ def main(argv=None) -> int:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--init", type=Path, help="start from these weights (.weights.h5), e.g. to fine-tune a previous run")
+    parser.add_argument("--weights-out", type=Path, default=Path("/tmp/alpr_ocr_best.weights.h5"), help="where the best weights are kept")
     parser.add_argument("--time-budget-min", type=float, default=45, help="stop training after this many minutes (0: no limit)")
     args = parser.parse_args(argv)
 
@@ -143,7 +145,9 @@ def main(argv=None) -> int:
     real_states = np.array([STATE_CLASSES.index(r[2]) if r[2] in STATE_CLASSES else len(STATE_CLASSES) - 1 for r in real_train], np.int32)
 
     model = build_model(keras)
-    model.summary(print_fn=lambda s: None)
+    if args.init:
+        model.load_weights(args.init)
+        print(f"initialised from {args.init}", flush=True)
     print(f"params: {model.count_params()}", flush=True)
     steps_per_epoch = (len(xs) + len(real_train) * args.real_repeats) // args.batch
     optimizer = keras.optimizers.Adam(args.lr)
@@ -179,7 +183,7 @@ def main(argv=None) -> int:
     best = -1.0
     step = 0
     t_train = time.time()
-    weights_path = Path("/tmp/alpr_ocr_best.weights.h5")
+    weights_path = args.weights_out
     for epoch in range(args.epochs):
         te = time.time()
         rx = np.stack([real_sample(rng, real_train[i % len(real_train)][0]) for i in range(len(real_train) * args.real_repeats)])
