@@ -127,12 +127,12 @@ def build_model(keras):
     def conv(x, ch, stride=1, sep=True):
         if sep:
             x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(x)
-            x = layers.BatchNormalization()(x)
+            x = layers.BatchNormalization(momentum=0.9)(x)
             x = layers.ReLU(6.0)(x)
             x = layers.Conv2D(ch, 1, use_bias=False)(x)
         else:
             x = layers.Conv2D(ch, 3, strides=stride, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
+        x = layers.BatchNormalization(momentum=0.9)(x)
         return layers.ReLU(6.0)(x)
 
     x = conv(x, 16, 2, sep=False)  # 1/2
@@ -266,6 +266,11 @@ def main(argv=None) -> int:
             optimizer.learning_rate.assign(args.lr * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * min(1.0, done)))))
             step += 1
             losses.append(float(train_step(x[..., None], heat_t, offs_t, mask)))
+        # Refresh BatchNorm's moving statistics with a few training-mode passes (no gradients):
+        # they lag the fast-changing weights, and inference mode (and the int8 export) uses them.
+        for k in range(8):
+            idx = order[k * args.batch:(k + 1) * args.batch]
+            model(all_x[idx][..., None].astype(np.float32), training=True)
         recall, precision = evaluate_detections(predict_float, val_images, val_boxes)
         print(f"epoch {epoch + 1} loss {np.mean(losses):.3f} held-out recall {recall:.3f} precision {precision:.3f} ({time.time() - te:.0f}s)", flush=True)
         score = recall + 0.5 * precision

@@ -65,15 +65,15 @@ def build_model(keras):
 
     def block(x, ch, pool):
         x = layers.SeparableConv2D(ch, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
+        x = layers.BatchNormalization(momentum=0.9)(x)
         x = layers.ReLU(6.0)(x)
         x = layers.SeparableConv2D(ch, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
+        x = layers.BatchNormalization(momentum=0.9)(x)
         x = layers.ReLU(6.0)(x)
         return layers.MaxPooling2D(pool)(x) if pool else x
 
     x = layers.Conv2D(32, 3, strides=2, padding="same", use_bias=False)(x)  # 24x48
-    x = layers.BatchNormalization()(x)
+    x = layers.BatchNormalization(momentum=0.9)(x)
     x = layers.ReLU(6.0)(x)
     x = block(x, 64, 2)  # 12x24
     x = block(x, 128, (2, 1))  # 6x24
