@@ -185,6 +185,8 @@ def main(argv=None) -> int:
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=4321)
+    parser.add_argument("--init", type=Path, help="start from these weights (.weights.h5)")
+    parser.add_argument("--weights-out", type=Path, default=Path("/tmp/alpr_detector_best.weights.h5"))
     parser.add_argument("--cache-dir", type=Path, help="keep the rendered synthetic scenes here between runs")
     parser.add_argument("--time-budget-min", type=float, default=50)
     args = parser.parse_args(argv)
@@ -211,6 +213,9 @@ def main(argv=None) -> int:
     print(f"synthetic scenes: {len(syn_x)} in {time.time() - t0:.0f}s", flush=True)
 
     model = build_model(keras)
+    if args.init:
+        model.load_weights(args.init)
+        print(f"initialised from {args.init}", flush=True)
     print(f"params: {model.count_params()}", flush=True)
     optimizer = keras.optimizers.Adam(args.lr)
     rng = random.Random(args.seed)
@@ -238,7 +243,7 @@ def main(argv=None) -> int:
         return heat.numpy()[0, ..., 0], offs.numpy()[0]
 
     best = -1.0
-    weights_path = Path("/tmp/alpr_detector_best.weights.h5")
+    weights_path = args.weights_out
     budget_s = args.time_budget_min * 60
     t_train = time.time()
     steps_per_epoch = (len(syn_x) + len(train_real) * args.real_repeats) // args.batch
