@@ -58,14 +58,18 @@ def _similarity(a: str, b: str) -> float:
 
 
 def _match_score(track: _Track, obs: PlateObservation) -> float:
-    """How likely ``obs`` continues ``track``; 0 means not at all."""
+    """How likely ``obs`` continues ``track``; 0 means not at all.
+
+    Position alone is not enough: two cars can pass close to each other, so a nearby
+    box must also read similar text, unless the boxes clearly overlap (a misread frame).
+    """
     text = _similarity(track.text, obs.text)
     overlap = _iou(track.box, obs.box)
     tx, ty = track.box[0] + track.box[2] / 2, track.box[1] + track.box[3] / 2
     ox, oy = obs.box[0] + obs.box[2] / 2, obs.box[1] + obs.box[3] / 2
-    reach = 1.5 * max(track.box[2], obs.box[2], 1)
+    reach = 1.2 * max(track.box[2], obs.box[2], 1)
     near = max(0.0, 1.0 - np.hypot(tx - ox, ty - oy) / reach)
-    if overlap > 0.05 or near > 0:
+    if overlap >= 0.3 or (near > 0 and text >= 0.4):
         return overlap + near + text
     if obs.text == track.text:
         return 0.5  # same plate reappearing elsewhere within the passage gap

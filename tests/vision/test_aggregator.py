@@ -118,3 +118,14 @@ def test_format_flag_for_a_reading_outside_the_state_formats():
     read = agg.flush()[0]
     assert read.text == "HELLO"
     assert read.format_ok is False
+
+
+def test_a_different_plate_appearing_nearby_starts_its_own_passage():
+    # One car leaves as another, close by, comes into view with an unrelated plate.
+    agg = ReadAggregator("front", passage_gap_s=0.5)
+    for i in range(5):
+        agg.add(frame(i), [obs("7KDM482", box=(445, 535, 180, 90))])
+    for i in range(5, 10):
+        agg.add(frame(i), [obs("HXP4471", box=(690, 411, 90, 50))])
+    reads = sorted(agg.flush(), key=lambda r: r.text)
+    assert [(r.text, r.frames) for r in reads] == [("7KDM482", 5), ("HXP4471", 5)]
