@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -34,6 +35,7 @@ class _Track:
     observations: list[PlateObservation] = field(default_factory=list)
     best: PlateObservation | None = None
     best_frame: Frame | None = None
+    emitted: bool = False  # read already emitted early (a hot plate); no second read
 
 
 def _iou(a, b) -> float:
@@ -120,11 +122,17 @@ class ReadAggregator:
         self._tracks: list[_Track] = []
         self.dropped_low_confidence = 0  # passages whose voted read stayed under min_confidence
         self.emitted = 0
+        # Set by the daemon: is this observation on a hot list? Such a plate's
+        # read is emitted at once, voted over the frames seen so far, so the
+        # alert does not wait for the end of the passage; the rest of the
+        # passage then adds no second read.
+        self.early_check: Callable[[PlateObservation], bool] | None = None
 
     def add(self, frame: Frame, observations: list[PlateObservation]) -> list[Read]:
         """Feed one frame's observations; returns the reads whose passage has just ended."""
         now = frame.monotonic_s
         free = list(self._tracks)
+        early: list[Read] = []
         for obs in sorted(observations, key=lambda o: -o.confidence):
             scored = [(_match_score(t, obs), t) for t in free]
             scored = [(s, t) for s, t in scored if s > 0]
@@ -140,8 +148,22 @@ class ReadAggregator:
             track.text = obs.text
             if track.best is None or obs.confidence > track.best.confidence:
                 track.best, track.best_frame = obs, frame
+            if self._is_early(track, obs):
+                read = self._read(track)
+                if read is not None:
+                    track.emitted = True
+                    read.extra.update(early=True, trigger_monotonic_s=frame.monotonic_s)
+                    early.append(read)
         ended = [t for t in self._tracks if now - t.last_seen >= self.passage_gap_s]
-        return self._finish(ended)
+        return early + self._finish(ended)
+
+    def _is_early(self, track: _Track, obs: PlateObservation) -> bool:
+        return (
+            self.early_check is not None
+            and not track.emitted
+            and obs.confidence >= self.min_confidence
+            and self.early_check(obs)
+        )
 
     def flush(self) -> list[Read]:
         """End every open passage (at shutdown)."""
@@ -151,6 +173,8 @@ class ReadAggregator:
         reads = []
         for track in tracks:
             self._tracks.remove(track)
+            if track.emitted:
+                continue
             read = self._read(track)
             if read is None:
                 continue
