@@ -55,15 +55,8 @@ def crop_items(folder: Path, split: str) -> list[tuple[Path, str]]:
     from evaluate import _pick
     from platesynth.ocr_samples import load_real_crops, real_label_usable, split_real
 
-    items = [r for r in load_real_crops(folder) if real_label_usable(r[1])]
-    picked = _pick(items, split, split_real)
-    out = []
-    for item in picked:
-        path = Path(item[0])
-        label = item[1]
-        text = label.get("text", "") if isinstance(label, dict) else getattr(label, "text", label[1] if isinstance(label, tuple) else "")
-        out.append((path, normalise(str(text))))
-    return out
+    items = [r for r in load_real_crops(folder) if real_label_usable(r[1])]  # (image, text, state, file)
+    return [(folder / file, normalise(text)) for _image, text, _state, file in _pick(items, split, split_real)]
 
 
 # -- engines (each runs in its own pinned child process) ----------------------------
