@@ -161,6 +161,38 @@ class UplinkSection:
     broker: str = field(default="", metadata=_help("mqtts://host:port, or mqtt:// with allow_plaintext; empty: offline"))
     allow_plaintext: bool = field(default=False, metadata=_help("Allow mqtt:// without TLS (test benches only)"))
     topic_prefix: str = field(default="alpr", metadata=_help("Topics are PREFIX/AGENCY/DEVICE/..."))
+    ca_file: Path | None = field(default=None, metadata=_help("Agency CA certificate (PEM); default DATA_DIR/uplink/ca.pem"))
+    cert_file: Path | None = field(default=None, metadata=_help("Device client certificate (PEM); default DATA_DIR/uplink/client.pem"))
+    key_file: Path | None = field(default=None, metadata=_help("Device client private key (PEM); default DATA_DIR/uplink/client.key"))
+    hotlist_public_key: Path | None = field(
+        default=None, metadata=_help("Agency Ed25519 hot list signing key (PEM); default DATA_DIR/uplink/hotlist-signing.pub")
+    )
+    seal_public_key: Path | None = field(
+        default=None, metadata=_help("Agency X25519 key (PEM): when set, reads are sealed end to end")
+    )
+    in_flight: int = field(default=32, metadata=_help("Reads published and not yet acknowledged, at most"))
+    keepalive_s: int = field(default=60, metadata=_help("MQTT keepalive"))
+    session_expiry_s: int = field(default=7 * 86400, metadata=_help("Broker keeps the persistent session this long offline"))
+    reconnect_min_s: float = field(default=1.0, metadata=_help("First reconnect delay (doubles, jittered)"))
+    reconnect_max_s: float = field(default=120.0, metadata=_help("Longest reconnect delay"))
+
+    def validate(self) -> list[str]:
+        problems = []
+        if self.broker and not self.broker.startswith(("mqtt://", "mqtts://")):
+            problems.append(f"broker: expected mqtts://host[:port] or mqtt://host[:port], got {self.broker!r}")
+        if not self.topic_prefix or any(c in self.topic_prefix for c in "#+") or self.topic_prefix.strip("/") != self.topic_prefix:
+            problems.append(f"topic_prefix: expected a topic level without '#', '+' or leading/trailing '/', got {self.topic_prefix!r}")
+        if not 1 <= self.in_flight <= 1000:
+            problems.append(f"in_flight: expected 1 to 1000, got {self.in_flight}")
+        if not 5 <= self.keepalive_s <= 3600:
+            problems.append(f"keepalive_s: expected 5 to 3600, got {self.keepalive_s}")
+        if self.session_expiry_s < 0:
+            problems.append(f"session_expiry_s: expected 0 or more, got {self.session_expiry_s}")
+        if not 0 < self.reconnect_min_s <= self.reconnect_max_s:
+            problems.append(
+                f"reconnect_min_s/reconnect_max_s: expected 0 < min <= max, got {self.reconnect_min_s} and {self.reconnect_max_s}"
+            )
+        return problems
 
 
 @dataclass(frozen=True)

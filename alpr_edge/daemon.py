@@ -447,7 +447,7 @@ def build_daemon(
     source_override: Path | None = None,
     fps_override: float | None = None,
     max_frames: int | None = None,
-    with_ui: bool = True,
+    broker_override: str | None = None,
 ) -> Daemon:
     """Build every component the config and profile ask for; StartupError if one cannot be."""
     from alpr_edge.alerts import AlertBook, AlertSignals, open_outputs
@@ -487,8 +487,10 @@ def build_daemon(
         FileListStorage(data_dir / "hotlists"), settings=config.hotlist, audit=parts.store.audit
     )
     parts.alert_book = AlertBook(parts.store.db, parts.store.audit, settings=config.alerts)
+    if config.uplink.broker or broker_override:
+        parts.uplink = _build_uplink(config, parts, broker_override)
     daemon = Daemon(config, profile, parts, max_frames=max_frames)
-    if with_ui and config.ui.enabled:
+    if config.ui.enabled:
         try:
             from alpr_edge.ui.device_backend import open_ui
 
@@ -497,6 +499,19 @@ def build_daemon(
             parts.store.close()
             raise
     return daemon
+
+
+def _build_uplink(config: Config, parts: Components, broker_override: str | None):
+    """The MQTT uplink, or None (logged) when its files are missing: reads stay safe in the store."""
+    from alpr_edge.uplink import UplinkConfigError, build_uplink, hotlist_engine_sink
+
+    try:
+        return build_uplink(
+            config, store=parts.store, hotlist_sink=hotlist_engine_sink(parts.hotlists), broker_override=broker_override
+        )
+    except UplinkConfigError as error:
+        log(logger, logging.ERROR, "uplink_disabled", reason=str(error))
+        return None
 
 
 def _open_store(config: Config, profile: Profile):

@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "alpr_edge.cli.hotlist",
     "alpr_edge.cli.alerts",
     "alpr_edge.cli.bench",
+    "alpr_edge.cli.uplink",
 ]
 
 EXIT_OK = 0

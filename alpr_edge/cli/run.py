@@ -19,6 +19,7 @@ def register(subparsers, common) -> None:
     parser.add_argument("--json-summary", action="store_true", help="print the summary as one JSON object on the last line")
     parser.add_argument("--ui-port", type=int, metavar="PORT", help="port of the touchscreen UI (overrides the config)")
     parser.add_argument("--no-ui", action="store_true", help="do not serve the touchscreen UI")
+    parser.add_argument("--broker", metavar="URL", help="MQTT broker (overrides the config; plain mqtt:// only to loopback)")
     parser.set_defaults(handler=run_daemon)
 
 
@@ -48,7 +49,8 @@ def run_daemon(args) -> int:
     logs.configure(config.logging.level, plates=profile.is_sim)
     try:
         daemon = build_daemon(
-            config, profile, source_override=args.source, fps_override=args.fps, max_frames=args.max_frames
+            config, profile, source_override=args.source, fps_override=args.fps, max_frames=args.max_frames,
+            broker_override=args.broker,
         )
     except StartupError as error:
         raise CliError(f"cannot start with profile {profile.name!r}: {error}") from None
