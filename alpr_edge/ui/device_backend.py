@@ -149,7 +149,10 @@ class DeviceBackend:
             return Check("uplink", "warn", "not configured: reads stay on the device")
         status = uplink.status()
         state, backlog = status.get("state", "?"), status.get("backlog", "?")
-        return Check("uplink", "pass" if state == "connected" else "warn", f"{state}, {backlog} waiting")
+        detail = f"{state}, {backlog} waiting"
+        if state != "connected" and status.get("last_error"):
+            detail += f" ({status['last_error']})"
+        return Check("uplink", "pass" if state == "connected" else "warn", detail)
 
     # -- live view ---------------------------------------------------------------
 
