@@ -43,8 +43,12 @@ pytestmark = [needs_chromium, pytest.mark.skipif(not _models_available(), reason
 @pytest.fixture(scope="module")
 def device(tmp_path_factory):
     data = tmp_path_factory.mktemp("run")
+    admin = run_cli("users", "add", "ada", "--role", "admin", "--data-dir", str(data), "--password-stdin",
+                    input="ada-secret-1\n")  # a device's first account is an admin
+    assert admin.returncode == 0, admin.stderr
+    admin_totp = pyotp.parse_uri(re.search(r"otpauth://\S+", admin.stdout).group(0))
     added = run_cli("users", "add", "sam", "--role", "supervisor", "--data-dir", str(data), "--password-stdin",
-                    input="sam-secret-1\n")
+                    "--as", "ada", "--totp", admin_totp.now(), input="sam-secret-1\nada-secret-1\n")
     assert added.returncode == 0, added.stderr
     totp = pyotp.parse_uri(re.search(r"otpauth://\S+", added.stdout).group(0))
     expires = (date.today() + timedelta(days=30)).isoformat()
