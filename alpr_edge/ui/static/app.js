@@ -102,6 +102,12 @@ function onLive(snapshot) {
   $("live-hidden").hidden = !!S.session.can.see_plates;
   renderReads(snapshot.reads);
   renderQueue(snapshot.alerts);
+  // The alert on screen changed or closed elsewhere (timed out, another officer): follow it.
+  if (S.alertId && !$("alert-screen").hidden) {
+    const shown = snapshot.alerts.find((a) => a.alert_id === S.alertId);
+    if (!shown) closeAlert("Alert closed elsewhere.");
+    else if (shown.state !== $("alert-screen").dataset.state) openAlert(S.alertId);
+  }
   // A new unverified alert takes the screen (highest priority first); one the officer put back stays queued.
   const fresh = snapshot.alerts.find((a) => a.sounding && !S.seenAlerts.has(a.alert_id));
   if (fresh && $("alert-screen").hidden && !$("main-screen").hidden) openAlert(fresh.alert_id);
