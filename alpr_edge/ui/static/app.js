@@ -190,7 +190,8 @@ function renderAlert(a) {
   $("a-read-text").textContent = a.read_text; $("a-read-state").textContent = a.read_state || "state ?";
   $("a-read-meta").textContent = "confidence " + Math.round(a.confidence * 100) + "% · match " + a.match_kind + " · " + clock(a.raised_at);
   $("a-hot-text").textContent = a.entry.plate; $("a-hot-state").textContent = a.entry.state || "any state";
-  $("a-hot-list").textContent = a.entry.list_name + " · priority " + a.priority;
+  $("a-hot-list").textContent = a.entry.list_name + " · priority " + a.priority + (a.covert ? " · COVERT: no in-car alert" : "")
+    + (a.stale ? " · LIST IS STALE" : "");
   const base = "/api/reads/" + encodeURIComponent(a.read_id);
   if ($("a-crop").dataset.read !== a.read_id) {
     $("a-crop").src = base + "/crop.jpg"; $("a-overview").src = base + "/overview.jpg"; $("a-crop").dataset.read = a.read_id;
