@@ -159,7 +159,8 @@ def run_pipeline(size: tuple[int, int], seconds: float, offered_fps: float, engi
     """The real daemon (recognition, aggregation, tagging, encrypted store, hot lists, alerts) on a replay."""
     from alpr_edge.alerts import AlertBook, AlertSignals, RecordingOutput
     from alpr_edge.config import Config, DeviceSection, RecognitionSection
-    from alpr_edge.daemon import Components, Daemon, _build_recognition
+    from alpr_edge.assembly import build_recognition
+    from alpr_edge.daemon import Components, Daemon
     from alpr_edge.profiles import load_profile
     from alpr_edge.store import Store
 
@@ -170,7 +171,7 @@ def run_pipeline(size: tuple[int, int], seconds: float, offered_fps: float, engi
             recognition=RecognitionSection(threads=threads),
         )
         profile = load_profile("sim")
-        recognizer, aggregator = _build_recognition(config, "bench")
+        recognizer, aggregator = build_recognition(config, "bench")
         store = Store.open(Path(data_dir), config.store, dev_keys=True)
         parts = Components(
             source=MemoryReplay(images, offered_fps),

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import time
-from pathlib import Path
 
-from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError, load_config_or_exit
+from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError
 
 
 def register(subparsers, common) -> None:

@@ -34,7 +34,7 @@ def check_config(args) -> int:
         except SchemaError as error:
             errors += [f"{error.source}: {p}" for p in error.problems]
         else:
-            from alpr_edge.daemon import check_policy
+            from alpr_edge.assembly import check_policy
 
             errors += check_policy(config)
     if errors:

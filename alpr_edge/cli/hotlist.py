@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError, load_config_or_exit
+from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError
 
 
 def register(subparsers, common) -> None:

@@ -27,7 +27,7 @@ def run_daemon(args) -> int:
     import dataclasses
 
     from alpr_edge import logs
-    from alpr_edge.daemon import StartupError, build_daemon, check_policy
+    from alpr_edge.assembly import StartupError, build_daemon, check_policy
     from alpr_edge.profiles import load_profile
     from alpr_edge.schema import SchemaError
 

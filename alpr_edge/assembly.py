@@ -1,0 +1,185 @@
+"""Building the daemon from the config and the firmware profile.
+
+This is the one place that knows which implementation each seam gets: the
+profile's drivers pick the camera, GPS, ignition and alert outputs; the config
+turns on the uplink and the touchscreen. Everything is handed to
+``alpr_edge.daemon.Daemon`` through its constructor.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any, Callable
+
+from alpr_edge.config import Config
+from alpr_edge.daemon import Components, Daemon, StartupError
+from alpr_edge.logs import log
+from alpr_edge.power import RecordingPowerOff
+from alpr_edge.profiles import Profile
+from alpr_edge.service import ServiceNotifier
+
+logger = logging.getLogger(__name__)
+
+
+def check_policy(config: Config) -> list[str]:
+    """Rules that span the config and the profile (pure: touches no hardware)."""
+    from alpr_edge.profiles import load_profile
+
+    problems = []
+    profile = load_profile(config.device.profile)
+    if config.logging.plates_in_logs and not profile.is_sim:
+        problems.append(
+            f"{config.source}: logging.plates_in_logs: allowed only with the sim profile "
+            f"(profile is {profile.name!r}); plate text is personal data"
+        )
+    broker = config.uplink.broker
+    if broker.startswith("mqtt://") and not config.uplink.allow_plaintext:
+        problems.append(f"{config.source}: uplink.broker: plain mqtt:// needs uplink.allow_plaintext = true; use mqtts://")
+    return problems
+
+
+def build_daemon(
+    config: Config,
+    profile: Profile,
+    *,
+    source_override: Path | None = None,
+    fps_override: float | None = None,
+    max_frames: int | None = None,
+    broker_override: str | None = None,
+) -> Daemon:
+    """Build every component the config and profile ask for; StartupError if one cannot be."""
+    from alpr_edge.alerts import AlertBook, AlertSignals, open_outputs
+    from alpr_edge.capture import open_frame_source, replay_source
+    from alpr_edge.hotlist import FileListStorage, HotListEngine
+    from alpr_edge.power import SystemPowerOff, open_ignition
+
+    data_dir = config.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    camera = profile.camera
+    if source_override is not None:
+        fps = fps_override if fps_override is not None else camera.fps
+        source = replay_source(source_override, fps=fps, loop=False, name=camera.name)
+    else:
+        if fps_override is not None:
+            camera = dataclasses.replace(camera, fps=fps_override)
+        source = open_frame_source(dataclasses.replace(profile, camera=camera))
+
+    # Hardware seams first, so a wrong profile fails before anything is opened;
+    # the camera itself is opened (and checked) by Daemon.start.
+    try:
+        ignition = open_ignition(profile.ignition, data_dir)
+    except RuntimeError as error:
+        raise StartupError(f"profile {profile.name!r}: ignition sense: {error}") from None
+    recognizer, aggregator = build_recognition(config, camera.name)
+    parts = Components(source=source, recognizer=recognizer, aggregator=aggregator, ignition=ignition)
+    _build_positioning(config, profile, parts)
+    parts.notifier = ServiceNotifier.from_environment()
+    parts.power = RecordingPowerOff() if profile.is_sim else SystemPowerOff(config.ignition.shutdown_command)
+    try:
+        outputs = open_outputs(profile.outputs)
+    except (RuntimeError, ImportError) as error:
+        raise StartupError(f"profile {profile.name!r}: alert outputs: {error}") from None
+    parts.signals = AlertSignals(outputs)
+    parts.store = _open_store(config, profile)  # last: everything after this must close it
+    parts.hotlists = HotListEngine(
+        FileListStorage(data_dir / "hotlists"), settings=config.hotlist, audit=parts.store.audit
+    )
+    # The reads thread raises alerts while the touchscreen's threads step
+    # them, all on the store's one SQLite connection: take its lock.
+    parts.alert_book = Serialised(AlertBook(parts.store.db, parts.store.audit, settings=config.alerts), parts.store.lock)
+    if config.uplink.broker or broker_override:
+        parts.uplink = _build_uplink(config, parts, broker_override)
+    daemon = Daemon(config, profile, parts, max_frames=max_frames)
+    if config.ui.enabled:
+        try:
+            from alpr_edge.ui.device_backend import open_ui
+
+            parts.ui = open_ui(config, daemon)
+        except Exception:
+            parts.store.close()
+            raise
+    return daemon
+
+
+class Serialised:
+    """Calls every method of ``target`` under ``lock``."""
+
+    def __init__(self, target, lock):
+        self._target = target
+        self._lock = lock
+
+    def __getattr__(self, name):
+        attribute = getattr(self._target, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args, **kwargs):
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return call
+
+
+def _build_uplink(config: Config, parts: Components, broker_override: str | None):
+    """The MQTT uplink, or None (logged) when its files are missing: reads stay safe in the store."""
+    from alpr_edge.uplink import UplinkConfigError, build_uplink, hotlist_engine_sink
+
+    try:
+        return build_uplink(
+            config, store=parts.store, hotlist_sink=hotlist_engine_sink(parts.hotlists), broker_override=broker_override
+        )
+    except UplinkConfigError as error:
+        log(logger, logging.ERROR, "uplink_disabled", reason=str(error))
+        return None
+
+
+def _open_store(config: Config, profile: Profile):
+    from alpr_edge.store import KeysMissing, Store
+
+    try:
+        return Store.open(
+            config.data_dir, config.store, dev_keys=profile.is_sim, uplink_enabled=bool(config.uplink.broker)
+        )
+    except KeysMissing as error:
+        raise StartupError(str(error)) from None
+
+
+def _build_positioning(config: Config, profile: Profile, parts: Components) -> None:
+    from alpr_edge.gps import ClockTracker, GpsDeviceMissing, SystemClock, open_position_source
+
+    parts.clock = ClockTracker(SystemClock(), config.gps.max_clock_offset_s)
+    try:
+        parts.positions = open_position_source(profile.gps, config.gps.stale_after_s, parts.clock, profile.resolve)
+    except GpsDeviceMissing as error:
+        raise StartupError(f"profile {profile.name!r}: {error}") from None
+    parts.tag = make_tagger(parts.positions, parts.clock)
+
+
+def make_tagger(positions, clock) -> Callable[[Any], Any]:
+    """Where and when a read was taken: the fix nearest its best frame, and which clock to trust."""
+
+    def tag(read):
+        return dataclasses.replace(
+            read,
+            position=positions.position(read.capture_monotonic_s),
+            timestamp=clock.timestamp(read.capture_wall_time, read.capture_monotonic_s),
+        )
+
+    return tag
+
+
+def build_recognition(config: Config, camera_name: str):
+    from alpr_edge.vision import ReadAggregator, load_recognizer
+
+    try:
+        recognizer = load_recognizer(config.recognition.models_dir, threads=config.recognition.threads)
+    except (FileNotFoundError, OSError, ValueError) as error:
+        raise StartupError(f"recognition models: {error}") from None
+    aggregator = ReadAggregator(
+        camera=camera_name,
+        passage_gap_s=config.recognition.passage_gap_s,
+        min_confidence=config.recognition.min_confidence,
+    )
+    return recognizer, aggregator
