@@ -34,6 +34,14 @@ class ServiceNotifier:
     def notify(self, message: str) -> bool:
         if not self.socket_path:
             return False
+        sent = _notify_with_systemd_python(message)
+        if sent is None:
+            sent = self._notify_socket(message)
+        if sent:
+            self.sent.append(message)
+        return sent
+
+    def _notify_socket(self, message: str) -> bool:
         address = self.socket_path
         if address.startswith("@"):
             address = "\0" + address[1:]  # abstract namespace socket
@@ -43,7 +51,6 @@ class ServiceNotifier:
                 sock.sendall(message.encode())
         except OSError:
             return False
-        self.sent.append(message)
         return True
 
     def ready(self, status: str = "running") -> bool:
@@ -65,3 +72,12 @@ class ServiceNotifier:
         """Keep-alive; the daemon sends it only while its threads make progress."""
         self._last_ping = time.monotonic()
         return self.notify("WATCHDOG=1")
+
+
+def _notify_with_systemd_python(message: str) -> bool | None:
+    """sd_notify through systemd-python when installed; None when it is not."""
+    try:
+        from systemd import daemon  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return bool(daemon.notify(message))

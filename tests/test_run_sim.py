@@ -156,4 +156,4 @@ def test_missing_source_is_a_clear_error(tmp_path):
 def test_absent_camera_names_the_profile_and_device(tmp_path):
     result = run_cli("run", "--profile", "usb-v4l2", "--data-dir", str(tmp_path), "--no-ui", timeout=60)
     assert result.returncode == 2
-    assert "usb-v4l2" in result.stderr and ("/dev/video0" in result.stderr or "/dev/ttyUSB0" in result.stderr)
+    assert "usb-v4l2" in result.stderr and ("/dev/video0" in result.stderr or "/dev/gps0" in result.stderr)

@@ -1,0 +1,60 @@
+"""`alpr-edge update --from WHEEL_OR_DIR`: signed update, previous release kept, rollback if the self-test fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError, load_config_or_exit
+
+
+def register(subparsers, common) -> None:
+    parser = subparsers.add_parser(
+        "update", parents=[common], help="install a signed update; roll back if the self-test fails after restart",
+        description="Verify WHEEL_OR_DIR.sig against the pinned update key, install beside the current release, "
+                    "restart, self-test, and go back to the previous release if the self-test fails.",
+    )
+    parser.add_argument("--from", dest="artifact", type=Path, required=True, metavar="WHEEL_OR_DIR", help="a wheel, or a wheelhouse folder (offline install)")
+    parser.add_argument("--verify-only", action="store_true", help="check the signature and stop")
+    parser.add_argument("--technician", metavar="NAME", help="name recorded in the audit trail (default $SUDO_USER or $USER)")
+    parser.add_argument("--root", type=Path, metavar="DIR", help="prefix of /opt/alpr-edge (staging root)")
+    parser.set_defaults(handler=update)
+
+
+def update(args) -> int:
+    from alpr_edge.ops.layout import INSTALL_DIR, UPDATE_KEY, under_root
+    from alpr_edge.ops.provision import technician_name
+    from alpr_edge.ops.update import (
+        Installer,
+        UpdateError,
+        apply_update,
+        verify_artifact,
+    )
+
+    config = load_config_or_exit(args)
+    key = config.data_dir / UPDATE_KEY
+    technician = technician_name(args.technician)
+
+    def audit(action: str, data: dict) -> None:
+        from alpr_edge.ops.provision import give_to_service_user
+        from alpr_edge.store import Store
+
+        with Store.open(config.data_dir, config.store) as store:
+            store.audit(technician, "technician", action, data=data)
+        give_to_service_user(config.data_dir)  # files the store made as root
+
+    try:
+        if args.verify_only:
+            digest = verify_artifact(args.artifact, key)
+            print(f"signature ok: {args.artifact} (sha256 {digest})")
+            return EXIT_OK
+        outcome = apply_update(args.artifact, key, Installer(under_root(args.root, INSTALL_DIR)), audit)
+    except UpdateError as error:
+        raise CliError(str(error), EXIT_FAILED) from None
+    if outcome.rolled_back:
+        failed = [c for c in outcome.selftest.get("checks", []) if c.get("status") == "fail"]
+        print(f"ROLLED BACK: release {outcome.installed} failed its self-test; back on {outcome.previous}")
+        for check in failed:
+            print(f"  FAIL {check.get('name')}: {check.get('detail')}")
+        return EXIT_FAILED
+    print(f"updated to {outcome.installed} (previous {outcome.previous or 'none'} kept for rollback)")
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""Provisioning and operations over SSH: provision, certificates, self-test, status, stats, updates."""

@@ -1,0 +1,212 @@
+"""Self-test checks of storage, keys, hot lists, the broker, the models and systemd."""
+
+from __future__ import annotations
+
+import dataclasses
+import pwd
+import socket
+import sqlite3
+import ssl
+import stat
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from alpr_edge.ops.layout import CSR, PRIVATE_DIRS, SECRET_FILES, uplink_files
+from alpr_edge.ops.selftest import CheckResult, Context, failed, passed, warned
+
+DB_NAME = "alpr.db"
+CERT_WARN_DAYS = 14
+
+
+def check_storage(ctx: Context) -> CheckResult:
+    folder = ctx.layout.data_dir
+    if not folder.is_dir():
+        return failed("storage", f"data folder {folder} does not exist (run alpr-edge provision)")
+    free_mb = ctx.probes.free_bytes(folder) / 1e6
+    minimum = ctx.config.store.min_free_mb
+    detail = f"{free_mb:,.0f} MB free on {folder} (minimum {minimum} MB)"
+    if free_mb < minimum:
+        return failed("storage", f"disk nearly full: {detail}")
+    if free_mb < 2 * minimum:
+        return warned("storage", f"disk filling up: {detail}")
+    return passed("storage", detail)
+
+
+def check_database(ctx: Context) -> CheckResult:
+    path = ctx.layout.data_dir / DB_NAME
+    if not path.exists():
+        return warned("database", f"no database yet at {path} (made when the daemon first starts)")
+    try:
+        # Read-only: the self-test must not take the daemon's write lock.
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        try:
+            rows = [row[0] for row in conn.execute("PRAGMA quick_check")]
+        finally:
+            conn.close()
+    except sqlite3.Error as error:
+        return failed("database", f"{path}: cannot be checked: {error}")
+    if rows != ["ok"]:
+        return failed("database", f"{path}: integrity problems: {'; '.join(rows[:3])}")
+    return passed("database", f"{path.name}: quick_check ok")
+
+
+def check_keys(ctx: Context) -> CheckResult:
+    data_dir = ctx.layout.data_dir
+    tls_key = uplink_files(ctx.config, data_dir)["key_file"]
+    required = [data_dir / "keys/kek", data_dir / "keys/device.key"] + ([tls_key] if ctx.config.uplink.broker else [])
+    missing = [str(path) for path in required if not path.exists()]
+    if missing:
+        return failed("keys", f"missing: {', '.join(missing)} (run alpr-edge provision)")
+    try:
+        owner = pwd.getpwnam(ctx.probes.service_user).pw_uid
+    except KeyError:
+        owner = None
+    problems = []
+    candidates = [data_dir / name for name in (*PRIVATE_DIRS, *SECRET_FILES)] + [tls_key]
+    for path in dict.fromkeys(p for p in candidates if p.exists()):
+        info = path.stat()
+        shown = path.relative_to(data_dir) if path.is_relative_to(data_dir) else path
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            problems.append(f"{shown} is mode {stat.S_IMODE(info.st_mode):o} (others can read it; expected 600/700)")
+        if owner is not None and info.st_uid != owner:
+            problems.append(f"{shown} is owned by uid {info.st_uid}, not {ctx.probes.service_user}")
+    if problems:
+        return failed("keys", "; ".join(problems))
+    if owner is None:
+        return warned("keys", f"present and private (0600), but there is no {ctx.probes.service_user!r} user here to own them")
+    return passed("keys", f"present, private and owned by {ctx.probes.service_user}")
+
+
+def hotlist_summaries(ctx: Context) -> list[dict] | None:
+    """The lists' names, ages and staleness: from the running daemon, else loaded from the data folder."""
+    if ctx.daemon_status is not None and "hotlists" in ctx.daemon_status:
+        return ctx.daemon_status["hotlists"]
+    try:
+        from alpr_edge.hotlist import FileListStorage, HotListEngine
+    except ImportError:
+        return None
+    engine = HotListEngine(FileListStorage(ctx.layout.data_dir / "hotlists"), settings=ctx.config.hotlist)
+    return engine.lists()
+
+
+def _as_dict(item) -> dict:
+    if dataclasses.is_dataclass(item):
+        return dataclasses.asdict(item)
+    return item if isinstance(item, dict) else {"name": str(item)}
+
+
+def check_hotlists(ctx: Context) -> CheckResult:
+    summaries = ctx.probes.hotlists(ctx.config, ctx.layout) if ctx.probes.hotlists else hotlist_summaries(ctx)
+    if summaries is None:
+        return warned("hotlists", "not checked: the daemon is not running to report its lists")
+    if not summaries:
+        return warned("hotlists", "no hot lists loaded: reads are stored but nothing can alert")
+    limit_s = ctx.config.hotlist.max_age_hours * 3600
+    stale, fresh = [], []
+    for item in map(_as_dict, summaries):
+        age_s = item.get("age_s")
+        is_stale = bool(item.get("stale")) or (age_s is not None and age_s > limit_s)
+        label = f"{item.get('name')} ({_hours(age_s)})"
+        (stale if is_stale else fresh).append(label)
+    if stale:
+        return failed("hotlists", f"stale: {', '.join(stale)} (older than {ctx.config.hotlist.max_age_hours:g} h); fresh: {', '.join(fresh) or 'none'}")
+    return passed("hotlists", f"fresh: {', '.join(fresh)}")
+
+
+def _hours(age_s) -> str:
+    return "age unknown" if age_s is None else f"{age_s / 3600:.1f} h old"
+
+
+def check_broker(ctx: Context) -> CheckResult:
+    url = ctx.config.uplink.broker
+    if not url:
+        return passed("broker", "no broker configured (offline device)")
+    parts = urlsplit(url)
+    tls = parts.scheme == "mqtts"
+    host, port = parts.hostname, parts.port or (8883 if tls else 1883)
+    if not host:
+        return failed("broker", f"uplink.broker {url!r}: no host")
+    files = uplink_files(ctx.config, ctx.layout.data_dir)
+    cert = files["cert_file"]
+    context = None
+    if tls:
+        if not cert.exists():
+            return warned("broker", f"no client certificate {cert} yet: have {ctx.layout.file(CSR)} signed, then alpr-edge cert install FILE")
+        expiry = _cert_days_left(cert)
+        if expiry is not None and expiry < 0:
+            return failed("broker", f"client certificate {cert} expired {-expiry:.0f} days ago")
+        ca = files["ca_file"]
+        context = ssl.create_default_context(cafile=str(ca) if ca.exists() else None)
+        context.load_cert_chain(str(cert), str(files["key_file"]))
+    try:
+        code = mqtt_connect(host, port, context, ctx.probes.broker_timeout_s, client_id=f"{ctx.config.device.id}-selftest")
+    except (OSError, ssl.SSLError) as error:
+        return warned("broker", f"{host}:{port} unreachable ({type(error).__name__}: {error}); the device works offline and uploads later")
+    if code != 0:
+        return warned("broker", f"{host}:{port} refused the connection (MQTT CONNACK code {code})")
+    soon = _cert_days_left(cert) if tls else None
+    if soon is not None and soon < CERT_WARN_DAYS:
+        return warned("broker", f"connected to {host}:{port}, but the client certificate expires in {soon:.0f} days")
+    return passed("broker", f"connected to {host}:{port}" + (" with the client certificate" if tls else " (plain text: test bench)"))
+
+
+def _cert_days_left(path) -> float | None:
+    from cryptography import x509
+
+    try:
+        cert = x509.load_pem_x509_certificate(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return (cert.not_valid_after_utc - datetime.now(UTC)).total_seconds() / 86400
+
+
+def mqtt_connect(host: str, port: int, context: ssl.SSLContext | None, timeout_s: float, client_id: str) -> int:
+    """Send one MQTT 3.1.1 CONNECT and return the CONNACK code (0: accepted); then disconnect."""
+    with socket.create_connection((host, port), timeout=timeout_s) as raw:
+        sock = context.wrap_socket(raw, server_hostname=host) if context else raw
+        cid = client_id.encode()[:23]
+        variable = b"\x00\x04MQTT\x04\x02\x00\x0a"  # level 4, clean session, keep-alive 10 s
+        payload = len(cid).to_bytes(2, "big") + cid
+        body = variable + payload
+        sock.sendall(b"\x10" + bytes([len(body)]) + body)
+        reply = b""
+        while len(reply) < 4:
+            chunk = sock.recv(4 - len(reply))
+            if not chunk:
+                raise ConnectionError("the broker closed the connection before CONNACK (certificate refused?)")
+            reply += chunk
+        if reply[0] != 0x20:
+            raise ConnectionError(f"unexpected reply {reply.hex()} to CONNECT")
+        try:
+            sock.sendall(b"\xe0\x00")  # DISCONNECT
+        except OSError:
+            pass
+        return reply[3]
+
+
+def check_models(ctx: Context) -> CheckResult:
+    try:
+        described = ctx.probes.load_models(ctx.config)
+    except ImportError as error:
+        return failed("models", f"the recognition stage is not installed: {error}")
+    except (OSError, ValueError, RuntimeError) as error:
+        return failed("models", f"models would not load: {error}")
+    return passed("models", "loaded: " + ", ".join(f"{k} {v}" for k, v in sorted(described.items())))
+
+
+def check_watchdog(ctx: Context) -> CheckResult:
+    shown = ctx.probes.systemctl_show("alpr-edge.service")
+    if shown is None:
+        return warned("watchdog", "not under systemd here: no service watchdog")
+    if shown.get("LoadState") != "loaded":
+        return warned("watchdog", "alpr-edge.service is not installed (scripts/install.sh)")
+    usec = shown.get("WatchdogUSec", "0")
+    armed = usec not in ("0", "infinity", "") and not usec.startswith("0")
+    state = f"{shown.get('ActiveState')}/{shown.get('SubState')}, {shown.get('NRestarts', '?')} restarts"
+    if not armed:
+        return failed("watchdog", f"alpr-edge.service has no WatchdogSec ({state})")
+    if shown.get("ActiveState") != "active":
+        return warned("watchdog", f"watchdog {usec} configured but the service is {state}")
+    return passed("watchdog", f"watchdog {usec}, service {state}")
+
+

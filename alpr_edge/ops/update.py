@@ -1,0 +1,274 @@
+"""Signed software and model updates with a kept previous release and automatic rollback.
+
+An update is a wheel file or a folder (a wheelhouse: the alpr-edge wheel and
+the wheels it needs, so it installs offline), next to a detached Ed25519
+signature ``ARTIFACT.sig`` made with the agency's or vendor's update key,
+whose public half was pinned at provisioning (``keys/update-signing.pub``).
+
+The signed message is ``b"alpr-edge update v1\\n" + kind + b" " + sha256 hex``
+where kind is ``file`` (digest of the bytes) or ``dir`` (digest of a manifest
+listing every file's digest and relative path, sorted), so moving the
+artifact keeps it valid and changing any byte does not.
+
+Releases live side by side (``/opt/alpr-edge/releases/ID/venv`` and
+``.../ID/models``); ``/opt/alpr-edge/venv`` (the unit's ExecStart) and
+``/opt/alpr-edge/models`` (``recognition.models_dir``) are symlinks switched
+atomically, so a rollback restores the models with the code. An update
+folder may carry a ``models/`` folder; otherwise the current models are kept. ``apply_update`` verifies, installs the new release next to the
+current one, switches, restarts the service and runs the self-test; if the
+self-test fails, it switches back, restarts again and says so. The steps
+that touch the system (pip, systemctl, the self-test) go through
+``Installer`` so tests can run the whole sequence in a temporary root.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from alpr_edge.logs import log
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_PREFIX = b"alpr-edge update v1\n"
+KEEP_RELEASES = 2  # the current one and the one to roll back to
+
+
+class UpdateError(Exception):
+    """The update was refused or failed; the message says what and where."""
+
+
+def artifact_digest(artifact: Path) -> tuple[str, str]:
+    """("file"|"dir", sha256 hex) of an artifact."""
+    artifact = Path(artifact)
+    if artifact.is_file():
+        return "file", _file_sha256(artifact)
+    if artifact.is_dir():
+        lines = []
+        for path in sorted(p for p in artifact.rglob("*") if p.is_file() or p.is_symlink()):
+            if path.is_symlink():
+                raise UpdateError(f"{path}: links are not allowed in an update folder")
+            lines.append(f"{_file_sha256(path)}  {path.relative_to(artifact).as_posix()}\n")
+        return "dir", hashlib.sha256("".join(lines).encode()).hexdigest()
+    raise UpdateError(f"{artifact}: no such file or folder")
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def signed_message(artifact: Path) -> bytes:
+    kind, digest = artifact_digest(artifact)
+    return MESSAGE_PREFIX + f"{kind} {digest}".encode()
+
+
+def signature_path(artifact: Path) -> Path:
+    artifact = Path(artifact)
+    return artifact.with_name(artifact.name + ".sig")
+
+
+def sign_artifact(artifact: Path, private_key_pem: Path) -> Path:
+    """Vendor side: write ARTIFACT.sig (base64) with an Ed25519 private key (PEM)."""
+    key = serialization.load_pem_private_key(Path(private_key_pem).read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise UpdateError(f"{private_key_pem}: expected an Ed25519 private key")
+    out = signature_path(artifact)
+    out.write_text(base64.b64encode(key.sign(signed_message(artifact))).decode() + "\n")
+    return out
+
+
+def verify_artifact(artifact: Path, public_key_pem: Path) -> str:
+    """Check ARTIFACT.sig against the pinned key; UpdateError naming the file otherwise. Returns the digest."""
+    if not Path(public_key_pem).exists():
+        raise UpdateError(f"no update key pinned at {public_key_pem} (alpr-edge provision --update-key FILE); refusing to install unsigned software")
+    key = serialization.load_pem_public_key(Path(public_key_pem).read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise UpdateError(f"{public_key_pem}: the pinned update key is not Ed25519")
+    sig_path = signature_path(artifact)
+    try:
+        raw = sig_path.read_bytes()
+    except FileNotFoundError:
+        raise UpdateError(f"{sig_path}: no signature next to the update; refusing to install it") from None
+    signature = raw if len(raw) == 64 else _b64(raw, sig_path)
+    kind, digest = artifact_digest(artifact)
+    try:
+        key.verify(signature, MESSAGE_PREFIX + f"{kind} {digest}".encode())
+    except InvalidSignature:
+        raise UpdateError(f"{sig_path}: the signature does not match {artifact} and the pinned update key; refusing to install it") from None
+    return digest
+
+
+def _b64(raw: bytes, where: Path) -> bytes:
+    try:
+        signature = base64.b64decode(raw.strip(), validate=True)
+    except ValueError:
+        raise UpdateError(f"{where}: not a signature (64 raw bytes or base64)") from None
+    if len(signature) != 64:
+        raise UpdateError(f"{where}: not an Ed25519 signature ({len(signature)} bytes)")
+    return signature
+
+
+# -- installing with a kept previous release ------------------------------------------
+
+Runner = Callable[..., subprocess.CompletedProcess]
+
+
+@dataclass
+class Installer:
+    """The system steps of an update; ``run`` executes commands (tests pass a recorder)."""
+
+    install_dir: Path  # /opt/alpr-edge (under --root in tests)
+    run: Runner = subprocess.run
+    python: str = sys.executable
+    service: str = "alpr-edge.service"
+    selftest_args: list[str] = field(default_factory=lambda: ["selftest", "--json"])
+    settle_s: float = 10.0
+    # Each release gets its own pip (ensurepip), so the next update can run from it. False: the
+    # new venv is made without pip and this interpreter's pip installs into it (--python), faster.
+    own_pip: bool = True
+
+    @property
+    def releases(self) -> Path:
+        return self.install_dir / "releases"
+
+    @property
+    def link(self) -> Path:
+        return self.install_dir / "venv"
+
+    @property
+    def models_link(self) -> Path:
+        return self.install_dir / "models"
+
+    def current(self) -> str | None:
+        try:
+            target = os.readlink(self.link)
+        except OSError:
+            return None
+        return Path(target).parent.name
+
+    def install(self, artifact: Path, release: str) -> Path:
+        """A fresh virtualenv for ``release`` with the artifact installed (offline for a wheelhouse)."""
+        venv = self.releases / release / "venv"
+        if venv.exists():
+            shutil.rmtree(venv.parent)
+        venv.parent.mkdir(parents=True)
+        make = [self.python, "-m", "venv", str(venv)] + ([] if self.own_pip else ["--without-pip"])
+        self._check(self.run(make, capture_output=True, text=True), "creating the virtualenv")
+        if self.own_pip:
+            pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        else:
+            pip = [self.python, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet"]
+        if Path(artifact).is_dir():
+            pip += ["--no-index", "--find-links", str(artifact), "alpr-edge"]
+        else:
+            pip += ["--find-links", str(Path(artifact).parent), str(artifact)]
+        self._check(self.run(pip, capture_output=True, text=True), "installing the update")
+        # Models travel with the release: an update folder may bring new ones, else the current ones are kept.
+        shipped = Path(artifact) / "models" if Path(artifact).is_dir() else None
+        source = shipped if shipped is not None and shipped.is_dir() else self.models_link
+        if source.is_dir():
+            shutil.copytree(source, venv.parent / "models")
+        return venv
+
+    def activate(self, release: str) -> None:
+        """Point /opt/alpr-edge/venv (and models) at ``release``, each atomically (rename over the old link)."""
+        for link, part in ((self.link, "venv"), (self.models_link, "models")):
+            if part == "models" and not (self.releases / release / "models").is_dir():
+                continue
+            tmp = self.install_dir / f".{part}.switch"
+            tmp.unlink(missing_ok=True)
+            os.symlink(Path("releases") / release / part, tmp)
+            os.replace(tmp, link)
+
+    def restart(self) -> None:
+        self._check(self.run(["systemctl", "restart", self.service], capture_output=True, text=True), "restarting the service")
+
+    def selftest(self) -> dict:
+        """The self-test of the active release, run as that release's own command."""
+        time.sleep(self.settle_s)  # let the restarted daemon write its first status
+        result = self.run([str(self.link / "bin" / "alpr-edge"), *self.selftest_args], capture_output=True, text=True)
+        try:
+            return json.loads(result.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            return {"ok": False, "checks": [{"name": "selftest", "status": "fail", "detail": f"no report (exit {result.returncode}): {result.stderr.strip()[-300:]}"}]}
+
+    def prune(self, keep: list[str]) -> list[str]:
+        removed = []
+        for folder in sorted(self.releases.iterdir()) if self.releases.is_dir() else []:
+            if folder.name not in keep:
+                shutil.rmtree(folder)
+                removed.append(folder.name)
+        return removed
+
+    @staticmethod
+    def _check(result: subprocess.CompletedProcess, what: str) -> None:
+        if result.returncode != 0:
+            tail = (result.stderr or result.stdout or "").strip()[-500:]
+            raise UpdateError(f"{what} failed (exit {result.returncode}): {tail}")
+
+
+@dataclass
+class UpdateOutcome:
+    installed: str
+    previous: str | None
+    rolled_back: bool
+    selftest: dict
+    removed: list[str] = field(default_factory=list)
+
+
+def release_id(digest: str, clock: Callable[[], float] = time.time) -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(clock())) + "-" + digest[:12]
+
+
+def apply_update(artifact: Path, update_key: Path, installer: Installer, audit: Callable[[str, dict], None] | None = None) -> UpdateOutcome:
+    """Verify, install beside the current release, switch, restart, self-test; roll back on failure."""
+    audit = audit or (lambda action, data: None)
+    try:
+        digest = verify_artifact(artifact, update_key)
+    except UpdateError as error:
+        audit("update.refused", {"artifact": Path(artifact).name, "reason": str(error)})
+        raise
+    previous = installer.current()
+    release = release_id(digest)
+    suffix = 1
+    while (installer.releases / release).exists():  # never build over an existing (maybe the live) release
+        release, suffix = f"{release_id(digest)}-{suffix}", suffix + 1
+    installer.install(artifact, release)  # the running release is untouched until here
+    installer.activate(release)
+    log(logger, logging.INFO, "update_activated", release=release, previous=previous)
+    installer.restart()
+    report = installer.selftest()
+    if report.get("ok"):
+        audit("update.installed", {"release": release, "previous": previous, "artifact": Path(artifact).name})
+        removed = installer.prune([r for r in (release, previous) if r])
+        return UpdateOutcome(release, previous, False, report, removed)
+    failures = [c for c in report.get("checks", []) if c.get("status") == "fail"]
+    if previous is None:
+        audit("update.failed", {"release": release, "failures": failures})
+        raise UpdateError(f"self-test failed after installing {release} and there is no previous release to go back to: {failures}")
+    installer.activate(previous)
+    installer.restart()
+    log(logger, logging.WARNING, "update_rolled_back", release=release, previous=previous, failures=len(failures))
+    audit("update.rolled_back", {"release": release, "previous": previous, "failures": failures})
+    return UpdateOutcome(release, previous, True, report)

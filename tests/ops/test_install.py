@@ -1,0 +1,154 @@
+"""scripts/install.sh and uninstall.sh in a staging root (never on this host), and systemd-analyze verify."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+INSTALL = REPO / "scripts" / "install.sh"
+UNINSTALL = REPO / "scripts" / "uninstall.sh"
+
+
+def sh(script: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(script), *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def snapshot(root: Path) -> dict:
+    found = {}
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        content = os.readlink(path) if path.is_symlink() else (path.read_bytes() if path.is_file() else None)
+        found[str(path.relative_to(root))] = (oct(info.st_mode), content)
+    return found
+
+
+@pytest.fixture
+def staged(tmp_path) -> Path:
+    root = tmp_path / "root"
+    result = sh(INSTALL, "--root", str(root))
+    assert result.returncode == 0, result.stderr + result.stdout
+    return root
+
+
+def test_install_into_a_staging_root_lays_out_everything(staged):
+    root = staged
+    unit = root / "etc/systemd/system/alpr-edge.service"
+    assert unit.read_text() == (REPO / "systemd/alpr-edge.service").read_text()
+    assert (root / "etc/udev/rules.d/60-alpr-edge-gps.rules").exists()
+    journald = (root / "etc/systemd/journald.conf.d/60-alpr-edge.conf").read_text()
+    assert "[Journal]" in journald and "SystemMaxUse=" in journald
+    assert (root / "etc/polkit-1/rules.d/50-alpr-edge-poweroff.rules").exists()
+    assert (root / "usr/share/alpr-edge/firmware_profiles/sim.toml").exists()
+    assert (root / "var/lib/alpr-edge").stat().st_mode & 0o777 == 0o700
+    link = root / "opt/alpr-edge/venv"
+    assert link.is_symlink() and os.readlink(link) == "releases/0.1.0/venv"
+    assert os.access(link / "bin/alpr-edge", os.X_OK)
+    assert os.readlink(root / "usr/local/bin/alpr-edge") == "/opt/alpr-edge/venv/bin/alpr-edge"
+    if list((REPO / "models").glob("*.tflite")):  # the models belong to the release, behind a link
+        assert os.readlink(root / "opt/alpr-edge/models") == "releases/0.1.0/models"
+        assert {p.name for p in (root / "opt/alpr-edge/models").glob("*.tflite")} == {p.name for p in (REPO / "models").glob("*.tflite")}
+    if shutil.which("systemctl"):
+        assert (root / "etc/systemd/system/multi-user.target.wants/alpr-edge.service").is_symlink()
+    plan = (root / "opt/alpr-edge/install-plan.sh").read_text()
+    assert "useradd --system --user-group --home-dir /var/lib/alpr-edge" in plan and "alpr-edge\n" in plan
+    assert "usermod --append --groups video,dialout,gpio alpr-edge" in plan
+    assert "getent group gpio >/dev/null || groupadd --system gpio" in plan
+    assert str(root) not in plan  # the plan runs on the device: in-system paths only
+    assert subprocess.run(["sh", "-n", str(root / "opt/alpr-edge/install-plan.sh")], check=False).returncode == 0
+
+
+def test_install_is_safe_to_run_twice(staged):
+    before = snapshot(staged)
+    again = sh(INSTALL, "--root", str(staged))
+    assert again.returncode == 0, again.stderr
+    assert "installed /" not in again.stdout  # nothing needed installing
+    assert snapshot(staged) == before
+
+
+def test_dry_run_changes_nothing(tmp_path):
+    root = tmp_path / "root"
+    result = sh(INSTALL, "--dry-run", "--root", str(root))
+    assert result.returncode == 0, result.stderr
+    assert "+ (host) getent passwd alpr-edge >/dev/null || useradd" in result.stdout
+    assert "+ install -D -m 0644" in result.stdout and "alpr-edge.service" in result.stdout
+    assert not root.exists()
+
+
+def test_udev_rule_gives_the_gps_a_stable_name():
+    rules = [line for line in (REPO / "systemd/60-alpr-edge-gps.rules").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert rules
+    for rule in rules:
+        assert 'SUBSYSTEM=="tty"' in rule and 'SYMLINK+="gps0"' in rule and 'GROUP="dialout"' in rule
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_systemd_analyze_verify_passes_on_the_installed_unit(staged):
+    # A Debian root has systemd's own units (sysinit.target, ...): give the staging root this host's.
+    system_units = Path("/lib/systemd/system")
+    shutil.copytree(system_units, staged / "usr/lib/systemd/system", symlinks=True, dirs_exist_ok=True)
+    result = subprocess.run(["systemd-analyze", f"--root={staged}", "verify", "alpr-edge.service"],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "alpr-edge.service" not in result.stderr, result.stderr
+    # And verify really looks at the staged ExecStart: without it, it fails.
+    (staged / "opt/alpr-edge/releases/0.1.0/venv/bin/alpr-edge").unlink()
+    broken = subprocess.run(["systemd-analyze", f"--root={staged}", "verify", "alpr-edge.service"],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert broken.returncode != 0 and "/opt/alpr-edge/venv/bin/alpr-edge" in broken.stderr
+
+
+def fake_data(root: Path) -> None:
+    keys = root / "var/lib/alpr-edge/keys"
+    keys.mkdir(parents=True, exist_ok=True)
+    for name in ("kek", "device.key", "datakeys"):
+        (keys / name).write_bytes(os.urandom(32))
+    (root / "var/lib/alpr-edge/alpr.db").write_bytes(b"ciphertext")
+    (root / "etc/alpr-edge/config.toml").write_text("[device]\n")
+
+
+def test_uninstall_keeps_data_unless_wipe(staged):
+    fake_data(staged)
+    kept = sh(UNINSTALL, "--root", str(staged))
+    assert kept.returncode == 0, kept.stderr
+    assert not (staged / "opt/alpr-edge").exists() and not (staged / "etc/systemd/system/alpr-edge.service").exists()
+    assert (staged / "var/lib/alpr-edge/keys/kek").exists() and (staged / "etc/alpr-edge/config.toml").exists()
+    assert "kept the configuration" in kept.stdout
+    wiped = sh(UNINSTALL, "--root", str(staged), "--wipe")
+    assert wiped.returncode == 0, wiped.stderr
+    lines = wiped.stdout.splitlines()
+    assert lines.index("uninstall.sh: destroyed the keys in /var/lib/alpr-edge/keys") < lines.index("uninstall.sh: removed the data /var/lib/alpr-edge")
+    assert not (staged / "var/lib/alpr-edge").exists() and not (staged / "etc/alpr-edge").exists()
+
+
+def test_uninstall_dry_run_wipes_nothing(staged):
+    fake_data(staged)
+    before = snapshot(staged)
+    result = sh(UNINSTALL, "--root", str(staged), "--wipe", "--dry-run")
+    assert result.returncode == 0 and "+ shred" in result.stdout
+    assert snapshot(staged) == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("useradd") is None, reason="useradd --root needs root")
+def test_an_image_root_gets_the_service_user_in_its_own_user_database(tmp_path):
+    root = tmp_path / "image"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (root / "etc/group").write_text("root:x:0:\nvideo:x:44:\ndialout:x:20:\n")
+    (root / "etc/shadow").write_text("root:*:19000:0:99999:7:::\n")
+    (root / "etc/gshadow").write_text("root:*::\nvideo:!::\ndialout:!::\n")
+    for _ in range(2):  # twice: the second run finds the user and changes nothing
+        result = sh(INSTALL, "--root", str(root))
+        assert result.returncode == 0, result.stderr
+    passwd = (root / "etc/passwd").read_text()
+    assert sum(line.startswith("alpr-edge:") for line in passwd.splitlines()) == 1 and ":/var/lib/alpr-edge:/usr/sbin/nologin" in passwd
+    groups = {line.split(":")[0]: line.split(":")[3] for line in (root / "etc/group").read_text().splitlines()}
+    assert all("alpr-edge" in groups[g] for g in ("video", "dialout", "gpio"))
+    uid = int(next(line for line in passwd.splitlines() if line.startswith("alpr-edge:")).split(":")[2])
+    assert (root / "var/lib/alpr-edge").stat().st_uid == uid
+    assert "useradd" not in (root / "opt/alpr-edge/install-plan.sh").read_text()
