@@ -86,6 +86,8 @@ def build_daemon(
     parts.hotlists = HotListEngine(
         FileListStorage(data_dir / "hotlists"), settings=config.hotlist, audit=parts.store.audit
     )
+    if profile.demo_hotlist:
+        _load_demo_hotlist(profile, parts.hotlists)
     # The reads thread raises alerts while the touchscreen's threads step
     # them, all on the store's one SQLite connection: take its lock.
     parts.alert_book = Serialised(AlertBook(parts.store.db, parts.store.audit, settings=config.alerts), parts.store.lock)
@@ -101,6 +103,16 @@ def build_daemon(
             parts.store.close()
             raise
     return daemon
+
+
+def _load_demo_hotlist(profile: Profile, engine) -> None:
+    """The sim's demo list, renewed at each start so it never goes stale."""
+    import time
+
+    from alpr_edge.hotlist import parse_csv
+
+    hotlist = parse_csv(profile.resolve(profile.demo_hotlist), name="sim-demo", priority=2, version=int(time.time()))
+    engine.replace(hotlist, actor="sim", role="system")
 
 
 class Serialised:

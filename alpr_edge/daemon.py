@@ -87,6 +87,7 @@ class Daemon:
             # passage: the officer must not wait a second for the alert.
             parts.aggregator.early_check = self.is_hot
         self.power_off_requested = False
+        self._final_status: dict | None = None
 
     # -- lifecycle -------------------------------------------------------
 
@@ -172,6 +173,7 @@ class Daemon:
         deadline = time.monotonic() + STOP_TIMEOUT_S
         for thread in self._threads:
             thread.join(max(0.1, deadline - time.monotonic()))
+        self._final_status = self._component_status()  # as they were while running
         for name in ("ui", "uplink", "positions"):
             part = getattr(self.parts, name)
             if part is not None:
@@ -412,12 +414,17 @@ class Daemon:
             "stop_reason": self.stop_reason,
             "camera": self.parts.source.status(),
         }
-        if self.parts.positions is not None:
-            summary["gps"] = self.parts.positions.status()
-        if self.parts.clock is not None:
-            summary["clock"] = self.parts.clock.status()
-        if self.parts.uplink is not None:
-            summary["uplink"] = self.parts.uplink.status()
-        if self.parts.hotlists is not None:
-            summary["hotlists"] = [dataclasses.asdict(s) for s in self.parts.hotlists.lists()]
+        summary.update(self._final_status or self._component_status())
         return summary
+
+    def _component_status(self) -> dict:
+        status: dict[str, Any] = {}
+        if self.parts.positions is not None:
+            status["gps"] = self.parts.positions.status()
+        if self.parts.clock is not None:
+            status["clock"] = self.parts.clock.status()
+        if self.parts.uplink is not None:
+            status["uplink"] = self.parts.uplink.status()
+        if self.parts.hotlists is not None:
+            status["hotlists"] = [dataclasses.asdict(s) for s in self.parts.hotlists.lists()]
+        return status

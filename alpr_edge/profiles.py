@@ -110,12 +110,15 @@ class Profile:
     gps: GpsSettings
     ignition: IgnitionSettings = field(default_factory=IgnitionSettings)
     outputs: OutputSettings = field(default_factory=OutputSettings)
+    demo_hotlist: str = field(default="", metadata=_help("sim only: a CSV hot list put in force at start, so the demo raises alerts"))
     path: Path = field(default=Path("."), metadata={"internal": True})
 
     def validate(self) -> list[str]:
         problems = []
         if self.kind == "vehicle" and self.ignition.driver == "none":
             problems.append("ignition.driver: an in-vehicle profile must declare an ignition-sense input")
+        if self.demo_hotlist and self.kind != "sim":
+            problems.append("demo_hotlist: only the sim profile may carry a demo hot list")
         if self.kind == "fixed" and self.gps.driver not in ("fixed", "serial"):
             problems.append("gps.driver: a fixed site needs surveyed coordinates ('fixed') or a receiver")
         return problems

@@ -33,7 +33,13 @@ COMMAND_MODULES = [
     "alpr_edge.cli.alerts",
     "alpr_edge.cli.bench",
     "alpr_edge.cli.uplink",
-    "alpr_edge.cli.provision", "alpr_edge.cli.cert", "alpr_edge.cli.selftest", "alpr_edge.cli.status", "alpr_edge.cli.stats", "alpr_edge.cli.update",
+    "alpr_edge.cli.provision",
+    "alpr_edge.cli.cert",
+    "alpr_edge.cli.selftest",
+    "alpr_edge.cli.status",
+    "alpr_edge.cli.stats",
+    "alpr_edge.cli.update",
+    "alpr_edge.cli.recognize",
 ]
 
 EXIT_OK = 0

@@ -83,7 +83,10 @@ def print_summary(summary: dict, as_json: bool) -> None:
         lines.append(f"gps               {_gps_line(gps)}")
     clock = summary.get("clock")
     if clock:
-        lines.append(f"clock             {clock.get('source', '?')} (offset {clock.get('offset_s')})")
+        lines.append(
+            f"clock             {clock.get('time_source', '?')}"
+            f" (system clock minus GPS {clock.get('offset_s')} s, ok {clock.get('clock_ok')})"
+        )
     uplink = summary.get("uplink")
     if uplink:
         lines.append(f"uplink            {uplink.get('state', '?')} backlog {uplink.get('backlog', '?')}")

@@ -1,0 +1,220 @@
+"""From per-frame plate observations to one read per vehicle passage.
+
+Each plate is followed across consecutive frames (box overlap or nearby
+position, or the same text); when it has not been seen for ``passage_gap_s`` of
+frame time its passage ends and one Read is emitted with the characters voted
+over all its frames. JPEG encoding of the best crop and its overview happens
+only then, never per frame.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from alpr_edge.capture.frame import Frame
+from alpr_edge.ids import uuid7
+from alpr_edge.logs import log, plate_for_log
+from alpr_edge.vision.formats import fits_format
+from alpr_edge.vision.types import Candidate, PlateObservation, Read
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Track:
+    first_seen: float
+    last_seen: float
+    box: tuple[int, int, int, int]
+    text: str
+    observations: list[PlateObservation] = field(default_factory=list)
+    best: PlateObservation | None = None
+    best_frame: Frame | None = None
+    emitted: bool = False  # read already emitted early (a hot plate); no second read
+
+
+def _iou(a, b) -> float:
+    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _similarity(a: str, b: str) -> float:
+    """1 - normalised edit distance."""
+    if not a or not b:
+        return 0.0
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return 1.0 - prev[-1] / max(len(a), len(b))
+
+
+def _match_score(track: _Track, obs: PlateObservation) -> float:
+    """How likely ``obs`` continues ``track``; 0 means not at all.
+
+    Position alone is not enough: two cars can pass close to each other, so a nearby
+    box must also read similar text, unless the boxes clearly overlap (a misread frame).
+    """
+    text = _similarity(track.text, obs.text)
+    overlap = _iou(track.box, obs.box)
+    tx, ty = track.box[0] + track.box[2] / 2, track.box[1] + track.box[3] / 2
+    ox, oy = obs.box[0] + obs.box[2] / 2, obs.box[1] + obs.box[3] / 2
+    reach = 1.2 * max(track.box[2], obs.box[2], 1)
+    near = max(0.0, 1.0 - np.hypot(tx - ox, ty - oy) / reach)
+    if overlap >= 0.3 or (near > 0 and text >= 0.4):
+        return overlap + near + text
+    if obs.text == track.text:
+        return 0.5  # same plate reappearing elsewhere within the passage gap
+    return 0.0
+
+
+def vote(observations: list[PlateObservation]) -> tuple[str, float, tuple[Candidate, ...]]:
+    """Text voted over frames: the best-supported length, then per-position confidence-weighted votes."""
+    by_length: dict[int, list[PlateObservation]] = defaultdict(list)
+    for o in observations:
+        by_length[len(o.text)].append(o)
+    length = max(by_length, key=lambda n: (sum(o.confidence for o in by_length[n]), len(by_length[n])))
+    group = by_length[length]
+    chars, confidence = [], 1.0
+    for i in range(length):
+        weights: dict[str, float] = defaultdict(float)
+        miss: dict[str, float] = defaultdict(lambda: 1.0)
+        for o in group:
+            c = o.text[i]
+            cc = o.char_confidences[i] if len(o.char_confidences) == length else o.confidence
+            weights[c] += max(cc, 1e-3)
+            miss[c] *= 1.0 - min(cc, 0.999)
+        winner = max(weights, key=weights.get)
+        share = weights[winner] / sum(weights.values())
+        chars.append(winner)
+        confidence = min(confidence, share * (1.0 - miss[winner]))
+    text = "".join(chars)
+    if len(observations) == 1:
+        confidence = observations[0].confidence
+    # Candidates: the voted text first, then texts seen, by mean confidence over frames.
+    pooled: dict[str, float] = defaultdict(float)
+    for o in observations:
+        for c in o.candidates:
+            pooled[c.text] += c.confidence / len(observations)
+    pooled.pop(text, None)
+    ranked = [Candidate(text, round(confidence, 4))] + [Candidate(t, round(p, 4)) for t, p in sorted(pooled.items(), key=lambda kv: -kv[1])]
+    return text, float(confidence), tuple(ranked[:10])
+
+
+class ReadAggregator:
+    """Follows plates across frames of one camera and emits one Read per passage."""
+
+    def __init__(self, camera: str, passage_gap_s: float = 1.0, min_confidence: float = 0.5, jpeg_quality: int = 85):
+        self.camera = camera
+        self.passage_gap_s = passage_gap_s
+        self.min_confidence = min_confidence
+        self.jpeg_quality = jpeg_quality
+        self._tracks: list[_Track] = []
+        self.dropped_low_confidence = 0  # passages whose voted read stayed under min_confidence
+        self.emitted = 0
+        # Set by the daemon: is this observation on a hot list? Such a plate's
+        # read is emitted at once, voted over the frames seen so far, so the
+        # alert does not wait for the end of the passage; the rest of the
+        # passage then adds no second read.
+        self.early_check: Callable[[PlateObservation], bool] | None = None
+
+    def add(self, frame: Frame, observations: list[PlateObservation]) -> list[Read]:
+        """Feed one frame's observations; returns the reads whose passage has just ended."""
+        now = frame.monotonic_s
+        free = list(self._tracks)
+        early: list[Read] = []
+        for obs in sorted(observations, key=lambda o: -o.confidence):
+            scored = [(_match_score(t, obs), t) for t in free]
+            scored = [(s, t) for s, t in scored if s > 0]
+            if scored:
+                track = max(scored, key=lambda st: st[0])[1]
+                free.remove(track)
+            else:
+                track = _Track(first_seen=now, last_seen=now, box=obs.box, text=obs.text)
+                self._tracks.append(track)
+            track.observations.append(obs)
+            track.last_seen = now
+            track.box = obs.box
+            track.text = obs.text
+            if track.best is None or obs.confidence > track.best.confidence:
+                track.best, track.best_frame = obs, frame
+            if self._is_early(track, obs):
+                read = self._read(track)
+                if read is not None:
+                    track.emitted = True
+                    read.extra.update(early=True, trigger_monotonic_s=frame.monotonic_s)
+                    early.append(read)
+        ended = [t for t in self._tracks if now - t.last_seen >= self.passage_gap_s]
+        return early + self._finish(ended)
+
+    def _is_early(self, track: _Track, obs: PlateObservation) -> bool:
+        return (
+            self.early_check is not None
+            and not track.emitted
+            and obs.confidence >= self.min_confidence
+            and self.early_check(obs)
+        )
+
+    def flush(self) -> list[Read]:
+        """End every open passage (at shutdown)."""
+        return self._finish(list(self._tracks))
+
+    def _finish(self, tracks: list[_Track]) -> list[Read]:
+        reads = []
+        for track in tracks:
+            self._tracks.remove(track)
+            if track.emitted:
+                continue
+            read = self._read(track)
+            if read is None:
+                continue
+            reads.append(read)
+        return reads
+
+    def _read(self, track: _Track) -> Read | None:
+        text, confidence, candidates = vote(track.observations)
+        if confidence < self.min_confidence:
+            self.dropped_low_confidence += 1
+            log(logger, logging.DEBUG, "read_dropped_low_confidence", plate=plate_for_log(text), confidence=round(confidence, 3), frames=len(track.observations))
+            return None
+        states: dict[str, float] = defaultdict(float)
+        for o in track.observations:
+            if o.state:
+                states[o.state] += o.state_confidence
+        state = max(states, key=states.get) if states else None
+        state_conf = states[state] / len(track.observations) if state else 0.0
+        # The most confident observation gives the crop, the box and the overview (one frame kept).
+        best, frame = track.best, track.best_frame
+        overview = frame.colour if frame.colour is not None else frame.grey
+        self.emitted += 1
+        return Read(
+            read_id=uuid7(),
+            text=text,
+            confidence=round(confidence, 4),
+            candidates=candidates,
+            camera=self.camera,
+            capture_monotonic_s=frame.monotonic_s,
+            capture_wall_time=frame.wall_time,
+            first_seen_monotonic_s=track.first_seen,
+            frames=len(track.observations),
+            box=best.box,
+            crop_jpeg=self._jpeg(best.crop),
+            overview_jpeg=self._jpeg(overview),
+            state=state,
+            state_confidence=round(state_conf, 4),
+            format_ok=fits_format(text, state),
+        )
+
+    def _jpeg(self, image: np.ndarray) -> bytes:
+        ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+        return buffer.tobytes() if ok else b""

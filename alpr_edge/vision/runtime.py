@@ -1,0 +1,200 @@
+"""The shipped TFLite models at run time: plate detector, OCR, and the recognizer that chains them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from alpr_edge.logs import log
+from alpr_edge.vision.ctc import beam_search, char_confidences
+from alpr_edge.vision.formats import STATE_CLASSES, fits_format, plausible_plate_text
+from alpr_edge.vision.geometry import DET_H, DET_STRIDE, DET_W, OCR_H, OCR_W, corners_box, letterbox, order_corners, rectify
+from alpr_edge.vision.types import Candidate, PlateObservation
+
+logger = logging.getLogger(__name__)
+
+DETECTOR_FILE = "plate_detector_int8.tflite"
+OCR_FILE = "plate_ocr_int8.tflite"
+OFFSET_UNIT_CELLS = 4  # corner offsets are regressed in units of 4 heatmap cells (16 input pixels)
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+
+def _interpreter_class():
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        try:
+            from tflite_runtime.interpreter import Interpreter
+        except ImportError as error:
+            raise ImportError("no TFLite interpreter: install ai-edge-litert (or tflite-runtime on boards without it)") from error
+    return Interpreter
+
+
+class _TfliteModel:
+    """One interpreter with int8 quantise-in / dequantise-out helpers."""
+
+    def __init__(self, path: Path, threads: int = 1):
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"model file missing: {path}")
+        self.path = path
+        self.interpreter = _interpreter_class()(model_path=str(path), num_threads=threads)
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]
+        self.outputs = self.interpreter.get_output_details()
+
+    def run(self, image: np.ndarray) -> list[np.ndarray]:
+        scale, zero = self.input["quantization"]
+        if self.input["dtype"] == np.int8:
+            data = np.clip(np.round(image.astype(np.float32) / scale + zero), -128, 127).astype(np.int8)
+        else:
+            data = image.astype(self.input["dtype"])
+        self.interpreter.set_tensor(self.input["index"], data.reshape(self.input["shape"]))
+        self.interpreter.invoke()
+        results = []
+        for detail in self.outputs:
+            raw = self.interpreter.get_tensor(detail["index"])
+            o_scale, o_zero = detail["quantization"]
+            results.append((raw.astype(np.float32) - o_zero) * o_scale if o_scale else raw.astype(np.float32))
+        return results
+
+
+class OcrModel:
+    """Reads a rectified OCR_H x OCR_W grey crop: text candidates and state of issue."""
+
+    def __init__(self, path: Path, threads: int = 1):
+        self.model = _TfliteModel(path, threads)
+
+    def probabilities(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if crop.shape != (OCR_H, OCR_W):
+            crop = cv2.resize(crop, (OCR_W, OCR_H), interpolation=cv2.INTER_AREA)
+        outs = self.model.run(crop)
+        chars = next(o for o in outs if o.ndim == 3)[0]
+        state = next(o for o in outs if o.ndim == 2)[0]
+        return chars, state
+
+    def read(self, crop: np.ndarray, top_k: int = 10) -> tuple[list[Candidate], tuple[float, ...], str | None, float]:
+        """(candidates best first, per-char confidences of the best, state or None, state confidence)."""
+        chars, state_probs = self.probabilities(crop)
+        chars = chars / np.maximum(chars.sum(axis=1, keepdims=True), 1e-6)  # int8 rounding breaks the sum
+        ranked = beam_search(chars, top_k=top_k)
+        candidates = [Candidate(text, round(p, 4)) for text, p in ranked if text]
+        best = candidates[0].text if candidates else ""
+        k = int(state_probs.argmax())
+        state = STATE_CLASSES[k]
+        state_conf = float(state_probs[k])
+        if state == "unknown" or state_conf < 0.3:
+            state = None
+        return candidates, char_confidences(chars, best), state, state_conf
+
+
+@dataclass(frozen=True)
+class Detection:
+    corners: np.ndarray  # 4x2 float, frame pixels, clockwise from top-left
+    score: float
+
+
+class DetectorModel:
+    """Finds plate quads: a centre heatmap plus the four corner offsets at each cell."""
+
+    def __init__(self, path: Path, threads: int = 1, threshold: float = 0.35, max_plates: int = 8):
+        self.model = _TfliteModel(path, threads)
+        self.threshold = threshold
+        self.max_plates = max_plates
+
+    def detect(self, grey: np.ndarray) -> list[Detection]:
+        canvas, scale = letterbox(grey)
+        outs = self.model.run(canvas)
+        heat = next(o for o in outs if o.shape[-1] == 1)[0, ..., 0]
+        offsets = next(o for o in outs if o.shape[-1] == 8)[0]
+        return decode_detections(heat, offsets, scale, self.threshold, self.max_plates)
+
+
+def decode_detections(heat: np.ndarray, offsets: np.ndarray, scale: float, threshold: float, max_plates: int = 8) -> list[Detection]:
+    """Heatmap peaks -> plate quads in frame pixels (offsets are in units of 4 cells from the cell centre)."""
+    peaks = (heat >= threshold) & (heat == cv2.dilate(heat, np.ones((3, 3), np.uint8)))
+    ys, xs = np.nonzero(peaks)
+    order = np.argsort(-heat[ys, xs])[: max_plates * 3]
+    found: list[Detection] = []
+    for y, x in zip(ys[order], xs[order]):
+        cx, cy = (x + 0.5) * DET_STRIDE, (y + 0.5) * DET_STRIDE
+        pts = np.array([[cx, cy]] * 4, np.float32) + offsets[y, x].reshape(4, 2) * DET_STRIDE * OFFSET_UNIT_CELLS
+        corners = order_corners(pts / scale)
+        box = corners_box(corners)
+        if box[2] < 8 or box[3] < 4:
+            continue
+        if any(_iou(box, corners_box(d.corners)) > 0.3 for d in found):
+            continue
+        found.append(Detection(corners, float(heat[y, x])))
+        if len(found) >= max_plates:
+            break
+    return found
+
+
+def _iou(a, b) -> float:
+    ax0, ay0, aw, ah = a
+    bx0, by0, bw, bh = b
+    ix = max(0, min(ax0 + aw, bx0 + bw) - max(ax0, bx0))
+    iy = max(0, min(ay0 + ah, by0 + bh) - max(ay0, by0))
+    inter = ix * iy
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
+class PlateRecognizer:
+    """Detector then OCR on each rectified plate, with gating against non-plate text."""
+
+    def __init__(self, detector: DetectorModel, ocr: OcrModel, min_text_confidence: float = 0.1):
+        self.detector = detector
+        self.ocr = ocr
+        self.min_text_confidence = min_text_confidence
+        self.rejected = 0  # crops read as no plausible plate text (signs, stickers)
+
+    def read_crop(self, grey: np.ndarray, corners: np.ndarray, box=None) -> PlateObservation | None:
+        crop = rectify(grey, corners)
+        candidates, char_conf, state, state_conf = self.ocr.read(crop)
+        candidates = [c for c in candidates if plausible_plate_text(c.text)]
+        if not candidates or candidates[0].confidence < self.min_text_confidence:
+            self.rejected += 1
+            return None
+        best = candidates[0]
+        if len(char_conf) != len(best.text):
+            char_conf = tuple(best.confidence for _ in best.text)
+        return PlateObservation(
+            text=best.text,
+            confidence=best.confidence,
+            candidates=tuple(candidates),
+            box=box or corners_box(corners),
+            corners=tuple((float(x), float(y)) for x, y in corners),
+            crop=crop,
+            char_confidences=char_conf,
+            state=state,
+            state_confidence=round(state_conf, 4),
+            format_ok=fits_format(best.text, state),
+        )
+
+    def recognize(self, grey: np.ndarray) -> list[PlateObservation]:
+        if grey.ndim == 3:
+            grey = cv2.cvtColor(grey, cv2.COLOR_BGR2GRAY)
+        observations = []
+        for detection in self.detector.detect(grey):
+            obs = self.read_crop(grey, detection.corners)
+            if obs is not None:
+                observations.append(obs)
+        observations.sort(key=lambda o: o.confidence, reverse=True)
+        return observations
+
+
+def load_recognizer(models_dir: Path | None = None, threads: int = 1) -> PlateRecognizer:
+    """The shipped detector and OCR from ``models_dir`` (default: the repository's models/)."""
+    folder = Path(models_dir) if models_dir is not None else DEFAULT_MODELS_DIR
+    for name in (DETECTOR_FILE, OCR_FILE):
+        if not (folder / name).is_file():
+            raise FileNotFoundError(f"model file missing: {folder / name}")
+    recognizer = PlateRecognizer(DetectorModel(folder / DETECTOR_FILE, threads), OcrModel(folder / OCR_FILE, threads))
+    log(logger, logging.INFO, "recognizer_loaded", models=str(folder), threads=threads)
+    return recognizer

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Evaluate the shipped recognition models on a labelled folder.
+
+Plate crops (a folder with labels.csv: file,state,text): the OCR reads each
+whole crop as the plate (the detector's job is done by the crop) and we report
+exact-plate top-1 and top-10, character accuracy, state accuracy and ms/image.
+
+Scene photos (a folder of NAME.jpg + NAME.txt: NAME.jpg<TAB>x<TAB>y<TAB>w<TAB>h<TAB>TEXT):
+the full recognizer runs on each photo and we report detection recall and
+precision (IoU >= --iou with the annotated box), exact text top-1/top-10 on the
+detected plates, and ms/image.
+
+--split heldout evaluates only the fixed-seed 20% that training never saw
+(the same split as scripts/train_ocr.py and scripts/train_detector.py).
+
+    PYTHONPATH=.:scripts python scripts/evaluate.py --crops /path/us-plate-crops --split heldout
+    PYTHONPATH=.:scripts python scripts/evaluate.py --scenes /path/eu-scenes --scenes /path/br-scenes --split heldout --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from alpr_edge.vision.aggregator import _similarity  # noqa: E402
+from alpr_edge.vision.runtime import DETECTOR_FILE, OCR_FILE, OcrModel, load_recognizer, _iou  # noqa: E402
+from alpr_edge.vision.geometry import corners_box  # noqa: E402
+from platesynth.ocr_samples import load_real_crops, real_label_usable, real_sample, split_real  # noqa: E402
+from platesynth.scene import load_scene_annotations, split_scenes  # noqa: E402
+
+
+def _pick(items, split, splitter):
+    if split == "all":
+        return items
+    train, held_out = splitter(items)
+    return held_out if split == "heldout" else train
+
+
+def _timing(ms: list[float]) -> dict:
+    return {"ms_median": round(float(np.median(ms)), 2), "ms_p95": round(float(np.percentile(ms, 95)), 2)} if ms else {}
+
+
+def evaluate_crops(folder: Path, models: Path, split: str, threads: int, show_errors: bool) -> dict:
+    ocr = OcrModel(models / OCR_FILE, threads)
+    items = [r for r in load_real_crops(folder) if real_label_usable(r[1])]
+    skipped = sum(1 for r in load_real_crops(folder) if not real_label_usable(r[1]))
+    items = _pick(items, split, split_real)
+    top1 = top10 = state_ok = 0
+    char_acc, ms = [], []
+    rng = random.Random(0)
+    for image, text, state, name in items:
+        start = time.perf_counter()
+        crop = real_sample(rng, image, augment=False)
+        candidates, _, pred_state, _ = ocr.read(crop)
+        ms.append((time.perf_counter() - start) * 1000)
+        best = candidates[0].text if candidates else ""
+        top1 += best == text
+        top10 += any(c.text == text for c in candidates)
+        state_ok += pred_state == state
+        char_acc.append(_similarity(best, text) if best else 0.0)
+        if show_errors and best != text:
+            print(f"  {name}: truth {text} read {best or '-'} state {state}/{pred_state}", file=sys.stderr)
+    n = max(len(items), 1)
+    return {"set": str(folder), "split": split, "plates": len(items), "skipped_placeholder_labels": skipped,
+            "exact_top1": round(top1 / n, 4), "exact_top10": round(top10 / n, 4), "char_accuracy": round(float(np.mean(char_acc)) if char_acc else 0.0, 4),
+            "state_accuracy": round(state_ok / n, 4), **_timing(ms)}
+
+
+def _centre_hit(box, truth) -> bool:
+    """Each box's centre lies inside the other (shape-agnostic: an EU plate vs a 2:1 US-shaped quad)."""
+    bx, by = box[0] + box[2] / 2, box[1] + box[3] / 2
+    tx, ty = truth[0] + truth[2] / 2, truth[1] + truth[3] / 2
+    return truth[0] <= bx <= truth[0] + truth[2] and truth[1] <= by <= truth[1] + truth[3] and box[0] <= tx <= box[0] + box[2] and box[1] <= ty <= box[1] + box[3]
+
+
+def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int, iou_needed: float, threshold: float | None) -> dict:
+    recognizer = load_recognizer(models, threads)
+    if threshold is not None:
+        recognizer.detector.threshold = threshold
+    items = []
+    for folder in folders:
+        items += _pick(load_scene_annotations(folder), split, split_scenes)
+    criteria = {f"iou{int(iou_needed * 100)}": lambda b, t: _iou(b, t) >= iou_needed, "iou30": lambda b, t: _iou(b, t) >= 0.3, "centre": _centre_hit}
+    tp = dict.fromkeys(criteria, 0)
+    fp = dict.fromkeys(criteria, 0)
+    total = exact1 = exact10 = 0
+    ms = []
+    for path, boxes in items:
+        grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        texts = [line.split("\t")[5].strip().upper() if len(line.split("\t")) > 5 else "" for line in path.with_suffix(".txt").read_text().splitlines() if line.strip()]
+        start = time.perf_counter()
+        detections = recognizer.detector.detect(grey)
+        observations = [recognizer.read_crop(grey, d.corners) for d in detections]
+        ms.append((time.perf_counter() - start) * 1000)
+        total += len(boxes)
+        for name, hit in criteria.items():
+            matched = set()
+            for det, obs in zip(detections, observations):
+                box = corners_box(det.corners)
+                hits = [i for i, b in enumerate(boxes) if i not in matched and hit(box, b)]
+                if not hits:
+                    fp[name] += 1
+                    continue
+                matched.add(hits[0])
+                tp[name] += 1
+                if name == "centre" and obs is not None:
+                    truth = texts[hits[0]] if hits[0] < len(texts) else ""
+                    exact1 += obs.text == truth
+                    exact10 += any(c.text == truth for c in obs.candidates)
+    out = {"sets": [str(f) for f in folders], "split": split, "photos": len(items), "plates": total, "threshold": recognizer.detector.threshold}
+    for name in criteria:
+        out[f"recall_{name}"] = round(tp[name] / max(total, 1), 4)
+        out[f"precision_{name}"] = round(tp[name] / max(tp[name] + fp[name], 1), 4)
+    out.update({"text_exact_top1_of_all": round(exact1 / max(total, 1), 4), "text_exact_top10_of_all": round(exact10 / max(total, 1), 4),
+                "ms_per_photo_includes": "detector + OCR of every detection", **_timing(ms)})
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--crops", type=Path, action="append", default=[], help="plate crops folder with labels.csv")
+    parser.add_argument("--scenes", type=Path, action="append", default=[], help="scene photos folder with NAME.txt annotations")
+    parser.add_argument("--split", choices=["heldout", "train", "all"], default="heldout")
+    parser.add_argument("--models", type=Path, default=Path(__file__).resolve().parents[1] / "models")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--iou", type=float, default=0.5)
+    parser.add_argument("--threshold", type=float, help="detector heatmap threshold (default: the runtime's)")
+    parser.add_argument("--errors", action="store_true", help="list misread crops on stderr")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    if not args.crops and not args.scenes:
+        parser.error("give --crops and/or --scenes")
+    for folder in args.crops + args.scenes:
+        if not folder.is_dir():
+            parser.error(f"{folder}: no such folder")
+    if not (args.models / DETECTOR_FILE).is_file() and args.scenes:
+        parser.error(f"{args.models / DETECTOR_FILE}: missing")
+    results = {}
+    if args.crops:
+        results["crops"] = [evaluate_crops(f, args.models, args.split, args.threads, args.errors) for f in args.crops]
+    if args.scenes:
+        results["scenes"] = evaluate_scenes(args.scenes, args.models, args.split, args.threads, args.iou, args.threshold)
+    if args.json:
+        print(json.dumps(results))
+    else:
+        for section, value in results.items():
+            for entry in value if isinstance(value, list) else [value]:
+                print(f"[{section}]")
+                for key, v in entry.items():
+                    print(f"  {key:<28} {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""OCR training samples: rectified grey plate crops as the runtime cuts them, plus real crops."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from alpr_edge.vision.formats import STATE_CLASSES
+from alpr_edge.vision.geometry import OCR_H, OCR_W, rectify
+
+from .plate import PLATE_H, PLATE_W, degrade, render_plate, to_grey
+
+
+def _clutter(rng: random.Random, h: int, w: int) -> np.ndarray:
+    """A busy background (bumper, frame, paint) to surround a plate."""
+    img = np.full((h, w), rng.randint(0, 255), np.uint8)
+    for _ in range(rng.randint(2, 8)):
+        x0, y0 = rng.randint(0, w), rng.randint(0, h)
+        cv2.rectangle(img, (x0, y0), (x0 + rng.randint(5, w), y0 + rng.randint(5, h // 2)), rng.randint(0, 255), -1)
+    noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, 8, img.shape)
+    return np.clip(img + noise, 0, 255).astype(np.uint8)
+
+
+def jitter_corners(rng: random.Random, corners: np.ndarray, w: float, h: float, amount: float = 1.0) -> np.ndarray:
+    """Imitate detector imprecision: move each corner a little, sometimes shrink or grow the quad."""
+    scale = rng.uniform(0.96, 1.08) if rng.random() < 0.7 else 1.0
+    centre = corners.mean(axis=0)
+    out = centre + (corners - centre) * scale
+    out += np.array([[rng.gauss(0, 0.025 * w * amount), rng.gauss(0, 0.04 * h * amount)] for _ in range(4)], np.float32)
+    return out.astype(np.float32)
+
+
+def synthetic_sample(rng: random.Random) -> tuple[np.ndarray, str, int]:
+    """(crop OCR_HxOCR_W uint8, text, state class index)."""
+    plate = render_plate(rng)
+    grey = to_grey(rng, plate.image)
+    pad = 60
+    canvas = _clutter(rng, PLATE_H + 2 * pad, PLATE_W + 2 * pad)
+    if rng.random() < 0.3:  # a dealer frame partly covering edges
+        cv2.rectangle(canvas, (pad - 12, pad - 12), (pad + PLATE_W + 12, pad + PLATE_H + 12), rng.randint(0, 80), -1)
+    canvas[pad:pad + PLATE_H, pad:pad + PLATE_W] = grey
+    if rng.random() < 0.2:
+        t = rng.randint(4, 14)
+        colour = rng.randint(0, 80)
+        canvas[pad + PLATE_H - t:pad + PLATE_H, pad:pad + PLATE_W] = colour  # frame covering the bottom
+    corners = np.array([[pad, pad], [pad + PLATE_W, pad], [pad + PLATE_W, pad + PLATE_H], [pad, pad + PLATE_H]], np.float32)
+    # Perspective: warp the whole canvas, then cut the (jittered) plate quad back out.
+    src = corners.copy()
+    dst = corners + np.array([[rng.gauss(0, 14), rng.gauss(0, 10)] for _ in range(4)], np.float32)
+    matrix = cv2.getPerspectiveTransform(src, dst)
+    warped = cv2.warpPerspective(canvas, matrix, (canvas.shape[1], canvas.shape[0]), borderMode=cv2.BORDER_REFLECT)
+    crop = rectify(warped, jitter_corners(rng, dst, PLATE_W, PLATE_H))
+    crop = degrade(rng, crop)
+    state = STATE_CLASSES.index(plate.state)
+    return crop, plate.text, state
+
+
+def load_real_crops(folder: Path) -> list[tuple[np.ndarray, str, str, str]]:
+    """(grey image, text, state, file) for each labelled crop; labels.csv columns file,state,text."""
+    labels = Path(folder) / "labels.csv"
+    if not labels.is_file():
+        raise FileNotFoundError(f"{labels}: no labels.csv in the crops folder")
+    out = []
+    with labels.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            image = cv2.imread(str(Path(folder) / row["file"]), cv2.IMREAD_GRAYSCALE)
+            if image is None:
+                raise ValueError(f"{folder / row['file']}: unreadable image listed in {labels}")
+            out.append((image, row["text"].strip().upper(), row["state"].strip().upper(), row["file"]))
+    return out
+
+
+def split_real(items: list, seed: int = 20261122, validation_fraction: float = 0.2) -> tuple[list, list]:
+    """Fixed-seed train/validation split by file name (stable across runs and machines)."""
+    order = sorted(items, key=lambda item: item[-1])
+    random.Random(seed).shuffle(order)
+    n_val = int(round(len(order) * validation_fraction))
+    return order[n_val:], order[:n_val]
+
+
+def real_sample(rng: random.Random, image: np.ndarray, augment: bool = True) -> np.ndarray:
+    """A real crop (the whole plate) cut as the runtime would, with detector-like jitter."""
+    h, w = image.shape
+    pad = max(h, w) // 4
+    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    corners = np.array([[pad, pad], [pad + w, pad], [pad + w, pad + h], [pad, pad + h]], np.float32)
+    if augment:
+        corners = jitter_corners(rng, corners, w, h, amount=0.8)
+        crop = rectify(padded, corners)
+        return degrade(rng, crop, strength=0.7)
+    return rectify(padded, corners)
+
+
+def real_label_usable(text: str) -> bool:
+    """A few labels are placeholders ('0') or longer than plates we read: skip those."""
+    return 2 <= len(text) <= 10
+
+
+__all__ = ["synthetic_sample", "load_real_crops", "split_real", "real_sample", "real_label_usable", "OCR_H", "OCR_W"]

@@ -1,0 +1,168 @@
+"""Scenes for the detector: synthetic streets with vehicles, plates and text distractors,
+and real scene photos with their annotated plates (optionally overlaid with rendered US plates)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from .plate import PLATE_H, PLATE_W, SLOGANS, _font, _font_paths, degrade, render_plate, to_grey
+
+WORDS = [
+    "STOP", "ONE WAY", "SPEED LIMIT 35", "NO PARKING", "EXIT 42", "DETOUR", "YIELD", "MAIN ST", "OAK AVE",
+    "PIZZA", "OPEN 24 HOURS", "SALE 50% OFF", "HONK IF", "MY KID IS AN HONOR STUDENT", "COEXIST", "I LOVE NY",
+    "BABY ON BOARD", "SCHOOL BUS", "TAXI", "POLICE", "DELIVERY", "FORD", "TOYOTA", "HONDA", "CHEVROLET",
+    "EST 1985", "ROUTE 66", "US 101", "I-95 NORTH", "PARKING P2", "TOW AWAY ZONE", "BUS ONLY", "NO TURN ON RED",
+    "CAUTION", "KEEP RIGHT", "CAR WASH", "GAS 3.99", "MOTEL", "DINER", "HARDWARE", "BANK",
+] + SLOGANS
+
+
+def _text_block(rng: random.Random, canvas: Image.Image, x: int, y: int, scale: float) -> None:
+    """A sign, sticker or lettering: text that must not become a read."""
+    draw = ImageDraw.Draw(canvas)
+    lines = [rng.choice(WORDS) for _ in range(rng.choice([1, 1, 2, 3]))]
+    if rng.random() < 0.25:  # plate-like codes on signs and trucks (fleet numbers, phone numbers)
+        lines = [rng.choice(["UNIT ", "NO ", "CALL ", "DOT ", ""]) + "".join(rng.choice("0123456789") for _ in range(rng.randint(3, 7)))]
+    size = max(8, int(rng.uniform(10, 40) * scale))
+    font = _font(rng.choice(_font_paths("decor") + _font_paths("char")), size)
+    widths = [draw.textlength(t, font=font) for t in lines]
+    w, h = int(max(widths)) + 2 * size // 2, int(len(lines) * size * 1.25) + size // 2
+    bg, fg = (rng.randint(150, 255), rng.randint(0, 100)) if rng.random() < 0.6 else (rng.randint(0, 100), rng.randint(150, 255))
+    if rng.random() < 0.8:
+        draw.rectangle((x, y, x + w, y + h), fill=bg)
+    for i, t in enumerate(lines):
+        draw.text((x + size // 2, y + size // 4 + i * size * 1.25), t, font=font, fill=fg)
+
+
+def _place_plate(rng: random.Random, canvas: np.ndarray, cx: float, cy: float, width: float, night: bool) -> np.ndarray:
+    """Warp a rendered grey plate into the canvas centred at (cx, cy); returns its 4 corners."""
+    plate = render_plate(rng)
+    grey = to_grey(rng, plate.image, night=night)
+    height = width * rng.uniform(0.45, 0.55)
+    yaw = rng.uniform(-0.25, 0.25) * width  # perspective: one side taller than the other
+    tilt = rng.gauss(0, 0.05) * width
+    dst = np.array([
+        [cx - width / 2, cy - height / 2 + tilt - yaw * 0.1],
+        [cx + width / 2, cy - height / 2 - tilt + yaw * 0.1],
+        [cx + width / 2, cy + height / 2 - tilt - yaw * 0.1],
+        [cx - width / 2, cy + height / 2 + tilt + yaw * 0.1],
+    ], np.float32)
+    dst += np.array([[rng.gauss(0, width * 0.02), rng.gauss(0, width * 0.02)] for _ in range(4)], np.float32)
+    src = np.array([[0, 0], [PLATE_W, 0], [PLATE_W, PLATE_H], [0, PLATE_H]], np.float32)
+    matrix = cv2.getPerspectiveTransform(src, dst)
+    h, w = canvas.shape
+    warped = cv2.warpPerspective(grey, matrix, (w, h), flags=cv2.INTER_AREA if width < PLATE_W else cv2.INTER_LINEAR)
+    mask = cv2.warpPerspective(np.full((PLATE_H, PLATE_W), 255, np.uint8), matrix, (w, h))
+    alpha = cv2.GaussianBlur(mask, (3, 3), 0).astype(np.float32) / 255
+    canvas[:] = (canvas * (1 - alpha) + warped * alpha).astype(np.uint8)
+    return dst
+
+
+def synthetic_scene(rng: random.Random, width: int = 960, height: int = 540) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(grey scene, list of 4x2 plate corner arrays); 0 to 4 vehicles, text distractors."""
+    night = rng.random() < 0.3
+    base = rng.randint(10, 60) if night else rng.randint(60, 200)
+    yy = np.linspace(0, 1, height, dtype=np.float32)[:, None]
+    img = np.clip(base + (yy - 0.5) * rng.uniform(-80, 80) + np.zeros((height, width), np.float32), 0, 255).astype(np.uint8)
+    pil = Image.fromarray(img)
+    draw = ImageDraw.Draw(pil)
+    for _ in range(rng.randint(3, 15)):  # buildings, poles, road markings
+        x0, y0 = rng.randint(-100, width), rng.randint(-100, height)
+        draw.rectangle((x0, y0, x0 + rng.randint(10, 400), y0 + rng.randint(5, 300)), fill=rng.randint(0, 255) // (3 if night else 1))
+    for _ in range(rng.randint(0, 6)):
+        draw.line((rng.randint(0, width), rng.randint(0, height), rng.randint(0, width), rng.randint(0, height)), fill=rng.randint(0, 255), width=rng.randint(1, 8))
+    vehicles = []
+    for _ in range(rng.choice([0, 1, 1, 1, 2, 2, 3, 4])):
+        vw = rng.uniform(0.15, 0.7) * width
+        vx, vy = rng.uniform(-0.1 * width, width - vw * 0.8), rng.uniform(0.2 * height, 0.9 * height)
+        vh = vw * rng.uniform(0.5, 0.9)
+        body = rng.randint(20, 230) // (2 if night else 1)
+        draw.rounded_rectangle((vx, vy - vh * 0.6, vx + vw, vy + vh * 0.4), radius=int(vw * 0.08), fill=body)
+        draw.rectangle((vx + vw * 0.1, vy - vh * 0.55, vx + vw * 0.9, vy - vh * 0.2), fill=rng.randint(0, 80))  # window
+        draw.rectangle((vx, vy + vh * 0.15, vx + vw, vy + vh * 0.3), fill=rng.randint(0, 120))  # bumper
+        for lx in (vx + vw * 0.05, vx + vw * 0.8):  # lamps
+            draw.ellipse((lx, vy - vh * 0.1, lx + vw * 0.15, vy + vh * 0.05), fill=255 if night else rng.randint(100, 255))
+        vehicles.append((vx, vy, vw, vh))
+    for _ in range(rng.randint(0, 5)):
+        _text_block(rng, pil, rng.randint(0, width - 40), rng.randint(0, height - 20), rng.uniform(0.5, 2.0))
+    for vx, vy, vw, vh in vehicles:  # bumper stickers near the plate
+        if rng.random() < 0.4:
+            _text_block(rng, pil, int(vx + vw * rng.uniform(0.55, 0.8)), int(vy + vh * rng.uniform(-0.1, 0.1)), vw / 600)
+    canvas = np.asarray(pil).copy()
+    quads = []
+    for vx, vy, vw, vh in vehicles:
+        pw = vw * rng.uniform(0.2, 0.3)
+        if pw < 14:
+            continue
+        quads.append(_place_plate(rng, canvas, vx + vw * rng.uniform(0.4, 0.6), vy + vh * 0.05, pw, night))
+    if night:
+        canvas = np.clip(canvas.astype(np.float32) * rng.uniform(0.7, 1.1), 0, 255).astype(np.uint8)
+    return degrade(rng, canvas, strength=0.6), quads
+
+
+def load_scene_annotations(folder: Path) -> list[tuple[Path, list[tuple[int, int, int, int]]]]:
+    """(image path, plate boxes) for each NAME.txt (NAME.jpg<TAB>x<TAB>y<TAB>w<TAB>h<TAB>TEXT) in a folder."""
+    out = []
+    for txt in sorted(Path(folder).glob("*.txt")):
+        boxes, image = [], None
+        for line_no, line in enumerate(txt.read_text().splitlines(), 1):
+            if not line.strip():
+                continue
+            parts = line.split("\t")
+            if len(parts) < 5:
+                raise ValueError(f"{txt}:{line_no}: expected NAME<TAB>x<TAB>y<TAB>w<TAB>h<TAB>TEXT")
+            image = txt.parent / parts[0]
+            boxes.append(tuple(int(float(v)) for v in parts[1:5]))
+        if image is not None and image.is_file():
+            out.append((image, boxes))
+    return out
+
+
+def split_scenes(items: list, seed: int = 20261122, validation_fraction: float = 0.2) -> tuple[list, list]:
+    """Fixed-seed split by file name."""
+    order = sorted(items, key=lambda item: str(item[0]))
+    random.Random(seed).shuffle(order)
+    n_val = int(round(len(order) * validation_fraction))
+    return order[n_val:], order[:n_val]
+
+
+def box_corners(box) -> np.ndarray:
+    x, y, w, h = box
+    return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
+
+
+def real_scene(rng: random.Random, grey: np.ndarray, boxes, overlay: float = 0.5) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A real photo; each annotated plate is kept or covered by a rendered US plate matched in size and light."""
+    canvas = grey.copy()
+    quads = []
+    for box in boxes:
+        x, y, w, h = box
+        if rng.random() >= overlay or w < 12:
+            quads.append(box_corners(box))
+            continue
+        # Cover the original (wider, European/Brazilian) plate with the surrounding bumper tone.
+        ring = canvas[max(0, y - h): y + 2 * h, max(0, x - w // 4): x + w + w // 4]
+        tone = int(np.median(ring)) if ring.size else 100
+        mask = np.zeros_like(canvas)
+        mask[y:y + h, x:x + w] = 255
+        canvas = np.where(mask > 0, np.clip(tone + np.random.default_rng(rng.randrange(1 << 30)).normal(0, 6, canvas.shape), 0, 255), canvas).astype(np.uint8)
+        # A US plate is ~0.6x as wide and ~1.4x as tall as an EU plate; BR plates are in between.
+        pw = w * rng.uniform(0.55, 0.9)
+        tmp = canvas.copy()
+        corners = _place_plate(rng, tmp, x + w / 2, y + h / 2, pw, night=False)
+        # Match local brightness and sharpness: scale the plate region towards the photo's statistics.
+        local = grey[y:y + h, x:x + w]
+        if local.size:
+            ratio = (float(local.mean()) + 20) / (float(tmp[y:y + h, x:x + w].mean()) + 20)
+            region = np.zeros(canvas.shape, np.uint8)
+            cv2.fillConvexPoly(region, corners.astype(np.int32), 1)
+            tmp = np.where(region > 0, np.clip(tmp * (0.5 + 0.5 * ratio), 0, 255), tmp).astype(np.uint8)
+        if rng.random() < 0.5:
+            tmp = cv2.GaussianBlur(tmp, (0, 0), rng.uniform(0.5, 1.2))
+        canvas = tmp
+        quads.append(corners)
+    return canvas, quads
