@@ -36,7 +36,9 @@ def _models_available() -> bool:
     return True
 
 
-pytestmark = [needs_chromium, pytest.mark.skipif(not _models_available(), reason="recognition models not available")]
+# The whole shipped daemon (models, sim replay, Argon2 at full cost): 30 to 40 s here, hence slow.
+pytestmark = [needs_chromium, pytest.mark.slow,
+              pytest.mark.skipif(not _models_available(), reason="recognition models not available")]
 
 
 @pytest.fixture(scope="module")
