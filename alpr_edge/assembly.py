@@ -52,7 +52,7 @@ def build_daemon(
     """Build every component the config and profile ask for; StartupError if one cannot be."""
     from alpr_edge.alerts import AlertBook, AlertSignals, open_outputs
     from alpr_edge.capture import open_frame_source, replay_source
-    from alpr_edge.hotlist import FileListStorage, HotListEngine
+    from alpr_edge.hotlist import HotListEngine, device_list_storage
     from alpr_edge.power import SystemPowerOff, open_ignition
 
     data_dir = config.data_dir
@@ -79,12 +79,12 @@ def build_daemon(
     parts.power = RecordingPowerOff() if profile.is_sim else SystemPowerOff(config.ignition.shutdown_command)
     try:
         outputs = open_outputs(profile.outputs)
-    except (RuntimeError, ImportError) as error:
+    except Exception as error:  # gpiozero raises its own kinds when pins are absent
         raise StartupError(f"profile {profile.name!r}: alert outputs: {error}") from None
     parts.signals = AlertSignals(outputs)
     parts.store = _open_store(config, profile)  # last: everything after this must close it
     parts.hotlists = HotListEngine(
-        FileListStorage(data_dir / "hotlists"), settings=config.hotlist, audit=parts.store.audit
+        device_list_storage(data_dir, parts.store), settings=config.hotlist, audit=parts.store.audit
     )
     if profile.demo_hotlist:
         _load_demo_hotlist(profile, parts.hotlists)

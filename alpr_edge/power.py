@@ -55,7 +55,10 @@ class GpioIgnition:
         except ImportError as error:
             raise RuntimeError("gpiozero is not installed (the 'pi' extra) but the profile asks for GPIO ignition sense") from error
         # Debounce: cranking the engine makes the supply dip for a moment.
-        self._input = DigitalInputDevice(pin, pull_up=active_low, bounce_time=0.5)
+        try:
+            self._input = DigitalInputDevice(pin, pull_up=active_low, bounce_time=0.5)
+        except Exception as error:  # gpiozero's BadPinFactory and friends: no GPIO here
+            raise RuntimeError(f"GPIO {pin} is not available ({error})") from error
 
     def is_on(self) -> bool:
         return bool(self._input.value)

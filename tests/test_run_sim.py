@@ -94,7 +94,7 @@ def test_reads_search_with_a_proper_purpose_finds_a_sim_read(sim_run):
     data_dir, _ = sim_run
     text = stored_texts(data_dir)[0]
     created = run_cli(
-        "users", "add", "sgt-lee", "--role", "supervisor", "--data-dir", str(data_dir), "--password-stdin",
+        "users", "add", "sgt-lee", "--role", "admin", "--data-dir", str(data_dir), "--password-stdin",
         input="correct horse battery\n",
     )
     assert created.returncode == 0, created.stderr
@@ -156,4 +156,6 @@ def test_missing_source_is_a_clear_error(tmp_path):
 def test_absent_camera_names_the_profile_and_device(tmp_path):
     result = run_cli("run", "--profile", "usb-v4l2", "--data-dir", str(tmp_path), "--no-ui", timeout=60)
     assert result.returncode == 2
-    assert "usb-v4l2" in result.stderr and ("/dev/video0" in result.stderr or "/dev/gps0" in result.stderr)
+    # Whichever piece of its hardware is checked first: the ignition GPIO, the camera or the GPS.
+    assert "cannot start with profile 'usb-v4l2'" in result.stderr
+    assert any(device in result.stderr for device in ("GPIO 17", "/dev/video0", "/dev/gps0"))

@@ -79,11 +79,11 @@ def _engine(args):
     import atexit
 
     from alpr_edge.cli.store_access import open_store
-    from alpr_edge.hotlist import FileListStorage, HotListEngine
+    from alpr_edge.hotlist import HotListEngine, device_list_storage
 
     config, store = open_store(args)
     atexit.register(store.close)
-    return HotListEngine(FileListStorage(config.data_dir / "hotlists"), settings=config.hotlist, audit=store.audit), config
+    return HotListEngine(device_list_storage(config.data_dir, store), settings=config.hotlist, audit=store.audit), config
 
 
 def _refused(what: str, error) -> CliError:

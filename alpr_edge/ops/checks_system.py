@@ -81,12 +81,21 @@ def hotlist_summaries(ctx: Context) -> list[dict] | None:
     """The lists' names, ages and staleness: from the running daemon, else loaded from the data folder."""
     if ctx.daemon_status is not None and "hotlists" in ctx.daemon_status:
         return ctx.daemon_status["hotlists"]
-    try:
-        from alpr_edge.hotlist import FileListStorage, HotListEngine
-    except ImportError:
+    from alpr_edge.hotlist import HotListEngine, device_list_storage
+    from alpr_edge.store import KeysMissing, Store
+
+    if not (ctx.layout.data_dir / "hotlists").is_dir():
+        return []
+    try:  # the lists are sealed with the store's key
+        store = Store.open(ctx.layout.data_dir, ctx.config.store, dev_keys=ctx.profile.is_sim)
+    except KeysMissing:
         return None
-    engine = HotListEngine(FileListStorage(ctx.layout.data_dir / "hotlists"), settings=ctx.config.hotlist)
-    return engine.lists()
+    try:
+        engine = HotListEngine(device_list_storage(ctx.layout.data_dir, store), settings=ctx.config.hotlist,
+                               audit=lambda *args, **kwargs: None)
+        return engine.lists()
+    finally:
+        store.close()
 
 
 def _as_dict(item) -> dict:

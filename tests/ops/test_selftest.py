@@ -282,12 +282,16 @@ def test_ir_and_colour_must_both_arrive_when_the_profile_has_both(device):
 
 def test_hot_lists_are_read_from_the_stage_storage_when_the_daemon_is_not_running(device):
     hotlist = pytest.importorskip("alpr_edge.hotlist")
+    from alpr_edge.store import Store
+
     config, profile_path = device
-    engine = hotlist.HotListEngine(hotlist.FileListStorage(config.data_dir / "hotlists"), settings=config.hotlist)
+    store = Store.open(config.data_dir, config.store, dev_keys=load_profile(str(profile_path)).is_sim)
+    engine = hotlist.HotListEngine(hotlist.device_list_storage(config.data_dir, store), settings=config.hotlist)
     csv_text = ("plate,state,list,reason,vehicle,entered_by,case_number,synopsis,expires\n"
                 "7ABC123,CA,BOLO,stolen,grey sedan,sgt.lee,C-1,seen downtown,2099-01-01\n")
     two_days_ago = time.time() - 48 * 3600
     engine.replace(hotlist.parse_csv(csv_text.encode(), name="agency-bolo", max_age_s=24 * 3600, clock=lambda: two_days_ago))
+    store.close()
     layout = Layout(config_path=Path("config.toml"), data_dir=config.data_dir)
     results = run_selftest(config, load_profile(str(profile_path)), probes(hotlists=None, camera_seconds=0.3, gps_wait_s=0.5), layout)
     check = next(r for r in results if r.name == "hotlists")
