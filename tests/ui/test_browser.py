@@ -48,7 +48,7 @@ def world():
 def page(world):
     context = world["browser"].new_context(viewport=VIEWPORT)
     page = context.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(15000)
     yield page
     context.close()
 
