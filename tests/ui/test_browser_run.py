@@ -89,7 +89,7 @@ def test_the_shipped_daemon_alerts_on_the_simulated_plate_and_audits_every_step(
         page.fill("#login-totp", device["totp"].now())
         page.click("#login-submit")
         screen = page.locator("#alert-screen")
-        expect(screen).to_be_visible(timeout=60_000)  # the sim drive's first car is on the hot list
+        expect(screen).to_be_visible(timeout=60_000)  # a car of the sim drive is on the demo hot list
         expect(page.locator("#alert-banner")).to_contain_text("UNVERIFIED")
         expect(page.locator("#a-hot-text")).to_have_text(SIM_PLATE)
         expect(page.locator("#a-hot-state")).to_have_text(SIM_STATE)
