@@ -204,7 +204,7 @@ class UiSection:
     lock_after_s: float = field(default=300.0, metadata=_help("Idle this long, the screen locks and asks for the PIN"))
     tls_cert: Path | None = field(default=None, metadata=_help("PEM certificate: serve HTTPS (needed off 127.0.0.1)"))
     tls_key: Path | None = field(default=None, metadata=_help("PEM private key of tls_cert"))
-    push_interval_s: float = field(default=0.5, metadata=_help("How often the live push looks for new reads and alerts"))
+    push_interval_s: float = field(default=0.25, metadata=_help("How often the live push looks for new reads and alerts"))
     push_max_s: float = field(default=300.0, metadata=_help("A live-push stream is closed (and reopened by the page) after this long"))
 
     def validate(self) -> list[str]:

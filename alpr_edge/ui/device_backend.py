@@ -53,6 +53,7 @@ class DeviceBackend:
         self.accounts = accounts
         self.disk_usage = disk_usage
         self._entries: dict[str, HotEntry] = {}  # alert_id -> the hot list entry it matched (never changes)
+        self._reads: dict[str, dict] = {}  # read_id -> text, state, confidence of alerts' reads (decrypted once)
         self._lock = threading.Lock()
 
     @property
@@ -148,7 +149,10 @@ class DeviceBackend:
             return Check("uplink", "warn", "not configured: reads stay on the device")
         status = uplink.status()
         state, backlog = status.get("state", "?"), status.get("backlog", "?")
-        return Check("uplink", "pass" if state == "connected" else "warn", f"{state}, {backlog} waiting")
+        detail = f"{state}, {backlog} waiting"
+        if state != "connected" and status.get("last_error"):
+            detail += f" ({status['last_error']})"
+        return Check("uplink", "pass" if state == "connected" else "warn", detail)
 
     # -- live view ---------------------------------------------------------------
 
@@ -248,6 +252,19 @@ class DeviceBackend:
         )
 
     def _read(self, read_id: str) -> dict:
+        with self._lock:
+            cached = self._reads.get(read_id)
+        if cached is not None:
+            return cached
+        found = self._find_read(read_id)
+        if found:
+            with self._lock:
+                if len(self._reads) >= 256:  # alerts' reads only: a handful a shift
+                    self._reads.pop(next(iter(self._reads)))
+                self._reads[read_id] = found
+        return found
+
+    def _find_read(self, read_id: str) -> dict:
         for read in list(self.daemon.recent_reads):
             if read.read_id == read_id:
                 return {"text": read.text, "state": read.state, "confidence": read.confidence,

@@ -243,8 +243,9 @@ class FakeBackend:
         return list(self.hot)
 
     def add_hot_plate(self, entry: HotEntry, user: SessionUser) -> HotEntry:
-        if not entry.reason or not entry.plate:
-            raise Refused("A hot plate needs a plate and a reason.")
+        missing = [name for name in ("plate", "reason", "case_number", "synopsis") if not getattr(entry, name)]
+        if missing:  # as the hot list engine (alpr_edge.hotlist.csv_list.REQUIRED)
+            raise Refused(f"A hot plate needs: {', '.join(m.replace('_', ' ') for m in missing)}.")
         if not entry.expires:  # as the hot list engine: manual plates always expire
             raise Refused("A manual hot plate needs an expiry date.")
         if any(e.plate == entry.plate and e.state == entry.state for e in self.hot):

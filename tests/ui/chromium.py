@@ -17,10 +17,14 @@ needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.w
 
 
 def launch(playwright):
+    from playwright.sync_api import expect
+
+    # Generous waits: the box is shared and a loaded CI machine is slow; a real failure still fails.
+    expect.set_options(timeout=15_000)
     return playwright.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"), args=ARGS)
 
 
-def wait_js(page, expression: str, timeout_s: float = 8.0) -> None:
+def wait_js(page, expression: str, timeout_s: float = 15.0) -> None:
     """Poll a JS expression until true (page.evaluate, because the page's CSP forbids wait_for_function's eval)."""
     deadline = time.monotonic() + timeout_s
     while not page.evaluate(expression):

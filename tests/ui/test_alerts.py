@@ -169,7 +169,8 @@ def test_the_push_stream_needs_a_session(make_client):
 
 def test_add_hot_plate_records_the_logged_in_user_and_then_alerts(login, backend):
     client, csrf = login("olive")
-    body = {"plate": "8kid 42?", "state": "ca", "reason": "Amber alert", "case_number": "24-9", "expires": "2026-12-31"}
+    body = {"plate": "8kid 42?", "state": "ca", "reason": "Amber alert", "case_number": "24-9", "expires": "2026-12-31",
+            "synopsis": "Child taken from school"}
     headers = {"X-CSRF-Token": csrf}
     assert client.post("/api/hotlist", json={**body, "entered_by": "someone"}, headers=headers).status_code == 422
     entry = client.post("/api/hotlist", json=body, headers=headers).json()
@@ -183,6 +184,7 @@ def test_add_hot_plate_records_the_logged_in_user_and_then_alerts(login, backend
     ({"plate": "7A", "reason": "x", "expires": "2026-12-31"}, "3 to 10"),
     ({"plate": "7ABC123", "reason": "x", "expires": "31/12/2026"}, "YYYY-MM-DD"),
     ({"plate": "7ABC123", "reason": "x"}, "always expire"),
+    ({"plate": "7ABC123", "reason": "x", "expires": "2026-12-31"}, "case number, synopsis"),
 ])
 def test_bad_hot_plates_are_refused_with_the_reason(login, backend, body, words):
     client, csrf = login("olive")

@@ -48,7 +48,7 @@ def world():
 def page(world):
     context = world["browser"].new_context(viewport=VIEWPORT)
     page = context.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(15000)
     yield page
     context.close()
 
@@ -213,3 +213,19 @@ def test_lockout_after_failed_logins(world, page):
     page.click("#login-submit")
     expect(page.locator("#login-error")).to_contain_text("locked")
     expect(page.locator("#main-screen")).to_be_hidden()
+
+
+def test_an_alert_closed_elsewhere_leaves_the_screen(world, page):
+    from playwright.sync_api import expect
+
+    from alpr_edge.ui.backend import SessionUser
+
+    backend = world["backend"]
+    login(page, world, "olive")
+    _, alert = backend.push_read("7ABC123", "CA")
+    expect(page.locator("#alert-screen")).to_be_visible()
+    backend.transition(alert.alert_id, "verified", SessionUser("sam", "supervisor"))  # another car's officer
+    expect(page.locator("#alert-banner")).to_contain_text("VISUALLY VERIFIED")
+    backend.transition(alert.alert_id, "not_confirmed", SessionUser("sam", "supervisor"))
+    expect(page.locator("#alert-screen")).to_be_hidden()
+    expect(page.locator("#toast")).to_contain_text("closed elsewhere")

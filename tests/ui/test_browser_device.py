@@ -34,7 +34,7 @@ def world(tmp_path_factory):
 def page(world):
     context = world.browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(15000)
     yield page
     context.close()
 

@@ -80,3 +80,21 @@ def test_a_technician_gets_no_plate_from_the_device(world):
     read_id = officer.get("/api/live").json()["reads"][0]["read_id"]
     assert officer.get(f"/api/reads/{read_id}/crop.jpg").content[:2] == b"\xff\xd8"
     assert tech.get(f"/api/reads/{read_id}/crop.jpg").status_code == 403
+
+
+def test_an_officer_adds_a_partial_hot_plate_and_the_next_read_alerts(world):
+    client, csrf = login(world, "olive")
+    body = {"plate": "8KID42?", "state": "CA", "reason": "Amber alert", "case_number": "24-0042", "expires": "2099-01-01"}
+    refused = client.post("/api/hotlist", json=body, headers=csrf)
+    assert refused.status_code == 400 and "synopsis" in refused.json()["message"]
+    assert "more than" in client.post("/api/hotlist", json={**body, "synopsis": "Child taken"}, headers=csrf).json()["message"]
+    from datetime import date, timedelta
+
+    body.update(synopsis="Child taken from school", expires=(date.today() + timedelta(days=7)).isoformat())
+    entry = client.post("/api/hotlist", json=body, headers=csrf).json()
+    assert entry["plate"] == "8KID42?" and entry["entered_by"] == "olive"
+    assert [a for a in world.audit("hotlist_plate_add") if a["user"] == "olive"][-1]["outcome"] == "added"
+    world.show("8KID427")
+    alert = wait_for_alert(client)
+    detail = client.get(f"/api/alerts/{alert['alert_id']}").json()
+    assert detail["match_kind"] == "wildcard" and detail["entry"]["plate"] == "8KID42?"

@@ -102,6 +102,12 @@ function onLive(snapshot) {
   $("live-hidden").hidden = !!S.session.can.see_plates;
   renderReads(snapshot.reads);
   renderQueue(snapshot.alerts);
+  // The alert on screen changed or closed elsewhere (timed out, another officer): follow it.
+  if (S.alertId && !$("alert-screen").hidden) {
+    const shown = snapshot.alerts.find((a) => a.alert_id === S.alertId);
+    if (!shown) closeAlert("Alert closed elsewhere.");
+    else if (shown.state !== $("alert-screen").dataset.state) openAlert(S.alertId);
+  }
   // A new unverified alert takes the screen (highest priority first); one the officer put back stays queued.
   const fresh = snapshot.alerts.find((a) => a.sounding && !S.seenAlerts.has(a.alert_id));
   if (fresh && $("alert-screen").hidden && !$("main-screen").hidden) openAlert(fresh.alert_id);
@@ -184,7 +190,8 @@ function renderAlert(a) {
   $("a-read-text").textContent = a.read_text; $("a-read-state").textContent = a.read_state || "state ?";
   $("a-read-meta").textContent = "confidence " + Math.round(a.confidence * 100) + "% · match " + a.match_kind + " · " + clock(a.raised_at);
   $("a-hot-text").textContent = a.entry.plate; $("a-hot-state").textContent = a.entry.state || "any state";
-  $("a-hot-list").textContent = a.entry.list_name + " · priority " + a.priority;
+  $("a-hot-list").textContent = a.entry.list_name + " · priority " + a.priority + (a.covert ? " · COVERT: no in-car alert" : "")
+    + (a.stale ? " · LIST IS STALE" : "");
   const base = "/api/reads/" + encodeURIComponent(a.read_id);
   if ($("a-crop").dataset.read !== a.read_id) {
     $("a-crop").src = base + "/crop.jpg"; $("a-overview").src = base + "/overview.jpg"; $("a-crop").dataset.read = a.read_id;
