@@ -93,6 +93,7 @@ def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int,
     criteria = {f"iou{int(iou_needed * 100)}": lambda b, t: _iou(b, t) >= iou_needed, "iou30": lambda b, t: _iou(b, t) >= 0.3, "centre": _centre_hit}
     tp = dict.fromkeys(criteria, 0)
     fp = dict.fromkeys(criteria, 0)
+    gated_tp = gated_fp = 0  # centre criterion, counting only detections the OCR accepted as plate text
     total = exact1 = exact10 = 0
     ms = []
     for path, boxes in items:
@@ -110,9 +111,11 @@ def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int,
                 hits = [i for i, b in enumerate(boxes) if i not in matched and hit(box, b)]
                 if not hits:
                     fp[name] += 1
+                    gated_fp += name == "centre" and obs is not None
                     continue
                 matched.add(hits[0])
                 tp[name] += 1
+                gated_tp += name == "centre" and obs is not None
                 if name == "centre" and obs is not None:
                     truth = texts[hits[0]] if hits[0] < len(texts) else ""
                     exact1 += obs.text == truth
@@ -121,6 +124,8 @@ def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int,
     for name in criteria:
         out[f"recall_{name}"] = round(tp[name] / max(total, 1), 4)
         out[f"precision_{name}"] = round(tp[name] / max(tp[name] + fp[name], 1), 4)
+    out["recall_centre_after_ocr_gate"] = round(gated_tp / max(total, 1), 4)
+    out["precision_centre_after_ocr_gate"] = round(gated_tp / max(gated_tp + gated_fp, 1), 4)
     out.update({"text_exact_top1_of_all": round(exact1 / max(total, 1), 4), "text_exact_top10_of_all": round(exact10 / max(total, 1), 4),
                 "ms_per_photo_includes": "detector + OCR of every detection", **_timing(ms)})
     return out

@@ -101,7 +101,7 @@ class Detection:
 class DetectorModel:
     """Finds plate quads: a centre heatmap plus the four corner offsets at each cell."""
 
-    def __init__(self, path: Path, threads: int = 1, threshold: float = 0.35, max_plates: int = 8):
+    def __init__(self, path: Path, threads: int = 1, threshold: float = 0.5, max_plates: int = 8):
         self.model = _TfliteModel(path, threads)
         self.threshold = threshold
         self.max_plates = max_plates
