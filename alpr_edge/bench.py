@@ -38,11 +38,11 @@ SCRIPTS = ROOT / "scripts"
 
 
 class MemoryReplay:
-    """Pre-decoded frames handed over at a camera's pace, looping."""
+    """JPEG frames decoded and handed over at a camera's pace, looping (like a USB MJPEG camera)."""
 
     name = "bench"
 
-    def __init__(self, images: list[np.ndarray], fps: float, colour: bool = True):
+    def __init__(self, images: list[bytes], fps: float, colour: bool = True):
         self.images = images
         self.fps = fps
         self.colour = colour
@@ -59,7 +59,7 @@ class MemoryReplay:
             delay = next_due - time.monotonic()
             if delay > 0 and stop.wait(delay):
                 return
-            image = self.images[self.count % len(self.images)]
+            image = cv2.imdecode(np.frombuffer(self.images[self.count % len(self.images)], np.uint8), cv2.IMREAD_COLOR)
             grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
             yield Frame(self.count, grey, image if self.colour else None, time.monotonic(), time.time(), self.name)
             self.count += 1
@@ -71,7 +71,7 @@ class MemoryReplay:
         return {"camera": self.name, "frames": self.count, "driver": "memory-replay"}
 
 
-def load_drive(size: tuple[int, int], limit: int = 120) -> list[np.ndarray]:
+def load_drive(size: tuple[int, int], limit: int = 120) -> list[bytes]:
     paths = sorted(SIM_FRAMES.glob("*.jpg"))[:limit]
     if not paths:
         raise FileNotFoundError(f"no rendered drive in {SIM_FRAMES}")
@@ -80,7 +80,7 @@ def load_drive(size: tuple[int, int], limit: int = 120) -> list[np.ndarray]:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if (image.shape[1], image.shape[0]) != size:
             image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
-        images.append(image)
+        images.append(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes())
     return images
 
 
@@ -101,29 +101,22 @@ def drive_plates() -> list[str]:
 
 
 def hotlist_engine(entries: int, plates: list[str]):
-    """A HotListEngine with ``entries`` random plates plus ``plates``, in memory."""
+    """A HotListEngine with an NCIC extract of ``entries`` random plates, plus ``plates`` on a small list."""
     from alpr_edge.config import HotlistSection
-    from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_csv
+    from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_csv, parse_ncic
 
-    rng = random.Random(11)
-    alphabet = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+    sys.path.insert(0, str(SCRIPTS))
+    from bench_hotlist import generate_extract  # the hot list benchmark's generator
+
+    extract, _ = generate_extract(entries, np.random.default_rng(7))
+    engine = HotListEngine(MemoryListStorage(), settings=HotlistSection(), audit=lambda *a, **k: None)
+    started = time.perf_counter()
+    engine.replace(parse_ncic(extract, name="ncic"), actor="bench")
+    load_s = time.perf_counter() - started
+    del extract
     lines = ["plate,state,list,reason,vehicle,entered_by,case_number,synopsis,expires"]
-    for plate in plates:
-        lines.append(f"{plate},,BENCH,Stolen vehicle,Sedan,Bench #1,26-000001,Benchmark entry,2099-12-31")
-    for _ in range(entries):
-        plate = "".join(rng.choice(alphabet) for _ in range(rng.choice((6, 7, 7, 7))))
-        lines.append(f"{plate},CA,BENCH,Stolen vehicle,Sedan,Bench #1,26-000002,Benchmark entry,2099-12-31")
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as handle:
-        handle.write("\n".join(lines) + "\n")
-        path = Path(handle.name)
-    try:
-        started = time.perf_counter()
-        hotlist = parse_csv(path, name="bench")
-        engine = HotListEngine(MemoryListStorage(), settings=HotlistSection(), audit=lambda *a, **k: None)
-        engine.replace(hotlist, actor="bench")
-        load_s = time.perf_counter() - started
-    finally:
-        path.unlink()
+    lines += [f"{plate},,BENCH,Stolen vehicle,Sedan,Bench #1,26-000001,Benchmark entry,2099-12-31" for plate in plates]
+    engine.replace(parse_csv(("\n".join(lines) + "\n").encode(), name="bench"), actor="bench")
     return engine, load_s
 
 
@@ -187,9 +180,13 @@ def run_pipeline(size: tuple[int, int], seconds: float, offered_fps: float, engi
         started = time.monotonic()
         daemon.start()
         peak_rss = 0.0
-        while not daemon._reads_done.wait(0.5):
+        cpu: dict[str, float] = {}
+        while not daemon._reads_done.wait(0.2):
             peak_rss = max(peak_rss, rss_mb())
-        cpu = {thread.name: round(thread_cpu_s(thread), 2) for thread in daemon._threads}
+            for thread in daemon._threads:  # sampled while alive: /proc forgets ended threads
+                seconds = thread_cpu_s(thread)
+                if seconds == seconds:
+                    cpu[thread.name] = round(seconds, 2)
         daemon.shutdown()
         duration = time.monotonic() - started
         counters = daemon.counters
@@ -262,6 +259,23 @@ def run_script(name: str, *args: str, timeout: float = 600) -> dict:
             return {"error": f"{name} printed no JSON", "output": text[-500:]}
 
 
+def uplink_drain(*args: str) -> dict:
+    """Backlog drain to a local Mosquitto over TLS (scripts/bench_uplink.py prints text)."""
+    import re
+
+    path = SCRIPTS / "bench_uplink.py"
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{SCRIPTS}"}
+    try:
+        result = subprocess.run([sys.executable, str(path), "--reads", "3000", *args], capture_output=True, text=True,
+                                timeout=300, env=env, cwd=ROOT)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return {"error": str(error)}
+    found = re.search(r"->\s+([\d,]+) reads/s", result.stdout)
+    if result.returncode != 0 or not found:
+        return {"error": f"exit {result.returncode}: {(result.stderr or result.stdout).strip()[-300:]}"}
+    return {"reads_per_s": float(found.group(1).replace(",", "")), "output": result.stdout.strip().splitlines()}
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -307,9 +321,11 @@ def run_bench(seconds: float = 20.0, offered_fps: float = 30.0, hotlist_entries:
         hot = run_script("bench_hotlist.py", "--entries", str(hotlist_entries), "--reads", "20000")
         report["hotlist"] = hot
         report["hotlist_match_p99_ms"] = hot.get("match_p99_ms")
-        drain = run_script("bench_uplink.py", "--json")
-        report["mqtt"] = drain
-        report["mqtt_drain_reads_per_s"] = drain.get("reads_per_s") or drain.get("drain_reads_per_s")
+        report["mqtt"] = {
+            "memory_outbox": uplink_drain("--store", "memory"),
+            "encrypted_store": uplink_drain("--store", "real"),
+        }
+        report["mqtt_drain_reads_per_s"] = report["mqtt"]["encrypted_store"].get("reads_per_s")
     else:
         report["hotlist_match_p99_ms"] = None
         report["mqtt_drain_reads_per_s"] = None

@@ -63,15 +63,19 @@ def print_tables(report: dict) -> None:
         ("hot list RSS MB", report["hotlist_rss_mb"]),
         ("hot list match p99 ms", report.get("hotlist_match_p99_ms")),
         ("store reads/s (encrypted, 2 JPEGs)", report["store_reads_per_s"]),
-        ("MQTT drain reads/s", report.get("mqtt_drain_reads_per_s")),
+        ("MQTT drain reads/s, encrypted store", report.get("mqtt_drain_reads_per_s")),
+        ("MQTT drain reads/s, memory outbox", ((report.get("mqtt") or {}).get("memory_outbox") or {}).get("reads_per_s")),
     ]
     recognition = report.get("recognition") or {}
-    for key in ("ms_per_frame_median", "ms_median", "median_ms", "p95_ms"):
+    for key in ("frame_ms_median", "frame_ms_p95", "detector_ms_median", "ocr_per_plate_ms_median"):
         if key in recognition:
             stage_rows.append((f"recognition {key}", recognition[key]))
     for label, value in stage_rows:
         print(f"{label:<36}{value!s:>14}")
-    for name in ("recognition", "hotlist", "mqtt"):
+    for name in ("recognition", "hotlist"):
         error = (report.get(name) or {}).get("error")
         if error:
             print(f"{name}: {error}")
+    for name, result in (report.get("mqtt") or {}).items():
+        if result.get("error"):
+            print(f"mqtt {name}: {result['error']}")
