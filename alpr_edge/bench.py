@@ -19,7 +19,6 @@ import dataclasses
 import json
 import os
 import platform
-import random
 import subprocess
 import sys
 import tempfile
