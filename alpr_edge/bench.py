@@ -102,21 +102,38 @@ def drive_plates() -> list[str]:
 def hotlist_engine(entries: int, plates: list[str]):
     """A HotListEngine with an NCIC extract of ``entries`` random plates, plus ``plates`` on a small list."""
     from alpr_edge.config import HotlistSection
-    from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_csv, parse_ncic
+    import gc
+
+    from alpr_edge.hotlist import FileListStorage, HotListEngine, parse_csv, parse_ncic
 
     sys.path.insert(0, str(SCRIPTS))
     from bench_hotlist import generate_extract  # the hot list benchmark's generator
 
+    # Imported once into a folder, then loaded the way the daemon starts: from
+    # the stored list (views over its bytes), not from the parser's leftovers.
+    folder = Path(tempfile.mkdtemp(prefix="alpr-bench-hotlist-"))
     extract, _ = generate_extract(entries, np.random.default_rng(7))
-    engine = HotListEngine(MemoryListStorage(), settings=HotlistSection(), audit=lambda *a, **k: None)
-    started = time.perf_counter()
-    engine.replace(parse_ncic(extract, name="ncic"), actor="bench")
-    load_s = time.perf_counter() - started
+    HotListEngine(FileListStorage(folder), audit=lambda *a, **k: None).replace(parse_ncic(extract, name="ncic"), actor="bench")
     del extract
+    gc.collect()
+    _return_freed_memory()
+    started = time.perf_counter()
+    engine = HotListEngine(FileListStorage(folder), settings=HotlistSection(), audit=lambda *a, **k: None)
+    load_s = time.perf_counter() - started
     lines = ["plate,state,list,reason,vehicle,entered_by,case_number,synopsis,expires"]
     lines += [f"{plate},,BENCH,Stolen vehicle,Sedan,Bench #1,26-000001,Benchmark entry,2099-12-31" for plate in plates]
     engine.replace(parse_csv(("\n".join(lines) + "\n").encode(), name="bench"), actor="bench")
     return engine, load_s
+
+
+def _return_freed_memory() -> None:
+    """Give freed heap pages back to the OS (glibc), so RSS shows what is in use."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def thread_cpu_s(thread: threading.Thread) -> float:
@@ -289,7 +306,7 @@ def machine() -> str:
 
 def run_bench(seconds: float = 20.0, offered_fps: float = 30.0, hotlist_entries: int = 2_000_000, stages: bool = True, progress=print) -> dict:
     started = time.perf_counter()
-    progress(f"loading a {hotlist_entries:,}-entry hot list ...")
+    progress(f"importing and loading a {hotlist_entries:,}-entry hot list ...")
     rss_before = rss_mb()
     engine, load_s = hotlist_engine(hotlist_entries, drive_plates())
     hotlist_rss = rss_mb() - rss_before
@@ -307,7 +324,7 @@ def run_bench(seconds: float = 20.0, offered_fps: float = 30.0, hotlist_entries:
         "capture_to_read_ms": pipelines[720]["capture_to_read_ms"],
         "rss_mb": round(max(pipelines[720]["peak_rss_mb"], pipelines[1080]["peak_rss_mb"]), 1),
         "hotlist_entries": hotlist_entries,
-        "hotlist_load_s": round(load_s, 2),
+        "hotlist_load_s": round(load_s, 2),  # from the stored list, as at start-up
         "hotlist_rss_mb": round(hotlist_rss, 1),
         "pipeline_720p": pipelines[720],
         "pipeline_1080p": pipelines[1080],
