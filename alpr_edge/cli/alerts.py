@@ -5,11 +5,11 @@ The alert book lives in the device's store; each step is written to its audit tr
 
 from __future__ import annotations
 
-import getpass
 import json
 import time
 
 from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError
+from alpr_edge.cli.store_access import add_login_options
 
 
 def register(subparsers, common) -> None:
@@ -18,31 +18,32 @@ def register(subparsers, common) -> None:
     ls = actions.add_parser("ls", aliases=["list"], parents=[common], help="open alerts, most urgent first")
     ls.add_argument("--all", action="store_true", help="recent alerts, closed ones too")
     ls.add_argument("--json", action="store_true")
+    add_login_options(ls)
     ls.set_defaults(handler=list_alerts)
     step = actions.add_parser("step", parents=[common], help="move an alert one step (verified, misread, confirmed, ...)")
     step.add_argument("alert_id")
     step.add_argument("step")
-    step.add_argument("--role", default="supervisor", choices=("officer", "supervisor", "admin"))
-    step.add_argument("--user", help="who took the step (default: the login name)")
     step.add_argument("--note")
     step.add_argument("--disposition")
+    add_login_options(step)
     step.set_defaults(handler=step_alert)
 
 
 def _book(args):
-    """The device's alert book, in the encrypted store, with steps audited there."""
+    """(the device's alert book in the encrypted store, the logged-in user); steps are audited there."""
     import atexit
 
     from alpr_edge.alerts import AlertBook
-    from alpr_edge.cli.store_access import open_store
+    from alpr_edge.cli.store_access import login, open_store
 
     config, store = open_store(args)
     atexit.register(store.close)
-    return AlertBook(store.db, store.audit, settings=config.alerts)
+    user = login(args, store, config, "alerts.verify")  # alerts carry case numbers and reasons
+    return AlertBook(store.db, store.audit, settings=config.alerts), user
 
 
 def list_alerts(args) -> int:
-    book = _book(args)
+    book, _user = _book(args)
     alerts = book.recent(200) if args.all else book.open_alerts()
     if args.json:
         print(json.dumps([{**a.__dict__, "other_lists": list(a.other_lists)} for a in alerts], indent=2))
@@ -58,10 +59,9 @@ def list_alerts(args) -> int:
 def step_alert(args) -> int:
     from alpr_edge.alerts import AlertError
 
-    book = _book(args)
+    book, user = _book(args)
     try:
-        alert = book.transition(args.alert_id, args.step, args.user or f"cli:{getpass.getuser()}", args.role,
-                                note=args.note, disposition=args.disposition)
+        alert = book.transition(args.alert_id, args.step, user.name, user.role, note=args.note, disposition=args.disposition)
     except AlertError as error:
         raise CliError(str(error), EXIT_FAILED) from None
     print(f"{alert.alert_id}: {alert.state}")

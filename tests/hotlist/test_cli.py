@@ -79,7 +79,10 @@ def test_import_of_a_missing_file(run, tmp_path):
     assert status == 2 and err == f"alpr-edge hotlist: {tmp_path / 'none.txt'}: no such file\n"
 
 
-def test_alerts_ls_and_step(run, tmp_path, clock):
+def test_alerts_ls_and_step_need_a_login_and_record_who(run, tmp_path, clock, monkeypatch):
+    import io
+
+    from alpr_edge.accounts import Accounts
     from alpr_edge.alerts import AlertBook
     from alpr_edge.config import StoreSection
     from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_ncic
@@ -88,14 +91,27 @@ def test_alerts_ls_and_step(run, tmp_path, clock):
     engine = HotListEngine(MemoryListStorage(), clock=clock)
     engine.replace(parse_ncic(SAMPLES / "ncic-extract.txt", clock=clock))
     store = Store.open(tmp_path / "data", StoreSection(), dev_keys=True)
+    Accounts(store).add("ofc1", "officer", "pin-4711")
+    Accounts(store).add("tech1", "technician", "pin-0815")
     book = AlertBook(store.db, store.audit, clock=clock)
     alert = book.raise_alert("r1", engine.match("9ZZA114"), clock())
     store.close()
-    status, out, err = run("alerts", "ls")
+
+    def as_user(name, pin, *args):
+        monkeypatch.setattr("sys.stdin", io.StringIO(pin + "\n"))
+        return run(*args, "--user", name, "--password-stdin")
+
+    status, out, err = as_user("tech1", "pin-0815", "alerts", "ls")
+    assert status == 1 and "role technician may not alerts.verify" in err
+    status, out, err = as_user("ofc1", "wrong", "alerts", "ls")
+    assert status == 1 and "login refused" in err
+    status, out, err = as_user("ofc1", "pin-4711", "alerts", "ls")
     assert status == 0 and out.splitlines()[1] == f"{alert.alert_id}  2026-11-22 12:00:00  P1   ncic         exact     raised        000000009"
-    status, out, err = run("alerts", "step", alert.alert_id, "confirmed")
+    status, out, err = as_user("ofc1", "pin-4711", "alerts", "step", alert.alert_id, "confirmed")
     assert status == 1 and "an alert that is raised cannot become confirmed" in err
-    status, out, err = run("alerts", "step", alert.alert_id, "verified", "--role", "officer", "--user", "ofc1")
+    status, out, err = as_user("ofc1", "pin-4711", "alerts", "step", alert.alert_id, "verified")
     assert (status, out) == (0, f"{alert.alert_id}: verified\n")
-    status, out, err = run("alerts", "ls", "--json")
-    assert json.loads(out)[0]["state"] == "verified"
+    store = Store.open(tmp_path / "data", StoreSection(), dev_keys=True)
+    [step] = AlertBook(store.db, store.audit).steps(alert.alert_id)[-1:]
+    store.close()
+    assert (step.user, step.role) == ("ofc1", "officer")
