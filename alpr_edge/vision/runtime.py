@@ -12,7 +12,7 @@ import numpy as np
 from alpr_edge.logs import log
 from alpr_edge.vision.ctc import beam_search, char_confidences
 from alpr_edge.vision.formats import STATE_CLASSES, fits_format, plausible_plate_text
-from alpr_edge.vision.geometry import DET_H, DET_STRIDE, DET_W, OCR_H, OCR_W, corners_box, letterbox, order_corners, rectify
+from alpr_edge.vision.geometry import DET_STRIDE, OCR_H, OCR_W, corners_box, letterbox, order_corners, rectify
 from alpr_edge.vision.types import Candidate, PlateObservation
 
 logger = logging.getLogger(__name__)
