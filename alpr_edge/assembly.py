@@ -88,9 +88,9 @@ def build_daemon(
     )
     if profile.demo_hotlist:
         _load_demo_hotlist(profile, parts.hotlists)
-    # The reads thread raises alerts while the touchscreen's threads step
-    # them, all on the store's one SQLite connection: take its lock.
-    parts.alert_book = Serialised(AlertBook(parts.store.db, parts.store.audit, settings=config.alerts), parts.store.lock)
+    # The book shares the store's one connection: the daemon and the touchscreen
+    # backend call it under store.lock.
+    parts.alert_book = AlertBook(parts.store.db, parts.store.audit, settings=config.alerts)
     if config.uplink.broker or broker_override:
         parts.uplink = _build_uplink(config, parts, broker_override)
     daemon = Daemon(config, profile, parts, max_frames=max_frames)
@@ -113,25 +113,6 @@ def _load_demo_hotlist(profile: Profile, engine) -> None:
 
     hotlist = parse_csv(profile.resolve(profile.demo_hotlist), name="sim-demo", priority=2, version=int(time.time()))
     engine.replace(hotlist, actor="sim", role="system")
-
-
-class Serialised:
-    """Calls every method of ``target`` under ``lock``."""
-
-    def __init__(self, target, lock):
-        self._target = target
-        self._lock = lock
-
-    def __getattr__(self, name):
-        attribute = getattr(self._target, name)
-        if not callable(attribute):
-            return attribute
-
-        def call(*args, **kwargs):
-            with self._lock:
-                return attribute(*args, **kwargs)
-
-        return call
 
 
 def _build_uplink(config: Config, parts: Components, broker_override: str | None):

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alpr_edge.vision.geometry import DET_H, DET_STRIDE, DET_W, corners_box, letterbox, order_corners  # noqa: E402
 from alpr_edge.vision.runtime import OFFSET_UNIT_CELLS, _iou, decode_detections  # noqa: E402
+from tflite_export import export_int8  # noqa: E402
 from platesynth.plate import degrade  # noqa: E402
 from platesynth.scene import load_scene_annotations, real_scene, split_scenes, synthetic_scene  # noqa: E402
 
@@ -289,19 +290,7 @@ def main(argv=None) -> int:
 
     rep = np.concatenate([syn_x[:200], np.stack([augment_real(rng, g, b)[0] for g, b in train_real[:100]])])
 
-    def representative():
-        for im in rep:
-            yield [im[None, ..., None].astype(np.float32)]
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "plate_detector_int8.tflite"
-    path.write_bytes(converter.convert())
+    path = export_int8(model, rep, args.out / "plate_detector_int8.tflite")
 
     from alpr_edge.vision.runtime import DetectorModel
 

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alpr_edge.vision.formats import ALPHABET, STATE_CLASSES  # noqa: E402
 from alpr_edge.vision.geometry import OCR_H, OCR_W  # noqa: E402
+from tflite_export import export_int8  # noqa: E402
 from platesynth.ocr_samples import load_real_crops, real_label_usable, real_sample, split_real, synthetic_sample  # noqa: E402
 
 BLANK = len(ALPHABET)
@@ -218,19 +219,7 @@ def main(argv=None) -> int:
     export = keras.Model(model.inputs, [keras.layers.Softmax(name="chars")(chars_logits), keras.layers.Softmax(name="state")(state_logits)])
     rep = np.concatenate([xs[: 400], np.stack([real_sample(rng, r[0]) for r in real_train[:200]])])
 
-    def representative():
-        for im in rep:
-            yield [im[None, ..., None].astype(np.float32)]
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(export)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    args.out.mkdir(parents=True, exist_ok=True)
-    tflite_path = args.out / "plate_ocr_int8.tflite"
-    tflite_path.write_bytes(converter.convert())
+    tflite_path = export_int8(export, rep, args.out / "plate_ocr_int8.tflite")
 
     from alpr_edge.vision.runtime import OcrModel
 
