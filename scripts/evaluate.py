@@ -15,6 +15,12 @@ detected plates, and ms/image.
 
     PYTHONPATH=.:scripts python scripts/evaluate.py --crops /path/us-plate-crops --split heldout
     PYTHONPATH=.:scripts python scripts/evaluate.py --scenes /path/eu-scenes --scenes /path/br-scenes --split heldout --json
+
+US composites (--us-composite with --crops and --scenes): we have no real US vehicle photos, so
+each real US crop is warped, at US plate size, over the annotated plate of a real EU/BR photo
+(crops and photos both from the chosen split) and the full recognizer runs on the photo. We
+report whether the plate was found (IoU with the warped plate), whether the first (most
+confident) plate's text is exact, whether any plate's is, and the state.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from alpr_edge.vision.aggregator import _similarity  # noqa: E402
 from alpr_edge.vision.runtime import DETECTOR_FILE, OCR_FILE, OcrModel, load_recognizer, _iou  # noqa: E402
 from alpr_edge.vision.geometry import corners_box  # noqa: E402
 from platesynth.ocr_samples import load_real_crops, real_label_usable, real_sample, split_real  # noqa: E402
-from platesynth.scene import load_scene_annotations, split_scenes  # noqa: E402
+from platesynth.scene import load_scene_annotations, split_scenes, us_composites  # noqa: E402
 
 
 def _pick(items, split, splitter):
@@ -131,10 +137,54 @@ def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int,
     return out
 
 
+def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path, split: str, threads: int, save: Path | None,
+                           threshold: float | None = None) -> dict:
+    """End to end on stand-ins for real US vehicle photos: each real US crop warped over the plate
+    of a real EU/BR photo (both from the chosen split), then the full recognizer on the photo."""
+    recognizer = load_recognizer(models, threads)
+    if threshold is not None:
+        recognizer.detector.threshold = threshold
+    crop_items = _pick([r for r in load_real_crops(crops) if real_label_usable(r[1])], split, split_real)
+    scene_items = []
+    for folder in scene_folders:
+        scene_items += _pick(load_scene_annotations(folder), split, split_scenes)
+    found50 = found30 = top1 = anywhere = top10 = state_ok = 0
+    ms = []
+    for photo, corners, text, state, name in us_composites(scene_items, crop_items):
+        truth_box = corners_box(corners)
+        start = time.perf_counter()
+        plates = recognizer.recognize(photo)
+        ms.append((time.perf_counter() - start) * 1000)
+        ious = [_iou(p.box, truth_box) for p in plates]
+        found50 += any(i >= 0.5 for i in ious)
+        found30 += any(i >= 0.3 for i in ious)
+        top1 += bool(plates) and plates[0].text == text
+        anywhere += any(p.text == text for p in plates)
+        top10 += any(c.text == text for p in plates for c in p.candidates)
+        mine = [p for p, i in zip(plates, ious) if i >= 0.3]
+        state_ok += bool(mine) and mine[0].state == state
+        if save is not None:
+            save.mkdir(parents=True, exist_ok=True)
+            shown = cv2.cvtColor(photo, cv2.COLOR_GRAY2BGR)
+            for p in plates:
+                cv2.polylines(shown, [np.array(p.corners, np.int32)], True, (0, 255, 0) if p.text == text else (0, 0, 255), 2)
+                cv2.putText(shown, p.text, (p.box[0], max(12, p.box[1] - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 255, 255), 2)
+            cv2.imwrite(str(save / f"{name}.jpg"), shown)
+    n = max(len(crop_items), 1)
+    return {"crops": str(crops), "scenes": [str(f) for f in scene_folders], "split": split, "photos": len(crop_items),
+            "threshold": recognizer.detector.threshold,
+            "detected_iou50": round(found50 / n, 4), "detected_iou30": round(found30 / n, 4),
+            "exact_top1_first_plate": round(top1 / n, 4), "exact_any_plate": round(anywhere / n, 4),
+            "exact_within_top10_candidates": round(top10 / n, 4), "state_accuracy": round(state_ok / n, 4), **_timing(ms)}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--crops", type=Path, action="append", default=[], help="plate crops folder with labels.csv")
     parser.add_argument("--scenes", type=Path, action="append", default=[], help="scene photos folder with NAME.txt annotations")
+    parser.add_argument("--us-composite", action="store_true",
+                        help="with --crops and --scenes: also warp each US crop over a scene photo's plate and run end to end")
+    parser.add_argument("--save", type=Path, help="with --us-composite: write annotated composites here (never into the repository)")
     parser.add_argument("--split", choices=["heldout", "train", "all"], default="heldout")
     parser.add_argument("--models", type=Path, default=Path(__file__).resolve().parents[1] / "models")
     parser.add_argument("--threads", type=int, default=1)
@@ -155,6 +205,10 @@ def main(argv=None) -> int:
         results["crops"] = [evaluate_crops(f, args.models, args.split, args.threads, args.errors) for f in args.crops]
     if args.scenes:
         results["scenes"] = evaluate_scenes(args.scenes, args.models, args.split, args.threads, args.iou, args.threshold)
+    if args.us_composite:
+        if not (args.crops and args.scenes):
+            parser.error("--us-composite needs --crops and --scenes")
+        results["us_composite"] = [evaluate_us_composites(args.crops[0], args.scenes, args.models, args.split, args.threads, args.save, args.threshold)]
     if args.json:
         print(json.dumps(results))
     else:

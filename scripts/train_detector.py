@@ -31,8 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from alpr_edge.vision.geometry import DET_H, DET_STRIDE, DET_W, corners_box, letterbox, order_corners  # noqa: E402
 from alpr_edge.vision.runtime import OFFSET_UNIT_CELLS, _iou, decode_detections  # noqa: E402
 from tflite_export import export_int8  # noqa: E402
+from platesynth.ocr_samples import load_real_crops, real_label_usable, split_real  # noqa: E402
 from platesynth.plate import degrade  # noqa: E402
-from platesynth.scene import load_scene_annotations, real_scene, split_scenes, synthetic_scene  # noqa: E402
+from platesynth.scene import load_scene_annotations, real_scene, split_scenes, synthetic_scene, us_composites  # noqa: E402
 
 OUT_H, OUT_W = DET_H // DET_STRIDE, DET_W // DET_STRIDE
 
@@ -65,9 +66,9 @@ def make_synthetic(count: int, seed: int, workers: int, cache: Path | None = Non
     return x, q
 
 
-def augment_real(rng: random.Random, grey: np.ndarray, boxes) -> tuple[np.ndarray, list[np.ndarray]]:
+def augment_real(rng: random.Random, grey: np.ndarray, boxes, us_crops=None) -> tuple[np.ndarray, list[np.ndarray]]:
     """Overlay (or keep) plates, zoom to a random window containing them, letterbox, degrade."""
-    img, quads = real_scene(rng, grey, boxes, overlay=0.5)
+    img, quads = real_scene(rng, grey, boxes, overlay=0.6, real_crops=us_crops)
     h, w = img.shape
     pts = np.concatenate(quads) if quads else np.zeros((0, 2), np.float32)
     zoom = rng.uniform(0.45, 1.0)
@@ -179,6 +180,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, action="append", required=True, help="scene folder with NAME.txt annotations (repeatable)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "models")
+    parser.add_argument("--crops", type=Path, help="real US plate crops (labels.csv): their training split is overlaid on the real photos")
     parser.add_argument("--synthetic", type=int, default=2000)
     parser.add_argument("--real-repeats", type=int, default=3, help="augmented copies of each real training photo per epoch")
     parser.add_argument("--epochs", type=int, default=40)
@@ -187,9 +189,9 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=4321)
     parser.add_argument("--init", type=Path, help="start from these weights (.weights.h5)")
-    parser.add_argument("--weights-out", type=Path, default=Path("/tmp/alpr_detector_best.weights.h5"))
+    parser.add_argument("--weights-out", type=Path, default=Path("/tmp/alpr_detector.weights.h5"))
     parser.add_argument("--cache-dir", type=Path, help="keep the rendered synthetic scenes here between runs")
-    parser.add_argument("--time-budget-min", type=float, default=50)
+    parser.add_argument("--time-budget-min", type=float, default=55)
     args = parser.parse_args(argv)
 
     random.seed(args.seed)
@@ -209,6 +211,14 @@ def main(argv=None) -> int:
     val_images = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p, _ in val_items]
     val_boxes = [b for _, b in val_items]
     print(f"real scenes: {len(train_real)} train, {len(val_items)} held out", flush=True)
+    us_crops = None
+    if args.crops:  # the OCR's training split only: the held-out crops stay unseen by both models
+        usable = [r for r in load_real_crops(args.crops) if real_label_usable(r[1])]  # the OCR's split, exactly
+        us_crops = [image for image, *_ in split_real(usable)[0]]
+        print(f"real US crops to overlay: {len(us_crops)}", flush=True)
+        # Reported each epoch: held-out US crops over held-out photos (never trained on).
+        held_out_crops = split_real(usable)[1]
+        composites = [(photo, [corners_box(corners)]) for photo, corners, *_ in us_composites(val_items, held_out_crops)]
     cache = args.cache_dir / f"alpr_det_synth_{args.synthetic}_{args.seed}.npz" if args.cache_dir else None
     syn_x, syn_q = make_synthetic(args.synthetic, args.seed, args.workers, cache)
     print(f"synthetic scenes: {len(syn_x)} in {time.time() - t0:.0f}s", flush=True)
@@ -243,7 +253,6 @@ def main(argv=None) -> int:
         heat, offs = predict_fn(canvas[None, ..., None].astype(np.float32))
         return heat.numpy()[0, ..., 0], offs.numpy()[0]
 
-    best = -1.0
     weights_path = args.weights_out
     budget_s = args.time_budget_min * 60
     t_train = time.time()
@@ -252,7 +261,7 @@ def main(argv=None) -> int:
     step = 0
     for epoch in range(args.epochs):
         te = time.time()
-        real_aug = [augment_real(rng, g, b) for _ in range(args.real_repeats) for g, b in train_real]
+        real_aug = [augment_real(rng, g, b, us_crops) for _ in range(args.real_repeats) for g, b in train_real]
         all_x = np.concatenate([syn_x, np.stack([r[0] for r in real_aug])])
         all_q = syn_q + [r[1] for r in real_aug]
         order = np.random.permutation(len(all_x))
@@ -278,17 +287,18 @@ def main(argv=None) -> int:
             idx = order[k * args.batch:(k + 1) * args.batch]
             model(all_x[idx][..., None].astype(np.float32), training=True)
         recall, precision = evaluate_detections(predict_float, val_images, val_boxes)
-        print(f"epoch {epoch + 1} loss {np.mean(losses):.3f} held-out recall {recall:.3f} precision {precision:.3f} ({time.time() - te:.0f}s)", flush=True)
-        score = recall + 0.5 * precision
-        if score >= best:
-            best = score
-            model.save_weights(weights_path)
+        line = f"epoch {epoch + 1} loss {np.mean(losses):.3f} held-out recall {recall:.3f} precision {precision:.3f}"
+        if args.crops:
+            us_recall, us_precision = evaluate_detections(predict_float, [c[0] for c in composites], [c[1] for c in composites])
+            line += f" US composites recall {us_recall:.3f} precision {us_precision:.3f}"
+        print(f"{line} ({time.time() - te:.0f}s)", flush=True)
+        # The held-out photos are only reported: the final weights are kept (no selection on them).
         if budget_s and time.time() - t_train > budget_s:
             print("time budget reached", flush=True)
             break
-    model.load_weights(weights_path)
+    model.save_weights(weights_path)
 
-    rep = np.concatenate([syn_x[:200], np.stack([augment_real(rng, g, b)[0] for g, b in train_real[:100]])])
+    rep = np.concatenate([syn_x[:200], np.stack([augment_real(rng, g, b, us_crops)[0] for g, b in train_real[:100]])])
 
     path = export_int8(model, rep, args.out / "plate_detector_int8.tflite")
 
@@ -305,6 +315,10 @@ def main(argv=None) -> int:
     report = {"held_out_photos": len(val_items), "recall_iou50_int8": round(recall, 4), "precision_iou50_int8": round(precision, 4),
               "recall_iou30_int8": round(recall30, 4), "precision_iou30_int8": round(precision30, 4),
               "bytes": path.stat().st_size, "seconds": round(time.time() - t0)}
+    if args.crops:
+        us_recall, us_precision = evaluate_detections(predict_int8, [c[0] for c in composites], [c[1] for c in composites])
+        report.update({"us_composites": len(composites), "us_composite_recall_iou50_int8": round(us_recall, 4),
+                       "us_composite_precision_iou50_int8": round(us_precision, 4)})
     print(json.dumps(report), flush=True)
     Path("/tmp/alpr_detector_report.json").write_text(json.dumps(report))
     return 0

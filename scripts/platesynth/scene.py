@@ -41,8 +41,14 @@ def _text_block(rng: random.Random, canvas: Image.Image, x: int, y: int, scale: 
 def _place_plate(rng: random.Random, canvas: np.ndarray, cx: float, cy: float, width: float, night: bool) -> np.ndarray:
     """Warp a rendered grey plate into the canvas centred at (cx, cy); returns its 4 corners."""
     plate = render_plate(rng)
-    grey = to_grey(rng, plate.image, night=night)
-    height = width * rng.uniform(0.45, 0.55)
+    return warp_plate_into(rng, canvas, to_grey(rng, plate.image, night=night), cx, cy, width)
+
+
+def warp_plate_into(rng: random.Random, canvas: np.ndarray, plate: np.ndarray, cx: float, cy: float, width: float) -> np.ndarray:
+    """Warp a grey plate image (rendered or a real crop) into the canvas centred at (cx, cy)
+    with a random mild perspective, keeping the plate's own aspect; returns its 4 corners."""
+    ph, pw = plate.shape
+    height = width * (ph / pw) * rng.uniform(0.9, 1.1)
     yaw = rng.uniform(-0.25, 0.25) * width  # perspective: one side taller than the other
     tilt = rng.gauss(0, 0.05) * width
     dst = np.array([
@@ -52,11 +58,11 @@ def _place_plate(rng: random.Random, canvas: np.ndarray, cx: float, cy: float, w
         [cx - width / 2, cy + height / 2 + tilt + yaw * 0.1],
     ], np.float32)
     dst += np.array([[rng.gauss(0, width * 0.02), rng.gauss(0, width * 0.02)] for _ in range(4)], np.float32)
-    src = np.array([[0, 0], [PLATE_W, 0], [PLATE_W, PLATE_H], [0, PLATE_H]], np.float32)
+    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
     matrix = cv2.getPerspectiveTransform(src, dst)
     h, w = canvas.shape
-    warped = cv2.warpPerspective(grey, matrix, (w, h), flags=cv2.INTER_AREA if width < PLATE_W else cv2.INTER_LINEAR)
-    mask = cv2.warpPerspective(np.full((PLATE_H, PLATE_W), 255, np.uint8), matrix, (w, h))
+    warped = cv2.warpPerspective(plate, matrix, (w, h), flags=cv2.INTER_AREA if width < pw else cv2.INTER_LINEAR)
+    mask = cv2.warpPerspective(np.full((ph, pw), 255, np.uint8), matrix, (w, h))
     alpha = cv2.GaussianBlur(mask, (3, 3), 0).astype(np.float32) / 255
     canvas[:] = (canvas * (1 - alpha) + warped * alpha).astype(np.uint8)
     return dst
@@ -135,8 +141,18 @@ def box_corners(box) -> np.ndarray:
     return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
 
 
-def real_scene(rng: random.Random, grey: np.ndarray, boxes, overlay: float = 0.5) -> tuple[np.ndarray, list[np.ndarray]]:
-    """A real photo; each annotated plate is kept or covered by a rendered US plate matched in size and light."""
+def us_plate_width(box) -> float:
+    """Width of a US plate (305 x 152 mm) standing where an annotated EU (520 x 110 mm) or
+    BR (400 x 130 mm) plate is: the same distance, so the same pixels per millimetre."""
+    x, y, w, h = box
+    mm_wide = 520.0 if w / max(h, 1) > 3.6 else 400.0
+    return w * 305.0 / mm_wide
+
+
+def real_scene(rng: random.Random, grey: np.ndarray, boxes, overlay: float = 0.5,
+               real_crops: list[np.ndarray] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A real photo; each annotated plate is kept or covered by a US plate matched in size and light:
+    one of ``real_crops`` (real US plate photos) half of the time when given, else a rendered one."""
     canvas = grey.copy()
     quads = []
     for box in boxes:
@@ -144,25 +160,57 @@ def real_scene(rng: random.Random, grey: np.ndarray, boxes, overlay: float = 0.5
         if rng.random() >= overlay or w < 12:
             quads.append(box_corners(box))
             continue
-        # Cover the original (wider, European/Brazilian) plate with the surrounding bumper tone.
-        ring = canvas[max(0, y - h): y + 2 * h, max(0, x - w // 4): x + w + w // 4]
-        tone = int(np.median(ring)) if ring.size else 100
-        mask = np.zeros_like(canvas)
-        mask[y:y + h, x:x + w] = 255
-        canvas = np.where(mask > 0, np.clip(tone + np.random.default_rng(rng.randrange(1 << 30)).normal(0, 6, canvas.shape), 0, 255), canvas).astype(np.uint8)
-        # A US plate is ~0.6x as wide and ~1.4x as tall as an EU plate; BR plates are in between.
-        pw = w * rng.uniform(0.55, 0.9)
-        tmp = canvas.copy()
-        corners = _place_plate(rng, tmp, x + w / 2, y + h / 2, pw, night=False)
-        # Match local brightness and sharpness: scale the plate region towards the photo's statistics.
-        local = grey[y:y + h, x:x + w]
-        if local.size:
-            ratio = (float(local.mean()) + 20) / (float(tmp[y:y + h, x:x + w].mean()) + 20)
-            region = np.zeros(canvas.shape, np.uint8)
-            cv2.fillConvexPoly(region, corners.astype(np.int32), 1)
-            tmp = np.where(region > 0, np.clip(tmp * (0.5 + 0.5 * ratio), 0, 255), tmp).astype(np.uint8)
-        if rng.random() < 0.5:
-            tmp = cv2.GaussianBlur(tmp, (0, 0), rng.uniform(0.5, 1.2))
-        canvas = tmp
+        plate = rng.choice(real_crops) if real_crops and rng.random() < 0.5 else None
+        canvas, corners = overlay_plate(rng, canvas, box, plate, width=us_plate_width(box) * rng.uniform(0.9, 1.15))
         quads.append(corners)
     return canvas, quads
+
+
+def overlay_plate(rng: random.Random, grey: np.ndarray, box, plate: np.ndarray | None, width: float,
+                  blur: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Cover the annotated plate ``box`` with the surrounding bumper tone and warp ``plate``
+    (a grey US plate image; None: render one) over it, matched in brightness; returns
+    (new image, the new plate's 4 corners)."""
+    x, y, w, h = box
+    canvas = grey.copy()
+    ring = canvas[max(0, y - h): y + 2 * h, max(0, x - w // 4): x + w + w // 4]
+    tone = int(np.median(ring)) if ring.size else 100
+    noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, 6, (h, w))
+    region = canvas[y:y + h, x:x + w]
+    region[:] = np.clip(tone + noise[: region.shape[0], : region.shape[1]], 0, 255).astype(np.uint8)
+    if plate is None:
+        plate = to_grey(rng, render_plate(rng).image, night=False)
+    tmp = canvas.copy()
+    corners = warp_plate_into(rng, tmp, plate, x + w / 2, y + h / 2, width)
+    # Match local brightness: scale the plate region towards the photo's statistics.
+    local = grey[y:y + h, x:x + w]
+    if local.size:
+        inside = np.zeros(canvas.shape, np.uint8)
+        cv2.fillConvexPoly(inside, corners.astype(np.int32), 1)
+        ratio = (float(local.mean()) + 20) / (float(tmp[inside > 0].mean()) + 20 if inside.any() else 1.0)
+        tmp = np.where(inside > 0, np.clip(tmp * (0.5 + 0.5 * ratio), 0, 255), tmp).astype(np.uint8)
+    if blur is None and rng.random() < 0.5:
+        blur = rng.uniform(0.5, 1.2)
+    if blur:
+        x0, y0 = int(max(0, corners[:, 0].min() - 8)), int(max(0, corners[:, 1].min() - 8))
+        x1, y1 = int(corners[:, 0].max() + 8), int(corners[:, 1].max() + 8)
+        patch = tmp[y0:y1, x0:x1]
+        if patch.size:
+            tmp[y0:y1, x0:x1] = cv2.GaussianBlur(patch, (0, 0), blur)
+    return tmp, corners
+
+
+def us_composites(scene_items, crop_items, seed: int = 7):
+    """Stand-ins for real US vehicle photos, which we do not have: each real US plate crop
+    (image, text, state, file) is warped over the first annotated plate of a real EU/BR photo
+    (path, boxes), at the size a US plate would have there. Yields
+    (grey photo, 4x2 corners of the US plate, text, state, name); deterministic for a seed."""
+    rng = random.Random(seed)
+    np.random.seed(seed)
+    for i, (crop, text, state, name) in enumerate(crop_items):
+        path, boxes = scene_items[i % len(scene_items)]
+        grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        if grey is None:
+            raise ValueError(f"{path}: unreadable image")
+        photo, corners = overlay_plate(rng, grey, boxes[0], crop, width=us_plate_width(boxes[0]) * rng.uniform(0.9, 1.15))
+        yield photo, corners, text, state, f"{Path(path).name}+{name}"
