@@ -145,19 +145,52 @@ def _iou(a, b) -> float:
     return inter / union if union > 0 else 0.0
 
 
+# The detector's quads on small plates are often a little loose or tight. Reading the crop
+# cut from the quad as found and from a slightly larger and a slightly smaller copy, and
+# keeping the most confident reading, recovers characters cut off or drowned in the frame
+# (about 3 ms of OCR per extra crop; measured gain in models/plate_ocr.md).
+CROP_SCALES = ((1.0, 1.0), (1.12, 1.12), (0.9, 0.9))
+
+
+def scaled_quad(corners: np.ndarray, sx: float, sy: float) -> np.ndarray:
+    """The quad grown or shrunk about its centre, along the plate's own axes."""
+    corners = np.asarray(corners, np.float32).reshape(4, 2)
+    centre = corners.mean(axis=0)
+    across = ((corners[1] - corners[0]) + (corners[2] - corners[3])) / 2  # left to right
+    down = ((corners[3] - corners[0]) + (corners[2] - corners[1])) / 2  # top to bottom
+    ux = across / max(float(np.linalg.norm(across)), 1e-6)
+    uy = down / max(float(np.linalg.norm(down)), 1e-6)
+    rel = corners - centre
+    along_x, along_y = rel @ ux, rel @ uy
+    rest = rel - np.outer(along_x, ux) - np.outer(along_y, uy)
+    return (centre + np.outer(along_x * sx, ux) + np.outer(along_y * sy, uy) + rest).astype(np.float32)
+
+
 class PlateRecognizer:
     """Detector then OCR on each rectified plate, with gating against non-plate text."""
 
-    def __init__(self, detector: DetectorModel, ocr: OcrModel, min_text_confidence: float = 0.1):
+    def __init__(self, detector: DetectorModel, ocr: OcrModel, min_text_confidence: float = 0.1,
+                 crop_scales: tuple[tuple[float, float], ...] = CROP_SCALES):
         self.detector = detector
         self.ocr = ocr
         self.min_text_confidence = min_text_confidence
+        self.crop_scales = crop_scales
         self.rejected = 0  # crops read as no plausible plate text (signs, stickers)
 
+    def _best_reading(self, grey: np.ndarray, corners: np.ndarray):
+        best = None
+        for sx, sy in self.crop_scales:
+            quad = corners if (sx, sy) == (1.0, 1.0) else scaled_quad(corners, sx, sy)
+            crop = rectify(grey, quad)
+            candidates, char_conf, state, state_conf = self.ocr.read(crop)
+            candidates = [c for c in candidates if plausible_plate_text(c.text)]
+            score = candidates[0].confidence if candidates else -1.0
+            if best is None or score > best[0]:
+                best = (score, crop, candidates, char_conf, state, state_conf)
+        return best[1:]
+
     def read_crop(self, grey: np.ndarray, corners: np.ndarray, box=None) -> PlateObservation | None:
-        crop = rectify(grey, corners)
-        candidates, char_conf, state, state_conf = self.ocr.read(crop)
-        candidates = [c for c in candidates if plausible_plate_text(c.text)]
+        crop, candidates, char_conf, state, state_conf = self._best_reading(grey, corners)
         if not candidates or candidates[0].confidence < self.min_text_confidence:
             self.rejected += 1
             return None

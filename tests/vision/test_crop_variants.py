@@ -1,0 +1,41 @@
+"""Reading a plate from slightly grown and shrunk copies of the detector's quad."""
+
+import numpy as np
+
+from alpr_edge.vision.runtime import PlateRecognizer, scaled_quad
+from alpr_edge.vision.types import Candidate
+
+
+def test_scaled_quad_grows_along_the_plates_own_axes():
+    angle = np.radians(20)
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    upright = np.array([[-50, -25], [50, -25], [50, 25], [-50, 25]], np.float64)
+    turned = (upright @ rot.T + [300, 200]).astype(np.float32)
+    grown = scaled_quad(turned, 1.2, 1.0)
+    back = (grown - [300, 200]) @ rot  # undo the turn: the plate's own frame
+    assert np.allclose(back, [[-60, -25], [60, -25], [60, 25], [-60, 25]], atol=1e-3)
+    assert np.allclose(scaled_quad(turned, 1.0, 1.0), turned, atol=1e-4)
+
+
+class _Ocr:
+    """Reads well only from the crop cut from the grown quad (the first crop is too tight)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def read(self, crop):
+        self.calls += 1
+        if self.calls == 2:
+            return [Candidate("7ABC123", 0.93)], (0.9,) * 7, "CA", 0.8
+        return [Candidate("ABC12", 0.41)], (0.5,) * 5, None, 0.1
+
+
+def test_the_most_confident_crop_wins():
+    ocr = _Ocr()
+    recognizer = PlateRecognizer(detector=None, ocr=ocr)
+    grey = np.full((200, 400), 120, np.uint8)
+    quad = np.array([[100, 80], [300, 80], [300, 180], [100, 180]], np.float32)
+    plate = recognizer.read_crop(grey, quad)
+    assert ocr.calls == len(recognizer.crop_scales) == 3
+    assert (plate.text, plate.state, plate.confidence) == ("7ABC123", "CA", 0.93)
+    assert plate.corners == tuple((float(x), float(y)) for x, y in quad)  # reported as the detector found it
