@@ -36,6 +36,20 @@ def test_the_most_confident_crop_wins():
     grey = np.full((200, 400), 120, np.uint8)
     quad = np.array([[100, 80], [300, 80], [300, 180], [100, 180]], np.float32)
     plate = recognizer.read_crop(grey, quad)
-    assert ocr.calls == len(recognizer.crop_scales) == 3
+    assert ocr.calls == len(recognizer.crop_scales) == 4
     assert (plate.text, plate.state, plate.confidence) == ("7ABC123", "CA", 0.93)
     assert plate.corners == tuple((float(x), float(y)) for x, y in quad)  # reported as the detector found it
+
+
+def test_a_sure_first_reading_needs_no_second_crop():
+    class SureOcr:
+        calls = 0
+
+        def read(self, crop):
+            SureOcr.calls += 1
+            return [Candidate("7ABC123", 0.99)], (0.99,) * 7, "CA", 0.9
+
+    recognizer = PlateRecognizer(detector=None, ocr=SureOcr())
+    quad = np.array([[100, 80], [300, 80], [300, 180], [100, 180]], np.float32)
+    assert recognizer.read_crop(np.full((200, 400), 120, np.uint8), quad).text == "7ABC123"
+    assert SureOcr.calls == 1
