@@ -28,17 +28,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from alpr_edge.vision.formats import ALPHABET, STATE_CLASSES  # noqa: E402
 from alpr_edge.vision.geometry import OCR_H, OCR_W  # noqa: E402
 from tflite_export import export_int8  # noqa: E402
-from platesynth.ocr_samples import load_real_crops, real_label_usable, real_sample, split_real, synthetic_sample  # noqa: E402
+from platesynth.ocr_samples import load_real_crops, negative_sample, real_label_usable, real_sample, split_real, synthetic_sample  # noqa: E402
 
 BLANK = len(ALPHABET)
 MAX_LABEL = 10
+
+
+NEGATIVE_FRACTION = 0.07  # sign/sticker/clutter crops labelled "nothing to read"
 
 
 def _synth_chunk(args):
     seed, count = args
     rng = random.Random(seed)
     np.random.seed(seed % (1 << 31))
-    out = [synthetic_sample(rng) for _ in range(count)]
+    out = [negative_sample(rng) if rng.random() < NEGATIVE_FRACTION else synthetic_sample(rng) for _ in range(count)]
     return np.stack([o[0] for o in out]), [o[1] for o in out], np.array([o[2] for o in out], np.int32)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from alpr_edge.vision.formats import STATE_CLASSES
 from alpr_edge.vision.geometry import OCR_H, OCR_W, rectify
@@ -70,6 +71,26 @@ def synthetic_sample(rng: random.Random) -> tuple[np.ndarray, str, int]:
     return crop, plate.text, state
 
 
+def negative_sample(rng: random.Random) -> tuple[np.ndarray, str, int]:
+    """A crop the detector might propose that is not a plate: sign or sticker lettering, or
+    bumper clutter, cut and degraded like a plate crop. Its label is empty (all CTC blank), so
+    the OCR learns to read nothing there and the runtime's gate drops it."""
+    from .scene import WORDS, _text_block
+
+    h, w = PLATE_H + 120, PLATE_W + 120
+    canvas = _clutter(rng, h, w)
+    if rng.random() < 0.8:  # lettering: words with lower case, punctuation, spaces
+        pil = Image.fromarray(canvas)
+        _text_block(rng, pil, rng.randint(20, 90), rng.randint(40, 110), rng.uniform(1.2, 2.6), lines=[rng.choice(WORDS)])
+        canvas = np.asarray(pil).copy()
+    cx, cy = w / 2 + rng.gauss(0, 20), h / 2 + rng.gauss(0, 12)
+    qw = rng.uniform(0.5, 1.0) * PLATE_W
+    qh = qw / rng.uniform(1.6, 4.0)
+    corners = np.array([[cx - qw / 2, cy - qh / 2], [cx + qw / 2, cy - qh / 2], [cx + qw / 2, cy + qh / 2], [cx - qw / 2, cy + qh / 2]], np.float32)
+    crop = rectify(canvas, jitter_corners(rng, corners, qw, qh))
+    return degrade(rng, crop), "", STATE_CLASSES.index("unknown")
+
+
 def load_real_crops(folder: Path) -> list[tuple[np.ndarray, str, str, str]]:
     """(grey image, text, state, file) for each labelled crop; labels.csv columns file,state,text."""
     labels = Path(folder) / "labels.csv"
@@ -111,4 +132,4 @@ def real_label_usable(text: str) -> bool:
     return 2 <= len(text) <= 10
 
 
-__all__ = ["synthetic_sample", "load_real_crops", "split_real", "real_sample", "real_label_usable", "OCR_H", "OCR_W"]
+__all__ = ["synthetic_sample", "negative_sample", "load_real_crops", "split_real", "real_sample", "real_label_usable", "OCR_H", "OCR_W"]

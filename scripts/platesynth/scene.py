@@ -21,11 +21,12 @@ WORDS = [
 ] + SLOGANS
 
 
-def _text_block(rng: random.Random, canvas: Image.Image, x: int, y: int, scale: float) -> None:
+def _text_block(rng: random.Random, canvas: Image.Image, x: int, y: int, scale: float, lines: list[str] | None = None) -> None:
     """A sign, sticker or lettering: text that must not become a read."""
     draw = ImageDraw.Draw(canvas)
-    lines = [rng.choice(WORDS) for _ in range(rng.choice([1, 1, 2, 3]))]
-    if rng.random() < 0.25:  # plate-like codes on signs and trucks (fleet numbers, phone numbers)
+    given = lines is not None
+    lines = lines or [rng.choice(WORDS) for _ in range(rng.choice([1, 1, 2, 3]))]
+    if not given and rng.random() < 0.25:  # plate-like codes on signs and trucks (fleet numbers, phone numbers)
         lines = [rng.choice(["UNIT ", "NO ", "CALL ", "DOT ", ""]) + "".join(rng.choice("0123456789") for _ in range(rng.randint(3, 7)))]
     size = max(8, int(rng.uniform(10, 40) * scale))
     font = _font(rng.choice(_font_paths("decor") + _font_paths("char")), size)

@@ -65,3 +65,16 @@ def test_detector_like_jitter_is_mostly_loose_never_wild():
     widths = np.array(widths)
     assert (widths > 110).mean() > 0.2  # loose quads, like the detector's on small plates
     assert (abs(widths - 100) < 8).mean() > 0.3  # and near-exact ones
+
+
+def test_negative_samples_are_plate_sized_crops_with_nothing_to_read():
+    from alpr_edge.vision.formats import STATE_CLASSES
+    from alpr_edge.vision.geometry import OCR_H, OCR_W
+    from platesynth.ocr_samples import negative_sample
+
+    rng = random.Random(2)
+    samples = [negative_sample(rng) for _ in range(20)]
+    assert all(crop.shape == (OCR_H, OCR_W) and crop.dtype == np.uint8 for crop, _, _ in samples)
+    assert {text for _, text, _ in samples} == {""}
+    assert {state for _, _, state in samples} == {STATE_CLASSES.index("unknown")}
+    assert len({crop.tobytes() for crop, _, _ in samples}) == 20  # each one different
