@@ -9,6 +9,10 @@ pytesseract`), a general OCR engine and a weaker peer. Each engine runs in its
 own child process pinned to ``--core`` with one thread, so neither disturbs
 the other's timing; times include reading the image file for every engine.
 
+US composites (``--us-composite``): real US crops warped at US plate size over the plates
+of the real photos (see scripts/evaluate.py): our engine against SimpleLPR, which has no
+US model, on stand-ins for the real US vehicle photos we do not have.
+
 By default only the held-out split is used (the photos and crops our training
 never saw): the peers never saw any of them either.
 
@@ -57,6 +61,25 @@ def crop_items(folder: Path, split: str) -> list[tuple[Path, str]]:
 
     items = [r for r in load_real_crops(folder) if real_label_usable(r[1])]  # (image, text, state, file)
     return [(folder / file, normalise(text)) for _image, text, _state, file in _pick(items, split, split_real)]
+
+
+def composite_items(crops: Path, scene_folders: list[Path], split: str, folder: Path) -> list[tuple[Path, str]]:
+    """The US composites of scripts/evaluate.py (real US crops warped over the plates of real
+    EU/BR photos), written as PNG files so every engine reads the same pixels from disk."""
+    import cv2
+
+    from evaluate import _pick
+    from platesynth.ocr_samples import load_real_crops, real_label_usable, split_real
+    from platesynth.scene import load_scene_annotations, split_scenes, us_composites
+
+    crop_list = _pick([r for r in load_real_crops(crops) if real_label_usable(r[1])], split, split_real)
+    scenes = [item for f in scene_folders for item in _pick(load_scene_annotations(f), split, split_scenes)]
+    items = []
+    for i, (photo, _corners, text, _state, _name) in enumerate(us_composites(scenes, crop_list)):
+        path = folder / f"composite-{i:04d}.png"
+        cv2.imwrite(str(path), photo)
+        items.append((path, normalise(text)))
+    return items
 
 
 # -- engines (each runs in its own pinned child process) ----------------------------
@@ -125,6 +148,8 @@ def tesseract_crops(items):
 ENGINES = {
     "ours-scenes": (ours_scenes, "scenes"),
     "simplelpr-scenes": (simplelpr_scenes, "scenes"),
+    "ours-composites": (ours_scenes, "composites"),
+    "simplelpr-composites": (simplelpr_scenes, "composites"),
     "ours-crops": (ours_crops, "crops"),
     "tesseract-crops": (tesseract_crops, "crops"),
 }
@@ -161,6 +186,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenes", type=Path, action="append", default=[])
     parser.add_argument("--crops", type=Path)
+    parser.add_argument("--us-composite", action="store_true", help="with --crops and --scenes: also compare on US crops warped into the photos")
     parser.add_argument("--split", choices=["heldout", "all"], default="heldout")
     parser.add_argument("--core", type=int, default=0, help="CPU core every engine is pinned to (-1: none)")
     parser.add_argument("--json", action="store_true")
@@ -176,6 +202,11 @@ def main(argv=None) -> int:
         sets["scenes"] = scene_items(args.scenes, args.split)
     if args.crops:
         sets["crops"] = crop_items(args.crops, args.split)
+    composites_dir = tempfile.TemporaryDirectory(prefix="alpr-composites-")
+    if args.us_composite:
+        if not (args.crops and args.scenes):
+            parser.error("--us-composite needs --crops and --scenes")
+        sets["composites"] = composite_items(args.crops, args.scenes, args.split, Path(composites_dir.name))
     results = {}
     for name, (_, kind) in ENGINES.items():
         if kind not in sets:
@@ -193,7 +224,8 @@ def main(argv=None) -> int:
         results[name] = json.loads(lines[-1]) if lines else {"engine": name, "error": done.stderr[-500:]}
         print(f"{name:18} {results[name]}", file=sys.stderr)
     report = {"split": args.split, "core": args.core, "engines": results}
-    for ours, peer in (("ours-scenes", "simplelpr-scenes"), ("ours-crops", "tesseract-crops")):
+    composites_dir.cleanup()
+    for ours, peer in (("ours-scenes", "simplelpr-scenes"), ("ours-composites", "simplelpr-composites"), ("ours-crops", "tesseract-crops")):
         a, b = results.get(ours, {}), results.get(peer, {})
         if "exact" in a and "exact" in b:
             report[f"{ours}_vs_{peer}"] = {
@@ -206,7 +238,7 @@ def main(argv=None) -> int:
         for name, result in results.items():
             print(f"{name:18} exact {result.get('exact')}  ms median {result.get('ms_median')}  p95 {result.get('ms_p95')}  ({result.get('images')} images)")
         for key, value in report.items():
-            if key.endswith(("-scenes", "-crops")) and isinstance(value, dict):
+            if key.endswith(("-scenes", "-crops", "-composites")) and isinstance(value, dict):
                 print(f"{key}: {value['speed_ratio']}x faster, {value['accuracy_difference_points']:+} points exact")
     return 0
 

@@ -76,7 +76,7 @@ def main() -> int:
         partial = store.search("12?AB*", partial=True, **user)
         partial_ms = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        pending = store.pending_uploads(100)
+        store.pending_uploads(100)
         pending_ms = (time.perf_counter() - t) * 1000
         store.close()
         per_read = db_bytes / len(reads)

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .plate import PLATE_H, PLATE_W, SLOGANS, _font, _font_paths, degrade, render_plate, to_grey
+from .plate import SLOGANS, _font, _font_paths, degrade, render_plate, to_grey
 
 WORDS = [
     "STOP", "ONE WAY", "SPEED LIMIT 35", "NO PARKING", "EXIT 42", "DETOUR", "YIELD", "MAIN ST", "OAK AVE",

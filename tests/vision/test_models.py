@@ -1,7 +1,6 @@
 """The shipped models load, stay small, and read freshly rendered plates."""
 
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
