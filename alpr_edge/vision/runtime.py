@@ -101,7 +101,7 @@ class Detection:
 class DetectorModel:
     """Finds plate quads: a centre heatmap plus the four corner offsets at each cell."""
 
-    def __init__(self, path: Path, threads: int = 1, threshold: float = 0.5, max_plates: int = 8):
+    def __init__(self, path: Path, threads: int = 1, threshold: float = 0.4, max_plates: int = 8):
         self.model = _TfliteModel(path, threads)
         self.threshold = threshold
         self.max_plates = max_plates
@@ -152,6 +152,7 @@ def _iou(a, b) -> float:
 # gain in models/plate_ocr.md).
 CROP_SCALES = ((1.0, 1.0), (1.12, 1.12), (0.9, 0.9), (0.8, 0.8))
 SURE_ENOUGH = 0.95  # a reading this confident needs no second crop
+NOTHING_THERE = 0.05  # nor does a first crop read as (almost) no plate text: signs, lamps, grilles
 
 
 def scaled_quad(corners: np.ndarray, sx: float, sy: float) -> np.ndarray:
@@ -189,7 +190,7 @@ class PlateRecognizer:
             score = candidates[0].confidence if candidates else -1.0
             if best is None or score > best[0]:
                 best = (score, crop, candidates, char_conf, state, state_conf)
-            if score >= SURE_ENOUGH:
+            if score >= SURE_ENOUGH or score < NOTHING_THERE:
                 break
         return best[1:]
 

@@ -53,3 +53,18 @@ def test_a_sure_first_reading_needs_no_second_crop():
     quad = np.array([[100, 80], [300, 80], [300, 180], [100, 180]], np.float32)
     assert recognizer.read_crop(np.full((200, 400), 120, np.uint8), quad).text == "7ABC123"
     assert SureOcr.calls == 1
+
+
+def test_a_crop_with_nothing_to_read_is_not_tried_again():
+    class BlankOcr:
+        calls = 0
+
+        def read(self, crop):
+            BlankOcr.calls += 1
+            return [], (), None, 0.0
+
+    recognizer = PlateRecognizer(detector=None, ocr=BlankOcr())
+    quad = np.array([[100, 80], [300, 80], [300, 180], [100, 180]], np.float32)
+    assert recognizer.read_crop(np.full((200, 400), 120, np.uint8), quad) is None
+    assert BlankOcr.calls == 1
+    assert recognizer.rejected == 1
