@@ -147,12 +147,12 @@ def _iou(a, b) -> float:
 
 # The detector's quads on small plates are often a little loose (most often) or tight.
 # Reading the crop cut from the quad as found and, unless that reading is already sure,
-# from a larger and two smaller copies, keeping the most confident reading, recovers
-# characters cut off or drowned in the frame (about 3 ms of OCR per extra crop; measured
-# gain in models/plate_ocr.md).
+# from a larger and two smaller copies, and voting over them, recovers characters cut off
+# or drowned in the frame (about 3 ms of OCR per extra crop; measured gain in
+# models/plate_ocr.md).
 CROP_SCALES = ((1.0, 1.0), (1.12, 1.12), (0.9, 0.9), (0.8, 0.8))
 SURE_ENOUGH = 0.95  # a reading this confident needs no second crop
-NOTHING_THERE = 0.05  # nor does a first crop read as (almost) no plate text: signs, lamps, grilles
+NOTHING_THERE = 0.0  # nor does a first crop read as (almost) no plate text: signs, lamps, grilles
 
 
 def scaled_quad(corners: np.ndarray, sx: float, sy: float) -> np.ndarray:
@@ -181,22 +181,43 @@ class PlateRecognizer:
         self.rejected = 0  # crops read as no plausible plate text (signs, stickers)
 
     def _best_reading(self, grey: np.ndarray, corners: np.ndarray):
-        best = None
-        for sx, sy in self.crop_scales:
+        """Read the quad's crop and, unless that reading is sure or empty, its grown and shrunk
+        copies; the texts' probabilities are summed over the crops read (a vote: one
+        confidently wrong crop is outvoted by the others)."""
+        totals: dict[str, float] = {}
+        peaks: dict[str, float] = {}
+        readings = []  # (crop, candidates, char_conf, state, state_conf)
+        for index, (sx, sy) in enumerate(self.crop_scales):
             quad = corners if (sx, sy) == (1.0, 1.0) else scaled_quad(corners, sx, sy)
             crop = rectify(grey, quad)
             candidates, char_conf, state, state_conf = self.ocr.read(crop)
             candidates = [c for c in candidates if plausible_plate_text(c.text)]
-            score = candidates[0].confidence if candidates else -1.0
-            if best is None or score > best[0]:
-                best = (score, crop, candidates, char_conf, state, state_conf)
-            if score >= SURE_ENOUGH or score < NOTHING_THERE:
+            readings.append((crop, candidates, char_conf, state, state_conf))
+            for c in candidates:
+                totals[c.text] = totals.get(c.text, 0.0) + c.confidence
+                peaks[c.text] = max(peaks.get(c.text, 0.0), c.confidence)
+            first = candidates[0].confidence if candidates else 0.0
+            if index == 0 and (first >= SURE_ENOUGH or first < NOTHING_THERE):
                 break
-        return best[1:]
+        # Ranked by the vote; each text's confidence is its best single-crop probability, so
+        # it means the same as with one crop (the gates and thresholds stay calibrated).
+        ranked = sorted(totals, key=totals.get, reverse=True)[:10]
+        candidates = [Candidate(text, peaks[text]) for text in ranked]
+        if not candidates:
+            return readings[0]
+        # The crop, per-character confidences and state of the crop that read the winner best.
+        def support(reading):
+            return next((c.confidence for c in reading[1] if c.text == candidates[0].text), 0.0)
+        crop, own, char_conf, state, state_conf = max(readings, key=support)
+        if not own or own[0].text != candidates[0].text:
+            char_conf = ()
+        return crop, candidates, char_conf, state, state_conf
 
     def read_crop(self, grey: np.ndarray, corners: np.ndarray, box=None) -> PlateObservation | None:
         crop, candidates, char_conf, state, state_conf = self._best_reading(grey, corners)
-        if not candidates or candidates[0].confidence < self.min_text_confidence:
+        # Plate text when some crop read some plausible text with some confidence; the voted
+        # winner is reported even when its own best crop was less sure than that.
+        if not candidates or max(c.confidence for c in candidates) < self.min_text_confidence:
             self.rejected += 1
             return None
         best = candidates[0]

@@ -17,28 +17,38 @@ def test_scaled_quad_grows_along_the_plates_own_axes():
     assert np.allclose(scaled_quad(turned, 1.0, 1.0), turned, atol=1e-4)
 
 
-class _Ocr:
-    """Reads well only from the crop cut from the grown quad (the first crop is too tight)."""
+class _ScriptedOcr:
+    """Reads crop number i (in the order the recognizer cuts them) as ``script[i]``."""
 
-    def __init__(self):
+    def __init__(self, *script):
+        self.script = script
         self.calls = 0
 
     def read(self, crop):
+        text, confidence, state = self.script[self.calls]
         self.calls += 1
-        if self.calls == 2:
-            return [Candidate("7ABC123", 0.93)], (0.9,) * 7, "CA", 0.8
-        return [Candidate("ABC12", 0.41)], (0.5,) * 5, None, 0.1
+        return [Candidate(text, confidence)], (confidence,) * len(text), state, 0.8
 
 
-def test_the_most_confident_crop_wins():
-    ocr = _Ocr()
+QUAD = np.array([[100, 80], [300, 80], [300, 180], [100, 180]], np.float32)
+GREY = np.full((200, 400), 120, np.uint8)
+
+
+def test_a_tight_first_crop_is_corrected_by_the_others():
+    ocr = _ScriptedOcr(("ABC12", 0.41, None), ("7ABC123", 0.93, "CA"), ("7ABC123", 0.8, "NV"), ("ABC12", 0.3, None))
     recognizer = PlateRecognizer(detector=None, ocr=ocr)
-    grey = np.full((200, 400), 120, np.uint8)
-    quad = np.array([[100, 80], [300, 80], [300, 180], [100, 180]], np.float32)
-    plate = recognizer.read_crop(grey, quad)
+    plate = recognizer.read_crop(GREY, QUAD)
     assert ocr.calls == len(recognizer.crop_scales) == 4
-    assert (plate.text, plate.state, plate.confidence) == ("7ABC123", "CA", 0.93)
-    assert plate.corners == tuple((float(x), float(y)) for x, y in quad)  # reported as the detector found it
+    assert plate.text == "7ABC123"
+    assert plate.state == "CA"  # from the crop that read the winner best
+    assert plate.confidence == 0.93  # its best single crop: calibrated like a one-crop reading
+    assert [c.text for c in plate.candidates] == ["7ABC123", "ABC12"]
+    assert plate.corners == tuple((float(x), float(y)) for x, y in QUAD)  # reported as the detector found it
+
+
+def test_one_confidently_wrong_crop_is_outvoted():
+    ocr = _ScriptedOcr(("7ABC123", 0.6, "CA"), ("7ABC128", 0.9, "CA"), ("7ABC123", 0.6, "CA"), ("7ABC123", 0.6, "CA"))
+    assert PlateRecognizer(detector=None, ocr=ocr).read_crop(GREY, QUAD).text == "7ABC123"
 
 
 def test_a_sure_first_reading_needs_no_second_crop():
