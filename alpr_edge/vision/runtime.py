@@ -152,7 +152,7 @@ def _iou(a, b) -> float:
 # models/plate_ocr.md).
 CROP_SCALES = ((1.0, 1.0), (1.12, 1.12), (0.9, 0.9), (0.8, 0.8))
 SURE_ENOUGH = 0.95  # a reading this confident needs no second crop
-NOTHING_THERE = 0.0  # nor does a first crop read as (almost) no plate text: signs, lamps, grilles
+NOTHING_THERE = 0.05  # nor does a first crop read as (almost) no plate text: signs, lamps, grilles
 
 
 def scaled_quad(corners: np.ndarray, sx: float, sy: float) -> np.ndarray:
