@@ -79,8 +79,8 @@ def evaluate_crops(folder: Path, models: Path, split: str, threads: int, show_er
         top10 += any(c.text == text for c in candidates)
         state_ok += pred_state == state
         char_acc.append(_similarity(best, text) if best else 0.0)
-        h, w = crop.shape
-        seen = runtime.read_crop(crop, np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32))
+        h, w = image.shape  # the photo's own pixels, as the runtime cuts a plate from a frame
+        seen = runtime.read_crop(image, np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32))
         runtime_top1 += seen is not None and seen.text == text
         if show_errors and best != text:
             print(f"  {name}: truth {text} read {best or '-'} state {state}/{pred_state}", file=sys.stderr)
