@@ -68,14 +68,10 @@ def composite_items(crops: Path, scene_folders: list[Path], split: str, folder: 
     EU/BR photos), written as PNG files so every engine reads the same pixels from disk."""
     import cv2
 
-    from evaluate import _pick
-    from platesynth.ocr_samples import load_real_crops, real_label_usable, split_real
-    from platesynth.scene import load_scene_annotations, split_scenes, us_composites
+    from evaluate import composite_photos
 
-    crop_list = _pick([r for r in load_real_crops(crops) if real_label_usable(r[1])], split, split_real)
-    scenes = [item for f in scene_folders for item in _pick(load_scene_annotations(f), split, split_scenes)]
     items = []
-    for i, (photo, _corners, text, _state, _name) in enumerate(us_composites(scenes, crop_list)):
+    for i, (photo, _corners, text, _state, _name) in enumerate(composite_photos(crops, scene_folders, split)[1]):
         path = folder / f"composite-{i:04d}.png"
         cv2.imwrite(str(path), photo)
         items.append((path, normalise(text)))

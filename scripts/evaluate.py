@@ -146,6 +146,13 @@ def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int,
     return out
 
 
+def composite_photos(crops: Path, scene_folders: list[Path], split: str):
+    """The US composites of ``split``: that split's usable US crops over that split's photos."""
+    crop_items = _pick([r for r in load_real_crops(crops) if real_label_usable(r[1])], split, split_real)
+    scene_items = [item for folder in scene_folders for item in _pick(load_scene_annotations(folder), split, split_scenes)]
+    return len(crop_items), us_composites(scene_items, crop_items)
+
+
 def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path, split: str, threads: int, save: Path | None,
                            threshold: float | None = None) -> dict:
     """End to end on stand-ins for real US vehicle photos: each real US crop warped over the plate
@@ -153,13 +160,10 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
     recognizer = load_recognizer(models, threads)
     if threshold is not None:
         recognizer.detector.threshold = threshold
-    crop_items = _pick([r for r in load_real_crops(crops) if real_label_usable(r[1])], split, split_real)
-    scene_items = []
-    for folder in scene_folders:
-        scene_items += _pick(load_scene_annotations(folder), split, split_scenes)
+    count, photos = composite_photos(crops, scene_folders, split)
     found50 = found30 = top1 = anywhere = top10 = state_ok = 0
     ms = []
-    for photo, corners, text, state, name in us_composites(scene_items, crop_items):
+    for photo, corners, text, state, name in photos:
         truth_box = corners_box(corners)
         start = time.perf_counter()
         plates = recognizer.recognize(photo)
@@ -179,8 +183,8 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
                 cv2.polylines(shown, [np.array(p.corners, np.int32)], True, (0, 255, 0) if p.text == text else (0, 0, 255), 2)
                 cv2.putText(shown, p.text, (p.box[0], max(12, p.box[1] - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 255, 255), 2)
             cv2.imwrite(str(save / f"{name}.jpg"), shown)
-    n = max(len(crop_items), 1)
-    return {"crops": str(crops), "scenes": [str(f) for f in scene_folders], "split": split, "photos": len(crop_items),
+    n = max(count, 1)
+    return {"crops": str(crops), "scenes": [str(f) for f in scene_folders], "split": split, "photos": count,
             "threshold": recognizer.detector.threshold,
             "detected_iou50": round(found50 / n, 4), "detected_iou30": round(found30 / n, 4),
             "exact_top1_first_plate": round(top1 / n, 4), "exact_any_plate": round(anywhere / n, 4),

@@ -214,10 +214,10 @@ def main(argv=None) -> int:
     us_crops = None
     if args.crops:  # the OCR's training split only: the held-out crops stay unseen by both models
         usable = [r for r in load_real_crops(args.crops) if real_label_usable(r[1])]  # the OCR's split, exactly
-        us_crops = [image for image, *_ in split_real(usable)[0]]
+        train_crops, held_out_crops = split_real(usable)
+        us_crops = [image for image, *_ in train_crops]
         print(f"real US crops to overlay: {len(us_crops)}", flush=True)
         # Reported each epoch: held-out US crops over held-out photos (never trained on).
-        held_out_crops = split_real(usable)[1]
         composites = [(photo, [corners_box(corners)]) for photo, corners, *_ in us_composites(val_items, held_out_crops)]
     cache = args.cache_dir / f"alpr_det_synth_{args.synthetic}_{args.seed}.npz" if args.cache_dir else None
     syn_x, syn_q = make_synthetic(args.synthetic, args.seed, args.workers, cache)

@@ -207,7 +207,6 @@ def us_composites(scene_items, crop_items, seed: int = 7):
     (path, boxes), at the size a US plate would have there. Yields
     (grey photo, 4x2 corners of the US plate, text, state, name); deterministic for a seed."""
     rng = random.Random(seed)
-    np.random.seed(seed)
     for i, (crop, text, state, name) in enumerate(crop_items):
         path, boxes = scene_items[i % len(scene_items)]
         grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
