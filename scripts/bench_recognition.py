@@ -60,9 +60,9 @@ def main(argv=None) -> int:
     total, detect, ocr, plates = [], [], [], []
     for _ in range(args.frames):
         t0 = time.perf_counter()
-        detections = recognizer.detector.detect(grey)
+        quads = recognizer.find_plates(grey)  # detector, then the corner refiner when shipped
         t1 = time.perf_counter()
-        found = [recognizer.read_crop(grey, d.corners) for d in detections]
+        found = [recognizer.read_crop(grey, q) for q in quads]
         t2 = time.perf_counter()
         total.append((t2 - t0) * 1000)
         detect.append((t1 - t0) * 1000)
@@ -70,8 +70,8 @@ def main(argv=None) -> int:
         plates.append(sum(o is not None for o in found))
     # OCR alone on one rectified crop, for a per-plate figure.
     crop_ms = []
-    if detections:
-        crop = rectify(grey, detections[0].corners)
+    if quads:
+        crop = rectify(grey, quads[0])
         for _ in range(args.frames):
             t0 = time.perf_counter()
             recognizer.ocr.read(crop)

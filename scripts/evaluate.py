@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alpr_edge.vision.aggregator import _similarity  # noqa: E402
 from alpr_edge.vision.runtime import DETECTOR_FILE, OCR_FILE, OcrModel, PlateRecognizer, load_recognizer, _iou  # noqa: E402
-from alpr_edge.vision.geometry import corners_box  # noqa: E402
+from alpr_edge.vision.geometry import corners_box, quad_iou  # noqa: E402
 from platesynth.ocr_samples import load_real_crops, real_label_usable, real_sample, split_real  # noqa: E402
 from platesynth.scene import load_scene_annotations, split_scenes, us_composites  # noqa: E402
 
@@ -52,6 +52,15 @@ def _pick(items, split, splitter):
         return items
     train, held_out = splitter(items)
     return held_out if split == "heldout" else train
+
+
+def _recognizer(models: Path, threads: int, threshold: float | None, refine: bool) -> PlateRecognizer:
+    recognizer = load_recognizer(models, threads)
+    if threshold is not None:
+        recognizer.detector.threshold = threshold
+    if not refine:
+        recognizer.refiner = None  # the detector's corners as found (to measure what the refiner adds)
+    return recognizer
 
 
 def _timing(ms: list[float]) -> dict:
@@ -98,10 +107,9 @@ def _centre_hit(box, truth) -> bool:
     return truth[0] <= bx <= truth[0] + truth[2] and truth[1] <= by <= truth[1] + truth[3] and box[0] <= tx <= box[0] + box[2] and box[1] <= ty <= box[1] + box[3]
 
 
-def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int, iou_needed: float, threshold: float | None) -> dict:
-    recognizer = load_recognizer(models, threads)
-    if threshold is not None:
-        recognizer.detector.threshold = threshold
+def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int, iou_needed: float, threshold: float | None,
+                    refine: bool = True) -> dict:
+    recognizer = _recognizer(models, threads, threshold, refine)
     items = []
     for folder in folders:
         items += _pick(load_scene_annotations(folder), split, split_scenes)
@@ -115,14 +123,14 @@ def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int,
         grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         texts = [line.split("\t")[5].strip().upper() if len(line.split("\t")) > 5 else "" for line in path.with_suffix(".txt").read_text().splitlines() if line.strip()]
         start = time.perf_counter()
-        detections = recognizer.detector.detect(grey)
-        observations = [recognizer.read_crop(grey, d.corners) for d in detections]
+        quads = recognizer.find_plates(grey)
+        observations = [recognizer.read_crop(grey, q) for q in quads]
         ms.append((time.perf_counter() - start) * 1000)
         total += len(boxes)
         for name, hit in criteria.items():
             matched = set()
-            for det, obs in zip(detections, observations):
-                box = corners_box(det.corners)
+            for quad, obs in zip(quads, observations):
+                box = corners_box(quad)
                 hits = [i for i, b in enumerate(boxes) if i not in matched and hit(box, b)]
                 if not hits:
                     fp[name] += 1
@@ -154,15 +162,13 @@ def composite_photos(crops: Path, scene_folders: list[Path], split: str):
 
 
 def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path, split: str, threads: int, save: Path | None,
-                           threshold: float | None = None) -> dict:
+                           threshold: float | None = None, refine: bool = True) -> dict:
     """End to end on stand-ins for real US vehicle photos: each real US crop warped over the plate
     of a real EU/BR photo (both from the chosen split), then the full recognizer on the photo."""
-    recognizer = load_recognizer(models, threads)
-    if threshold is not None:
-        recognizer.detector.threshold = threshold
+    recognizer = _recognizer(models, threads, threshold, refine)
     count, photos = composite_photos(crops, scene_folders, split)
     found50 = found30 = top1 = anywhere = top10 = state_ok = 0
-    ms = []
+    ms, corner_ious = [], []
     for photo, corners, text, state, name in photos:
         truth_box = corners_box(corners)
         start = time.perf_counter()
@@ -176,6 +182,8 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
         top10 += any(c.text == text for p in plates for c in p.candidates)
         mine = [p for p, i in zip(plates, ious) if i >= 0.3]
         state_ok += bool(mine) and mine[0].state == state
+        if mine:  # how exactly the corners were found, for the plates that were found
+            corner_ious.append(quad_iou(np.array(mine[0].corners, np.float32), corners))
         if save is not None:
             save.mkdir(parents=True, exist_ok=True)
             shown = cv2.cvtColor(photo, cv2.COLOR_GRAY2BGR)
@@ -185,7 +193,9 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
             cv2.imwrite(str(save / f"{name}.jpg"), shown)
     n = max(count, 1)
     return {"crops": str(crops), "scenes": [str(f) for f in scene_folders], "split": split, "photos": count,
-            "threshold": recognizer.detector.threshold,
+            "threshold": recognizer.detector.threshold, "corner_refiner": recognizer.refiner is not None,
+            "corner_quad_iou_mean": round(float(np.mean(corner_ious)), 4) if corner_ious else None,
+            "corner_quad_iou80": round(float(np.mean(np.array(corner_ious) >= 0.8)), 4) if corner_ious else None,
             "detected_iou50": round(found50 / n, 4), "detected_iou30": round(found30 / n, 4),
             "exact_top1_first_plate": round(top1 / n, 4), "exact_any_plate": round(anywhere / n, 4),
             "exact_within_top10_candidates": round(top10 / n, 4), "state_accuracy": round(state_ok / n, 4), **_timing(ms)}
@@ -203,6 +213,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--iou", type=float, default=0.5)
     parser.add_argument("--threshold", type=float, help="detector heatmap threshold (default: the runtime's)")
+    parser.add_argument("--no-corner-refiner", action="store_true", help="read plates from the detector's corners as found")
     parser.add_argument("--errors", action="store_true", help="list misread crops on stderr")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
@@ -217,11 +228,13 @@ def main(argv=None) -> int:
     if args.crops:
         results["crops"] = [evaluate_crops(f, args.models, args.split, args.threads, args.errors) for f in args.crops]
     if args.scenes:
-        results["scenes"] = evaluate_scenes(args.scenes, args.models, args.split, args.threads, args.iou, args.threshold)
+        results["scenes"] = evaluate_scenes(args.scenes, args.models, args.split, args.threads, args.iou, args.threshold,
+                                             not args.no_corner_refiner)
     if args.us_composite:
         if not (args.crops and args.scenes):
             parser.error("--us-composite needs --crops and --scenes")
-        results["us_composite"] = [evaluate_us_composites(args.crops[0], args.scenes, args.models, args.split, args.threads, args.save, args.threshold)]
+        results["us_composite"] = [evaluate_us_composites(args.crops[0], args.scenes, args.models, args.split, args.threads, args.save, args.threshold,
+                                                               not args.no_corner_refiner)]
     if args.json:
         print(json.dumps(results))
     else:

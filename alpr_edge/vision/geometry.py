@@ -30,6 +30,57 @@ def rectify(grey: np.ndarray, corners: np.ndarray, size: tuple[int, int] = (OCR_
     return cv2.warpPerspective(grey, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def scaled_quad(corners: np.ndarray, sx: float, sy: float) -> np.ndarray:
+    """The quad grown or shrunk about its centre, along the plate's own axes."""
+    corners = np.asarray(corners, np.float32).reshape(4, 2)
+    centre = corners.mean(axis=0)
+    across = ((corners[1] - corners[0]) + (corners[2] - corners[3])) / 2  # left to right
+    down = ((corners[3] - corners[0]) + (corners[2] - corners[1])) / 2  # top to bottom
+    ux = across / max(float(np.linalg.norm(across)), 1e-6)
+    uy = down / max(float(np.linalg.norm(down)), 1e-6)
+    rel = corners - centre
+    along_x, along_y = rel @ ux, rel @ uy
+    rest = rel - np.outer(along_x, ux) - np.outer(along_y, uy)
+    return (centre + np.outer(along_x * sx, ux) + np.outer(along_y * sy, uy) + rest).astype(np.float32)
+
+
+# The corner refiner sees the detector's quad grown to this much of its width and height,
+# so a plate found too small or off-centre is still wholly inside its window.
+REFINE_H, REFINE_W = 64, 128
+REFINE_GROW = (1.5, 2.0)
+
+
+def refine_window(corners: np.ndarray) -> np.ndarray:
+    """The quad (frame pixels) the corner refiner looks through around a detected quad."""
+    return scaled_quad(corners, *REFINE_GROW)
+
+
+def _window_matrix(window: np.ndarray) -> np.ndarray:
+    dst = np.array([[0, 0], [REFINE_W, 0], [REFINE_W, REFINE_H], [0, REFINE_H]], np.float32)
+    return cv2.getPerspectiveTransform(np.asarray(window, np.float32).reshape(4, 2), dst)
+
+
+def to_window(window: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Frame points -> the window's unit square (0..1 across and down; the refiner's targets)."""
+    pts = cv2.perspectiveTransform(np.asarray(points, np.float32).reshape(-1, 1, 2), _window_matrix(window)).reshape(-1, 2)
+    return pts / np.array([REFINE_W, REFINE_H], np.float32)
+
+
+def from_window(window: np.ndarray, unit_points: np.ndarray) -> np.ndarray:
+    """The window's unit-square points (the refiner's output) -> frame pixels."""
+    pts = np.asarray(unit_points, np.float32).reshape(-1, 2) * np.array([REFINE_W, REFINE_H], np.float32)
+    inverse = np.linalg.inv(_window_matrix(window))
+    return cv2.perspectiveTransform(pts.reshape(-1, 1, 2), inverse).reshape(-1, 2)
+
+
+def quad_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two convex quads (how exactly a plate's corners were found)."""
+    a, b = order_corners(a), order_corners(b)
+    inter, _ = cv2.intersectConvexConvex(a, b)
+    union = abs(cv2.contourArea(a)) + abs(cv2.contourArea(b)) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
 def corners_box(corners: np.ndarray) -> tuple[int, int, int, int]:
     """Axis-aligned x, y, w, h around a quad."""
     pts = np.asarray(corners, np.float32).reshape(4, 2)

@@ -12,13 +12,15 @@ import numpy as np
 from alpr_edge.logs import log
 from alpr_edge.vision.ctc import beam_search, char_confidences
 from alpr_edge.vision.formats import STATE_CLASSES, fits_format, plausible_plate_text
-from alpr_edge.vision.geometry import DET_STRIDE, OCR_H, OCR_W, corners_box, letterbox, order_corners, rectify
+from alpr_edge.vision.geometry import (DET_STRIDE, OCR_H, OCR_W, REFINE_H, REFINE_W, corners_box, from_window, letterbox,
+                                      order_corners, rectify, refine_window, scaled_quad)
 from alpr_edge.vision.types import Candidate, PlateObservation
 
 logger = logging.getLogger(__name__)
 
 DETECTOR_FILE = "plate_detector_int8.tflite"
 OCR_FILE = "plate_ocr_int8.tflite"
+CORNERS_FILE = "plate_corners_int8.tflite"  # optional: without it the detector's corners are read as found
 OFFSET_UNIT_CELLS = 4  # corner offsets are regressed in units of 4 heatmap cells (16 input pixels)
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
@@ -114,6 +116,37 @@ class DetectorModel:
         return decode_detections(heat, offsets, scale, self.threshold, self.max_plates)
 
 
+class CornerRefiner:
+    """Finds a detected plate's four corners again, on the full-resolution frame.
+
+    The detector sees the frame shrunk to 384x224, where a plate is a few dozen pixels wide,
+    so its corners are often a few percent loose or off-centre; the OCR reads far better from
+    exact corners (measured in models/plate_corners.md). This small model looks through a window
+    around the detected quad (REFINE_GROW times its size) at full resolution and regresses the
+    corners in that window's unit square."""
+
+    def __init__(self, path: Path, threads: int = 1, passes: int = 1):
+        self.model = _TfliteModel(path, threads)
+        self.passes = passes
+
+    def refine(self, grey: np.ndarray, corners: np.ndarray) -> np.ndarray:
+        corners = np.asarray(corners, np.float32).reshape(4, 2)
+        for _ in range(self.passes):
+            window = refine_window(corners)
+            patch = rectify(grey, window, (REFINE_H, REFINE_W))
+            unit = self.model.run(patch)[0].reshape(4, 2)
+            refined = order_corners(from_window(window, unit))
+            if not _similar_size(refined, corners):  # a window with no plate in it: keep the detector's quad
+                break
+            corners = refined
+        return corners
+
+
+def _similar_size(quad: np.ndarray, reference: np.ndarray) -> bool:
+    area, ref_area = abs(cv2.contourArea(quad)), abs(cv2.contourArea(reference))
+    return ref_area > 0 and 0.25 <= area / ref_area <= 2.5
+
+
 def decode_detections(heat: np.ndarray, offsets: np.ndarray, scale: float, threshold: float, max_plates: int = 8) -> list[Detection]:
     """Heatmap peaks -> plate quads in frame pixels (offsets are in units of 4 cells from the cell centre)."""
     peaks = (heat >= threshold) & (heat == cv2.dilate(heat, np.ones((3, 3), np.uint8)))
@@ -155,27 +188,14 @@ SURE_ENOUGH = 0.95  # a reading this confident needs no second crop
 NOTHING_THERE = 0.05  # nor does a first crop read as (almost) no plate text: signs, lamps, grilles
 
 
-def scaled_quad(corners: np.ndarray, sx: float, sy: float) -> np.ndarray:
-    """The quad grown or shrunk about its centre, along the plate's own axes."""
-    corners = np.asarray(corners, np.float32).reshape(4, 2)
-    centre = corners.mean(axis=0)
-    across = ((corners[1] - corners[0]) + (corners[2] - corners[3])) / 2  # left to right
-    down = ((corners[3] - corners[0]) + (corners[2] - corners[1])) / 2  # top to bottom
-    ux = across / max(float(np.linalg.norm(across)), 1e-6)
-    uy = down / max(float(np.linalg.norm(down)), 1e-6)
-    rel = corners - centre
-    along_x, along_y = rel @ ux, rel @ uy
-    rest = rel - np.outer(along_x, ux) - np.outer(along_y, uy)
-    return (centre + np.outer(along_x * sx, ux) + np.outer(along_y * sy, uy) + rest).astype(np.float32)
-
-
 class PlateRecognizer:
     """Detector then OCR on each rectified plate, with gating against non-plate text."""
 
     def __init__(self, detector: DetectorModel, ocr: OcrModel, min_text_confidence: float = 0.1,
-                 crop_scales: tuple[tuple[float, float], ...] = CROP_SCALES):
+                 crop_scales: tuple[tuple[float, float], ...] = CROP_SCALES, refiner: CornerRefiner | None = None):
         self.detector = detector
         self.ocr = ocr
+        self.refiner = refiner
         self.min_text_confidence = min_text_confidence
         self.crop_scales = crop_scales
         self.rejected = 0  # crops read as no plausible plate text (signs, stickers)
@@ -236,12 +256,17 @@ class PlateRecognizer:
             format_ok=fits_format(best.text, state),
         )
 
+    def find_plates(self, grey: np.ndarray) -> list[np.ndarray]:
+        """Plate quads in a grey frame: the detector's, refined at full resolution when a refiner is loaded."""
+        quads = [detection.corners for detection in self.detector.detect(grey)]
+        return [self.refiner.refine(grey, q) for q in quads] if self.refiner else quads
+
     def recognize(self, grey: np.ndarray) -> list[PlateObservation]:
         if grey.ndim == 3:
             grey = cv2.cvtColor(grey, cv2.COLOR_BGR2GRAY)
         observations = []
-        for detection in self.detector.detect(grey):
-            obs = self.read_crop(grey, detection.corners)
+        for corners in self.find_plates(grey):
+            obs = self.read_crop(grey, corners)
             if obs is not None:
                 observations.append(obs)
         observations.sort(key=lambda o: o.confidence, reverse=True)
@@ -254,6 +279,8 @@ def load_recognizer(models_dir: Path | None = None, threads: int = 1) -> PlateRe
     for name in (DETECTOR_FILE, OCR_FILE):
         if not (folder / name).is_file():
             raise FileNotFoundError(f"model file missing: {folder / name}")
-    recognizer = PlateRecognizer(DetectorModel(folder / DETECTOR_FILE, threads), OcrModel(folder / OCR_FILE, threads))
-    log(logger, logging.INFO, "recognizer_loaded", models=str(folder), threads=threads)
+    refiner = CornerRefiner(folder / CORNERS_FILE, threads) if (folder / CORNERS_FILE).is_file() else None
+    recognizer = PlateRecognizer(DetectorModel(folder / DETECTOR_FILE, threads), OcrModel(folder / OCR_FILE, threads),
+                                 refiner=refiner)
+    log(logger, logging.INFO, "recognizer_loaded", models=str(folder), threads=threads, corner_refiner=refiner is not None)
     return recognizer
