@@ -111,7 +111,9 @@ def random_text(rng: random.Random, state: str) -> tuple[str, str]:
         out = []
         for c in layout:
             if c == "L":
-                out.append(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ" if rng.random() < 0.8 else "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+                # Most states skip I and O in serials (they read as 1 and 0) but many issue Q
+                # (OR, MI, MS, RI, ...): leaving Q as rare as I and O taught the OCR to read it as 0.
+                out.append(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ" if rng.random() < 0.8 else "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
             elif c == "9":
                 out.append(rng.choice("0123456789"))
             elif c == "?":

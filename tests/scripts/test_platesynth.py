@@ -78,3 +78,16 @@ def test_negative_samples_are_plate_sized_crops_with_nothing_to_read():
     assert {text for _, text, _ in samples} == {""}
     assert {state for _, _, state in samples} == {STATE_CLASSES.index("unknown")}
     assert len({crop.tobytes() for crop, _, _ in samples}) == 20  # each one different
+
+
+def test_rendered_serials_use_q_about_as_often_as_other_letters():
+    # Q is issued in many states; a generator that makes it rare teaches the OCR to read it as 0.
+    from collections import Counter
+
+    from platesynth.plate import STATE_FORMATS, random_text
+
+    rng = random.Random(4)
+    letters = Counter(c for _ in range(3000) for c in random_text(rng, rng.choice(sorted(STATE_FORMATS)))[0] if c.isalpha())
+    typical = sorted(letters.values())[len(letters) // 2]
+    assert letters["Q"] > 0.6 * typical
+    assert letters["O"] < 0.6 * typical  # O and I stay rare: most states skip them
