@@ -67,7 +67,7 @@ def print_tables(report: dict) -> None:
         ("MQTT drain reads/s, memory outbox", ((report.get("mqtt") or {}).get("memory_outbox") or {}).get("reads_per_s")),
     ]
     recognition = report.get("recognition") or {}
-    for key in ("frame_ms_median", "frame_ms_p95", "detector_ms_median", "ocr_per_plate_ms_median"):
+    for key in ("frame_ms_median", "frame_ms_p95", "detector_and_corners_ms_median", "ocr_per_plate_ms_median"):
         if key in recognition:
             stage_rows.append((f"recognition {key}", recognition[key]))
     for label, value in stage_rows:
