@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import random
 import sys
 import time
@@ -43,6 +42,7 @@ from platesynth.corner_samples import photo_samples, synthetic_samples  # noqa: 
 from platesynth.ocr_samples import load_real_crops, real_label_usable, split_real  # noqa: E402
 from platesynth.scene import load_scene_annotations, split_scenes, us_composites  # noqa: E402
 from tflite_export import export_int8  # noqa: E402
+from training_common import conv_block, seed_everything  # noqa: E402
 
 _SHARED: dict = {}  # filled before the worker pool forks: photos, crops and the detector path
 
@@ -85,15 +85,7 @@ def build_model(keras):
     x = layers.Rescaling(1 / 127.5, offset=-1)(inp)
 
     def conv(x, ch, stride=1, sep=True):
-        if sep:
-            x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(x)
-            x = layers.BatchNormalization(momentum=0.9)(x)
-            x = layers.ReLU(6.0)(x)
-            x = layers.Conv2D(ch, 1, use_bias=False)(x)
-        else:
-            x = layers.Conv2D(ch, 3, strides=stride, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization(momentum=0.9)(x)
-        return layers.ReLU(6.0)(x)
+        return conv_block(layers, x, ch, stride, sep)
 
     x = conv(x, 24, 2, sep=False)  # 32x64
     x = conv(x, 32)
@@ -158,9 +150,6 @@ def main(argv=None) -> int:
     parser.add_argument("--time-budget-min", type=float, default=50, help="stop training after this many minutes (0: no limit)")
     args = parser.parse_args(argv)
 
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     t0 = time.time()
     train_items, val_items = [], []
     for folder in args.data:
@@ -177,10 +166,9 @@ def main(argv=None) -> int:
           f"in {time.time() - t0:.0f}s", flush=True)
     pairs = held_out_pairs(val_items, held_out_crops, detector_path)
 
-    import tensorflow as tf
+    seed_everything(args.seed)  # after the sample pool: each of its chunks has its own seed
     import keras
 
-    tf.random.set_seed(args.seed)
     model = build_model(keras)
     print(f"params: {model.count_params()}", flush=True)
     optimizer = keras.optimizers.Adam(args.lr)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import random
 import sys
 import time
@@ -31,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from alpr_edge.vision.geometry import DET_H, DET_STRIDE, DET_W, corners_box, letterbox, order_corners  # noqa: E402
 from alpr_edge.vision.runtime import OFFSET_UNIT_CELLS, _iou, decode_detections  # noqa: E402
 from tflite_export import export_int8  # noqa: E402
+from training_common import conv_block, seed_everything  # noqa: E402
 from platesynth.ocr_samples import load_real_crops, real_label_usable, split_real  # noqa: E402
 from platesynth.plate import degrade  # noqa: E402
 from platesynth.scene import load_scene_annotations, real_scene, split_scenes, synthetic_scene, us_composites  # noqa: E402
@@ -127,15 +127,7 @@ def build_model(keras):
     x = layers.Rescaling(1 / 127.5, offset=-1)(inp)
 
     def conv(x, ch, stride=1, sep=True):
-        if sep:
-            x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(x)
-            x = layers.BatchNormalization(momentum=0.9)(x)
-            x = layers.ReLU(6.0)(x)
-            x = layers.Conv2D(ch, 1, use_bias=False)(x)
-        else:
-            x = layers.Conv2D(ch, 3, strides=stride, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization(momentum=0.9)(x)
-        return layers.ReLU(6.0)(x)
+        return conv_block(layers, x, ch, stride, sep)
 
     x = conv(x, 16, 2, sep=False)  # 1/2
     x = conv(x, 24, 2)  # 1/4
@@ -194,13 +186,9 @@ def main(argv=None) -> int:
     parser.add_argument("--time-budget-min", type=float, default=55)
     args = parser.parse_args(argv)
 
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    tf = seed_everything(args.seed)
     import keras
 
-    tf.random.set_seed(args.seed)
     t0 = time.time()
     train_items, val_items = [], []
     for folder in args.data:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import random
 import sys
 import time
@@ -28,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from alpr_edge.vision.formats import ALPHABET, STATE_CLASSES  # noqa: E402
 from alpr_edge.vision.geometry import OCR_H, OCR_W  # noqa: E402
 from tflite_export import export_int8  # noqa: E402
+from training_common import seed_everything  # noqa: E402
 from platesynth.ocr_samples import load_real_crops, negative_sample, real_label_usable, real_sample, split_real, synthetic_sample  # noqa: E402
 
 BLANK = len(ALPHABET)
@@ -129,13 +129,9 @@ def main(argv=None) -> int:
     parser.add_argument("--time-budget-min", type=float, default=55, help="stop training after this many minutes (0: no limit)")
     args = parser.parse_args(argv)
 
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    tf = seed_everything(args.seed)
     import keras
 
-    tf.random.set_seed(args.seed)
     t0 = time.time()
     real = [r for r in load_real_crops(args.data) if real_label_usable(r[1])]
     real_train, real_val = split_real(real)
