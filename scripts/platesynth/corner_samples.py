@@ -16,7 +16,7 @@ import numpy as np
 from alpr_edge.vision.geometry import REFINE_H, REFINE_W, corners_box, order_corners, rectify, refine_window, to_window
 from alpr_edge.vision.runtime import _iou
 
-from .ocr_samples import _clutter, jitter_corners
+from .ocr_samples import _clutter, jitter_corners, turned_quad
 from .plate import PLATE_H, PLATE_W, degrade, render_plate, to_grey
 from .scene import box_corners, overlay_plate, us_plate_width
 
@@ -26,14 +26,7 @@ def wide_jitter(rng: random.Random, corners: np.ndarray) -> np.ndarray:
     detector's usual errors, so the refiner is never surprised by them."""
     corners = np.asarray(corners, np.float32)
     _, _, w, h = corners_box(corners)
-    centre = corners.mean(axis=0)
-    sx, sy = rng.uniform(0.75, 1.35), rng.uniform(0.7, 1.5)
-    angle = np.radians(rng.gauss(0, 4))
-    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
-    out = ((corners - centre) * [sx, sy]) @ rot.T + centre
-    out += [rng.gauss(0, 0.08 * w), rng.gauss(0, 0.12 * h)]
-    out += np.array([[rng.gauss(0, 0.03 * w), rng.gauss(0, 0.05 * h)] for _ in range(4)], np.float32)
-    return out.astype(np.float32)
+    return turned_quad(rng, corners, w, h, rng.uniform(0.75, 1.35), rng.uniform(0.7, 1.5), degrees=4, shift=(0.08, 0.12))
 
 
 def window_sample(grey: np.ndarray, truth: np.ndarray, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

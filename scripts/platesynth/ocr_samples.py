@@ -37,11 +37,18 @@ def jitter_corners(rng: random.Random, corners: np.ndarray, w: float, h: float, 
         out = centre + (corners - centre) * scale
         out += np.array([[rng.gauss(0, 0.025 * w * amount), rng.gauss(0, 0.04 * h * amount)] for _ in range(4)], np.float32)
         return out.astype(np.float32)
-    sx, sy = rng.uniform(0.96, 1.3), rng.uniform(0.94, 1.4)
-    angle = np.radians(rng.gauss(0, 3.5))
+    return turned_quad(rng, corners, w, h, rng.uniform(0.96, 1.3), rng.uniform(0.94, 1.4), degrees=3.5)
+
+
+def turned_quad(rng: random.Random, corners: np.ndarray, w: float, h: float, sx: float, sy: float, degrees: float,
+                shift: tuple[float, float] = (0.04, 0.06)) -> np.ndarray:
+    """The quad scaled by (sx, sy) about its centre, turned by about ``degrees`` (a gaussian's
+    spread), shifted by about ``shift`` of (w, h), and each corner moved a little more."""
+    centre = corners.mean(axis=0)
+    angle = np.radians(rng.gauss(0, degrees))
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
     out = ((corners - centre) * [sx, sy]) @ rot.T + centre
-    out += [rng.gauss(0, 0.04 * w), rng.gauss(0, 0.06 * h)]
+    out += [rng.gauss(0, shift[0] * w), rng.gauss(0, shift[1] * h)]
     out += np.array([[rng.gauss(0, 0.03 * w), rng.gauss(0, 0.05 * h)] for _ in range(4)], np.float32)
     return out.astype(np.float32)
 
