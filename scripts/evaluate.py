@@ -23,6 +23,12 @@ each real US crop is warped, at US plate size, over the annotated plate of a rea
 (crops and photos both from the chosen split) and the full recognizer runs on the photo. We
 report whether the plate was found (IoU with the warped plate), whether the first (most
 confident) plate's text is exact, whether any plate's is, and the state.
+
+Rendered plates (--rendered N): N freshly rendered plates in plain 1280x720 frames, by day and
+with the night IR look (the generator's, so easier than real photos; it shows night and
+corner precision, which the shared photos do not).
+
+--no-corner-refiner reads every plate from the detector's corners as found.
 """
 
 from __future__ import annotations
@@ -201,6 +207,33 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
             "exact_within_top10_candidates": round(top10 / n, 4), "state_accuracy": round(state_ok / n, 4), **_timing(ms)}
 
 
+def evaluate_rendered(models: Path, count: int, threads: int, refine: bool = True, seed: int = 99) -> list[dict]:
+    """Freshly rendered plates (never seen, but from the training generator) warped 60 to 140
+    pixels wide into plain noisy 1280x720 frames, by day and with the night IR look."""
+    from platesynth.plate import render_plate, to_grey
+    from platesynth.scene import warp_plate_into
+
+    recognizer = _recognizer(models, threads, None, refine)
+    out = []
+    for night in (False, True):
+        rng = random.Random(seed)
+        exact, ious = 0, []
+        for _ in range(count):
+            frame = np.full((720, 1280), rng.randint(20, 60) if night else rng.randint(60, 160), np.uint8)
+            noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, 10, frame.shape)
+            frame = np.clip(frame + noise, 0, 255).astype(np.uint8)
+            plate = render_plate(rng)
+            truth = warp_plate_into(rng, frame, to_grey(rng, plate.image, night=night),
+                                    rng.uniform(300, 1000), rng.uniform(250, 550), rng.uniform(60, 140))
+            found = recognizer.recognize(frame)
+            exact += bool(found) and found[0].text == plate.text
+            if found:
+                ious.append(quad_iou(np.array(found[0].corners, np.float32), truth))
+        out.append({"look": "night IR" if night else "day", "plates": count, "corner_refiner": recognizer.refiner is not None,
+                    "exact_top1": round(exact / max(count, 1), 4), "corner_quad_iou_mean": round(float(np.mean(ious)), 4) if ious else None})
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--crops", type=Path, action="append", default=[], help="plate crops folder with labels.csv")
@@ -208,6 +241,8 @@ def main(argv=None) -> int:
     parser.add_argument("--us-composite", action="store_true",
                         help="with --crops and --scenes: also warp each US crop over a scene photo's plate and run end to end")
     parser.add_argument("--save", type=Path, help="with --us-composite: write annotated composites here (never into the repository)")
+    parser.add_argument("--rendered", type=int, default=0, metavar="N",
+                        help="also read N freshly rendered plates in plain frames, by day and by night")
     parser.add_argument("--split", choices=["heldout", "train", "all"], default="heldout")
     parser.add_argument("--models", type=Path, default=Path(__file__).resolve().parents[1] / "models")
     parser.add_argument("--threads", type=int, default=1)
@@ -217,8 +252,8 @@ def main(argv=None) -> int:
     parser.add_argument("--errors", action="store_true", help="list misread crops on stderr")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    if not args.crops and not args.scenes:
-        parser.error("give --crops and/or --scenes")
+    if not args.crops and not args.scenes and not args.rendered:
+        parser.error("give --crops, --scenes and/or --rendered")
     for folder in args.crops + args.scenes:
         if not folder.is_dir():
             parser.error(f"{folder}: no such folder")
@@ -235,6 +270,8 @@ def main(argv=None) -> int:
             parser.error("--us-composite needs --crops and --scenes")
         results["us_composite"] = [evaluate_us_composites(args.crops[0], args.scenes, args.models, args.split, args.threads, args.save, args.threshold,
                                                                not args.no_corner_refiner)]
+    if args.rendered:
+        results["rendered"] = evaluate_rendered(args.models, args.rendered, args.threads, not args.no_corner_refiner)
     if args.json:
         print(json.dumps(results))
     else:
