@@ -189,7 +189,7 @@ NOTHING_THERE = 0.05  # nor does a first crop read as (almost) no plate text: si
 
 
 class PlateRecognizer:
-    """Detector then OCR on each rectified plate, with gating against non-plate text."""
+    """Detector, corner refiner (when shipped), then OCR on each rectified plate, with gating against non-plate text."""
 
     def __init__(self, detector: DetectorModel, ocr: OcrModel, min_text_confidence: float = 0.1,
                  crop_scales: tuple[tuple[float, float], ...] = CROP_SCALES, refiner: CornerRefiner | None = None):
