@@ -225,7 +225,14 @@ def render_plate(rng: random.Random, state: str | None = None, text: str | None 
             box = font.getbbox(c)
             gw, gh = box[2] - box[0], box[3] - box[1]
             glyph = Image.new("L", (gw + 4, gh + 4), 0)
-            ImageDraw.Draw(glyph).text((2 - box[0], 2 - box[1]), c, font=font, fill=255)
+            pen = ImageDraw.Draw(glyph)
+            pen.text((2 - box[0], 2 - box[1]), c, font=font, fill=255)
+            if c == "Q" and rng.random() < 0.7:
+                # Plate typefaces give Q a bold tail across the bowl; most of our fonts' tails
+                # are hairlines that vanish at camera resolution, so the OCR learned Q = 0.
+                pen.line((2 + gw * rng.uniform(0.45, 0.6), 2 + gh * rng.uniform(0.6, 0.72),
+                          2 + gw * rng.uniform(0.85, 1.0), 2 + gh * rng.uniform(0.95, 1.02)),
+                         fill=255, width=max(2, int(gh * rng.uniform(0.09, 0.14))))
             glyph = glyph.resize((max(1, int((gw + 4) * squeeze)), int((gh + 4) * char_h / max(gh, 1) * 0.95)))
             glyphs.append(("char", glyph))
     spacing = rng.uniform(1, 8)
