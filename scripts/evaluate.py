@@ -114,7 +114,7 @@ def _centre_hit(box, truth) -> bool:
 
 
 def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int, iou_needed: float, threshold: float | None,
-                    refine: bool = True) -> dict:
+                    refine: bool = True, zoom: bool = False) -> dict:
     recognizer = _recognizer(models, threads, threshold, refine)
     items = []
     for folder in folders:
@@ -129,7 +129,7 @@ def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int,
         grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         texts = [line.split("\t")[5].strip().upper() if len(line.split("\t")) > 5 else "" for line in path.with_suffix(".txt").read_text().splitlines() if line.strip()]
         start = time.perf_counter()
-        quads = recognizer.find_plates(grey)
+        quads = recognizer.find_plates(grey, zoom=zoom)
         observations = [recognizer.read_crop(grey, q) for q in quads]
         ms.append((time.perf_counter() - start) * 1000)
         total += len(boxes)
@@ -149,7 +149,8 @@ def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int,
                     truth = texts[hits[0]] if hits[0] < len(texts) else ""
                     exact1 += obs.text == truth
                     exact10 += any(c.text == truth for c in obs.candidates)
-    out = {"sets": [str(f) for f in folders], "split": split, "photos": len(items), "plates": total, "threshold": recognizer.detector.threshold}
+    out = {"sets": [str(f) for f in folders], "split": split, "photos": len(items), "plates": total, "threshold": recognizer.detector.threshold,
+           "zoom_tiles": zoom}
     for name in criteria:
         out[f"recall_{name}"] = round(tp[name] / max(total, 1), 4)
         out[f"precision_{name}"] = round(tp[name] / max(tp[name] + fp[name], 1), 4)
@@ -168,7 +169,7 @@ def composite_photos(crops: Path, scene_folders: list[Path], split: str):
 
 
 def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path, split: str, threads: int, save: Path | None,
-                           threshold: float | None = None, refine: bool = True) -> dict:
+                           threshold: float | None = None, refine: bool = True, zoom: bool = False) -> dict:
     """End to end on stand-ins for real US vehicle photos: each real US crop warped over the plate
     of a real EU/BR photo (both from the chosen split), then the full recognizer on the photo."""
     recognizer = _recognizer(models, threads, threshold, refine)
@@ -178,7 +179,7 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
     for photo, corners, text, state, name in photos:
         truth_box = corners_box(corners)
         start = time.perf_counter()
-        plates = recognizer.recognize(photo)
+        plates = recognizer.recognize(photo, zoom=zoom)
         ms.append((time.perf_counter() - start) * 1000)
         ious = [_iou(p.box, truth_box) for p in plates]
         found50 += any(i >= 0.5 for i in ious)
@@ -199,7 +200,7 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
             cv2.imwrite(str(save / f"{name}.jpg"), shown)
     n = max(count, 1)
     return {"crops": str(crops), "scenes": [str(f) for f in scene_folders], "split": split, "photos": count,
-            "threshold": recognizer.detector.threshold, "corner_refiner": recognizer.refiner is not None,
+            "threshold": recognizer.detector.threshold, "corner_refiner": recognizer.refiner is not None, "zoom_tiles": zoom,
             "corner_quad_iou_mean": round(float(np.mean(corner_ious)), 4) if corner_ious else None,
             "corner_quad_iou80": round(float(np.mean(np.array(corner_ious) >= 0.8)), 4) if corner_ious else None,
             "detected_iou50": round(found50 / n, 4), "detected_iou30": round(found30 / n, 4),
@@ -249,6 +250,7 @@ def main(argv=None) -> int:
     parser.add_argument("--iou", type=float, default=0.5)
     parser.add_argument("--threshold", type=float, help="detector heatmap threshold (default: the runtime's)")
     parser.add_argument("--no-corner-refiner", action="store_true", help="read plates from the detector's corners as found")
+    parser.add_argument("--zoom", action="store_true", help="scenes and composites: also look at closer tiles, as `alpr-edge recognize` does on stills")
     parser.add_argument("--errors", action="store_true", help="list misread crops on stderr")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
@@ -264,12 +266,12 @@ def main(argv=None) -> int:
         results["crops"] = [evaluate_crops(f, args.models, args.split, args.threads, args.errors) for f in args.crops]
     if args.scenes:
         results["scenes"] = evaluate_scenes(args.scenes, args.models, args.split, args.threads, args.iou, args.threshold,
-                                             not args.no_corner_refiner)
+                                             not args.no_corner_refiner, args.zoom)
     if args.us_composite:
         if not (args.crops and args.scenes):
             parser.error("--us-composite needs --crops and --scenes")
         results["us_composite"] = [evaluate_us_composites(args.crops[0], args.scenes, args.models, args.split, args.threads, args.save, args.threshold,
-                                                               not args.no_corner_refiner)]
+                                                               not args.no_corner_refiner, args.zoom)]
     if args.rendered:
         results["rendered"] = evaluate_rendered(args.models, args.rendered, args.threads, not args.no_corner_refiner)
     if args.json:

@@ -18,6 +18,9 @@ def register(subparsers, common) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per image per line")
     parser.add_argument("--models", type=Path, metavar="DIR", help="models folder (default: the shipped models/)")
     parser.add_argument("--threads", type=int, default=1, help="TFLite interpreter threads (default 1)")
+    parser.add_argument("--fast", action="store_true",
+                        help="one detector pass over the whole image, as the daemon does on video (default: also "
+                             "look at overlapping tiles closer up, which finds small plates in large photos)")
     parser.set_defaults(handler=recognize_images)
 
 
@@ -65,7 +68,7 @@ def recognize_images(args) -> int:
             else:
                 print(f"{path}: error: {reason}", file=sys.stderr)
             continue
-        plates = recognizer.recognize(grey)
+        plates = recognizer.recognize(grey, zoom=not args.fast)
         ms = (time.perf_counter() - start) * 1000
         if args.json:
             print(json.dumps({"image": str(path), "ms": round(ms, 1), "plates": [plate_json(p) for p in plates]}), flush=True)

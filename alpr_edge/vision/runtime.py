@@ -13,7 +13,7 @@ from alpr_edge.logs import log
 from alpr_edge.vision.ctc import beam_search, char_confidences
 from alpr_edge.vision.formats import STATE_CLASSES, fits_format, plausible_plate_text
 from alpr_edge.vision.geometry import (DET_STRIDE, OCR_H, OCR_W, REFINE_H, REFINE_W, corners_box, from_window, letterbox,
-                                      order_corners, rectify, refine_window, scaled_quad)
+                                      order_corners, rectify, refine_window, scaled_quad, zoom_tiles)
 from alpr_edge.vision.types import Candidate, PlateObservation
 
 logger = logging.getLogger(__name__)
@@ -108,12 +108,38 @@ class DetectorModel:
         self.threshold = threshold
         self.max_plates = max_plates
 
-    def detect(self, grey: np.ndarray) -> list[Detection]:
+    def detect(self, grey: np.ndarray, zoom: bool = False) -> list[Detection]:
+        """Plates in the whole frame; with ``zoom`` also in overlapping tiles seen closer (for
+        stills, where a small plate gets no second chance), merged best score first."""
+        found = self._detect_in(grey)
+        if not zoom:
+            return found
+        height, width = grey.shape[:2]
+        for x, y, w, h in zoom_tiles(height, width):
+            for detection in self._detect_in(grey[y:y + h, x:x + w]):
+                if _cut_by_tile_edge(detection.corners, x, y, w, h, width, height):
+                    continue  # the part of a plate that a tile's edge cuts: another tile or the frame has it whole
+                found.append(Detection(detection.corners + np.float32([x, y]), detection.score))
+        kept: list[Detection] = []
+        for detection in sorted(found, key=lambda d: d.score, reverse=True):
+            if all(_iou(corners_box(detection.corners), corners_box(k.corners)) <= 0.3 for k in kept):
+                kept.append(detection)
+        return kept[: self.max_plates]
+
+    def _detect_in(self, grey: np.ndarray) -> list[Detection]:
         canvas, scale = letterbox(grey)
         outs = self.model.run(canvas)
         heat = next(o for o in outs if o.shape[-1] == 1)[0, ..., 0]
         offsets = next(o for o in outs if o.shape[-1] == 8)[0]
         return decode_detections(heat, offsets, scale, self.threshold, self.max_plates)
+
+
+def _cut_by_tile_edge(corners: np.ndarray, x: int, y: int, w: int, h: int, width: int, height: int, margin: int = 3) -> bool:
+    """Whether a quad found in tile (x, y, w, h) touches one of the tile's edges inside the frame."""
+    x0, y0 = corners.min(axis=0)
+    x1, y1 = corners.max(axis=0)
+    return bool((x > 0 and x0 < margin) or (y > 0 and y0 < margin)
+                or (x + w < width and x1 > w - margin) or (y + h < height and y1 > h - margin))
 
 
 class CornerRefiner:
@@ -256,16 +282,19 @@ class PlateRecognizer:
             format_ok=fits_format(best.text, state),
         )
 
-    def find_plates(self, grey: np.ndarray) -> list[np.ndarray]:
-        """Plate quads in a grey frame: the detector's, refined at full resolution when a refiner is loaded."""
-        quads = [detection.corners for detection in self.detector.detect(grey)]
+    def find_plates(self, grey: np.ndarray, zoom: bool = False) -> list[np.ndarray]:
+        """Plate quads in a grey frame: the detector's (``zoom``: also in closer tiles, see
+        ``DetectorModel.detect``), refined at full resolution when a refiner is loaded."""
+        quads = [detection.corners for detection in self.detector.detect(grey, zoom=zoom)]
         return [self.refiner.refine(grey, q) for q in quads] if self.refiner else quads
 
-    def recognize(self, grey: np.ndarray) -> list[PlateObservation]:
+    def recognize(self, grey: np.ndarray, zoom: bool = False) -> list[PlateObservation]:
+        """Plates read in one frame, most confident first. ``zoom`` suits stills (a few
+        detector runs more, see ``geometry.zoom_tiles``); video frames go without it."""
         if grey.ndim == 3:
             grey = cv2.cvtColor(grey, cv2.COLOR_BGR2GRAY)
         observations = []
-        for corners in self.find_plates(grey):
+        for corners in self.find_plates(grey, zoom=zoom):
             obs = self.read_crop(grey, corners)
             if obs is not None:
                 observations.append(obs)

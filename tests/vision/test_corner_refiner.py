@@ -57,7 +57,7 @@ def test_an_answer_of_another_size_keeps_the_detectors_quad():
 
 def test_the_recognizer_reads_from_refined_corners():
     class OneDetection:
-        def detect(self, grey):
+        def detect(self, grey, zoom=False):
             return [Detection(QUAD, 0.9)]
 
     truth = QUAD + np.array([[-6, -3], [6, -3], [6, 4], [-6, 4]], np.float32)
