@@ -35,11 +35,28 @@ TOTP_ISSUER = "alpr-edge"
 
 
 class AuthError(Exception):
-    """A refused login or account change; ``reason`` is the message for the user."""
+    """A refused login or account change: ``reason`` is the message for the user, ``code`` one of
+    ``AUTH_CODES`` for programs (the touchscreen shows the TOTP field on ``totp_needed``, ...)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, code: str = "invalid"):
         super().__init__(reason)
+        if code not in AUTH_CODES:
+            raise ValueError(f"AuthError code {code!r}: expected one of {', '.join(AUTH_CODES)}")
         self.reason = reason
+        self.code = code
+
+
+AUTH_CODES = (
+    "wrong_secret",          # unknown user or wrong password/PIN (the two look alike on purpose)
+    "totp_needed",           # the role needs a second factor and none was given
+    "totp_wrong",            # wrong, expired or already used second-factor code
+    "locked_out",            # too many failures: locked for a while
+    "disabled",              # an admin disabled the account
+    "expired_account",       # unused for longer than the policy allows
+    "training_out_of_date",  # the user's training is older than the policy allows
+    "no_such_user",          # an account change named no existing user
+    "invalid",               # an account change with a bad name, role or password
+)
 
 
 @dataclass(frozen=True)
@@ -132,7 +149,7 @@ class Accounts:
         with self.store.write() as db:
             if self._row(name) is None:
                 self.store.audit(actor, actor_role, action, data={"name": name}, outcome="refused: no such user")
-                raise AuthError(f"no user {name!r}")
+                raise AuthError(f"no user {name!r}", "no_such_user")
             db["users"].update(name, changes)
             self.store.audit(actor, actor_role, action, data={"name": name, **(data or {})})
 
@@ -157,48 +174,50 @@ class Accounts:
         try:
             user = self._check(row, name, password, totp_code, now)
         except AuthError as error:
-            self.store.audit(name, row["role"] if row else None, "login.failed", outcome=f"refused: {error.reason}")
+            self.store.audit(name, row["role"] if row else None, "login.failed", data={"code": error.code},
+                             outcome=f"refused: {error.reason}")
             raise
         self.store.audit(name, user.role, "login")
         return user
 
-    def _fail(self, row: dict, now: datetime, reason: str) -> AuthError:
+    def _fail(self, row: dict, now: datetime, reason: str, code: str) -> AuthError:
         failed = (row["failed"] or 0) + 1
         changes = {"failed": failed}
         if failed >= self.settings.max_failed_logins:
             changes["locked_until"] = (now + timedelta(minutes=self.settings.lockout_minutes)).timestamp()
             reason += f"; account locked for {self.settings.lockout_minutes:g} minutes after {failed} failed attempts"
+            code = "locked_out"
         with self.store.write() as db:
             db["users"].update(row["name"], changes)
-        return AuthError(reason)
+        return AuthError(reason, code)
 
     def _check(self, row, name, password, totp_code, now: datetime) -> User:
         if row is None:
-            raise AuthError("unknown user or wrong password")
+            raise AuthError("unknown user or wrong password", "wrong_secret")
         if row["disabled"]:
-            raise AuthError("account disabled: ask an admin")
+            raise AuthError("account disabled: ask an admin", "disabled")
         if row["locked_until"] and row["locked_until"] > now.timestamp():
-            raise AuthError(f"account locked after repeated failures until {_iso(row['locked_until'])}")
+            raise AuthError(f"account locked after repeated failures until {_iso(row['locked_until'])}", "locked_out")
         try:
             self.hasher.verify(row["secret_hash"], password or "")
         except (VerificationError, InvalidHashError):
-            raise self._fail(row, now, "unknown user or wrong password") from None
+            raise self._fail(row, now, "unknown user or wrong password", "wrong_secret") from None
         step = None
         if row["totp"] is not None:
             if not totp_code:
-                raise AuthError(f"role {row['role']} needs a second factor: give the code from the authenticator app")
+                raise AuthError(f"role {row['role']} needs a second factor: give the code from the authenticator app", "totp_needed")
             step = self._totp_step(row, totp_code.strip(), now)
             if step is None:
-                raise self._fail(row, now, "wrong or expired second-factor code")
+                raise self._fail(row, now, "wrong or expired second-factor code", "totp_wrong")
             if row["totp_last_step"] is not None and step <= row["totp_last_step"]:
-                raise self._fail(row, now, "second-factor code already used: wait for the next one")
+                raise self._fail(row, now, "second-factor code already used: wait for the next one", "totp_wrong")
         last = row["last_used"] or row["created_at"]
         if now.timestamp() - last > self.settings.inactive_days * 86400:
-            raise AuthError(f"account unused since {_iso(last)[:10]} (more than {self.settings.inactive_days} days): an admin must re-enable it")
+            raise AuthError(f"account unused since {_iso(last)[:10]} (more than {self.settings.inactive_days} days): an admin must re-enable it", "expired_account")
         trained = date.fromisoformat(row["training_date"]) if row["training_date"] else None
         if trained is None or (now.date() - trained).days > self.settings.training_valid_days:
             raise AuthError(f"training dated {trained} is more than {self.settings.training_valid_days} days old: "
-                            "renew the training, then an admin records the new date")
+                            "renew the training, then an admin records the new date", "training_out_of_date")
         changes = {"failed": 0, "locked_until": None, "last_used": now.timestamp()}
         if step is not None:
             changes["totp_last_step"] = step

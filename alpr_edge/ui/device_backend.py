@@ -24,22 +24,7 @@ from alpr_edge.ui.backend import (
 
 logger = logging.getLogger(__name__)
 
-# Accounts.authenticate says why in words; the page wants a code too (to show the TOTP field, ...).
-_REASONS = (
-    ("second factor: give the code", "totp_needed"),
-    ("second-factor code", "totp_wrong"),
-    ("account locked", "locked_out"),
-    ("locked for", "locked_out"),
-    ("disabled", "disabled"),
-    ("unused since", "expired_account"),
-    ("training dated", "training_out_of_date"),
-    ("unknown user or wrong password", "wrong_secret"),
-)
 BROWSE_LIMIT = 500  # lists longer than this (NCIC extracts) are summarised, not listed
-
-
-def reason_code(message: str) -> str:
-    return next((code for words, code in _REASONS if words in message), "unknown")
 
 
 def _sentence(text: str) -> str:
@@ -72,7 +57,7 @@ class DeviceBackend:
         try:
             user = self.accounts.authenticate(name, secret, totp)
         except AuthError as error:
-            raise LoginRefused(reason_code(error.reason), _sentence(error.reason)) from None
+            raise LoginRefused(error.code, _sentence(error.reason)) from None
         return SessionUser(user.name, user.role)
 
     def check_secret(self, name: str, secret: str, totp: str | None = None) -> None:

@@ -9,6 +9,7 @@ import pyotp
 import pytest
 
 from alpr_edge.accounts import AuthError, can, needs_second_factor
+from alpr_edge.store import audit
 
 
 def secret_of(uri: str) -> str:
@@ -122,3 +123,36 @@ def test_list_has_no_secrets(accounts):
     accounts.add("sue", "supervisor", "correct horse")
     (row,) = accounts.list()
     assert row["name"] == "sue" and row["second_factor"] and "secret_hash" not in row and "totp" not in row
+
+
+def test_every_refusal_carries_a_code_for_programs_and_the_audit(accounts, store, clock):
+    uri = accounts.add("sue", "supervisor", "correct horse")
+    accounts.add("olly", "officer", "123456")
+
+    def code_of(*attempt):
+        with pytest.raises(AuthError) as refused:
+            accounts.authenticate(*attempt)
+        return refused.value.code
+
+    assert code_of("nobody", "123456") == "wrong_secret"
+    assert code_of("sue", "correct horse") == "totp_needed"
+    assert code_of("sue", "correct horse", "000000") == "totp_wrong"
+    for _ in range(4):
+        assert code_of("olly", "000000") == "wrong_secret"
+    assert code_of("olly", "000000") == "locked_out"  # the failure that locks says so
+    assert code_of("olly", "123456") == "locked_out"
+    accounts.disable("olly", actor="root", actor_role="admin")
+    assert code_of("olly", "123456") == "disabled"
+    with pytest.raises(AuthError) as missing:
+        accounts.disable("nobody", actor="root", actor_role="admin")
+    assert missing.value.code == "no_such_user"
+    with pytest.raises(AuthError) as bad:
+        accounts.add("Bad Name", "officer", "123456")
+    assert bad.value.code == "invalid"
+    codes = [r["data"]["code"] for r in audit.records(store) if r["action"] == "login.failed"]
+    assert codes[:3] == ["wrong_secret", "totp_needed", "totp_wrong"]
+
+
+def test_an_unknown_code_is_a_programming_error():
+    with pytest.raises(ValueError, match="AuthError code 'oops'"):
+        AuthError("no", "oops")

@@ -17,7 +17,7 @@ from alpr_edge.ids import uuid7
 from alpr_edge.profiles import load_profile
 from alpr_edge.store import Store
 from alpr_edge.ui import LoginRefused, Refused, SessionUser, create_app
-from alpr_edge.ui.device_backend import DeviceBackend, reason_code
+from alpr_edge.ui.device_backend import DeviceBackend
 from alpr_edge.vision.types import Candidate, Read
 
 NOW = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
@@ -102,15 +102,6 @@ def test_unused_accounts_and_old_training_are_refused(device):
     assert unused.value.reason == "expired_account" and "90 days" in unused.value.message
 
 
-@pytest.mark.parametrize("message, expected", [
-    ("wrong or expired second-factor code", "totp_wrong"),
-    ("second-factor code already used: wait for the next one", "totp_wrong"),
-    ("unknown user or wrong password; account locked for 15 minutes after 5 failed attempts", "locked_out"),
-    ("account disabled: ask an admin", "disabled"),
-    ("something new", "unknown"),
-])
-def test_reason_codes(message, expected):
-    assert reason_code(message) == expected
 
 
 def test_start_of_shift_names_every_check_and_what_is_missing(device):
