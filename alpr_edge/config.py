@@ -43,6 +43,9 @@ class RecognitionSection:
     threads: int = field(default=1, metadata=_help("TFLite interpreter threads"))
     min_confidence: float = field(default=0.5, metadata=_help("Reads below this confidence are not stored"))
     passage_gap_s: float = field(default=1.0, metadata=_help("A plate unseen this long ends its passage"))
+    zoom_tiles: bool = field(default=False, metadata=_help(
+        "Also look at overlapping tiles of each frame closer up: finds plates that stay small in the frame "
+        "(distant lanes on a pole camera), for about four more detector runs per frame"))
 
     def validate(self) -> list[str]:
         problems = []

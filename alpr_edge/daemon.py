@@ -209,6 +209,7 @@ class Daemon:
     def _recognition_loop(self) -> None:
         recognizer = self.parts.recognizer
         aggregator = self.parts.aggregator
+        zoom = self.config.recognition.zoom_tiles
         try:
             while True:
                 if self._stop.is_set():
@@ -220,7 +221,7 @@ class Daemon:
                         break
                     continue
                 started = time.monotonic()
-                observations = recognizer.recognize(frame.grey)
+                observations = recognizer.recognize(frame.grey, zoom=zoom)
                 self.counters.recognition.add(time.monotonic() - started)
                 self.counters.frames_processed += 1
                 self.counters.observations += len(observations)

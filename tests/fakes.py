@@ -45,9 +45,11 @@ class SlowRecognizer:
     def __init__(self, seconds: float = 0.0):
         self.seconds = seconds
         self.calls = 0
+        self.zoomed = 0  # calls asked to look at zoom tiles too
 
-    def recognize(self, grey):
+    def recognize(self, grey, zoom=False):
         self.calls += 1
+        self.zoomed += zoom
         if self.seconds:
             time.sleep(self.seconds)
         if self.calls % 10:

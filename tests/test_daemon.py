@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from alpr_edge.config import Config, DeviceSection, PipelineSection
+from alpr_edge.config import Config, DeviceSection, PipelineSection, RecognitionSection
 from alpr_edge.daemon import Components, Daemon
 from alpr_edge.power import RecordingPowerOff, SimIgnition
 from alpr_edge.profiles import load_profile
@@ -18,10 +18,11 @@ from alpr_edge.service import ServiceNotifier
 from tests.fakes import EndlessSource, ReadPerObservation, RecordingStore, SlowRecognizer
 
 
-def make_daemon(source=None, recognizer=None, store=None, max_frames=None, frame_queue=4, **parts):
+def make_daemon(source=None, recognizer=None, store=None, max_frames=None, frame_queue=4, zoom_tiles=False, **parts):
     config = Config(
         device=DeviceSection(data_dir=Path(tempfile.mkdtemp(prefix="alpr-daemon-test-"))),
         pipeline=PipelineSection(frame_queue=frame_queue),
+        recognition=RecognitionSection(zoom_tiles=zoom_tiles),
     )
     components = Components(
         source=source or EndlessSource(),
@@ -41,6 +42,13 @@ def test_max_frames_processes_everything_and_counts_reads():
     assert summary["frames_processed"] == 200 and summary["frames_dropped"] == 0
     assert summary["reads"] == 20 == len(store.reads)
     assert store.closed and daemon.parts.aggregator.flushed
+    assert daemon.parts.recognizer.zoomed == 0, "video frames get one whole-frame look unless configured"
+
+
+def test_zoom_tiles_setting_reaches_the_recognizer():
+    recognizer = SlowRecognizer(0.0)
+    make_daemon(recognizer=recognizer, max_frames=20, frame_queue=100, zoom_tiles=True).run()
+    assert recognizer.calls == recognizer.zoomed == 20
 
 
 def test_when_recognition_falls_behind_the_oldest_frames_are_dropped_and_counted():

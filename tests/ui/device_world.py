@@ -42,7 +42,7 @@ class ScriptedRecognizer:
         with self._lock:
             self.pending.append((text, state))
 
-    def recognize(self, grey):
+    def recognize(self, grey, zoom=False):
         with self._lock:
             if not self.pending:
                 return []
