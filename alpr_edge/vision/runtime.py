@@ -120,11 +120,7 @@ class DetectorModel:
                 if _cut_by_tile_edge(detection.corners, x, y, w, h, width, height):
                     continue  # the part of a plate that a tile's edge cuts: another tile or the frame has it whole
                 found.append(Detection(detection.corners + np.float32([x, y]), detection.score))
-        kept: list[Detection] = []
-        for detection in sorted(found, key=lambda d: d.score, reverse=True):
-            if all(_iou(corners_box(detection.corners), corners_box(k.corners)) <= 0.3 for k in kept):
-                kept.append(detection)
-        return kept[: self.max_plates]
+        return _best_apart(sorted(found, key=lambda d: d.score, reverse=True), self.max_plates)
 
     def _detect_in(self, grey: np.ndarray) -> list[Detection]:
         canvas, scale = letterbox(grey)
@@ -184,14 +180,21 @@ def decode_detections(heat: np.ndarray, offsets: np.ndarray, scale: float, thres
         pts = np.array([[cx, cy]] * 4, np.float32) + offsets[y, x].reshape(4, 2) * DET_STRIDE * OFFSET_UNIT_CELLS
         corners = order_corners(pts / scale)
         box = corners_box(corners)
-        if box[2] < 8 or box[3] < 4:
-            continue
-        if any(_iou(box, corners_box(d.corners)) > 0.3 for d in found):
-            continue
-        found.append(Detection(corners, float(heat[y, x])))
-        if len(found) >= max_plates:
-            break
-    return found
+        if box[2] >= 8 and box[3] >= 4:
+            found.append(Detection(corners, float(heat[y, x])))
+    return _best_apart(found, max_plates)
+
+
+def _best_apart(ranked: list[Detection], limit: int) -> list[Detection]:
+    """Up to ``limit`` detections, best first, dropping any whose box overlaps a better one's."""
+    kept: list[Detection] = []
+    for detection in ranked:
+        box = corners_box(detection.corners)
+        if all(_iou(box, corners_box(k.corners)) <= 0.3 for k in kept):
+            kept.append(detection)
+            if len(kept) >= limit:
+                break
+    return kept
 
 
 def _iou(a, b) -> float:
