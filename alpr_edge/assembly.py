@@ -90,7 +90,7 @@ def build_daemon(
         _load_demo_hotlist(profile, parts.hotlists)
     # The book shares the store's one connection: the daemon and the touchscreen
     # backend call it under store.lock.
-    parts.alert_book = AlertBook(parts.store.db, parts.store.audit, settings=config.alerts)
+    parts.alert_book = AlertBook(parts.store.db, parts.store.audit, settings=config.alerts, text_hasher=parts.store.plate_hmac)
     if config.uplink.broker or broker_override:
         parts.uplink = _build_uplink(config, parts, broker_override)
     daemon = Daemon(config, profile, parts, max_frames=max_frames)

@@ -2,8 +2,9 @@
 
 Stores ids and non-identifying fields only: no plate text. The suppression
 window is keyed on a hash of the matched entry and of the read's text (a
-keyed hash the caller gives, or one with a key that lives only in this
-process), so the table cannot be searched by plate.
+keyed hash: the store's lasting key in the daemon, so the window holds across
+a restart; else one with a key that lives only in this process), so the table
+cannot be searched by plate.
 """
 
 from __future__ import annotations
@@ -81,8 +82,11 @@ def read_text_hash(text: str, key: bytes = _PROCESS_KEY) -> str:
 
 class AlertBook:
     def __init__(self, db: sqlite_utils.Database, audit: Callable[..., object], clock: Callable[[], float] = time.time,
-                 settings: AlertsSection | None = None):
+                 settings: AlertsSection | None = None, text_hasher: Callable[[str], str] | None = None):
+        # text_hasher: a keyed plate hash that outlives this process (the store's), so the
+        # suppression window holds across a restart; without one, a per-process key is used.
         self._db = db
+        self._text_hasher = text_hasher or read_text_hash
         self._audit = audit
         self._clock = clock
         self._settings = settings or AlertsSection()
@@ -115,7 +119,7 @@ class AlertBook:
 
     def _raise_one(self, read_id: str, group: list, now: float, text_hash: str | None) -> Alert:
         best = group[0]
-        digest = text_hash or read_text_hash(best.read_text)
+        digest = text_hash or self._text_hasher(best.read_text)
         suppress_key = hashlib.sha256(f"{best.entry_key}:{digest}".encode()).hexdigest()
         window = self._settings.suppress_window_s
         with self._db.atomic():

@@ -151,6 +151,21 @@ def test_suppression_uses_the_callers_text_hash(book, engine, clock):
     assert a.alert_id == b.alert_id != c.alert_id
 
 
+def test_suppression_holds_across_a_restart_with_a_lasting_hash_key(db, audit, engine, clock):
+    def device_hash(text):
+        return read_text_hash(text, b"key kept in the store's keyring")
+
+    settings = AlertsSection(suppress_window_s=300)
+    first = AlertBook(db, audit, clock=clock, settings=settings, text_hasher=device_hash).raise_alert(
+        "r1", engine.match("7XKM219"), clock())
+    clock.advance(60)
+    restarted = AlertBook(db, audit, clock=clock, settings=settings, text_hasher=device_hash)
+    again = restarted.raise_alert("r2", engine.match("7XKM219"), clock())
+    assert again.alert_id == first.alert_id and again.repeats == 1
+    rekeyed = AlertBook(db, audit, clock=clock, settings=settings, text_hasher=lambda t: read_text_hash(t, b"another key"))
+    assert rekeyed.raise_alert("r3", engine.match("7XKM219"), clock()).alert_id != first.alert_id
+
+
 def test_a_misread_alert_is_not_raised_again_inside_the_window(book, engine, clock):
     alert = _raise(book, engine, clock)
     book.transition(alert.alert_id, "misread", "o", "officer")
