@@ -34,6 +34,7 @@ BLANK = len(ALPHABET)
 MAX_LABEL = 10
 
 
+STATE_MAP_COLUMNS = 24  # the state head's dense layer sees 3 x 24 cells (a 96-pixel-wide crop)
 NEGATIVE_FRACTION = 0.07  # sign/sticker/clutter crops labelled "nothing to read"
 
 
@@ -62,9 +63,9 @@ def encode(texts):
     return labels, lengths
 
 
-def build_model(keras):
+def build_model(keras, width: int = OCR_W):
     layers = keras.layers
-    inp = keras.Input((OCR_H, OCR_W, 1), name="crop")
+    inp = keras.Input((OCR_H, width, 1), name="crop")
     x = layers.Rescaling(1 / 127.5, offset=-1)(inp)
 
     def block(x, ch, pool):
@@ -85,6 +86,9 @@ def build_model(keras):
     # State head: the state name, slogan and graphics sit at known places (top band, bottom
     # band, left edge), so keep the layout: squeeze channels, then a dense layer over the map.
     s = layers.Conv2D(24, 1, activation="relu")(feat)
+    if width > STATE_MAP_COLUMNS * 4:
+        # A wider crop keeps the state head's layout (and the weights of a narrower run).
+        s = layers.AveragePooling2D((1, width // (STATE_MAP_COLUMNS * 4)))(s)
     s = layers.Flatten()(s)
     s = layers.Dropout(0.3)(s)
     s = layers.Dense(128, activation="relu")(s)
@@ -92,7 +96,7 @@ def build_model(keras):
     state = layers.Dense(len(STATE_CLASSES), name="state_logits")(s)
     # Sequence: collapse height into channels, then 1-D context along the width.
     seq = layers.Permute((2, 1, 3))(feat)  # width-major
-    seq = layers.Reshape((OCR_W // 4, (OCR_H // 16) * 160))(seq)
+    seq = layers.Reshape((width // 4, (OCR_H // 16) * 160))(seq)
     seq = layers.Conv1D(256, 1, activation="relu")(seq)
     seq = layers.Dropout(0.1)(seq)
     seq = layers.Conv1D(256, 3, padding="same", activation="relu")(seq)

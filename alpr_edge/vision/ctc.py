@@ -39,6 +39,12 @@ def beam_search(probs: np.ndarray, beam_width: int = 16, top_k: int = 10, prune:
         candidates = candidates[row[candidates] > prune]
         if candidates.size == 0:
             candidates = np.array([int(row.argmax())])
+        if candidates.size == 1 and candidates[0] == blank:
+            # A step that only a blank can pass (most steps of a wide crop: the gaps between
+            # characters) moves every beam into "ends in blank" and keeps their order.
+            p = float(row[blank])
+            beams = {prefix: ((p_b + p_nb) * p, 0.0) for prefix, (p_b, p_nb) in beams.items()}
+            continue
         nxt: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0])
         for prefix, (p_b, p_nb) in beams.items():
             total = p_b + p_nb
@@ -68,26 +74,36 @@ def char_confidences(probs: np.ndarray, text: str, alphabet: str = ALPHABET) -> 
         return ()
     blank = probs.shape[1] - 1
     labels = [alphabet.index(c) for c in text]
+    # Most often the best path overall (argmax per step) already spells the text: it is then
+    # also the text's best alignment, and its peaks need no dynamic programming.
+    path = probs.argmax(axis=1)
+    starts = np.flatnonzero(np.r_[True, path[1:] != path[:-1]])
+    runs = [(int(path[i]), i) for i in starts if path[i] != blank]
+    if [k for k, _ in runs] == labels:
+        ends = {i: j for i, j in zip(starts, np.r_[starts[1:], len(path)])}
+        return tuple(float(probs[i:ends[i], k].max()) for k, i in runs)
     ext = [blank]
     for k in labels:
         ext += [k, blank]
     steps, states = probs.shape[0], len(ext)
-    logp = np.log(np.maximum(probs, 1e-6))
+    ext_ids = np.array(ext)
+    emit = np.log(np.maximum(probs, 1e-6))[:, ext_ids]  # steps x states
+    # A state may be entered from itself, the state before, or (a character after a blank,
+    # when it differs from the character two states back) skip the blank between them.
+    may_skip = np.zeros(states, bool)
+    may_skip[2:] = (ext_ids[2:] != blank) & (ext_ids[2:] != ext_ids[:-2])
     score = np.full((steps, states), -np.inf)
     back = np.zeros((steps, states), np.int64)
-    score[0, 0] = logp[0, ext[0]]
+    score[0, 0] = emit[0, 0]
     if states > 1:
-        score[0, 1] = logp[0, ext[1]]
+        score[0, 1] = emit[0, 1]
+    no_way = np.full(2, -np.inf)
     for t in range(1, steps):
-        for s in range(states):
-            options = [(score[t - 1, s], s)]
-            if s >= 1:
-                options.append((score[t - 1, s - 1], s - 1))
-            if s >= 2 and ext[s] != blank and ext[s] != ext[s - 2]:
-                options.append((score[t - 1, s - 2], s - 2))
-            best, origin = max(options)
-            score[t, s] = best + logp[t, ext[s]]
-            back[t, s] = origin
+        prev = score[t - 1]
+        options = np.stack([prev, np.concatenate([no_way[:1], prev[:-1]]), np.where(may_skip, np.concatenate([no_way, prev[:-2]]), -np.inf)])
+        choice = options.argmax(axis=0)  # ties keep the nearest origin (staying first)
+        score[t] = options[choice, np.arange(states)] + emit[t]
+        back[t] = np.arange(states) - choice
     s = states - 1 if states == 1 or score[-1, states - 1] >= score[-1, states - 2] else states - 2
     if not np.isfinite(score[-1, s]):
         return tuple(0.0 for _ in text)

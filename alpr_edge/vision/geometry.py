@@ -11,7 +11,10 @@ import math
 import cv2
 import numpy as np
 
-OCR_H, OCR_W = 48, 96  # US plates are 2:1 (12 x 6 inches); small for speed on two cores
+# US plates are 2:1 (12 x 6 inches), but their characters are tall and narrow: the OCR's
+# worst confusions (Q/0, B/8/R, O/0) are horizontal detail, so a crop is sampled twice as
+# finely across as down. Still small for speed on two cores.
+OCR_H, OCR_W = 48, 192
 
 
 def order_corners(pts: np.ndarray) -> np.ndarray:

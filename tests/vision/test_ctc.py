@@ -56,6 +56,16 @@ def test_double_letters_need_a_blank_between():
     assert beam_search(probs)[0][0] == "O"
 
 
+def test_a_step_only_a_blank_can_pass_separates_double_letters_and_scales_every_text():
+    # A wide crop has many such steps (the gaps between characters); the decoder takes them in one move.
+    sure_blank = {"-": 0.99999}
+    probs = sequence([{"O": 0.6, "0": 0.39}, sure_blank, {"O": 0.6, "0": 0.39}, sure_blank])
+    ranked = dict(beam_search(probs))
+    assert max(ranked, key=ranked.get) == "OO"
+    assert ranked["OO"] == pytest.approx(0.6 * 0.6 * 0.99999 ** 2, rel=1e-3)
+    assert ranked["O0"] == pytest.approx(0.6 * 0.39 * 0.99999 ** 2, rel=1e-3)
+
+
 def test_top_k_limits_candidates():
     probs = sequence([{"A": 0.3, "B": 0.3, "C": 0.3}] + [{"-": 0.5, "D": 0.2, "E": 0.2}] * 4)
     assert len(beam_search(probs, top_k=10)) == 10
