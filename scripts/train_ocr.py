@@ -39,15 +39,15 @@ NEGATIVE_FRACTION = 0.07  # sign/sticker/clutter crops labelled "nothing to read
 
 
 def _synth_chunk(args):
-    seed, count = args
+    seed, count, size = args
     rng = random.Random(seed)
     np.random.seed(seed % (1 << 31))
-    out = [negative_sample(rng) if rng.random() < NEGATIVE_FRACTION else synthetic_sample(rng) for _ in range(count)]
+    out = [negative_sample(rng, size) if rng.random() < NEGATIVE_FRACTION else synthetic_sample(rng, size) for _ in range(count)]
     return np.stack([o[0] for o in out]), [o[1] for o in out], np.array([o[2] for o in out], np.int32)
 
 
-def make_synthetic(count: int, seed: int, workers: int):
-    chunks = [(seed * 1000 + i, min(1000, count - i * 1000)) for i in range((count + 999) // 1000)]
+def make_synthetic(count: int, seed: int, workers: int, size: tuple[int, int] = (OCR_H, OCR_W)):
+    chunks = [(seed * 1000 + i, min(1000, count - i * 1000), size) for i in range((count + 999) // 1000)]
     with multiprocessing.Pool(workers) as pool:
         parts = pool.map(_synth_chunk, chunks)
     return np.concatenate([p[0] for p in parts]), sum((p[1] for p in parts), []), np.concatenate([p[2] for p in parts])
@@ -130,6 +130,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--init", type=Path, help="start from these weights (.weights.h5), e.g. to fine-tune a previous run")
     parser.add_argument("--weights-out", type=Path, default=Path("/tmp/alpr_ocr.weights.h5"), help="where the final float weights are kept")
+    parser.add_argument("--width", type=int, default=OCR_W, choices=[96, OCR_W],
+                        help="crop width in pixels (96: the narrower model that runs 1 to 3 of the shipped chain used)")
     parser.add_argument("--time-budget-min", type=float, default=55, help="stop training after this many minutes (0: no limit)")
     args = parser.parse_args(argv)
 
@@ -140,18 +142,19 @@ def main(argv=None) -> int:
     real = [r for r in load_real_crops(args.data) if real_label_usable(r[1])]
     real_train, real_val = split_real(real)
     print(f"real crops: {len(real_train)} train, {len(real_val)} held out", flush=True)
-    xs, texts, states = make_synthetic(args.synthetic, args.seed, args.workers)
+    size = (OCR_H, args.width)
+    xs, texts, states = make_synthetic(args.synthetic, args.seed, args.workers, size)
     print(f"synthetic: {len(xs)} in {time.time() - t0:.0f}s", flush=True)
     syn_labels, syn_lengths = encode(texts)
 
     rng = random.Random(args.seed)
-    val_x = np.stack([real_sample(rng, r[0], augment=False) for r in real_val])[..., None].astype(np.float32)
+    val_x = np.stack([real_sample(rng, r[0], augment=False, size=size) for r in real_val])[..., None].astype(np.float32)
     val_text = [r[1] for r in real_val]
     val_state = np.array([STATE_CLASSES.index(r[2]) if r[2] in STATE_CLASSES else len(STATE_CLASSES) - 1 for r in real_val])
     real_labels, real_lengths = encode([r[1] for r in real_train])
     real_states = np.array([STATE_CLASSES.index(r[2]) if r[2] in STATE_CLASSES else len(STATE_CLASSES) - 1 for r in real_train], np.int32)
 
-    model = build_model(keras)
+    model = build_model(keras, args.width)
     if args.init:
         model.load_weights(args.init)
         print(f"initialised from {args.init}", flush=True)
@@ -167,7 +170,7 @@ def main(argv=None) -> int:
         if budget_s:
             done = max(done, (time.time() - t_train) / budget_s)
         optimizer.learning_rate.assign(args.lr * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * min(1.0, done)))))
-    timesteps = OCR_W // 4
+    timesteps = args.width // 4
 
     @tf.function
     def train_step(x, labels, lengths, state):
@@ -193,7 +196,7 @@ def main(argv=None) -> int:
     weights_path = args.weights_out
     for epoch in range(args.epochs):
         te = time.time()
-        rx = np.stack([real_sample(rng, real_train[i % len(real_train)][0]) for i in range(len(real_train) * args.real_repeats)])
+        rx = np.stack([real_sample(rng, real_train[i % len(real_train)][0], size=size) for i in range(len(real_train) * args.real_repeats)])
         ridx = np.arange(len(rx)) % len(real_train)
         all_x = np.concatenate([xs, rx])
         all_labels = np.concatenate([syn_labels, real_labels[ridx]])
@@ -221,14 +224,14 @@ def main(argv=None) -> int:
     # Export: softmax on both heads, int8 everywhere (input int8 = grey - 128).
     chars_logits, state_logits = model.outputs
     export = keras.Model(model.inputs, [keras.layers.Softmax(name="chars")(chars_logits), keras.layers.Softmax(name="state")(state_logits)])
-    rep = np.concatenate([xs[: 400], np.stack([real_sample(rng, r[0]) for r in real_train[:200]])])
+    rep = np.concatenate([xs[: 400], np.stack([real_sample(rng, r[0], size=size) for r in real_train[:200]])])
 
     tflite_path = export_int8(export, rep, args.out / "plate_ocr_int8.tflite")
 
     from alpr_edge.vision.runtime import OcrModel
 
     ocr = OcrModel(tflite_path)
-    preds = [ocr.read(r[0] if r[0].shape == (OCR_H, OCR_W) else real_sample(rng, r[0], augment=False)) for r in real_val]
+    preds = [ocr.read(real_sample(rng, r[0], augment=False, size=size)) for r in real_val]
     exact = np.mean([p[0][0].text == t for p, t in zip(preds, val_text)])
     top10 = np.mean([any(c.text == t for c in p[0]) for p, t in zip(preds, val_text)])
     state_acc = np.mean([p[2] == r[2] for p, r in zip(preds, real_val)])

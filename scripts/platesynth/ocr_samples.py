@@ -53,7 +53,7 @@ def turned_quad(rng: random.Random, corners: np.ndarray, w: float, h: float, sx:
     return out.astype(np.float32)
 
 
-def synthetic_sample(rng: random.Random) -> tuple[np.ndarray, str, int]:
+def synthetic_sample(rng: random.Random, size: tuple[int, int] = (OCR_H, OCR_W)) -> tuple[np.ndarray, str, int]:
     """(crop OCR_HxOCR_W uint8, text, state class index)."""
     plate = render_plate(rng)
     grey = to_grey(rng, plate.image)
@@ -72,13 +72,13 @@ def synthetic_sample(rng: random.Random) -> tuple[np.ndarray, str, int]:
     dst = corners + np.array([[rng.gauss(0, 14), rng.gauss(0, 10)] for _ in range(4)], np.float32)
     matrix = cv2.getPerspectiveTransform(src, dst)
     warped = cv2.warpPerspective(canvas, matrix, (canvas.shape[1], canvas.shape[0]), borderMode=cv2.BORDER_REFLECT)
-    crop = rectify(warped, jitter_corners(rng, dst, PLATE_W, PLATE_H))
+    crop = rectify(warped, jitter_corners(rng, dst, PLATE_W, PLATE_H), size)
     crop = degrade(rng, crop)
     state = STATE_CLASSES.index(plate.state)
     return crop, plate.text, state
 
 
-def negative_sample(rng: random.Random) -> tuple[np.ndarray, str, int]:
+def negative_sample(rng: random.Random, size: tuple[int, int] = (OCR_H, OCR_W)) -> tuple[np.ndarray, str, int]:
     """A crop the detector might propose that is not a plate: sign or sticker lettering, or
     bumper clutter, cut and degraded like a plate crop. Its label is empty (all CTC blank), so
     the OCR learns to read nothing there and the runtime's gate drops it."""
@@ -94,7 +94,7 @@ def negative_sample(rng: random.Random) -> tuple[np.ndarray, str, int]:
     qw = rng.uniform(0.5, 1.0) * PLATE_W
     qh = qw / rng.uniform(1.6, 4.0)
     corners = np.array([[cx - qw / 2, cy - qh / 2], [cx + qw / 2, cy - qh / 2], [cx + qw / 2, cy + qh / 2], [cx - qw / 2, cy + qh / 2]], np.float32)
-    crop = rectify(canvas, jitter_corners(rng, corners, qw, qh))
+    crop = rectify(canvas, jitter_corners(rng, corners, qw, qh), size)
     return degrade(rng, crop), "", STATE_CLASSES.index("unknown")
 
 
@@ -121,7 +121,7 @@ def split_real(items: list, seed: int = 20261122, validation_fraction: float = 0
     return order[n_val:], order[:n_val]
 
 
-def real_sample(rng: random.Random, image: np.ndarray, augment: bool = True) -> np.ndarray:
+def real_sample(rng: random.Random, image: np.ndarray, augment: bool = True, size: tuple[int, int] = (OCR_H, OCR_W)) -> np.ndarray:
     """A real crop (the whole plate) cut as the runtime would, with detector-like jitter."""
     h, w = image.shape
     pad = max(h, w) // 4
@@ -129,9 +129,9 @@ def real_sample(rng: random.Random, image: np.ndarray, augment: bool = True) -> 
     corners = np.array([[pad, pad], [pad + w, pad], [pad + w, pad + h], [pad, pad + h]], np.float32)
     if augment:
         corners = jitter_corners(rng, corners, w, h, amount=0.8)
-        crop = rectify(padded, corners)
+        crop = rectify(padded, corners, size)
         return degrade(rng, crop, strength=0.7)
-    return rectify(padded, corners)
+    return rectify(padded, corners, size)
 
 
 def real_label_usable(text: str) -> bool:

@@ -91,3 +91,17 @@ def test_rendered_serials_use_q_about_as_often_as_other_letters():
     typical = sorted(letters.values())[len(letters) // 2]
     assert letters["Q"] > 0.6 * typical
     assert letters["O"] < 0.6 * typical  # O and I stay rare: most states skip them
+
+
+def test_ocr_samples_can_be_cut_at_the_narrower_width_of_the_first_training_runs():
+    # scripts/reproduce_ocr.sh trains its first three runs on 48 x 96 crops, then widens them.
+    from alpr_edge.vision.geometry import OCR_H, OCR_W
+    from platesynth.ocr_samples import negative_sample, real_sample, synthetic_sample
+
+    rng = random.Random(3)
+    narrow = (OCR_H, 96)
+    assert synthetic_sample(rng, narrow)[0].shape == narrow
+    assert negative_sample(rng, narrow)[0].shape == narrow
+    photo = np.full((60, 120), 200, np.uint8)
+    assert real_sample(rng, photo, size=narrow).shape == narrow
+    assert real_sample(rng, photo, augment=False).shape == (OCR_H, OCR_W)
