@@ -20,7 +20,8 @@ def register(subparsers, common) -> None:
     parser.add_argument("--threads", type=int, default=1, help="TFLite interpreter threads (default 1)")
     parser.add_argument("--fast", action="store_true",
                         help="one detector pass over the whole image, as the daemon does on video (default: also "
-                             "look at overlapping tiles closer up, which finds small plates in large photos)")
+                             "look at overlapping tiles closer up, which finds small plates in large photos, and at a "
+                             "close-up plate from further away)")
     parser.set_defaults(handler=recognize_images)
 
 

@@ -104,6 +104,10 @@ LETTERBOX_FILL = 114
 # seen ZOOM times larger, find those; video does not need them (the vehicle comes closer).
 ZOOM = 1.6
 TILE_OVERLAP = 0.2
+# The other way round: a plate this wide a fraction of a still (a close-up) is larger than any
+# the detector was trained on, and its corners come out loose; seen again with the frame shrunk
+# to half inside a plain border, it is an ordinary size.
+CLOSE_UP_WIDTH = 0.3
 
 
 def zoom_tiles(height: int, width: int, zoom: float = ZOOM, overlap: float = TILE_OVERLAP) -> list[tuple[int, int, int, int]]:

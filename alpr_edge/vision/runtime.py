@@ -12,7 +12,7 @@ import numpy as np
 from alpr_edge.logs import log
 from alpr_edge.vision.ctc import beam_search, char_confidences
 from alpr_edge.vision.formats import STATE_CLASSES, fits_format, plausible_plate_text
-from alpr_edge.vision.geometry import (DET_STRIDE, REFINE_H, REFINE_W, corners_box, from_window, letterbox,
+from alpr_edge.vision.geometry import (CLOSE_UP_WIDTH, DET_H, DET_STRIDE, DET_W, REFINE_H, REFINE_W, corners_box, from_window, letterbox,
                                       order_corners, rectify, refine_window, scaled_quad, zoom_tiles)
 from alpr_edge.vision.types import Candidate, PlateObservation
 
@@ -113,7 +113,8 @@ class DetectorModel:
 
     def detect(self, grey: np.ndarray, zoom: bool = False) -> list[Detection]:
         """Plates in the whole frame; with ``zoom`` also in overlapping tiles seen closer (for
-        stills, where a small plate gets no second chance), merged best score first."""
+        stills, where a small plate gets no second chance) and, when a plate fills much of the
+        still, in the frame seen from further away; merged best score first."""
         found = self._detect_in(grey)
         if not zoom:
             return found
@@ -123,7 +124,22 @@ class DetectorModel:
                 if _cut_by_tile_edge(detection.corners, x, y, w, h, width, height):
                     continue  # the part of a plate that a tile's edge cuts: another tile or the frame has it whole
                 found.append(Detection(detection.corners + np.float32([x, y]), detection.score))
+        if any(np.ptp(d.corners[:, 0]) > CLOSE_UP_WIDTH * width for d in found):
+            found += self._detect_zoomed_out(grey)
         return _best_apart(sorted(found, key=lambda d: d.score, reverse=True), self.max_plates)
+
+    def _detect_zoomed_out(self, grey: np.ndarray) -> list[Detection]:
+        """The frame shrunk to half inside a plain border, for close-ups (``CLOSE_UP_WIDTH``);
+        cut straight at the detector's input size, so the frame is resampled once."""
+        height, width = grey.shape[:2]
+        scale = min(DET_W / (2 * width), DET_H / (2 * height))
+        small = cv2.resize(grey, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+        canvas_w, canvas_h = round(2 * width * scale), round(2 * height * scale)
+        left, top = (canvas_w - small.shape[1]) // 2, (canvas_h - small.shape[0]) // 2
+        framed = cv2.copyMakeBorder(small, top, canvas_h - top - small.shape[0], left, canvas_w - left - small.shape[1],
+                                    cv2.BORDER_CONSTANT, value=int(np.median(small)))
+        to_frame = np.float32([width / small.shape[1], height / small.shape[0]])
+        return [Detection((d.corners - np.float32([left, top])) * to_frame, d.score) for d in self._detect_in(framed)]
 
     def _detect_in(self, grey: np.ndarray) -> list[Detection]:
         canvas, scale = letterbox(grey)

@@ -37,26 +37,27 @@ class _BrightRectangles(DetectorModel):
     """Stands in for the TFLite detector: 'finds' the bright rectangle in whatever it is shown,
     surer when shown a tile than the whole frame (as the real one is of small plates)."""
 
-    def __init__(self, frame_shape):
-        self.frame_shape = frame_shape
+    def __init__(self, frame):
+        self.frame = frame
         self.max_plates = 8
-        self.shown = []
+        self.shown = []  # (shape, width of the rectangle found) of each image shown
 
     def _detect_in(self, grey):
-        self.shown.append(grey.shape)
         ys, xs = np.nonzero(grey > 128)
         if not len(xs):
+            self.shown.append((grey.shape, 0))
             return []
         x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+        self.shown.append((grey.shape, int(x1 - x0)))
         corners = np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
-        score = 0.5 if grey.shape == self.frame_shape else 0.9
-        return [Detection(corners, score)]
+        whole_frame = grey.shape == self.frame.shape and np.array_equal(grey, self.frame)
+        return [Detection(corners, 0.5 if whole_frame else 0.9)]
 
 
 def test_zoomed_detections_come_back_in_frame_pixels_and_replace_the_whole_frames():
     frame = np.zeros((720, 1280), np.uint8)
     frame[400:420, 100:140] = 255  # a small plate well inside the first tile
-    detector = _BrightRectangles(frame.shape)
+    detector = _BrightRectangles(frame)
 
     plain = detector.detect(frame)
     assert [d.score for d in plain] == [0.5]
@@ -74,11 +75,31 @@ def test_a_plate_cut_by_a_tiles_edge_is_not_taken_from_that_tile():
     first_x, first_y, first_w, first_h = tiles[0]
     edge = first_x + first_w
     frame[100:120, edge - 20:edge + 20] = 255  # straddles the first tile's right edge
-    zoomed = _BrightRectangles(frame.shape).detect(frame, zoom=True)
+    zoomed = _BrightRectangles(frame).detect(frame, zoom=True)
     assert len(zoomed) == 1
     x0, y0 = zoomed[0].corners.min(axis=0)
     x1, y1 = zoomed[0].corners.max(axis=0)
     assert (x0, x1) == (edge - 20, edge + 20), "the plate whole, from the next tile, not its cut half"
+
+
+def test_a_close_up_plate_is_looked_at_again_from_further_away():
+    frame = np.zeros((720, 1280), np.uint8)
+    frame[200:500, 200:1000] = 255  # a plate 62% of the still's width
+    detector = _BrightRectangles(frame)
+    zoomed = detector.detect(frame, zoom=True)
+    assert len(detector.shown) == 2 + len(zoom_tiles(720, 1280)), "one more look: the frame shrunk to half inside a border"
+    assert len(zoomed) == 1
+    assert zoomed[0].score == 0.9, "the detection from further away, not the whole frame's"
+    np.testing.assert_allclose(zoomed[0].corners, [[200, 200], [1000, 200], [1000, 500], [200, 500]])
+    assert detector.detect(frame)[0].score == 0.5, "video frames go without it"
+
+
+def test_a_plate_of_ordinary_size_gets_no_look_from_further_away():
+    frame = np.zeros((720, 1280), np.uint8)
+    frame[400:440, 500:700] = 255  # 16% of the width
+    detector = _BrightRectangles(frame)
+    detector.detect(frame, zoom=True)
+    assert len(detector.shown) == 1 + len(zoom_tiles(720, 1280))
 
 
 def test_the_shipped_models_read_a_small_plate_in_a_large_photo_with_zoom():
