@@ -204,12 +204,15 @@ def decode_detections(heat: np.ndarray, offsets: np.ndarray, scale: float, thres
     return _best_apart(found, max_plates)
 
 
+SAME_PLATE_IOU = 0.3  # boxes overlapping more than this are one plate
+
+
 def _best_apart(ranked: list[Detection], limit: int) -> list[Detection]:
     """Up to ``limit`` detections, best first, dropping any whose box overlaps a better one's."""
     kept: list[Detection] = []
     for detection in ranked:
         box = corners_box(detection.corners)
-        if all(_iou(box, corners_box(k.corners)) <= 0.3 for k in kept):
+        if all(_iou(box, corners_box(k.corners)) <= SAME_PLATE_IOU for k in kept):
             kept.append(detection)
             if len(kept) >= limit:
                 break
@@ -325,7 +328,13 @@ class PlateRecognizer:
             if obs is not None:
                 observations.append(obs)
         observations.sort(key=lambda o: o.confidence, reverse=True)
-        return observations
+        # Two detections kept apart by the detector can be refined onto the same plate (often
+        # one of them a part of it, as on close-ups): one plate, one reading, the surest.
+        kept: list[PlateObservation] = []
+        for obs in observations:
+            if all(_iou(obs.box, other.box) <= SAME_PLATE_IOU for other in kept):
+                kept.append(obs)
+        return kept
 
 
 def load_recognizer(models_dir: Path | None = None, threads: int = 1) -> PlateRecognizer:

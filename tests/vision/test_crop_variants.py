@@ -78,3 +78,24 @@ def test_a_crop_with_nothing_to_read_is_not_tried_again():
     assert recognizer.read_crop(np.full((200, 400), 120, np.uint8), quad) is None
     assert BlankOcr.calls == 1
     assert recognizer.rejected == 1
+
+
+class _TwoQuadsOnOnePlate:
+    """A detector whose two quads (kept apart at its own resolution) land on the same plate."""
+
+    threshold = 0.4
+
+    def detect(self, grey, zoom=False):
+        from alpr_edge.vision.runtime import Detection
+
+        whole = QUAD
+        part = QUAD + np.float32([[-30, 5], [-60, 5], [-60, 5], [-30, 5]])  # shifted left, cut short
+        return [Detection(whole, 0.9), Detection(part, 0.6)]
+
+
+def test_two_readings_of_one_plate_give_one_plate_the_surest():
+    ocr = _ScriptedOcr(("UW0789", 0.99, "OR"), ("UW07", 0.96, None))  # both sure: one crop each
+    recognizer = PlateRecognizer(detector=_TwoQuadsOnOnePlate(), ocr=ocr)
+    plates = recognizer.recognize(GREY)
+    assert ocr.calls == 2, "both quads were read"
+    assert [p.text for p in plates] == ["UW0789"]
