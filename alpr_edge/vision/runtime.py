@@ -207,13 +207,13 @@ def decode_detections(heat: np.ndarray, offsets: np.ndarray, scale: float, thres
 SAME_PLATE_IOU = 0.3  # boxes overlapping more than this are one plate
 
 
-def _best_apart(ranked: list[Detection], limit: int) -> list[Detection]:
-    """Up to ``limit`` detections, best first, dropping any whose box overlaps a better one's."""
-    kept: list[Detection] = []
-    for detection in ranked:
-        box = corners_box(detection.corners)
-        if all(_iou(box, corners_box(k.corners)) <= SAME_PLATE_IOU for k in kept):
-            kept.append(detection)
+def _best_apart(ranked: list, limit: int, box=lambda detection: corners_box(detection.corners)) -> list:
+    """Up to ``limit`` of ``ranked`` (detections, or readings with ``box=``), best first,
+    dropping any whose box overlaps a better one's."""
+    kept: list = []
+    for item in ranked:
+        if all(_iou(box(item), box(k)) <= SAME_PLATE_IOU for k in kept):
+            kept.append(item)
             if len(kept) >= limit:
                 break
     return kept
@@ -330,11 +330,7 @@ class PlateRecognizer:
         observations.sort(key=lambda o: o.confidence, reverse=True)
         # Two detections kept apart by the detector can be refined onto the same plate (often
         # one of them a part of it, as on close-ups): one plate, one reading, the surest.
-        kept: list[PlateObservation] = []
-        for obs in observations:
-            if all(_iou(obs.box, other.box) <= SAME_PLATE_IOU for other in kept):
-                kept.append(obs)
-        return kept
+        return _best_apart(observations, len(observations), box=lambda obs: obs.box)
 
 
 def load_recognizer(models_dir: Path | None = None, threads: int = 1) -> PlateRecognizer:
