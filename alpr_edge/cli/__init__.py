@@ -16,7 +16,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import time
 from pathlib import Path
+from typing import Callable
 
 from alpr_edge import __version__
 
@@ -73,9 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, clock: Callable[[], float] = time.time) -> int:
+    """Run one command. ``clock`` is the time the command works at (tests pin it)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.clock = clock
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USAGE

@@ -83,7 +83,8 @@ def _engine(args):
 
     config, store = open_store(args)
     atexit.register(store.close)
-    return HotListEngine(device_list_storage(config.data_dir, store), settings=config.hotlist, audit=store.audit), config
+    engine = HotListEngine(device_list_storage(config.data_dir, store), clock=args.clock, settings=config.hotlist, audit=store.audit)
+    return engine, config
 
 
 def _refused(what: str, error) -> CliError:
@@ -97,7 +98,7 @@ def import_list(args) -> int:
     if not args.file.is_file():
         raise CliError(f"{args.file}: no such file")
     options = {
-        "name": args.name, "covert": args.covert, "match_mode": args.match_mode, "one_char_tolerance": args.one_char,
+        "clock": args.clock, "name": args.name, "covert": args.covert, "match_mode": args.match_mode, "one_char_tolerance": args.one_char,
     }
     max_age_hours = args.max_age_hours if args.max_age_hours is not None else config.hotlist.max_age_hours
     options["max_age_s"] = max_age_hours * 3600 if max_age_hours > 0 else None  # 0: entries expire, the list never goes stale
@@ -116,8 +117,11 @@ def import_list(args) -> int:
         raise _refused(f"import of {args.file} (the list in force stays)", error) from None
     except ValueError as error:
         raise CliError(str(error)) from None
+    for line in hotlist.skipped:
+        print(line, file=sys.stderr)
+    skipped = f", {len(hotlist.skipped)} expired skipped" if hotlist.skipped else ""
     print(f"imported {summary.entries} entries into {summary.name!r} (version {summary.version}, {summary.source}, "
-          f"priority {summary.priority}{', covert' if summary.covert else ''})")
+          f"priority {summary.priority}{', covert' if summary.covert else ''}){skipped}")
     return EXIT_OK
 
 

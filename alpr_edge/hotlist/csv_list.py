@@ -26,10 +26,13 @@ FORBIDDEN_COLUMNS = {"name", "first_name", "last_name", "owner", "address", "dob
 MAX_TEXT = 200
 
 
-def entry_problems(fields: dict[str, str], today: date, max_days: int | None = None) -> list[tuple[str, str]]:
+def entry_problems(fields: dict[str, str], today: date, max_days: int | None = None,
+                   past_ok: bool = False) -> list[tuple[str, str]]:
     """(field, why) for each rule a hand-entered hot plate breaks.
 
     Shared by the CSV importer and manual entry, so both refuse the same things.
+    ``past_ok``: an expiry already past is not a problem (the importer skips
+    such entries instead, see `is_past`).
     """
     problems = []
     for name in REQUIRED:
@@ -60,11 +63,16 @@ def entry_problems(fields: dict[str, str], today: date, max_days: int | None = N
         except ValueError:
             problems.append(("expires", f"{expires!r} is not a valid date (YYYY-MM-DD)"))
         else:
-            if day < today:
+            if day < today and not past_ok:
                 problems.append(("expires", f"{expires} is already past"))
             elif max_days is not None and (day - today).days > max_days:
                 problems.append(("expires", f"{expires} is more than {max_days} days ahead"))
     return problems
+
+
+def is_past(fields: dict[str, str], today: date) -> bool:
+    """Whether a valid entry's expiry date is before ``today``."""
+    return date.fromisoformat(fields["expires"].strip()) < today
 
 
 def entry_from_fields(fields: dict[str, str]) -> HotListEntry:
@@ -109,6 +117,7 @@ def parse_csv(source, *, name: str = "agency", priority: int = 3, match_mode: st
 
     today = date.fromtimestamp(clock())
     entries = []
+    skipped: list[str] = []
     line = 1
     for row in reader:
         line = reader.line_num
@@ -118,15 +127,21 @@ def parse_csv(source, *, name: str = "agency", priority: int = 3, match_mode: st
             problems.add(line, "line", f"{len(row)} fields, expected {len(header)}")
             continue
         fields = dict(zip(header, row))
-        found = entry_problems(fields, today)
+        found = entry_problems(fields, today, past_ok=True)
         for field, why in found:
             problems.add(line, field, why)
-        if not found:
+        if found:
+            continue
+        if is_past(fields, today):
+            # An agency list always holds a few entries that lapsed since it
+            # was extracted: leave them out and say so, load the rest.
+            skipped.append(f"{filename}:{line}: expires: {fields['expires'].strip()} skipped, already past")
+        else:
             entries.append(entry_from_fields(fields))
     problems.raise_if_any()
     return HotList(
         name=name, source="csv", entries=EntryTable.from_entries(entries),
         version=version if version is not None else clock_version(clock()), received_at=clock(),
         priority=priority, match_mode=match_mode, max_age_s=max_age_s, covert=covert,
-        one_char_tolerance=one_char_tolerance,
+        one_char_tolerance=one_char_tolerance, skipped=tuple(skipped),
     )

@@ -60,6 +60,9 @@ class Health:
     warnings: tuple[str, ...]  # still working, but someone should look
 
 
+MAX_SKIPPED_AUDITED = 50  # lines named in the audit row; the count is always exact
+
+
 class _Loaded(NamedTuple):
     hotlist: HotList
     index: ListIndex
@@ -111,6 +114,9 @@ class HotListEngine:
     def replace(self, hotlist: HotList, actor: str = "system", role: str = "system") -> ListSummary:
         """Put ``hotlist`` in force instead of its older version (atomic, audited)."""
         details = {"list": hotlist.name, "version": hotlist.version, "entries": len(hotlist), "source": hotlist.source}
+        if hotlist.skipped:  # entries the importer left out (already expired): which lines, for the auditor
+            details["skipped"] = len(hotlist.skipped)
+            details["skipped_lines"] = list(hotlist.skipped[:MAX_SKIPPED_AUDITED])
         try:
             previous = self._install(hotlist)
         except HotListError as error:

@@ -278,6 +278,9 @@ class HotList:
     active_hours: ActiveHours | None = None
     area: Area | None = None
     extra: dict = field(default_factory=dict)  # e.g. the extract's own header
+    # Entries the importer left out, each as 'file:line: field: why' (already
+    # expired, for example). Said to whoever imported it; not stored.
+    skipped: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self):
         problems = []

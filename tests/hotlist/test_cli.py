@@ -7,16 +7,23 @@ import json
 import pytest
 
 import alpr_edge.cli as cli
-from tests.hotlist.conftest import SAMPLES
+from tests.hotlist.conftest import SAMPLES, Clock
+
+DAY = 24 * 3600.0
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch, capsys):
+def clock():
+    return Clock()  # the day the samples were extracted: no test here depends on today's date
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch, capsys, clock):
     # Only this stage's commands: the others are not needed to test these.
     monkeypatch.setattr(cli, "COMMAND_MODULES", ["alpr_edge.cli.hotlist", "alpr_edge.cli.alerts"])
 
     def run(*args):
-        status = cli.main([*args, "--data-dir", str(tmp_path / "data")])
+        status = cli.main([*args, "--data-dir", str(tmp_path / "data")], clock=clock)
         out, err = capsys.readouterr()
         return status, out, err
 
@@ -53,6 +60,33 @@ def test_import_list_match_and_refusal(run, tmp_path):
     assert out == "bolo\twildcard\tP1\t7??L330\tCA\tBOLO\tHit and run suspect vehicle\tcase 26-004602 covert via candidate 7ABL330\n"
     status, out, err = run("hotlist", "match", "1ABC234")
     assert out == "no match\n"
+
+
+def test_an_expired_csv_entry_is_skipped_and_named_while_the_rest_loads(run, clock, tmp_path):
+    clock.advance(12 * DAY)  # 2026-12-04: the sample's 7??L330 expired on 2026-12-01
+    sample = SAMPLES / "agency-bolo.csv"
+    status, out, err = run("hotlist", "import", str(sample), "--format", "csv", "--name", "bolo")
+    assert status == 0 and out.startswith("imported 2 entries into 'bolo'") and "1 expired skipped" in out
+    notice = f"{sample}:3: expires: 2026-12-01 skipped, already past"
+    assert err == notice + "\n"
+    assert run("hotlist", "match", "7ABL330")[1] == "no match\n"
+    assert run("hotlist", "match", "6WQP418")[1].startswith("bolo\texact")
+
+    from alpr_edge.config import load_config
+    from alpr_edge.store import Store
+    from alpr_edge.store.audit import records
+
+    config = load_config(None, data_dir=tmp_path / "data")
+    with Store.open(config.data_dir, config.store, dev_keys=True) as store:
+        (row,) = [r for r in records(store) if r["action"] == "hotlist_replace"]
+    assert row["data"]["skipped"] == 1 and row["data"]["skipped_lines"] == [notice]
+
+
+def test_an_entry_that_expires_while_loaded_stops_matching(run, clock):
+    run("hotlist", "import", str(SAMPLES / "agency-bolo.csv"), "--format", "csv", "--name", "bolo")
+    assert run("hotlist", "match", "7ABL330")[1].startswith("bolo\twildcard")
+    clock.advance(10 * DAY)  # 2026-12-02: past the entry's 2026-12-01
+    assert run("hotlist", "match", "7ABL330")[1] == "no match\n"
 
 
 def test_manual_plates_and_list_removal(run):

@@ -141,11 +141,21 @@ def test_csv_plate_rules():
             "ABC123,XX,BOLO,Robbery suspect,,Ofc 1,26-3,Robbery at store,2026-11-01"]
     with pytest.raises(HotListError) as caught:
         parse_csv(header + "\n".join(rows), filename="r.csv", clock=Clock())
-    assert _where(caught.value) == [(2, "plate"), (4, "state"), (4, "expires")]
+    assert _where(caught.value) == [(2, "plate"), (4, "state")]  # a past expiry is no reason to refuse the list
     assert "at least 4 known characters" in caught.value.problems[0]
-    assert "already past" in caught.value.problems[2]
     ok = parse_csv(header + rows[1], clock=Clock())
     assert ok.entries[0].plate == "ABC123"  # separators dropped
+
+
+def test_csv_entries_already_expired_are_skipped_with_their_line():
+    header = "plate,state,list,reason,vehicle,entered_by,case_number,synopsis,expires\n"
+    rows = ["ABC123,CA,BOLO,Robbery suspect,,Ofc 1,26-3,Robbery at store,2026-11-01",
+            "XYZ987,CA,BOLO,Robbery suspect,,Ofc 1,26-4,Robbery at store,2026-11-22",
+            "DEF456,CA,BOLO,Robbery suspect,,Ofc 1,26-5,Robbery at store,2026-11-21"]
+    hotlist = parse_csv(header + "\n".join(rows), filename="r.csv", clock=Clock())  # 2026-11-22
+    assert [e.plate for e in hotlist.entries] == ["XYZ987"]  # expiring today still counts today
+    assert hotlist.skipped == ("r.csv:2: expires: 2026-11-01 skipped, already past",
+                               "r.csv:4: expires: 2026-11-21 skipped, already past")
 
 
 def test_unreadable_file_is_a_clear_error(tmp_path):
