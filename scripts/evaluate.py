@@ -26,7 +26,8 @@ confident) plate's text is exact, whether any plate's is, and the state.
 
 Rendered plates (--rendered N): N freshly rendered plates in plain 1280x720 frames, by day and
 with the night IR look (the generator's, so easier than real photos; it shows night and
-corner precision, which the shared photos do not).
+corner precision, which the shared photos do not). With --templates DIR, also N serials per look on
+the real state designs (separator emblems, stacked marks, faded, heavy JPEG, two-row motorcycle).
 
 --no-corner-refiner reads every plate from the detector's corners as found.
 """
@@ -258,6 +259,46 @@ def evaluate_rendered(models: Path, count: int, threads: int, refine: bool = Tru
     return out
 
 
+DESIGN_LOOKS = {  # condition -> render_on_template options (and "jpeg": the frame compressed hard)
+    "state designs": {},
+    "separator emblems": {"emblem_odds": 1.0, "stacked_odds": 0.0, "fade_odds": 0.0},
+    "stacked marks": {"emblem_odds": 0.0, "stacked_odds": 1.0, "fade_odds": 0.0},
+    "faded": {"emblem_odds": 0.0, "stacked_odds": 0.0, "fade_odds": 1.0},
+    "heavy JPEG (quality 10-40)": {"jpeg": True},
+    "two-row motorcycle": {"motorcycle": True},
+}
+
+
+def evaluate_designs(models: Path, folder: Path, count: int, threads: int, seed: int = 77) -> list[dict]:
+    """Freshly rendered serials on the real state designs (``--templates``), one condition at a
+    time, warped 60 to 140 pixels wide into plain noisy 1280x720 frames and read as video is."""
+    from platesynth.plate import to_grey
+    from platesynth.scene import warp_plate_into
+    from platesynth.templates import load_templates, render_motorcycle, render_on_template
+
+    designs = load_templates(folder)
+    recognizer = _recognizer(models, threads, None, True)
+    out = []
+    for look, options in DESIGN_LOOKS.items():
+        rng = random.Random(seed)
+        exact = found_any = 0
+        for _ in range(count):
+            frame = np.full((720, 1280), rng.randint(60, 160), np.uint8)
+            frame = np.clip(frame + np.random.default_rng(rng.randrange(1 << 30)).normal(0, 10, frame.shape), 0, 255).astype(np.uint8)
+            if options.get("motorcycle"):
+                plate = render_motorcycle(rng, designs)
+            else:
+                plate = render_on_template(rng, designs, **{k: v for k, v in options.items() if k != "jpeg"})
+            warp_plate_into(rng, frame, to_grey(rng, plate.image, night=False), rng.uniform(300, 1000), rng.uniform(250, 550), rng.uniform(60, 140))
+            if options.get("jpeg"):
+                frame = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(10, 40)])[1], cv2.IMREAD_GRAYSCALE)
+            found = recognizer.recognize(frame)
+            found_any += bool(found)
+            exact += bool(found) and found[0].text == plate.text
+        out.append({"look": look, "plates": count, "read_any": round(found_any / max(count, 1), 4), "exact_top1": round(exact / max(count, 1), 4)})
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--crops", type=Path, action="append", default=[], help="plate crops folder with labels.csv")
@@ -267,6 +308,8 @@ def main(argv=None) -> int:
     parser.add_argument("--save", type=Path, help="with --us-composite: write annotated composites here (never into the repository)")
     parser.add_argument("--rendered", type=int, default=0, metavar="N",
                         help="also read N freshly rendered plates in plain frames, by day and by night")
+    parser.add_argument("--templates", type=Path, metavar="DIR",
+                        help="with --rendered N: also N serials per look on the real state designs in DIR (us-plate-templates)")
     parser.add_argument("--split", choices=["heldout", "train", "all"], default="heldout")
     parser.add_argument("--models", type=Path, default=Path(__file__).resolve().parents[1] / "models")
     parser.add_argument("--threads", type=int, default=1)
@@ -298,6 +341,8 @@ def main(argv=None) -> int:
                                                                not args.no_corner_refiner, args.zoom, args.jpeg)]
     if args.rendered:
         results["rendered"] = evaluate_rendered(args.models, args.rendered, args.threads, not args.no_corner_refiner)
+        if args.templates:
+            results["rendered_designs"] = evaluate_designs(args.models, args.templates, args.rendered, args.threads)
     if args.json:
         print(json.dumps(results))
     else:

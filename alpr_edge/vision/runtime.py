@@ -315,20 +315,24 @@ class PlateRecognizer:
 
     def _best_reading(self, grey: np.ndarray, quads: list[np.ndarray]):
         """Every crop of every quad that saw this plate votes: the texts' probabilities are summed
-        (one confidently wrong crop is outvoted by the others), weighted up for texts that fit a
-        format of the voted state; the state is voted the same way."""
-        readings = [r for corners in quads for r in self._read_quad(grey, corners)]
+        over a quad's crops (one confidently wrong crop is outvoted by the others) and each quad's
+        mean is one vote, so a part-plate quad read four times unsure does not outweigh a whole
+        one read once and sure. Texts that fit a format of the state are weighted up; the state
+        is voted over the crops of the first quad (the detector's surest)."""
+        per_quad = [self._read_quad(grey, corners) for corners in quads]
         totals: dict[str, float] = {}
         peaks: dict[str, float] = {}
+        for readings in per_quad:
+            for _, candidates, _, _, _ in readings:
+                for c in candidates:
+                    totals[c.text] = totals.get(c.text, 0.0) + c.confidence / len(readings)
+                    peaks[c.text] = max(peaks.get(c.text, 0.0), c.confidence)
         states: dict[str, float] = {}
-        for _, candidates, _, state, state_conf in readings:
-            for c in candidates:
-                totals[c.text] = totals.get(c.text, 0.0) + c.confidence
-                peaks[c.text] = max(peaks.get(c.text, 0.0), c.confidence)
-            if state is not None:
-                states[state] = states.get(state, 0.0) + state_conf
+        for _, _, _, voter, voter_conf in per_quad[0]:
+            if voter is not None:
+                states[voter] = states.get(voter, 0.0) + voter_conf
         voted = max(states, key=states.get) if states else None
-        state_conf = states[voted] / len(readings) if voted else 0.0
+        state_conf = states[voted] / len(per_quad[0]) if voted else 0.0
         state = reported_state(voted, state_conf, self.min_state_confidence)
 
         def weight(text: str) -> float:
@@ -338,6 +342,7 @@ class PlateRecognizer:
         # with one crop (the gates and thresholds stay calibrated).
         ranked = sorted(totals, key=weight, reverse=True)[:10]
         candidates = [Candidate(text, peaks[text]) for text in ranked]
+        readings = [r for quad_readings in per_quad for r in quad_readings]
         if not candidates:
             return readings[0][0], [], (), state, state_conf
 

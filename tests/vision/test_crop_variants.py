@@ -165,3 +165,11 @@ def test_a_detection_that_is_no_plate_is_never_read(detection):
     assert [p.text for p in recognizer.recognize(GREY)] == ["7ABC123"]
     assert ocr.calls == 1, "only the plausible plate was read"
     assert recognizer.gated == 1
+
+
+def test_a_part_plate_read_four_times_unsure_does_not_outvote_the_whole_plate_read_once_sure():
+    ocr = _ScriptedOcr(("UW0789", 0.96, "OR"), *[("UW07", 0.5, None)] * 4)
+    plates = PlateRecognizer(detector=_TwoQuadsOnOnePlate(), ocr=ocr).recognize(GREY)
+    assert ocr.calls == 5
+    assert [p.text for p in plates] == ["UW0789"]  # each quad's mean is one vote: 0.96 against 0.5
+    assert plates[0].state == "OR"  # the state is the first quad's vote
