@@ -410,6 +410,7 @@ class Uplink:
         while (self._in_flight or offline in self._control_mids) and time.monotonic() < deadline and not self._lost:
             client.loop(LOOP_TIMEOUT_S)
         self._marker.drain(max(0.1, deadline - time.monotonic()))
+        self.quarantine.flush(force=True)  # the refusals counted but not yet summarised
         client.disconnect()
         log(logger, logging.INFO, "uplink_stopped", unacknowledged=len(self._in_flight))
 

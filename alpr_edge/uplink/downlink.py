@@ -90,9 +90,11 @@ class Quarantine:
         self._save()
         return True
 
-    def flush(self) -> None:
-        """Once the window that suppressed refusals has passed, write one row that counts them."""
-        if not self._suppressed or self._window_start is None or self.clock() - self._window_start < self.window_s:
+    def flush(self, force: bool = False) -> None:
+        """Once the window that suppressed refusals has passed (or at a stop: ``force``), write one row that counts them."""
+        if not self._suppressed or self._window_start is None:
+            return
+        if not force and self.clock() - self._window_start < self.window_s:
             return
         counts, self._suppressed = dict(self._suppressed), Counter()
         self._write_audit("downlink_refusals_summarised",

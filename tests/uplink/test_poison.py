@@ -171,6 +171,7 @@ def test_a_flood_of_distinct_junk_writes_a_bounded_number_of_audit_rows(broker, 
     finally:
         uplink.stop()
     rows = [audit for audit in store.audits if audit[4] == "rejected"]
-    assert len(rows) == 10 and uplink.status()["downlink_suppressed"] == 90
+    assert [row[2] for row in rows].count("downlink_refusals_summarised") == 1  # written at the stop
+    assert len(rows) == 11 and rows[-1][3]["suppressed"] == 90 and uplink.status()["downlink_suppressed"] == 90
     replies = [m for m in receiver.json_on("/health") if "command_id" in m]
     assert len(replies) <= 10
