@@ -26,9 +26,12 @@ def mutated(draw) -> tuple[str, bytes]:
     data = bytearray(SAMPLE_BYTES[name])
     for _ in range(draw(st.integers(1, 6))):
         at = draw(st.integers(0, len(data)))
-        action = draw(st.sampled_from(["insert", "delete", "replace", "line"]))
+        action = draw(st.sampled_from(["insert", "delete", "replace", "line", "count"]))
         piece = draw(st.one_of(st.sampled_from(NASTY), st.binary(max_size=40)))
-        if action == "insert":
+        if action == "count":  # the declared record count: any number of digits (5000 once gave a traceback)
+            data = bytearray(re.sub(rb"(RECORDS=|TOTAL RECORDS: )\d+", lambda m: m.group(1) + b"9" * draw(
+                st.integers(1, 6000)), bytes(data)))
+        elif action == "insert":
             data[at:at] = piece
         elif action == "delete":
             del data[at:at + draw(st.integers(1, 80))]
