@@ -92,8 +92,11 @@ def loads_bounded(payload: bytes, *, max_bytes: int, max_depth: int) -> Any:
 
 
 # "key": "value" with values restricted to what the envelope holds (a schema
-# name and base64): no escapes, so no JSON string decoding is needed.
-_FLAT_MEMBER = re.compile(rb'\s*"([a-z_]{1,32})"\s*:\s*"([A-Za-z0-9+/=._-]*)"\s*([,}])')
+# name and base64). The one escape allowed is "\/" (some JSON encoders write
+# every "/" so), so no other JSON string decoding is needed. Possessive
+# quantifiers: a value without its closing quote fails at once, without
+# backtracking through every shorter prefix.
+_FLAT_MEMBER = re.compile(rb'\s*"([a-z_]{1,32})"\s*:\s*"((?:[A-Za-z0-9+/=._-]++|\\/)*+)"\s*([,}])')
 _OPEN = re.compile(rb"\s*\{\s*")
 _END = re.compile(rb"\s*")
 
@@ -121,7 +124,7 @@ def flat_strings(payload: bytes, *, max_bytes: int, max_members: int = 8) -> dic
             key = member.group(1).decode("ascii")
             if key in members:
                 raise WireError(f"member {key!r} appears twice")
-            members[key] = member.group(2)
+            members[key] = member.group(2).replace(b"\\/", b"/")
             position = member.end()
             if member.group(3) == b"}":
                 break

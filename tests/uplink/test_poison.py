@@ -175,3 +175,11 @@ def test_a_flood_of_distinct_junk_writes_a_bounded_number_of_audit_rows(broker, 
     assert len(rows) == 11 and rows[-1][3]["suppressed"] == 90 and uplink.status()["downlink_suppressed"] == 90
     replies = [m for m in receiver.json_on("/health") if "command_id" in m]
     assert len(replies) <= 10
+
+
+def test_an_envelope_from_an_encoder_that_escapes_slashes_still_verifies():
+    for body in (b"\xff" * 300, b"?>" * 200):  # base64 full of "/" and "+"
+        envelope = sign_hotlist(KEY, list_name="stolen", version=3, fmt="csv", body=body, issued_at="2026-11-22T19:00:00Z")
+        assert b"/" in envelope
+        escaped = envelope.replace(b"/", b"\\/")  # the schema's slashes too
+        assert verify_hotlist(escaped, KEY.public_key(), "stolen").body == body
