@@ -5,8 +5,9 @@
 A real Mosquitto on a loopback port (persistence on) and an agency-side
 subscriber with a persistent QoS 1 session record every read the device
 publishes. The daemon (`alpr-edge run --profile sim --broker mqtt://...`)
-is started on one data folder and killed with SIGKILL after a random time
-(startup, recognition, storing and uploading are all hit), N times. Then
+is started on one data folder and killed with SIGKILL, N times: most kills
+come a random time after it logged daemon_started (recognition, storing and
+uploading are running), the others a random time into its start. Then
 `alpr-edge uplink flush` sends what is left, and the campaign checks:
 
 - SQLite's integrity check of the store, and the audit chain;
@@ -177,16 +178,26 @@ def campaign(args, work: Path) -> dict:
     broker = Broker(work)
     receiver = Receiver(broker.port)
     started = time.monotonic()
-    exited_early = 0
+    exited_early = killed_running = kills_done = 0
     try:
         for index in range(args.kills):
-            device = run_device(data_dir, broker, logs / f"run-{index:04d}.log")
+            if args.stop_after_s is not None and time.monotonic() - started > args.stop_after_s:
+                break
+            kills_done = index + 1
+            log_path = logs / f"run-{index:04d}.log"
+            device = run_device(data_dir, broker, log_path)
+            during_startup = rng.random() < args.startup_share
+            delay = rng.uniform(0.0, 5.0) if during_startup else rng.uniform(args.min_s, args.max_s)
+            if not during_startup:
+                # The clock starts once the daemon runs: on a loaded machine a start takes many seconds.
+                wait_for(lambda: device.poll() is not None or b"daemon_started" in log_path.read_bytes(), timeout=120, interval=0.1)
             try:
-                device.wait(rng.uniform(args.min_s, args.max_s))
+                device.wait(delay)
                 exited_early += 1  # it stopped by itself: a failed start, counted and reported
             except subprocess.TimeoutExpired:
                 device.send_signal(signal.SIGKILL)
                 device.wait(30)
+                killed_running += not during_startup
         flush = subprocess.run(
             [sys.executable, "-m", "alpr_edge", "uplink", "flush", "--data-dir", str(data_dir), "--broker", broker.url,
              "--timeout", "300"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
@@ -200,7 +211,8 @@ def campaign(args, work: Path) -> dict:
         broker.stop()
     stored = store.pop("stored")
     summary = {
-        "kills": args.kills, "seed": args.seed, "exited_early": exited_early, "flush_exit": flush.returncode,
+        "kills": kills_done - exited_early, "kills_asked": args.kills, "killed_running": killed_running,
+        "exited_early": exited_early, "seed": args.seed, "flush_exit": flush.returncode,
         "reads_logged": len(logged), "reads_stored": len(stored), "reads_received": len(received),
         "messages_received": messages, "duplicates_received": messages - len(received),
         "malformed_received": receiver.malformed,
@@ -220,8 +232,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=200, help="how many times the daemon is SIGKILLed (default 200)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the kill times (default 1)")
-    parser.add_argument("--min-s", type=float, default=0.5, help="shortest run before the kill (default 0.5 s)")
-    parser.add_argument("--max-s", type=float, default=8.0, help="longest run before the kill (default 8 s)")
+    parser.add_argument("--min-s", type=float, default=0.5, help="shortest time running before the kill (default 0.5 s)")
+    parser.add_argument("--max-s", type=float, default=8.0, help="longest time running before the kill (default 8 s)")
+    parser.add_argument("--startup-share", type=float, default=0.15,
+                        help="share of kills at a random time in the first 5 s of a start instead (default 0.15)")
+    parser.add_argument("--stop-after-s", type=float, metavar="S",
+                        help="start no new run after S seconds, check and report the kills done (default: no limit)")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR and keep it (default: a temporary folder)")
     args = parser.parse_args(argv)
     if args.keep is not None:
