@@ -183,3 +183,29 @@ def test_an_envelope_from_an_encoder_that_escapes_slashes_still_verifies():
         assert b"/" in envelope
         escaped = envelope.replace(b"/", b"\\/")  # the schema's slashes too
         assert verify_hotlist(escaped, KEY.public_key(), "stolen").body == body
+
+
+def _strict(data: bytes):
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(data, parse_constant=refuse)
+
+
+def test_a_stored_row_with_infinite_or_nan_values_goes_out_as_strict_json_with_nulls():
+    # Rows stored before the GPS refused them: four uplink messages once carried "speed_kmh": Infinity.
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from alpr_edge.uplink.payloads import encode_read
+    from alpr_edge.uplink.sealing import open_sealed, seal_row
+
+    row = {"read_id": "019a0000-0000-7000-8000-000000000001", "has_hit": False, "text": "ABC123",
+           "position": {"lat": 37.87, "lon": -122.27, "speed_kmh": float("inf"), "heading_deg": float("nan")},
+           "confidence": float("nan"), "candidates": [{"text": "ABC123", "confidence": float("-inf")}]}
+    plain = _strict(encode_read(row, AGENCY, DEVICE))
+    assert plain["position"] == {"lat": 37.87, "lon": -122.27, "speed_kmh": None, "heading_deg": None}
+    assert plain["confidence"] is None and plain["candidates"][0]["confidence"] is None
+    key = X25519PrivateKey.generate()
+    sealed = seal_row(key.public_key(), row, AGENCY, DEVICE)
+    _strict(sealed)
+    assert open_sealed(key, sealed)["position"]["speed_kmh"] is None
