@@ -1,8 +1,10 @@
 """Retention: purge by class, evidence holds, and crypto-shredding of day keys.
 
 Classes (settings in `StoreSection`): reads without a hit ``retention_days``,
-reads with a hit ``hit_retention_days``, audit records
-``audit_retention_days``. With an uplink, a read without a hit also goes
+reads with a hit ``hit_retention_days``, images of reads without a hit
+``image_retention_days`` (default: with their read), audit records
+``audit_retention_days``; each within the policy bounds of
+``alpr_edge.config.RETENTION_BOUNDS``. With an uplink, a read without a hit also goes
 ``on_device_hours`` after the broker acknowledged it; a read never goes
 before upload unless it is past its class limit (counted as
 ``expired_not_uploaded``). An active hold keeps a read whatever its age.
@@ -70,6 +72,16 @@ def _delete(db, where: str, params: list) -> tuple[int, set[str]]:
     return count, days
 
 
+def _image_cut(settings, now: datetime) -> float | None:
+    """Images of reads without a hit captured before this go; None: they stay with their read."""
+    days = getattr(settings, "image_retention_days", None)
+    if not settings.keep_no_hit_images:
+        days = 0
+    if days is None:
+        return None
+    return now.timestamp() - max(days * 86400, IMAGE_GRACE_S)
+
+
 def purge(store, now: datetime, *, user: str = "system", role: str | None = None) -> PurgeReport:
     settings = store.settings
     report = PurgeReport(as_of=audit_trail.timestamp(now))
@@ -93,12 +105,12 @@ def purge(store, now: datetime, *, user: str = "system", role: str | None = None
                 db, f"has_hit = 0 AND uploaded_at IS NOT NULL AND uploaded_at <= ? AND NOT {HELD}", [window_cut]
             )
             touched |= days
-        if not settings.keep_no_hit_images:
-            strip = (
-                f"has_hit = 0 AND (crop IS NOT NULL OR overview IS NOT NULL) AND captured_at < ? AND NOT {HELD}"
-                + (" AND uploaded_at IS NOT NULL" if store.uplink_enabled else "")
-            )
-            params = [now.timestamp() - IMAGE_GRACE_S]
+        image_cut = _image_cut(settings, now)
+        if image_cut is not None:
+            strip = f"has_hit = 0 AND (crop IS NOT NULL OR overview IS NOT NULL) AND captured_at < ? AND NOT {HELD}"
+            if not settings.keep_no_hit_images and store.uplink_enabled:
+                strip += " AND uploaded_at IS NOT NULL"  # the agency gets the images before they go
+            params = [image_cut]
             touched |= {r[0] for r in db.execute(f"SELECT DISTINCT day FROM reads WHERE {strip}", params)}
             report.images_dropped = db.execute(f"UPDATE reads SET crop = NULL, overview = NULL WHERE {strip}", params).rowcount
         mark_days_for_shredding(db, touched, now)
