@@ -8,7 +8,9 @@ profile (`alpr_edge.profiles`), not here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -336,6 +338,19 @@ class Config:
 
 
 ConfigError = SchemaError
+
+
+def effective_settings(config: Config) -> dict:
+    """Every setting in force (after command-line overrides), as plain JSON values."""
+    settings = asdict(config)
+    settings.pop("source", None)  # where it came from is not what it says
+    return json.loads(json.dumps(settings, default=str))
+
+
+def config_fingerprint(config: Config) -> str:
+    """SHA-256 of the effective settings: equal for equal settings, whatever the file's layout or comments."""
+    canonical = json.dumps(effective_settings(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def load_config(path: Path | None, data_dir: Path | None = None, profile: str | None = None) -> Config:

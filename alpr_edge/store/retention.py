@@ -24,18 +24,21 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from alpr_edge.ids import uuid7
 from alpr_edge.logs import log
 from alpr_edge.store import audit as audit_trail
-from alpr_edge.store.keys import KeyShredded, day_use
+from alpr_edge.store.keys import KeyShredded, day_use, write_secret
 
 logger = logging.getLogger(__name__)
 
 HELD = "id IN (SELECT read_id FROM holds WHERE released_at IS NULL)"
 IMAGE_GRACE_S = 3600  # hit matching happens within seconds; never strip images of a read that young
+LAST_PURGE = Path("run") / "last-purge.json"  # under DATA_DIR: what the last purge removed, for `status`
 
 
 @dataclass
@@ -82,7 +85,8 @@ def _image_cut(settings, now: datetime) -> float | None:
     return now.timestamp() - max(days * 86400, IMAGE_GRACE_S)
 
 
-def purge(store, now: datetime, *, user: str = "system", role: str | None = None) -> PurgeReport:
+def purge(store, now: datetime, *, user: str = "system", role: str | None = None, trigger: str = "command") -> PurgeReport:
+    """Apply retention as of ``now``; audited, and recorded for `status` (``trigger``: start, timer, command)."""
     settings = store.settings
     report = PurgeReport(as_of=audit_trail.timestamp(now))
     no_hit_cut = (now - timedelta(days=settings.retention_days)).timestamp()
@@ -118,9 +122,54 @@ def purge(store, now: datetime, *, user: str = "system", role: str | None = None
     _shred(store, now, report)
     store.audit(user, role, "purge", data=report.to_dict())
     audit_trail.sign_head(store)
+    _record_last_purge(store.data_dir, {"at": report.as_of, "by": user, "trigger": trigger, "removed": report.to_dict()})
     log(logger, logging.INFO, "purge_done", **{k: v for k, v in report.to_dict().items() if not isinstance(v, list)},
         rekeyed=len(report.days_rekeyed), shredded=len(report.days_shredded))
     return report
+
+
+class PurgeSchedule:
+    """When the daemon purges: at start-up, then every ``every_s`` (monotonic clock passed in)."""
+
+    def __init__(self, every_s: float, clock):
+        self._every_s = every_s
+        self._clock = clock
+        self._next: float | None = None
+
+    def due(self) -> str | None:
+        """"start" or "timer" when a purge is due now (and schedules the next), else None."""
+        now = self._clock()
+        if self._next is not None and now < self._next:
+            return None
+        trigger = "start" if self._next is None else "timer"
+        self._next = now + self._every_s
+        return trigger
+
+
+def _record_last_purge(data_dir: Path, record: dict) -> None:
+    """Keep what the last purge removed where `alpr-edge status` reads it (counts only, no plate)."""
+    folder = Path(data_dir) / LAST_PURGE.parent
+    try:
+        folder.mkdir(exist_ok=True, mode=0o700)
+        write_secret(folder / LAST_PURGE.name, json.dumps(record).encode())
+        if os.geteuid() == 0:  # `sudo alpr-edge purge`: leave the files to the data folder's owner (the service)
+            owner = os.stat(data_dir)
+            for path in (folder, folder / LAST_PURGE.name):
+                os.chown(path, owner.st_uid, owner.st_gid)
+    except OSError as error:
+        log(logger, logging.WARNING, "last_purge_not_recorded", error=str(error))
+
+
+def read_last_purge(data_dir: Path) -> dict | None:
+    """The last purge's record, or None (never purged, or unreadable: said in the record)."""
+    path = Path(data_dir) / LAST_PURGE
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        return {"error": f"{path}: {error}"}
+    return record if isinstance(record, dict) else {"error": f"{path}: not a JSON object"}
 
 
 def _days_in_use(store) -> set[str]:
