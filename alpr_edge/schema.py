@@ -2,8 +2,9 @@
 
 Used for both the device configuration and the firmware profiles, so the rules
 are the same everywhere: unknown keys are refused, every value is checked
-against its declared type, and every error names the file, the key and what
-was expected. All errors of a document are collected, not just the first.
+against its declared type (numbers must be finite: TOML's nan and inf are
+refused), and every error names the file, the key and what was expected; a
+file that is not UTF-8 is refused naming the line. All errors of a document are collected, not just the first.
 
 A section is a frozen dataclass; each field's type annotation is the schema.
 Supported annotations: str, int, float, bool, Path, Literal[...], list[T],

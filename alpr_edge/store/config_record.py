@@ -6,7 +6,8 @@ record. A change (of retention or of anything else) is audited at that start
 with the new and previous hash and, setting by setting, what changed in
 retention; an unchanged configuration writes nothing. The previous record is
 read from the audit trail itself, so the comparison is as tamper-evident as
-the chain.
+the chain (once that record ages out of the trail, the next start records the
+configuration again, as "first").
 """
 
 from __future__ import annotations
