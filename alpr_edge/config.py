@@ -123,14 +123,20 @@ def check_retention_bound(key: str, value: int) -> str | None:
     return None
 
 
+def _policy(key: str, also: str = "") -> str:
+    bound = RETENTION_BOUNDS[key]
+    return f"policy: {_days(bound.floor)} to {_days(bound.ceiling)}{also}"
+
+
 @dataclass(frozen=True)
 class StoreSection:
-    retention_days: int = field(default=30, metadata=_help("Reads without a hit are purged after this many days (policy: 1 day to 5 years)"))
-    hit_retention_days: int = field(default=365, metadata=_help("Reads with a hit are kept this long (policy: at least retention_days, at most 5 years)"))
+    retention_days: int = field(default=30, metadata=_help(f"Reads without a hit are purged after this many days ({_policy('retention_days')})"))
+    hit_retention_days: int = field(default=365, metadata=_help(f"Reads with a hit are kept this long ({_policy('hit_retention_days', ', and at least retention_days')})"))
     image_retention_days: int | None = field(default=None, metadata=_help(
-        "Plate crop and overview of reads without a hit are dropped after this many days (policy: 0 to retention_days; "
-        "0: at the first purge an hour after capture); default: kept as long as the read"))
-    audit_retention_days: int = field(default=1095, metadata=_help("Audit trail records are kept this long (3 years; policy: 2 to 10 years)"))
+        f"Plate crop and overview of reads without a hit are dropped after this many days "
+        f"({_policy('image_retention_days', ', and at most retention_days')}; 0: at the first purge an hour after capture); "
+        "default: kept as long as the read"))
+    audit_retention_days: int = field(default=1095, metadata=_help(f"Audit trail records are kept this long (3 years; {_policy('audit_retention_days')})"))
     keep_no_hit_images: bool = field(default=True, metadata=_help("Keep plate crop and overview of reads without a hit (false: dropped at the first purge an hour after capture, once uploaded)"))
     on_device_hours: float = field(default=24.0, metadata=_help("With an uplink: reads without a hit stay this long after the broker acknowledged them (0: purged at once)"))
     purge_every_hours: float = field(default=1.0, metadata=_help("The daemon applies retention at start-up and then this often (0.1 to 24)"))
