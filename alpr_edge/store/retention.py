@@ -151,7 +151,7 @@ def _record_last_purge(data_dir: Path, record: dict) -> None:
     folder = Path(data_dir) / LAST_PURGE.parent
     try:
         folder.mkdir(exist_ok=True, mode=0o700)
-        write_secret(folder / LAST_PURGE.name, json.dumps(record).encode())
+        write_secret(folder / LAST_PURGE.name, json.dumps(record, allow_nan=False).encode())
         if os.geteuid() == 0:  # `sudo alpr-edge purge`: leave the files to the data folder's owner (the service)
             owner = os.stat(data_dir)
             for path in (folder, folder / LAST_PURGE.name):
