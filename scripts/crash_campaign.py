@@ -190,7 +190,8 @@ def campaign(args, work: Path) -> dict:
             delay = rng.uniform(0.0, 5.0) if during_startup else rng.uniform(args.min_s, args.max_s)
             if not during_startup:
                 # The clock starts once the daemon runs: on a loaded machine a start takes many seconds.
-                wait_for(lambda: device.poll() is not None or b"daemon_started" in log_path.read_bytes(), timeout=120, interval=0.1)
+                wait_for(lambda device=device, log_path=log_path: device.poll() is not None
+                         or b"daemon_started" in log_path.read_bytes(), timeout=120, interval=0.1)
             try:
                 device.wait(delay)
                 exited_early += 1  # it stopped by itself: a failed start, counted and reported
@@ -200,7 +201,8 @@ def campaign(args, work: Path) -> dict:
                 killed_running += not during_startup
         flush = subprocess.run(
             [sys.executable, "-m", "alpr_edge", "uplink", "flush", "--data-dir", str(data_dir), "--broker", broker.url,
-             "--timeout", "300"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+             "--timeout", "300"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+            check=False)  # its exit status is one of the checks
         logged = logged_read_ids(logs)
         store = check_store(data_dir, logged)
         # The broker delivers what it acknowledged; give the subscriber a moment to catch up.

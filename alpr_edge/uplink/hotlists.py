@@ -227,7 +227,8 @@ class HotlistReceiver:
 
     def __init__(self, public_key: Ed25519PublicKey | None, ledger: VersionLedger, sink: HotlistSink | None, audit=None,
                  quarantine=None):
-        from alpr_edge.uplink.downlink import Quarantine  # downlink.py imports this module
+        # Imported here: downlink.py imports this module.
+        from alpr_edge.uplink.downlink import Quarantine
 
         self.public_key = public_key
         self.ledger = ledger
@@ -257,7 +258,7 @@ class HotlistReceiver:
                 raise HotlistRejected(f"hot list engine refused it: {type(error).__name__}: {error}") from None
             self.ledger.record(document)
         except HotlistRejected as rejection:
-            from alpr_edge.uplink.downlink import refusal_digest  # downlink.py imports this module
+            from alpr_edge.uplink.downlink import refusal_digest
 
             self.rejected += 1
             reason = str(rejection)

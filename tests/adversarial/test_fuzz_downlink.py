@@ -88,7 +88,7 @@ def test_unsigned_payloads_never_raise_and_never_install_a_list(tmp_path_factory
 @settings(FUZZ, max_examples=200)
 @given(_document(), st.dictionaries(st.sampled_from(["extra", "x"]), st.text(max_size=5), max_size=1))
 def test_signed_documents_never_raise_and_install_only_what_is_valid(tmp_path_factory, document, extra):
-    downlink, engine, audits = _downlink(tmp_path_factory)
+    downlink, engine, _ = _downlink(tmp_path_factory)
     assert downlink.handle(LIST_TOPIC, _signed(document, extra)) is None
     assert downlink.failed == 0
     for name, version in engine.installed:

@@ -9,7 +9,14 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alpr_edge.gps.nmea import FixAssembler, LineSplitter, SentenceError, is_used, parse_sentence, sentence
+from alpr_edge.gps.nmea import (
+    FixAssembler,
+    LineSplitter,
+    SentenceError,
+    is_used,
+    parse_sentence,
+    sentence,
+)
 
 from .conftest import FUZZ
 

@@ -24,7 +24,7 @@ def test_short_sentences_with_a_valid_checksum_never_raise_anything_but_a_senten
         pass
 
 
-def _rmc(speed: str, lat: str = None) -> str:
+def _rmc(speed: str, lat: str | None = None) -> str:
     fields = lat or lat_lon_fields(37.8694, -122.268)
     return sentence(f"GNRMC,170230.00,A,{fields},{speed},354.20,120626,,,A")
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from alpr_edge.hotlist import EntryTable, HotList, HotListError, parse_clew, parse_csv, parse_ncic
+from alpr_edge.hotlist import (
+    EntryTable,
+    HotList,
+    HotListError,
+    parse_clew,
+    parse_csv,
+    parse_ncic,
+)
 from tests.hotlist.conftest import SAMPLES, Clock
 
 MAX_VERSION = 99991231235959  # the last YYYYMMDDHHMMSS stamp (alpr_edge.hotlist.model.MAX_VERSION)

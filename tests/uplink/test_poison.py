@@ -8,7 +8,13 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from alpr_edge.uplink import HotlistRejected, Uplink, VersionLedger, sign_hotlist, verify_hotlist
+from alpr_edge.uplink import (
+    HotlistRejected,
+    Uplink,
+    VersionLedger,
+    sign_hotlist,
+    verify_hotlist,
+)
 from alpr_edge.uplink.hotlists import SIGNING_CONTEXT, HotlistReceiver
 
 from .conftest import AGENCY, DEVICE, settings_for, wait_for
@@ -136,8 +142,8 @@ def test_a_retained_poisoned_message_neither_stops_uploads_nor_fills_the_audit(b
             reconnects = uplink.status()["reconnects"]
             broker.stop()
             broker.start()
-            assert wait_for(lambda: uplink.status()["reconnects"] > reconnects and uplink.status()["state"] == "connected",
-                            timeout=20)
+            assert wait_for(lambda before=reconnects: uplink.status()["reconnects"] > before
+                            and uplink.status()["state"] == "connected", timeout=20)
             more = store.add(5)
             uplink.wake()
             assert wait_for(lambda ids=more: set(ids) <= store.uploaded, timeout=20), uplink.status()
