@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from alpr_edge.ops.update import (
+    STEPS,
     Installer,
     UpdateError,
     apply_update,
@@ -36,12 +37,19 @@ def wheel(folder: Path, version: str) -> Path:
 
 class FakeSystem:
     """Runs the installer's commands against the staging root: builds stand-in venvs, records restarts,
-    and answers the self-test with the verdict set for each release."""
+    and answers systemctl and the self-test as set for each release: ``failing`` fails its self-test,
+    ``unstartable`` fails its restart, ``silent`` never reports READY, ``dying`` is gone right after READY."""
 
     def __init__(self, install_dir: Path):
         self.install_dir = install_dir
         self.commands: list[list[str]] = []
         self.failing: set[str] = set()
+        self.unstartable: set[str] = set()
+        self.silent: set[str] = set()
+        self.dying: set[str] = set()
+
+    def active(self) -> str:
+        return Path(os.readlink(self.install_dir / "venv")).parent.name
 
     def __call__(self, command, **kwargs):
         self.commands.append([str(c) for c in command])
@@ -50,8 +58,16 @@ class FakeSystem:
             bin_dir.mkdir(parents=True)
             (bin_dir / "alpr-edge").write_text("#!/bin/sh\n")
             (bin_dir / "alpr-edge").chmod(0o755)
+        if command[:2] == ["systemctl", "restart"]:
+            if self.active() in self.silent:
+                raise subprocess.TimeoutExpired(command, kwargs.get("timeout"))
+            if self.active() in self.unstartable:
+                return subprocess.CompletedProcess(command, 1, "", "Job for alpr-edge.service failed because the control process exited with error code.\n")
+        if command[:2] == ["systemctl", "is-active"]:
+            dead = self.active() in self.unstartable | self.dying
+            return subprocess.CompletedProcess(command, 3 if dead else 0, "failed\n" if dead else "active\n", "")
         if str(command[0]).endswith("bin/alpr-edge"):
-            release = Path(os.readlink(self.install_dir / "venv")).parent.name
+            release = self.active()
             bad = release in self.failing
             report = {"ok": not bad, "checks": [{"name": "camera", "status": "fail" if bad else "pass", "detail": f"release {release}"}]}
             return subprocess.CompletedProcess(command, 1 if bad else 0, json.dumps(report) + "\n", "")
@@ -130,7 +146,68 @@ def test_update_keeps_the_previous_release_and_rolls_back_when_the_selftest_fail
     assert os.readlink(inst.link) == f"releases/{good.installed}/venv"
     assert (inst.releases / outcome.installed).exists()  # the failed release is kept for inspection
     assert system.restarts() == 3  # first install, the bad one, the rollback
-    assert audit[-1][0] == "update.rolled_back" and audit[-1][1]["failures"][0]["name"] == "camera"
+    actions = [action for action, _ in audit]
+    assert actions == ["update.failed", "update.rolled_back", "update.rollback_restarted"]
+    assert audit[1][1]["failures"][0]["name"] == "camera" and "self-test failed: camera" in audit[1][1]["reason"]
+
+
+def bad_release_after(inst: Installer, mark: set[str]) -> None:
+    """The next release installed is put in ``mark`` (its id is known only once it is installed)."""
+    original = inst.install
+
+    def install_and_mark(artifact, release):
+        mark.add(release)
+        return original(artifact, release)
+
+    inst.install = install_and_mark
+
+
+@pytest.mark.parametrize("failure, reason", [
+    ("unstartable", "restarting alpr-edge.service failed (exit 1): Job for alpr-edge.service failed"),
+    ("silent", "alpr-edge.service did not report READY within 120 s"),
+    ("dying", "alpr-edge.service is failed, not active"),
+])
+def test_a_release_that_does_not_start_is_rolled_back_restarted_and_audited(tmp_path, keys, failure, reason):
+    inst, system = installer(tmp_path)
+    first = wheel(tmp_path / "dist", "0.1.0")
+    sign_artifact(first, keys["vendor"][0])
+    good = apply_update(first, keys["vendor"][1], inst)
+    second = wheel(tmp_path / "dist", "0.2.0")
+    sign_artifact(second, keys["vendor"][0])
+    bad_release_after(inst, getattr(system, failure))
+    audit = []
+    outcome = apply_update(second, keys["vendor"][1], inst, lambda action, data: audit.append((action, data)))
+    assert outcome.rolled_back and reason in outcome.failure
+    assert inst.current() == good.installed and system.active() == good.installed
+    assert system.restarts() == 3  # the first install, the release that would not run, the rollback
+    assert sum(c[0].endswith("bin/alpr-edge") for c in system.commands) == 1  # only the first release got as far as its self-test
+    assert [action for action, _ in audit] == ["update.failed", "update.rolled_back", "update.rollback_restarted"]
+    assert reason in audit[0][1]["reason"] and audit[1][1]["previous"] == good.installed == audit[2][1]["release"]
+
+
+def test_a_rollback_that_will_not_start_either_says_so_and_is_audited(tmp_path, keys):
+    inst, system = installer(tmp_path)
+    first = wheel(tmp_path / "dist", "0.1.0")
+    sign_artifact(first, keys["vendor"][0])
+    good = apply_update(first, keys["vendor"][1], inst)
+    system.dying.add(good.installed)  # the old release stopped working meanwhile (a broken disk, say)
+    second = wheel(tmp_path / "dist", "0.2.0")
+    sign_artifact(second, keys["vendor"][0])
+    bad_release_after(inst, system.unstartable)
+    audit = []
+    with pytest.raises(UpdateError, match=f"rolled back to {good.installed}, but it does not run either"):
+        apply_update(second, keys["vendor"][1], inst, lambda action, data: audit.append(action))
+    assert inst.current() == good.installed
+    assert audit == ["update.failed", "update.rolled_back", "update.rollback_restart_failed"]
+
+
+def test_steps_are_reported_in_order(tmp_path, keys):
+    inst, _ = installer(tmp_path)
+    artifact = wheel(tmp_path / "dist", "0.1.0")
+    sign_artifact(artifact, keys["vendor"][0])
+    seen = []
+    apply_update(artifact, keys["vendor"][1], inst, step=seen.append)
+    assert seen == STEPS
 
 
 def test_successful_updates_keep_exactly_one_release_to_go_back_to(tmp_path, keys):
@@ -204,6 +281,8 @@ def test_real_virtualenvs_offline_install_and_rollback(tmp_path, keys):
     restarts = []
 
     def run(command, **kwargs):
+        if command[:2] == ["systemctl", "is-active"]:
+            return subprocess.CompletedProcess(command, 0, "active\n", "")
         if command[0] == "systemctl":
             restarts.append(command)
             return subprocess.CompletedProcess(command, 0, "", "")
