@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 T = TypeVar("T")
+MIN_INTERVAL_S = 0.2  # redraw at most this often: a terminal on a serial console is slow
 
 
 def on_terminal(stream: IO[str] | None = None) -> bool:
@@ -45,7 +46,7 @@ def bar(total: float | None = None, desc: str = "", unit: str = "it", *, stream:
 
     stream = sys.stderr if stream is None else stream
     return tqdm(total=total, desc=desc, unit=unit, unit_scale=unit_scale, file=stream,
-                disable=not on_terminal(stream), leave=False, dynamic_ncols=True, mininterval=0.2)
+                disable=not on_terminal(stream), leave=False, dynamic_ncols=True, mininterval=MIN_INTERVAL_S)
 
 
 def track(items: Iterable[T], desc: str, *, total: float | None = None, unit: str = "it",
