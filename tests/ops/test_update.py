@@ -246,8 +246,8 @@ def test_the_same_update_twice_never_builds_over_the_live_release(tmp_path, keys
     assert (inst.releases / first.installed / "venv/bin/alpr-edge").exists()
 
 
-def build_wheel(folder: Path, version: str, selftest_ok: bool) -> Path:
-    """A tiny real wheel named alpr-edge whose `alpr-edge selftest --json` answers as told."""
+def build_wheel(folder: Path, version: str, selftest_ok: bool, module: str | None = None) -> Path:
+    """A tiny real wheel named alpr-edge whose `alpr-edge selftest --json` answers as told (or runs ``module``)."""
     import base64
     import hashlib
     import zipfile
@@ -255,7 +255,7 @@ def build_wheel(folder: Path, version: str, selftest_ok: bool) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     dist = f"alpr_edge-{version}.dist-info"
     files = {
-        "alpr_edge_standin.py": f"import json\ndef main():\n    print(json.dumps({{'ok': {selftest_ok}, 'checks': [{{'name': 'camera', 'status': '{'pass' if selftest_ok else 'fail'}', 'detail': 'stand-in {version}'}}]}}))\n",
+        "alpr_edge_standin.py": module or f"import json\ndef main():\n    print(json.dumps({{'ok': {selftest_ok}, 'checks': [{{'name': 'camera', 'status': '{'pass' if selftest_ok else 'fail'}', 'detail': 'stand-in {version}'}}]}}))\n",
         f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: alpr-edge\nVersion: {version}\n",
         f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
         f"{dist}/entry_points.txt": "[console_scripts]\nalpr-edge = alpr_edge_standin:main\n",
@@ -331,3 +331,71 @@ def test_models_travel_with_their_release_and_roll_back_with_it(tmp_path, keys):
     inst.install = original
     fourth = apply_update(plain, keys["vendor"][1], inst)
     assert (inst.releases / fourth.installed / "models" / "plate_detector_int8.tflite").read_bytes() == b"detector v2"
+
+
+# systemctl for the CLI test: `restart` runs the active release's command as the unit's ExecStart would
+# (so a release that cannot start fails its restart), `is-active` says what became of it.
+FAKE_SYSTEMCTL = """#!/bin/sh
+state="{state}"
+case "$1" in
+  restart)
+    if "{link}/bin/alpr-edge" --version >/dev/null 2>"$state.log"; then echo active > "$state"; exit 0; fi
+    echo failed > "$state"
+    echo "Job for $2 failed because the control process exited with error code." >&2
+    exit 1 ;;
+  is-active) now=$(cat "$state" 2>/dev/null || echo inactive); echo "$now"; [ "$now" = active ] ;;
+  *) exit 0 ;;
+esac
+"""
+
+GOOD_RELEASE = """#!/bin/sh
+case "$1" in
+  --version) echo "alpr-edge 0.1.0" ;;
+  selftest) echo '{"ok": true, "checks": []}' ;;
+esac
+"""
+
+
+@pytest.mark.slow
+def test_cli_update_that_cannot_start_rolls_back_and_the_audit_export_shows_it(tmp_path, agency_keys):
+    """As a technician would: a signed release whose service cannot start; the device goes back and says so."""
+    import re
+
+    import pyotp
+
+    from tests.ops.conftest import ADMIN_PASSWORD, provision_args, run_here
+
+    keys = agency_keys
+    root = tmp_path / "root"
+    provisioned = run_here(*provision_args(root, None, keys, admin="chief", non_interactive=True), input=ADMIN_PASSWORD + "\n")
+    assert provisioned.returncode == 0, provisioned.stderr
+    secret = re.search(r"secret=([A-Z2-7]+)", provisioned.stdout).group(1)
+    install_dir = root / "opt/alpr-edge"
+    old = install_dir / "releases/0.1.0/venv/bin/alpr-edge"  # what scripts/install.sh laid down
+    old.parent.mkdir(parents=True)
+    old.write_text(GOOD_RELEASE)
+    old.chmod(0o755)
+    (install_dir / "venv").symlink_to("releases/0.1.0/venv")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "systemctl").write_text(FAKE_SYSTEMCTL.format(state=tmp_path / "service-state", link=install_dir / "venv"))
+    (bin_dir / "systemctl").chmod(0o755)
+
+    broken = tmp_path / "wheelhouse-0.2.0"  # its first import fails: the service cannot start
+    build_wheel(broken, "0.2.0", selftest_ok=True, module="import alpr_edge_dependency_left_out\ndef main():\n    pass\n")
+    sign_artifact(broken, keys["update"][0])
+    where = ["--config", str(root / "etc/alpr-edge/config.toml"), "--data-dir", str(root / "var/lib/alpr-edge")]
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    result = run_cli("update", "--from", str(broken), "--root", str(root), "--technician", "tech.jo", *where, env=env, timeout=600)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "ROLLED BACK: release" in result.stdout and "restarting alpr-edge.service failed" in result.stdout
+    assert "back on 0.1.0, restarted" in result.stdout and "Traceback" not in result.stderr
+    assert os.readlink(install_dir / "venv") == "releases/0.1.0/venv"
+    assert (tmp_path / "service-state").read_text().strip() == "active"  # the old release runs again
+
+    exported = run_here("audit", "export", "--format", "json", "--user", "chief", "--totp", pyotp.TOTP(secret).now(),
+                        "--password-stdin", *where, input=ADMIN_PASSWORD + "\n")
+    assert exported.returncode == 0, exported.stderr
+    records = [r for r in json.loads(exported.stdout) if r["action"].startswith("update.")]
+    assert [r["action"] for r in records] == ["update.failed", "update.rolled_back", "update.rollback_restarted"]
+    assert all(r["user"] == "tech.jo" and r["role"] == "technician" for r in records)
