@@ -152,3 +152,59 @@ def test_an_image_root_gets_the_service_user_in_its_own_user_database(tmp_path):
     uid = int(next(line for line in passwd.splitlines() if line.startswith("alpr-edge:")).split(":")[2])
     assert (root / "var/lib/alpr-edge").stat().st_uid == uid
     assert "useradd" not in (root / "opt/alpr-edge/install-plan.sh").read_text()
+
+
+# The interpreter the image's virtualenv is built on: the system one, at the same path inside the image.
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+
+def in_chroot(root: Path, *command: str) -> subprocess.CompletedProcess:
+    """``command`` run inside ``root`` as its /, with this host's /usr/bin and /usr/lib standing in for the
+    image's system packages (the plan's `apt-get install python3 ...`), in a private mount namespace."""
+    mounts = []
+    for folder in ("usr/bin", "usr/lib", "usr/lib64"):
+        if Path("/", folder).is_dir() and not Path("/", folder).is_symlink():
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            mounts.append(f"mount --bind /{folder} '{root / folder}'")
+    for link in ("bin", "lib", "lib64"):
+        if not (root / link).exists():
+            (root / link).symlink_to(f"usr/{link}")
+    script = " && ".join(mounts + [f'exec {shutil.which("chroot") or "chroot"} "$0" "$@"'])
+    return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, str(root), *command],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"})
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare") or not SYSTEM_PYTHON.exists(),
+                    reason="chroot in a private mount namespace needs root, unshare and /usr/bin/python3")
+def test_a_staged_virtualenv_runs_once_the_root_is_in_place(tmp_path):
+    root = tmp_path / "image"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    # Its dependencies are not what is tested here (and would take minutes to fetch): the CLI alone.
+    env.update(PYTHON=str(SYSTEM_PYTHON), PIP_NO_DEPS="1")
+    built = subprocess.run(["bash", str(INSTALL), "--root", str(root), "--venv"], capture_output=True, text=True,
+                           timeout=600, check=False, env=env)
+    assert built.returncode == 0, built.stdout + built.stderr
+    release = root / "opt/alpr-edge/releases/0.1.0/venv"
+    assert (release / "bin/alpr-edge").read_text().splitlines()[0] == "#!/opt/alpr-edge/releases/0.1.0/venv/bin/python"
+    staged = str(root).encode()
+    leaks = [str(p.relative_to(root)) for p in (root / "opt/alpr-edge").rglob("*")
+             if p.is_file() and not p.is_symlink() and staged in p.read_bytes()]
+    assert leaks == []  # not in a #! line, pyvenv.cfg, the activate scripts, RECORD files or bytecode
+    try:
+        probe = in_chroot(root, "/usr/bin/true")
+    except OSError as error:
+        pytest.skip(f"no chroot here: {error}")
+    if probe.returncode != 0:
+        pytest.skip(f"no bind mounts here: {probe.stderr.strip()}")
+
+    version = in_chroot(root, "/usr/local/bin/alpr-edge", "--version")
+    assert version.returncode == 0 and version.stdout.strip() == "alpr-edge 0.1.0", version.stderr
+    where = in_chroot(root, "/opt/alpr-edge/venv/bin/python", "-c", "import alpr_edge; print(alpr_edge.__file__)")
+    assert where.stdout.startswith("/opt/alpr-edge/") and "/site-packages/alpr_edge/" in where.stdout, where.stdout + where.stderr
+    status = in_chroot(root, "/usr/local/bin/alpr-edge", "status")
+    assert status.returncode == 1 and "NOT RUNNING" in status.stdout and "Traceback" not in status.stderr, status.stderr
+    # And the way it was before: without the rewrite, the script's #! line names the staging folder.
+    (release / "bin/alpr-edge").write_text(f"#!{release}/bin/python\nprint('staged')\n")
+    assert in_chroot(root, "/usr/local/bin/alpr-edge", "--version").returncode != 0
