@@ -7,6 +7,8 @@
 #                                           commands that act on the host (apt, useradd, systemctl, udevadm)
 #                                           are not run there but written to DIR/opt/alpr-edge/install-plan.sh
 #   options: --pi / --no-pi                 force Raspberry Pi extras on or off (default: detected)
+#            --kiosk                        also the in-car touchscreen: Chromium in kiosk mode under cage on
+#                                           tty1 (systemd/alpr-edge-kiosk.service, enabled; user alpr-kiosk)
 #            --venv                         with --root: build the real virtualenv in the staging root
 #                                           (default there: a stand-in command, so units can be verified);
 #                                           it is made to run from /opt/alpr-edge once the root is in place
@@ -27,7 +29,7 @@
 set -euo pipefail
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 
-ROOT=""; DRY=0; PI=auto; VENV=auto; PYTHON="${PYTHON:-python3}"
+ROOT=""; DRY=0; PI=auto; VENV=auto; KIOSK=0; PYTHON="${PYTHON:-python3}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) ROOT="$(realpath -m "${2:?--root needs a folder}")"; shift ;;
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
     --pi) PI=1 ;;
     --no-pi) PI=0 ;;
     --venv) VENV=1 ;;
+    --kiosk) KIOSK=1 ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -92,6 +95,10 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   host "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
 fi
+if [ $KIOSK = 1 ]; then  # Debian calls it chromium; older Raspberry Pi OS chromium-browser
+  host "command -v cage >/dev/null && command -v chromium >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends cage && { apt-get install -y --no-install-recommends chromium || apt-get install -y --no-install-recommends chromium-browser; }; }"
+  host "command -v chromium >/dev/null || ln -sf /usr/bin/chromium-browser /usr/local/bin/chromium"
+fi
 
 step 2 "service user"
 # 2. Service user and groups (gpio exists only on Raspberry Pi OS; the unit needs it to exist).
@@ -107,6 +114,17 @@ else
   host "getent group gpio >/dev/null || groupadd --system gpio"
   host "getent passwd $USER_NAME >/dev/null || useradd $useradd_args $USER_NAME"
   host "usermod --append --groups video,dialout,gpio $USER_NAME"
+fi
+
+# The kiosk's user: sees the screen, the touchscreen and the sound card; none of the data.
+if [ $KIOSK = 1 ]; then
+  kiosk_args="--system --user-group --home-dir /var/lib/alpr-edge-kiosk --no-create-home --shell /usr/sbin/nologin --comment 'alpr-edge touchscreen'"
+  if [ $image_users = 1 ]; then
+    grep -qs '^render:' "$ROOT/etc/group" || groupadd --system --root "$ROOT" render
+    grep -qs '^alpr-kiosk:' "$ROOT/etc/passwd" || sh -c "useradd --root '$ROOT' $kiosk_args alpr-kiosk"
+  else
+    host "getent passwd alpr-kiosk >/dev/null || useradd $kiosk_args alpr-kiosk"
+  fi
 fi
 
 # 3. Folders. The data folder is private to the service user.
@@ -201,20 +219,28 @@ put 0644 "$SRC/systemd/60-alpr-edge-gps.rules" /etc/udev/rules.d/60-alpr-edge-gp
 put 0644 "$SRC/systemd/journald-alpr-edge.conf" /etc/systemd/journald.conf.d/60-alpr-edge.conf
 put 0644 "$SRC/systemd/50-alpr-edge-poweroff.rules" /etc/polkit-1/rules.d/50-alpr-edge-poweroff.rules
 put 0644 "$SRC/systemd/alpr-edge.service" /etc/systemd/system/alpr-edge.service
+units=(alpr-edge.service)
+if [ $KIOSK = 1 ]; then
+  put 0644 "$SRC/systemd/alpr-edge-kiosk.service" /etc/systemd/system/alpr-edge-kiosk.service
+  units+=(alpr-edge-kiosk.service)
+fi
 host "udevadm control --reload-rules && udevadm trigger --subsystem-match=tty --action=add"
 host "systemctl restart systemd-journald"
-if [ -n "$ROOT" ] && [ $DRY = 0 ] && command -v systemctl >/dev/null; then
-  systemctl --root="$ROOT" enable alpr-edge.service >/dev/null 2>&1 && say "enabled alpr-edge.service in $ROOT" \
-    || host "systemctl enable alpr-edge.service"
-else
-  host "systemctl daemon-reload"
-  host "systemctl enable alpr-edge.service"
-fi
+for unit in "${units[@]}"; do
+  if [ -n "$ROOT" ] && [ $DRY = 0 ] && command -v systemctl >/dev/null; then
+    systemctl --root="$ROOT" enable "$unit" >/dev/null 2>&1 && say "enabled $unit in $ROOT" \
+      || host "systemctl enable $unit"
+  else
+    host "systemctl daemon-reload"
+    host "systemctl enable $unit"
+  fi
+done
 
 # 7. Start (or restart, on an upgrade) only a provisioned device.
 step 7 "start"
 if [ -f "$ROOT/etc/alpr-edge/config.toml" ]; then
   host "systemctl restart alpr-edge.service"
+  [ $KIOSK = 1 ] && host "systemctl restart alpr-edge-kiosk.service"
   say "done: alpr-edge $VERSION installed and (re)started; check it with: alpr-edge selftest"
 else
   say "done: alpr-edge $VERSION installed. Next: sudo alpr-edge provision ..., sudo alpr-edge cert install FILE (see README), then sudo systemctl start alpr-edge"

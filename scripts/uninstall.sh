@@ -77,8 +77,9 @@ host() {  # host-level command: only on a real uninstall
   sh -c "$1" || true
 }
 
-host "systemctl disable --now alpr-edge.service"
-for file in /etc/systemd/system/alpr-edge.service /etc/udev/rules.d/60-alpr-edge-gps.rules \
+host "systemctl disable --now alpr-edge-kiosk.service alpr-edge.service"
+for file in /etc/systemd/system/alpr-edge-kiosk.service /etc/systemd/system/multi-user.target.wants/alpr-edge-kiosk.service \
+            /etc/systemd/system/alpr-edge.service /etc/udev/rules.d/60-alpr-edge-gps.rules \
             /etc/systemd/journald.conf.d/60-alpr-edge.conf /etc/polkit-1/rules.d/50-alpr-edge-poweroff.rules \
             /usr/local/bin/alpr-edge /etc/systemd/system/multi-user.target.wants/alpr-edge.service; do
   if [ -e "$ROOT$file" ] || [ -L "$ROOT$file" ]; then do_ rm -f "$ROOT$file"; say "removed $file"; fi
@@ -108,4 +109,5 @@ fi
 [ -d "$data" ] && { do_ rm -rf "$data"; say "removed the data /var/lib/alpr-edge"; }
 [ -d "$ROOT/etc/alpr-edge" ] && { do_ rm -rf "$ROOT/etc/alpr-edge"; say "removed /etc/alpr-edge"; }
 host "getent passwd alpr-edge >/dev/null && userdel alpr-edge"
+host "getent passwd alpr-kiosk >/dev/null && userdel alpr-kiosk; rm -rf /var/lib/alpr-edge-kiosk"
 say "wiped"
