@@ -9,6 +9,7 @@ import sqlite3
 import ssl
 import stat
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from alpr_edge.ops.layout import CSR, PRIVATE_DIRS, SECRET_FILES, uplink_files
@@ -53,7 +54,8 @@ def check_database(ctx: Context) -> CheckResult:
 def check_keys(ctx: Context) -> CheckResult:
     data_dir = ctx.layout.data_dir
     tls_key = uplink_files(ctx.config, data_dir)["key_file"]
-    required = [data_dir / "keys/kek", data_dir / "keys/device.key"] + ([tls_key] if ctx.config.uplink.broker else [])
+    kek = data_dir / "keys/kek.cred" if (data_dir / "keys/kek.cred").exists() else data_dir / "keys/kek"
+    required = [kek, data_dir / "keys/device.key"] + ([tls_key] if ctx.config.uplink.broker else [])
     missing = [str(path) for path in required if not path.exists()]
     if missing:
         return failed("keys", f"missing: {', '.join(missing)} (run alpr-edge provision)")
@@ -75,6 +77,30 @@ def check_keys(ctx: Context) -> CheckResult:
     if owner is None:
         return warned("keys", f"present and private (0600), but there is no {ctx.probes.service_user!r} user here to own them")
     return passed("keys", f"present, private and owned by {ctx.probes.service_user}")
+
+
+def check_key_protection(ctx: Context) -> CheckResult:
+    """What protects the key-encryption key at rest: the TPM2, the host key, or nothing (a plain file)."""
+    from alpr_edge.store.kek import HOST_KEY, PLAIN_FILE, TPM2, KekFiles
+
+    files = KekFiles(ctx.layout.keys_dir)
+    protection = files.protection()
+    sealed = files.sealed().relative_to(ctx.layout.data_dir)
+    if protection is None:
+        return failed("key_protection", "no key-encryption key (run alpr-edge provision)")
+    if protection == PLAIN_FILE:
+        detail = f"{PLAIN_FILE}: keys/kek lies in clear beside the data it protects"
+        if ctx.profile.is_sim:
+            return passed("key_protection", f"{detail} (allowed for the sim profile)")
+        return failed("key_protection", f"{detail}: a stolen card opens everything; run alpr-edge provision to seal it with systemd-creds")
+    if files.plain().exists():
+        return failed("key_protection", f"{protection}: {sealed}, but a plain keys/kek lies beside it: run alpr-edge provision --rotate")
+    if protection == TPM2:
+        return passed("key_protection", f"{TPM2}: {sealed} is sealed by this board's TPM2 (a copied card cannot open it)")
+    if protection == HOST_KEY:
+        return warned("key_protection", f"{HOST_KEY}: {sealed} is sealed with systemd's host key, which lies on the same card "
+                      "(a copied data folder alone cannot open it; a whole stolen card can): a board with a TPM2 closes that")
+    return failed("key_protection", f"{sealed}: {protection}")
 
 
 def hotlist_summaries(ctx: Context) -> list[dict] | None:
@@ -219,3 +245,49 @@ def check_watchdog(ctx: Context) -> CheckResult:
     return passed("watchdog", f"watchdog {usec}, service {state}")
 
 
+
+
+KIOSK_UNIT = "alpr-edge-kiosk.service"
+# Without these the touchscreen is not a kiosk, or stays silent until the officer first touches it.
+KIOSK_FLAGS = ("--kiosk", "--autoplay-policy=no-user-gesture-required")
+
+
+def check_kiosk(ctx: Context) -> CheckResult:
+    """The in-car touchscreen's unit: installed, enabled, with the kiosk and sound flags, opening the UI's port."""
+    if not ctx.config.ui.enabled:
+        return passed("kiosk", "the touchscreen UI is disabled: no kiosk needed")
+    unit = ctx.probes.systemd_units / KIOSK_UNIT
+    # In a car the screen is the officer's only alarm; elsewhere (a desk, a pole) a browser may do.
+    missing = failed if ctx.profile.kind == "vehicle" else warned
+    if not unit.is_file():
+        return missing("kiosk", f"{unit} is not installed: the touchscreen is not started at boot (scripts/install.sh --kiosk)")
+    text = unit.read_text(encoding="utf-8", errors="replace").replace("\\\n", " ")
+    command = " ".join(line.split("=", 1)[1] for line in text.splitlines() if line.strip().startswith("ExecStart="))
+    absent = [flag for flag in KIOSK_FLAGS if flag not in command.split()]
+    if absent:
+        return failed("kiosk", f"{unit}: ExecStart lacks {', '.join(absent)} (the page would not be a kiosk, or would be silent until touched)")
+    wanted = [ctx.probes.systemd_units / f"{target}.wants" / KIOSK_UNIT for target in ("multi-user.target", "graphical.target")]
+    if not any(link.exists() or link.is_symlink() for link in wanted):
+        return missing("kiosk", f"{KIOSK_UNIT} is installed but not enabled: sudo systemctl enable --now {KIOSK_UNIT}")
+    port = _kiosk_port(text, ctx.layout.config_path.parent / "kiosk.env")
+    if port is not None and port != ctx.config.ui.port:
+        return failed("kiosk", f"the kiosk opens port {port} but the UI listens on {ctx.config.ui.port}: set ALPR_EDGE_UI_URL in /etc/alpr-edge/kiosk.env")
+    shown = ctx.probes.systemctl_show(KIOSK_UNIT)
+    if shown is not None and shown.get("ActiveState") not in (None, "active"):
+        return warned("kiosk", f"installed and enabled, but {shown.get('ActiveState')} (journalctl -u alpr-edge-kiosk)")
+    return passed("kiosk", f"{KIOSK_UNIT} installed and enabled: kiosk, sound without a first touch")
+
+
+def _kiosk_port(unit_text: str, override: Path) -> int | None:
+    """The port of ALPR_EDGE_UI_URL, from kiosk.env where it sets one, else from the unit."""
+    sources = [override.read_text(errors="replace")] if override.is_file() else []
+    for text in [*sources, unit_text]:
+        for line in text.splitlines():
+            _, found, url = line.strip().removeprefix("Environment=").partition("ALPR_EDGE_UI_URL=")
+            if found:
+                parts = urlsplit(url.strip().strip('"'))
+                try:
+                    return parts.port or (443 if parts.scheme == "https" else 80)
+                except ValueError:
+                    return None
+    return None

@@ -10,7 +10,8 @@ keys 0600). The uplink stage reads its files from ``uplink/`` by default
 (overridable in ``[uplink]``); the store keeps its own in ``keys/``.
 
 =============================  ==================================================
-``keys/kek``                   key-encryption key (made by the store)
+``keys/kek.cred``              key-encryption key sealed by systemd-creds (TPM2 or host key)
+``keys/kek``                   the same in clear: the sim profile and tests only
 ``keys/datakeys``              wrapped data keys (the store)
 ``keys/device.key, .pub``      Ed25519 device key pair signing the audit chain (store)
 ``keys/update-signing.pub``    pinned Ed25519 key that signs software updates
@@ -25,8 +26,26 @@ keys 0600). The uplink stage reads its files from ``uplink/`` by default
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
+
+# Under DATA_DIR: what the last purge removed, written by the store's purge and
+# read by `status` (here, so that `status` needs none of the store's crypto).
+LAST_PURGE = Path("run") / "last-purge.json"
+
+
+def read_last_purge(data_dir: Path) -> dict | None:
+    """The last purge's record, or None (never purged, or unreadable: said in the record)."""
+    path = Path(data_dir) / LAST_PURGE
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        return {"error": f"{path}: {error}"}
+    return record if isinstance(record, dict) else {"error": f"{path}: not a JSON object"}
+
 
 SERVICE_USER = "alpr-edge"
 CONFIG_PATH = Path("/etc/alpr-edge/config.toml")
@@ -41,7 +60,7 @@ HOTLIST_KEY = "uplink/hotlist-signing.pub"
 SEAL_KEY = "uplink/agency-seal.pub"
 UPDATE_KEY = "keys/update-signing.pub"
 # Files that must never be readable by anyone but the service user.
-SECRET_FILES = ("keys/kek", "keys/datakeys", "keys/device.key", TLS_KEY)
+SECRET_FILES = ("keys/kek.cred", "keys/kek", "keys/datakeys", "keys/device.key", TLS_KEY)
 PRIVATE_DIRS = ("keys", "uplink")
 STATUS_FILE = Path("run") / "status.json"
 
