@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -63,7 +63,7 @@ def state_regexes(state: str) -> set[str]:
     return {project_regex(p) for p in STATE_FORMATS[state]} | {openalpr_regex(p) for p in OPENALPR_FORMATS[state]}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(state: str | None) -> re.Pattern:
     states = [state] if state in STATE_FORMATS else list(STATE_FORMATS)
     alternatives = sorted(set().union(*(state_regexes(s) for s in states)))
@@ -75,7 +75,7 @@ def fits_format(text: str, state: str | None) -> bool:
     return bool(_compiled(state).match(text))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _common() -> re.Pattern:
     return re.compile("^(?:" + "|".join(sorted({openalpr_regex(p) for p in COMMON_FORMATS})) + ")$")
 

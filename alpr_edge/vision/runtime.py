@@ -12,8 +12,22 @@ import numpy as np
 from alpr_edge.logs import log
 from alpr_edge.vision.ctc import beam_search, char_confidences
 from alpr_edge.vision.formats import STATE_CLASSES, fits_format, plausible_plate_text
-from alpr_edge.vision.geometry import (CLOSE_UP_WIDTH, DET_H, DET_STRIDE, DET_W, REFINE_H, REFINE_W, corners_box, from_window, letterbox,
-                                      order_corners, rectify, refine_window, scaled_quad, zoom_tiles)
+from alpr_edge.vision.geometry import (
+    CLOSE_UP_WIDTH,
+    DET_H,
+    DET_STRIDE,
+    DET_W,
+    REFINE_H,
+    REFINE_W,
+    corners_box,
+    from_window,
+    letterbox,
+    order_corners,
+    rectify,
+    refine_window,
+    scaled_quad,
+    zoom_tiles,
+)
 from alpr_edge.vision.types import Candidate, PlateObservation
 
 logger = logging.getLogger(__name__)
@@ -274,10 +288,10 @@ MAX_PLATE_WIDTH = 0.8  # of the frame: a box wider than this is a bumper, a sign
 def plausible_plate(detection: Detection, frame_width: int) -> bool:
     """Whether a detection may be a plate: sure enough, plate-shaped, not wider than any plate."""
     corners = detection.corners
-    across = (np.linalg.norm(corners[1] - corners[0]) + np.linalg.norm(corners[2] - corners[3])) / 2
-    down = (np.linalg.norm(corners[3] - corners[0]) + np.linalg.norm(corners[2] - corners[1])) / 2
+    across = float(np.linalg.norm(corners[1] - corners[0]) + np.linalg.norm(corners[2] - corners[3])) / 2
+    down = float(np.linalg.norm(corners[3] - corners[0]) + np.linalg.norm(corners[2] - corners[1])) / 2
     aspect = across / max(down, 1e-6)
-    return (detection.score >= MIN_PLATE_SCORE and PLATE_ASPECT[0] <= aspect <= PLATE_ASPECT[1]
+    return bool(detection.score >= MIN_PLATE_SCORE and PLATE_ASPECT[0] <= aspect <= PLATE_ASPECT[1]
             and across <= MAX_PLATE_WIDTH * frame_width)
 
 
@@ -331,7 +345,7 @@ class PlateRecognizer:
         for _, _, _, voter, voter_conf in per_quad[0]:
             if voter is not None:
                 states[voter] = states.get(voter, 0.0) + voter_conf
-        voted = max(states, key=states.get) if states else None
+        voted = max(states, key=lambda name: states[name]) if states else None
         state_conf = states[voted] / len(per_quad[0]) if voted else 0.0
         state = reported_state(voted, state_conf, self.min_state_confidence)
 
@@ -354,7 +368,7 @@ class PlateRecognizer:
             char_conf = ()
         return crop, candidates, char_conf, state, state_conf
 
-    def read_crop(self, grey: np.ndarray, corners: np.ndarray, box=None, also: list[np.ndarray] = ()) -> PlateObservation | None:
+    def read_crop(self, grey: np.ndarray, corners: np.ndarray, box=None, also: tuple[np.ndarray, ...] = ()) -> PlateObservation | None:
         """The plate at ``corners``, read with the other quads that saw it (``also``) voting."""
         crop, candidates, char_conf, state, state_conf = self._best_reading(grey, [corners, *also])
         # Plate text when some crop read some plausible text with some confidence; the voted
@@ -397,7 +411,7 @@ class PlateRecognizer:
         # Two detections kept apart by the detector can be refined onto the same plate (often
         # one of them a part of it, as on close-ups): one plate, one reading, voted over both.
         for group in same_plate_groups(self.find_plates(grey, zoom=zoom)):
-            obs = self.read_crop(grey, group[0], also=group[1:])
+            obs = self.read_crop(grey, group[0], also=tuple(group[1:]))
             if obs is not None:
                 observations.append(obs)
         observations.sort(key=lambda o: o.confidence, reverse=True)

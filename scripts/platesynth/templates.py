@@ -26,7 +26,16 @@ from PIL import Image, ImageDraw
 
 from alpr_edge.vision.formats import STATE_FORMATS
 
-from .plate import INK_COLOURS, PLATE_H, PLATE_W, RenderedPlate, _font, _font_paths, draw_serial, random_text
+from .plate import (
+    INK_COLOURS,
+    PLATE_H,
+    PLATE_W,
+    RenderedPlate,
+    _font,
+    _font_paths,
+    draw_serial,
+    random_text,
+)
 
 MOTORCYCLE_W, MOTORCYCLE_H = 224, 128  # 7 x 4 inches
 

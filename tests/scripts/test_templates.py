@@ -5,10 +5,16 @@ import random
 import cv2
 import numpy as np
 import pytest
-
 from platesynth.plate import PLATE_H, PLATE_W
-from platesynth.templates import (MOTORCYCLE_H, MOTORCYCLE_W, at_final_size, fade, load_templates, render_motorcycle,
-                                  render_on_template)
+from platesynth.templates import (
+    MOTORCYCLE_H,
+    MOTORCYCLE_W,
+    at_final_size,
+    fade,
+    load_templates,
+    render_motorcycle,
+    render_on_template,
+)
 
 
 def _designs(tmp_path, names=("ca1993.jpg", "md2006b.jpg", "de1970.jpg")):
@@ -87,9 +93,10 @@ def test_final_size_is_small_and_compressed_hard():
 
 
 def test_ocr_samples_draw_on_the_designs_when_given(tmp_path):
+    from platesynth.ocr_samples import synthetic_sample
+
     from alpr_edge.vision.formats import STATE_CLASSES
     from alpr_edge.vision.geometry import OCR_H, OCR_W
-    from platesynth.ocr_samples import synthetic_sample
 
     designs = _designs(tmp_path)
     rng = random.Random(7)
