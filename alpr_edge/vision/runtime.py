@@ -11,7 +11,7 @@ import numpy as np
 
 from alpr_edge.logs import log
 from alpr_edge.vision.ctc import beam_search, char_confidences
-from alpr_edge.vision.formats import STATE_CLASSES, fits_format, plausible_plate_text
+from alpr_edge.vision.formats import STATE_CLASSES, fits_common_format, fits_format, plausible_plate_text
 from alpr_edge.vision.geometry import (
     CLOSE_UP_WIDTH,
     DET_H,
@@ -255,8 +255,8 @@ CROP_SCALES = ((1.0, 1.0), (1.12, 1.12), (0.9, 0.9), (0.8, 0.8))
 MIN_TEXT_CONFIDENCE = 0.3
 SURE_ENOUGH = 0.95  # a reading this confident needs no second crop
 NOTHING_THERE = 0.05  # nor does a first crop read as (almost) no plate text: signs, lamps, grilles
-# Candidates that fit a serial format issued in the plate's state (any state's when the state
-# is unknown; alpr_edge/vision/us_formats.toml) weigh this many times more in the vote: most
+# Candidates that fit a serial format issued in the plate's state (the common US formats when
+# the state is unknown; alpr_edge/vision/us_formats.toml) weigh this many times more in the vote: most
 # misreads swap one look-alike character (8/B, 0/O, 5/S) for a text no state issues. A vanity
 # plate keeps its reading when no candidate near it fits. Chosen on the training composites
 # (models/plate_ocr.md, "Format-aware re-ranking").
@@ -350,7 +350,9 @@ class PlateRecognizer:
         state = reported_state(voted, state_conf, self.min_state_confidence)
 
         def weight(text: str) -> float:
-            return totals[text] * (self.format_weight if fits_format(text, state) else 1.0)
+            # State unknown: the formats most states issue, not any state's (which admit most texts).
+            usual = fits_format(text, state) if state else fits_common_format(text)
+            return totals[text] * (self.format_weight if usual else 1.0)
 
         # Each text's confidence is its best single-crop probability, so it means the same as
         # with one crop (the gates and thresholds stay calibrated).

@@ -173,3 +173,12 @@ def test_a_part_plate_read_four_times_unsure_does_not_outvote_the_whole_plate_re
     assert ocr.calls == 5
     assert [p.text for p in plates] == ["UW0789"]  # each quad's mean is one vote: 0.96 against 0.5
     assert plates[0].state == "OR"  # the state is the first quad's vote
+
+
+def test_with_the_state_unknown_the_common_formats_are_preferred():
+    # 8BC1234 fits Maryland's 9LL9999, but with no state the usual LLL9999 of most states wins.
+    ocr = _ScriptedOcr(*[("8BC1234", 0.5, None)] * 4)
+    ocr.read = lambda crop, _read=ocr.read: ([*_read(crop)[0], Candidate("BBC1234", 0.2)], (), None, 0.0)
+    plate = PlateRecognizer(detector=None, ocr=ocr).read_crop(GREY, QUAD)
+    assert plate.state is None
+    assert plate.text == "BBC1234" and plate.format_ok
