@@ -272,8 +272,12 @@ def reported_state(state: str | None, confidence: float, floor: float = STATE_MI
 
 
 def plate_gate(detections: list[Detection], frame_width: int) -> list[Detection]:
-    """The detections worth reading, before any OCR: see ``plausible_plate``."""
-    return [d for d in detections if plausible_plate(d, frame_width)]
+    """The detections (best first) worth reading, before any OCR: those that ``plausible_plate``
+    accepts, and the surest one whatever its score when it has a plate's shape and size. A lone
+    faded or small plate can score under MIN_PLATE_SCORE (a tenth of freshly rendered ones do);
+    reading the frame's surest box costs one read at most."""
+    return [d for i, d in enumerate(detections)
+            if plausible_plate(d, frame_width) or (i == 0 and plausible_plate(d, frame_width, min_score=0.0))]
 
 
 # The plate/non-plate score before the OCR. Fences, lamps, emblems and lettering reach the
@@ -285,13 +289,14 @@ PLATE_ASPECT = (1.2, 6.0)  # width / height along the plate's axes: US 2:1, moto
 MAX_PLATE_WIDTH = 0.8  # of the frame: a box wider than this is a bumper, a sign or the vehicle
 
 
-def plausible_plate(detection: Detection, frame_width: int) -> bool:
+def plausible_plate(detection: Detection, frame_width: int, min_score: float | None = None) -> bool:
     """Whether a detection may be a plate: sure enough, plate-shaped, not wider than any plate."""
     corners = detection.corners
     across = float(np.linalg.norm(corners[1] - corners[0]) + np.linalg.norm(corners[2] - corners[3])) / 2
     down = float(np.linalg.norm(corners[3] - corners[0]) + np.linalg.norm(corners[2] - corners[1])) / 2
     aspect = across / max(down, 1e-6)
-    return bool(detection.score >= MIN_PLATE_SCORE and PLATE_ASPECT[0] <= aspect <= PLATE_ASPECT[1]
+    floor = MIN_PLATE_SCORE if min_score is None else min_score
+    return bool(detection.score >= floor and PLATE_ASPECT[0] <= aspect <= PLATE_ASPECT[1]
             and across <= MAX_PLATE_WIDTH * frame_width)
 
 

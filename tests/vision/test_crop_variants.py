@@ -161,7 +161,7 @@ class _Found:
 ])
 def test_a_detection_that_is_no_plate_is_never_read(detection):
     ocr = _ScriptedOcr(("7ABC123", 0.99, "CA"))
-    recognizer = PlateRecognizer(detector=_Found(detection, Detection(QUAD + 0.5, 0.9)), ocr=ocr)
+    recognizer = PlateRecognizer(detector=_Found(Detection(QUAD + 0.5, 0.9), detection), ocr=ocr)
     assert [p.text for p in recognizer.recognize(GREY)] == ["7ABC123"]
     assert ocr.calls == 1, "only the plausible plate was read"
     assert recognizer.gated == 1
@@ -182,3 +182,14 @@ def test_with_the_state_unknown_the_common_formats_are_preferred():
     plate = PlateRecognizer(detector=None, ocr=ocr).read_crop(GREY, QUAD)
     assert plate.state is None
     assert plate.text == "BBC1234" and plate.format_ok
+
+
+def test_the_surest_detection_is_read_even_unsure_but_not_when_it_has_no_plates_shape():
+    ocr = _ScriptedOcr(("7ABC123", 0.99, "CA"), ("8XYZ999", 0.99, "CA"))
+    faded = Detection(QUAD, 0.45)  # a lone faded plate: under MIN_PLATE_SCORE, but the frame's surest
+    lamp = Detection(np.float32([[300, 20], [330, 20], [330, 60], [300, 60]]), 0.42)
+    recognizer = PlateRecognizer(detector=_Found(faded, lamp), ocr=ocr)
+    assert [p.text for p in recognizer.recognize(GREY)] == ["7ABC123"]
+    assert ocr.calls == 1 and recognizer.gated == 1
+    pole = Detection(np.float32([[100, 20], [130, 20], [130, 180], [100, 180]]), 0.45)
+    assert PlateRecognizer(detector=_Found(pole), ocr=_ScriptedOcr()).recognize(GREY) == []
