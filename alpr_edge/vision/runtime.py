@@ -11,7 +11,12 @@ import numpy as np
 
 from alpr_edge.logs import log
 from alpr_edge.vision.ctc import beam_search, char_confidences
-from alpr_edge.vision.formats import STATE_CLASSES, fits_common_format, fits_format, plausible_plate_text
+from alpr_edge.vision.formats import (
+    STATE_CLASSES,
+    fits_common_format,
+    fits_format,
+    plausible_plate_text,
+)
 from alpr_edge.vision.geometry import (
     CLOSE_UP_WIDTH,
     DET_H,
