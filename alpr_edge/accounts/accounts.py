@@ -94,16 +94,16 @@ class Accounts:
     # -- queries --------------------------------------------------------------------
 
     def _row(self, name: str) -> dict | None:
-        with self.store.lock:
+        with self.store.read():
             return next(iter(self.store.db.query("SELECT * FROM users WHERE name = ?", [name])), None)
 
     def count(self) -> int:
-        with self.store.lock:
+        with self.store.read():
             return self.store.db.execute("SELECT count(*) FROM users").fetchone()[0]
 
     def list(self) -> list[dict]:
         """Accounts without their secrets."""
-        with self.store.lock:
+        with self.store.read():
             rows = list(self.store.db.query("SELECT * FROM users ORDER BY name"))
         now = self.store.now()
         return [

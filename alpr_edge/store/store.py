@@ -17,7 +17,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,8 +27,9 @@ from sqlite_utils import Database
 from alpr_edge.logs import log
 from alpr_edge.store import audit as audit_trail
 from alpr_edge.store.keys import INDEX, RECORDS, KeyRing, KeyShredded, day_use
-from alpr_edge.store.migrations import STORE_STEPS, Step, apply_migrations
+from alpr_edge.store.migrations import STORE_STEPS, Step
 from alpr_edge.store.records import capture_time, payload_dict, payload_of
+from alpr_edge.store.transactions import Transactions
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,8 @@ class Store:
         self.data_dir = data_dir
         self.clock: Callable[[], datetime] = clock or utc_now
         self.uplink_enabled = uplink_enabled
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # the store's own modules only: others use write() and read()
+        self.transactions = Transactions(db, self.lock)
         self._index_keys: dict[str, bytes] = {}
         self.sealed_tables: dict[str, SealedTable] = {}
         self.register_sealed("reads", id_column="id", day_column="day", blob_columns=("payload", "crop", "overview"))
@@ -105,8 +107,7 @@ class Store:
     # -- schema and transactions -------------------------------------------------
 
     def apply_migrations(self, component: str, steps: list[Step]) -> int:
-        with self.lock:
-            return apply_migrations(self.db, component, steps)
+        return self.transactions.apply_migrations(component, steps)
 
     def register_sealed(self, table: str, *, id_column: str, day_column: str, blob_columns: Iterable[str]) -> None:
         """Declare a table sealed with ``seal(row[id], row[day], ...)``.
@@ -117,22 +118,13 @@ class Store:
         """
         self.sealed_tables[table] = SealedTable(table, id_column, day_column, tuple(blob_columns))
 
-    @contextmanager
-    def write(self):
+    def write(self) -> AbstractContextManager[Database]:
         """One write transaction (BEGIN IMMEDIATE); nested uses join the outer one."""
-        with self.lock:
-            conn = self.db.conn
-            if conn.in_transaction:
-                yield self.db
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        return self.transactions.write()
+
+    def read(self) -> AbstractContextManager[Database]:
+        """A consistent look at the database, not interleaved with another thread's writes."""
+        return self.transactions.read()
 
     def now(self) -> datetime:
         return self.clock()
