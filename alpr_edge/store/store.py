@@ -25,10 +25,11 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from alpr_edge.logs import log
+from alpr_edge.plates import normalise_plate
 from alpr_edge.store import audit as audit_trail
 from alpr_edge.store.keys import INDEX, RECORDS, KeyRing, KeyShredded, day_use
 from alpr_edge.store.migrations import STORE_STEPS, Step
-from alpr_edge.store.records import capture_time, payload_dict, payload_of
+from alpr_edge.store.records import StoredRead, capture_time, payload_dict, payload_of
 from alpr_edge.store.transactions import Transactions
 
 logger = logging.getLogger(__name__)
@@ -38,11 +39,6 @@ DB_NAME = "alpr.db"
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def normalise_plate(text: str) -> str:
-    """The form plates are indexed and compared in: upper case, no spaces or dashes."""
-    return "".join(c for c in text.upper() if c.isalnum())
 
 
 @dataclass(frozen=True)
@@ -223,10 +219,10 @@ class Store:
         overview = self.keys.unseal(aad, row["overview"]) if images and row.get("overview") else None
         return payload_dict(row, payload, crop, overview)
 
-    def get_read(self, read_id: str, *, images: bool = True) -> dict | None:
+    def get_read(self, read_id: str, *, images: bool = True) -> StoredRead | None:
         with self.lock:
             rows = list(self.db.query("SELECT * FROM reads WHERE id = ?", [read_id]))
-        return self._decode(rows[0], images) if rows else None
+        return StoredRead.from_dict(self._decode(rows[0], images)) if rows else None
 
     def pending_uploads(self, limit: int) -> list[dict]:
         """Reads not yet acknowledged by the broker: hits first, then oldest first."""

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from alpr_edge.fileio import write_json_atomically
 from alpr_edge.logs import log
 
 logger = logging.getLogger(__name__)
@@ -153,22 +154,6 @@ def _parse_document(document_bytes: bytes, topic_list: str) -> HotlistDocument:
         raise HotlistRejected("malformed document: body_b64 is not base64") from None
     digest = hashlib.sha256(document_bytes).hexdigest()
     return HotlistDocument(doc["list"], version, doc["format"], str(doc["issued_at"]), body, digest)
-
-
-def write_json_atomically(path: Path, data: dict) -> None:
-    """Write, fsync, rename, fsync the folder: a crash leaves the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
 
 
 class VersionLedger:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Callable
 
 import cv2
@@ -152,8 +153,8 @@ class ReadAggregator:
                 read = self._read(track)
                 if read is not None:
                     track.emitted = True
-                    read.extra.update(early=True, trigger_monotonic_s=frame.monotonic_s)
-                    early.append(read)
+                    early.append(replace(read, extra=MappingProxyType(
+                        {**read.extra, "early": True, "trigger_monotonic_s": frame.monotonic_s})))
         ended = [t for t in self._tracks if now - t.last_seen >= self.passage_gap_s]
         return early + self._finish(ended)
 

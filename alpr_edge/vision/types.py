@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Protocol
 
 import numpy as np
@@ -56,10 +58,11 @@ class Read:
     # Added by the daemon's tagging step (alpr_edge.gps):
     position: object | None = None  # alpr_edge.gps.Position
     timestamp: object | None = None  # alpr_edge.gps.Timestamp
-    extra: dict = field(default_factory=dict)
+    # Recognition's notes on the passage (early=True, trigger_monotonic_s): read-only, as the rest.
+    extra: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
 
 class Recognizer(Protocol):
     """Finds and reads plates in a grey image."""
 
-    def recognize(self, grey: np.ndarray) -> list[PlateObservation]: ...
+    def recognize(self, grey: np.ndarray, zoom: bool = False) -> list[PlateObservation]: ...

@@ -13,10 +13,10 @@ from alpr_edge.ui import UiServer, UiStartError, create_app
 from alpr_edge.ui.server import free_port
 
 
-def test_serves_and_stops_promptly_even_with_a_push_stream_open(backend, tmp_path):
+def test_serves_and_stops_promptly_even_with_a_push_stream_open(world, tmp_path):
     from tests.ui.conftest import PASSWORDS
 
-    server = UiServer(create_app(backend, UiSection(push_max_s=60)), "127.0.0.1", free_port())
+    server = UiServer(create_app(world.services, UiSection(push_max_s=60)), "127.0.0.1", free_port())
     server.start()
     try:
         with httpx.Client(base_url=server.url) as client:
@@ -33,11 +33,11 @@ def test_serves_and_stops_promptly_even_with_a_push_stream_open(backend, tmp_pat
         httpx.get(server.url, timeout=1)
 
 
-def test_a_taken_port_is_a_clear_error(backend):
+def test_a_taken_port_is_a_clear_error(world):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        server = UiServer(create_app(backend, UiSection()), "127.0.0.1", port)
+        server = UiServer(create_app(world.services, UiSection()), "127.0.0.1", port)
         with pytest.raises(UiStartError, match=str(port)):
             server.start()
