@@ -24,7 +24,7 @@ from alpr_edge.pipeline import PipelineCounters
 from alpr_edge.power import RecordingPowerOff
 from alpr_edge.profiles import Profile
 from alpr_edge.service import ServiceNotifier
-from alpr_edge.types import ClockPort, Components, HotLists, LiveFeed, PlateObservation, PositionSource, Read
+from alpr_edge.types import ClockPort, Components, FrameSource, HotLists, LiveFeed, PlateObservation, PositionSource, Read
 
 if TYPE_CHECKING:
     from alpr_edge.hotlist import HotListEngine
@@ -60,8 +60,14 @@ def build_daemon(
     fps_override: float | None = None,
     max_frames: int | None = None,
     broker_override: str | None = None,
+    source: FrameSource | None = None,
+    hotlists: HotListEngine | None = None,
 ) -> Daemon:
-    """Build every component the config and profile ask for; StartupError if one cannot be."""
+    """Build every component the config and profile ask for; StartupError if one cannot be.
+
+    ``source`` and ``hotlists`` replace the profile's camera and the device's
+    stored lists (the benchmark's in-memory replay and generated extract).
+    """
     from alpr_edge.alerts import AlertSignals, open_outputs
     from alpr_edge.capture import open_frame_source, replay_source
     from alpr_edge.power import SystemPowerOff, open_ignition
@@ -69,7 +75,9 @@ def build_daemon(
     data_dir = config.data_dir
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     camera = profile.camera
-    if source_override is not None:
+    if source is not None:
+        pass
+    elif source_override is not None:
         fps = fps_override if fps_override is not None else camera.fps
         source = replay_source(source_override, fps=fps, loop=False, name=camera.name)
     else:
@@ -94,22 +102,23 @@ def build_daemon(
         raise StartupError(f"profile {profile.name!r}: alert outputs: {error}") from None
     store = _open_store(config, profile)  # everything after this closes it when it fails
     try:
-        return _build_on_store(config, profile, parts, store, AlertSignals(outputs), broker_override, max_frames)
+        return _build_on_store(config, profile, parts, store, AlertSignals(outputs), broker_override, max_frames, hotlists)
     except BaseException:
         store.close()
         raise
 
 
 def _build_on_store(config: Config, profile: Profile, parts: Components, store: Store, signals: AlertSignals,
-                    broker_override: str | None, max_frames: int | None) -> Daemon:
+                    broker_override: str | None, max_frames: int | None, hotlists: HotListEngine | None) -> Daemon:
     from alpr_edge.alerts import AlertDesk
     from alpr_edge.hotlist import HotListEngine, device_list_storage
 
     parts.store = store
-    hotlists = HotListEngine(device_list_storage(config.data_dir, store), settings=config.hotlist, audit=store.audit)
+    if hotlists is None:
+        hotlists = HotListEngine(device_list_storage(config.data_dir, store), settings=config.hotlist, audit=store.audit)
+        if profile.demo_hotlist:
+            _load_demo_hotlist(profile, hotlists)
     parts.hotlists = hotlists
-    if profile.demo_hotlist:
-        _load_demo_hotlist(profile, hotlists)
     parts.desk = AlertDesk(store, signals=signals, settings=config.alerts)
     if config.uplink.broker or broker_override:
         parts.uplink = _build_uplink(config, store, hotlists, broker_override)

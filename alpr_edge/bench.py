@@ -166,12 +166,9 @@ def percentiles(values: list[float]) -> dict:
 
 def run_pipeline(size: tuple[int, int], seconds: float, offered_fps: float, engine, threads: int = 1) -> dict:
     """The real daemon (recognition, aggregation, tagging, encrypted store, hot lists, alerts) on a replay."""
-    from alpr_edge.alerts import AlertBook, AlertSignals, RecordingOutput
+    from alpr_edge.assembly import build_daemon
     from alpr_edge.config import Config, DeviceSection, RecognitionSection
-    from alpr_edge.assembly import build_recognition
-    from alpr_edge.daemon import Components, Daemon
     from alpr_edge.profiles import load_profile
-    from alpr_edge.store import Store
 
     images = load_drive(size)
     with tempfile.TemporaryDirectory(prefix="alpr-bench-") as data_dir:
@@ -179,27 +176,17 @@ def run_pipeline(size: tuple[int, int], seconds: float, offered_fps: float, engi
             device=DeviceSection(data_dir=Path(data_dir)),
             recognition=RecognitionSection(threads=threads),
         )
-        profile = load_profile("sim")
-        recognizer, aggregator = build_recognition(config, "bench")
-        store = Store.open(Path(data_dir), config.store, dev_keys=True)
-        parts = Components(
-            source=MemoryReplay(images, offered_fps),
-            recognizer=recognizer,
-            aggregator=aggregator,
-            store=store,
-            hotlists=engine,
-            alert_book=AlertBook(store.db, store.audit, settings=config.alerts),
-            signals=AlertSignals(RecordingOutput()),
-        )
-        max_frames = int(seconds * offered_fps)
-        daemon = Daemon(config, dataclasses.replace(profile, name="bench"), parts, max_frames=max_frames)
+        profile = dataclasses.replace(load_profile("sim"), name="bench")
+        # Built as the device builds itself; only the camera and the hot lists are the benchmark's.
+        daemon = build_daemon(config, profile, source=MemoryReplay(images, offered_fps), hotlists=engine,
+                              max_frames=int(seconds * offered_fps))
         started = time.monotonic()
         daemon.start()
         peak_rss = 0.0
         cpu: dict[str, float] = {}
-        while not daemon._reads_done.wait(0.2):
+        while not daemon.wait_done(0.2):
             peak_rss = max(peak_rss, rss_mb())
-            for thread in daemon._threads:  # sampled while alive: /proc forgets ended threads
+            for thread in daemon.threads:  # sampled while alive: /proc forgets ended threads
                 seconds = thread_cpu_s(thread)
                 if seconds == seconds:
                     cpu[thread.name] = round(seconds, 2)

@@ -173,6 +173,15 @@ class Daemon:
         self.write_status()
         log(logger, logging.INFO, "daemon_stopped", reason=self.stop_reason, **self._counts())
 
+    def wait_done(self, timeout: float) -> bool:
+        """True once every read of a finite input is handled (benchmarks poll this while sampling)."""
+        return self._reads_done.wait(timeout)
+
+    @property
+    def threads(self) -> list[threading.Thread]:
+        """The pipeline's threads (capture, recognition, reads), for per-thread CPU figures."""
+        return list(self._threads)
+
     def _healthy(self) -> bool:
         return all(thread.is_alive() for thread in self._threads) or self._recognition_done.is_set()
 

@@ -97,3 +97,13 @@ def test_officer_sees_the_plate_the_technician_does_not(login, world):
     world.push_read("4XYZ987")
     officer, _ = login("olive")
     assert officer.get("/api/live").json()["reads"][0]["text"] == "4XYZ987"
+
+
+def test_covert_lists_are_never_browsed_by_an_officer(login, world):
+    """Issue 20: a covert list's plates reached an officer through the hot-list browse."""
+    world.add_hot("3CVT333", None, "Surveillance", list_name="covert-ops", covert=True)
+    officer, _ = login("olive")
+    plates = [e["plate"] for e in officer.get("/api/hotlist").json()]
+    assert "7ABC123" in plates and "3CVT333" not in plates
+    supervisor, _ = login("sam")
+    assert "3CVT333" in [e["plate"] for e in supervisor.get("/api/hotlist").json()]

@@ -1,0 +1,45 @@
+"""The one wiring: build_daemon over the sim profile, with the benchmark's seams, and cleanly when it fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from alpr_edge.assembly import build_daemon
+from alpr_edge.config import Config, DeviceSection
+from alpr_edge.hotlist import HotListEngine, MemoryListStorage
+from alpr_edge.profiles import load_profile
+from alpr_edge.store import Store
+from tests.fakes import EndlessSource
+
+
+def test_build_daemon_takes_a_source_and_hot_lists_and_wires_the_desk(tmp_path: Path):
+    config = Config(device=DeviceSection(data_dir=tmp_path / "data"))
+    engine = HotListEngine(MemoryListStorage())
+    daemon = build_daemon(config, load_profile("sim"), source=EndlessSource(), hotlists=engine, max_frames=5)
+    try:
+        assert daemon.parts.source.name == EndlessSource().name and daemon.parts.hotlists is engine
+        assert daemon.parts.desk is not None
+        assert daemon.parts.aggregator.early_check is not None  # hot plates are read at once: wired here
+    finally:
+        daemon.parts.store.close()
+
+
+def test_the_store_is_closed_when_a_later_build_step_fails(tmp_path: Path, monkeypatch):
+    closed = []
+    real_close = Store.close
+
+    def close(store):
+        closed.append(store)
+        real_close(store)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the alert desk could not be built")
+
+    monkeypatch.setattr(Store, "close", close)
+    monkeypatch.setattr("alpr_edge.alerts.AlertDesk", broken)
+    config = Config(device=DeviceSection(data_dir=tmp_path / "data"))
+    with pytest.raises(RuntimeError, match="alert desk"):
+        build_daemon(config, load_profile("sim"), source=EndlessSource())
+    assert len(closed) == 1
