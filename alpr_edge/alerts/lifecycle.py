@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alpr_edge.accounts.permissions import ROLES, can
+
 RAISED = "raised"
 ACKNOWLEDGED = "acknowledged"  # seen and silenced, not yet compared
 VERIFIED = "verified"
@@ -46,8 +48,8 @@ DISPOSITION_LABELS = {
     "lost_sight": "Lost sight",
 }
 
-FIELD_ROLES = frozenset({"officer", "supervisor", "admin"})
-PRIVILEGED_ROLES = frozenset({"supervisor", "admin"})
+FIELD_ROLES = frozenset(role for role in ROLES if can(role, "alerts.verify"))  # who may act on alerts at all
+PRIVILEGED_ROLES = frozenset({"supervisor", "admin"})  # who handles covert alerts and may dismiss one
 
 
 def next_steps(state: str) -> list[str]:

@@ -32,6 +32,7 @@ ABILITIES = {
     "browse_hotlist": ("hotlist.browse",),
     "audit": ("audit.view",),
     "see_plates": ("plates.view", "images.view"),  # technicians: counts and health only, never a plate
+    "shift_check": ("shift.check",),
 }
 
 

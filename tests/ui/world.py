@@ -71,14 +71,14 @@ class NoSource:
 
 
 class UiWorld:
-    def __init__(self, folder: Path, *, max_failed_logins: int = 5):
+    def __init__(self, folder: Path, *, max_failed_logins: int = 5, hasher: PasswordHasher = FAST_HASHER):
         self.clock = WallClock()
         self.folder = folder
         config = Config(device=DeviceSection(data_dir=folder / "data"), alerts=AlertsSection(suppress_window_s=0),
                         accounts=AccountsSection(max_failed_logins=max_failed_logins))
         self.config = config
         self.store = Store.open(config.data_dir, config.store, dev_keys=True, clock=self.clock)
-        self.accounts = Accounts(self.store, config.accounts, hasher=FAST_HASHER)
+        self.accounts = Accounts(self.store, config.accounts, hasher=hasher)
         self.engine = HotListEngine(FileListStorage(folder / "hotlists"), clock=self.clock.seconds,
                                     settings=config.hotlist, audit=self.store.audit)
         self.output = RecordingOutput()

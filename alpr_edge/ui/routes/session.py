@@ -15,13 +15,11 @@ from pydantic import Field
 from alpr_edge.logs import log
 from alpr_edge.ui.backend import LoginRefused
 from alpr_edge.ui.sessions import Session
-from alpr_edge.ui.web import COOKIE, Body, Web
+from alpr_edge.ui.web import COOKIE, Body, Web, may
 
 logger = logging.getLogger(__name__)
 
 STATIC = resources.files("alpr_edge.ui") / "static"
-# Roles that start their shift at the car (the start-of-shift check shows at login).
-SHIFT_ROLES = ("officer", "technician")
 
 
 class LoginBody(Body):
@@ -73,7 +71,7 @@ def router(web: Web) -> APIRouter:
         )
         log(logger, logging.INFO, "ui_login", role=user.role)
         result = web.session_json(session)
-        if user.role in SHIFT_ROLES:
+        if may(user.role, "shift_check"):  # those who start a shift at the car see its check at login
             result["start_of_shift"] = [asdict(c) for c in backend.start_of_shift()]
         return result
 
