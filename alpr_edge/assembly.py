@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING
 
 from alpr_edge.config import Config
 from alpr_edge.daemon import Daemon, StartupError
+
+__all__ = ["StartupError", "build_daemon", "build_recognition", "check_policy", "make_tagger", "plates_in_logs",
+           "wire_early_check"]
 from alpr_edge.logs import log
 from alpr_edge.pipeline import PipelineCounters
 from alpr_edge.power import RecordingPowerOff
@@ -27,8 +30,10 @@ from alpr_edge.service import ServiceNotifier
 from alpr_edge.types import ClockPort, Components, FrameSource, HotLists, LiveFeed, PlateObservation, PositionSource, Read
 
 if TYPE_CHECKING:
+    from alpr_edge.alerts import AlertSignals
     from alpr_edge.hotlist import HotListEngine
     from alpr_edge.store import Store
+    from alpr_edge.uplink import Uplink
     from alpr_edge.vision import ReadAggregator
     from alpr_edge.vision.runtime import PlateRecognizer
 
@@ -50,6 +55,11 @@ def check_policy(config: Config) -> list[str]:
     if broker.startswith("mqtt://") and not config.uplink.allow_plaintext:
         problems.append(f"{config.source}: uplink.broker: plain mqtt:// needs uplink.allow_plaintext = true; use mqtts://")
     return problems
+
+
+def plates_in_logs(config: Config, profile: Profile) -> bool:
+    """``logging.plates_in_logs``: plate text in the logs, and only in simulation, where plates are invented."""
+    return config.logging.plates_in_logs and profile.is_sim
 
 
 def build_daemon(
@@ -153,12 +163,13 @@ def _load_demo_hotlist(profile: Profile, engine: HotListEngine) -> None:
     engine.replace(hotlist, actor="sim", role="system")
 
 
-def _build_uplink(config: Config, store: Store, hotlists: HotListEngine, broker_override: str | None):  # noqa: ANN202
+def _build_uplink(config: Config, store: Store, hotlists: HotListEngine, broker_override: str | None) -> Uplink | None:
     """The MQTT uplink, or None (logged) when its files are missing: reads stay safe in the store."""
     from alpr_edge.uplink import UplinkConfigError, build_uplink, hotlist_engine_sink
 
     try:
-        return build_uplink(config, store=store, hotlist_sink=hotlist_engine_sink(hotlists), broker_override=broker_override)
+        sink = hotlist_engine_sink(hotlists)  # type: ignore[no-untyped-call]  # alpr_edge.uplink is typed loosely
+        return build_uplink(config, store=store, hotlist_sink=sink, broker_override=broker_override)
     except UplinkConfigError as error:
         log(logger, logging.ERROR, "uplink_disabled", reason=str(error))
         return None

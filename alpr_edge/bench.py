@@ -59,6 +59,7 @@ class MemoryReplay:
             if delay > 0 and stop.wait(delay):
                 return
             image = cv2.imdecode(np.frombuffer(self.images[self.count % len(self.images)], np.uint8), cv2.IMREAD_COLOR)
+            assert image is not None  # encoded by load_drive
             grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
             yield Frame(self.count, grey, image if self.colour else None, time.monotonic(), time.time(), self.name)
             self.count += 1
@@ -77,6 +78,8 @@ def load_drive(size: tuple[int, int], limit: int = 120) -> list[bytes]:
     images = []
     for path in paths:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise FileNotFoundError(f"{path}: not a readable image")
         if (image.shape[1], image.shape[0]) != size:
             image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
         images.append(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes())

@@ -291,8 +291,9 @@ class Daemon:
                 continue  # the same plate again inside the suppression window
             self.counters.alerts += 1
             # From the capture of the frame that made the plate hot (early reads), else the best frame.
-            captured = read.extra.get("trigger_monotonic_s", read.capture_monotonic_s)
-            self.counters.capture_to_alert_ms.append(1000.0 * (time.monotonic() - float(captured)))
+            trigger = read.extra.get("trigger_monotonic_s")
+            captured = trigger if isinstance(trigger, float) else read.capture_monotonic_s
+            self.counters.capture_to_alert_ms.append(1000.0 * (time.monotonic() - captured))
             log(
                 logger, logging.WARNING, "alert",
                 alert_id=alert.alert_id, read_id=read.read_id, list=alert.list_name,

@@ -21,7 +21,7 @@ fails CI.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -75,7 +75,7 @@ class Recognizer(Protocol):
 class Aggregator(Protocol):
     """Votes a plate's observations over the frames of its passage into one Read."""
 
-    def add(self, frame: Frame, observations: Sequence[PlateObservation]) -> list[Read]: ...
+    def add(self, frame: Frame, observations: list[PlateObservation]) -> list[Read]: ...
     def flush(self) -> list[Read]: ...
 
 

@@ -41,3 +41,12 @@ def test_the_store_is_closed_when_a_later_build_step_fails(tmp_path: Path, monke
     with pytest.raises(RuntimeError, match="alert desk"):
         build_daemon(config, load_profile("sim"), source=EndlessSource())
     assert len(closed) == 1
+
+
+@pytest.mark.parametrize("profile, setting, logged", [("sim", True, True), ("sim", False, False), ("pole-rtsp", True, False)])
+def test_plates_reach_the_logs_only_when_asked_for_and_only_in_simulation(profile, setting, logged):
+    from alpr_edge.assembly import plates_in_logs
+    from alpr_edge.config import LoggingSection
+
+    config = Config(logging=LoggingSection(plates_in_logs=setting))
+    assert plates_in_logs(config, load_profile(profile)) is logged

@@ -36,8 +36,10 @@ def stored_texts(data_dir: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def sim_run(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("sim")
+    config = data_dir.parent / f"{data_dir.name}.toml"
+    config.write_text('[device]\nprofile = "sim"\n[logging]\nplates_in_logs = true\n')
     result = run_cli(
-        "run", "--profile", "sim", "--data-dir", str(data_dir), "--max-frames", "300",
+        "run", "--config", str(config), "--data-dir", str(data_dir), "--max-frames", "300",
         "--fps", "30", "--json-summary", "--no-ui", timeout=240,
     )
     return data_dir, result

@@ -20,7 +20,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from alpr_edge.alerts.lifecycle import (
     ACKNOWLEDGED, CLOSED, RAISED, TIMED_OUT, VERIFIED, Alert, AlertError, AlertStep, UnknownAlert, check_transition,
@@ -30,6 +30,10 @@ from alpr_edge.ids import uuid7
 from alpr_edge.logs import log
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from alpr_edge.hotlist.matching import Match
+    from alpr_edge.store.migrations import Step
     from alpr_edge.types import AuditSink, Transactional
 
 logger = logging.getLogger(__name__)
@@ -78,12 +82,12 @@ CREATE INDEX IF NOT EXISTS alert_steps_by_alert ON alert_steps (alert_id, at);
 """
 
 
-def _v1_alerts(db) -> None:
+def _v1_alerts(db: Database) -> None:
     # IF NOT EXISTS: books made before the alerts had migrations already hold these tables.
     db.executescript(SCHEMA)
 
 
-ALERT_STEPS = [_v1_alerts]
+ALERT_STEPS: list[Step] = [_v1_alerts]
 
 _ALERT_COLUMNS = tuple(Alert.__dataclass_fields__)
 _PROCESS_KEY = os.urandom(32)  # for read-text hashes when the caller gives none
@@ -112,7 +116,7 @@ class AlertBook:
 
     # --- raising --------------------------------------------------------
 
-    def raise_alert(self, read_id: str, matches: Iterable, now: float | None = None, text_hash: str | None = None) -> Alert | None:
+    def raise_alert(self, read_id: str, matches: Iterable[Match], now: float | None = None, text_hash: str | None = None) -> Alert | None:
         """The alert for a read's matches (best first), or None when there are none.
 
         The most urgent in-car (overt) match raises the alert; a covert match
@@ -124,7 +128,7 @@ class AlertBook:
         alerts = self.raise_alerts(read_id, matches, now, text_hash)
         return alerts[0] if alerts else None
 
-    def raise_alerts(self, read_id: str, matches: Iterable, now: float | None = None, text_hash: str | None = None) -> list[Alert]:
+    def raise_alerts(self, read_id: str, matches: Iterable[Match], now: float | None = None, text_hash: str | None = None) -> list[Alert]:
         """Like `raise_alert`, returning the overt alert (if any) then the covert one (if any)."""
         now = self._clock() if now is None else now
         matches = sorted(matches, key=lambda m: m.sort_key)
@@ -135,7 +139,7 @@ class AlertBook:
                 out.append(self._raise_one(read_id, group, now, text_hash))
         return out
 
-    def _raise_one(self, read_id: str, group: list, now: float, text_hash: str | None) -> Alert:
+    def _raise_one(self, read_id: str, group: list[Match], now: float, text_hash: str | None) -> Alert:
         best = group[0]
         digest = text_hash or self._text_hasher(best.read_text)
         entry_token = self.entry_token(best.entry_key)
@@ -166,7 +170,7 @@ class AlertBook:
             record = {name: getattr(alert, name) for name in _ALERT_COLUMNS}
             record["other_lists"] = json.dumps(list(alert.other_lists))
             record["suppress_key"] = suppress_key
-            db["alerts"].insert(record)
+            db.table("alerts").insert(record)
             self._insert_step(alert.alert_id, None, RAISED, "system", "system", now, None, None)
         self._audit("system", "system", "alert_raised",
                     data={"alert_id": alert.alert_id, "read_id": read_id, "list": alert.list_name, "match_kind": alert.match_kind,
@@ -179,7 +183,7 @@ class AlertBook:
     def _insert_step(self, alert_id: str, from_state: str | None, to_state: str, user: str, role: str, at: float,
                      note: str | None, disposition: str | None) -> None:
         with self._tx.write() as db:
-            db["alert_steps"].insert({
+            db.table("alert_steps").insert({
                 "step_id": uuid7(int(at * 1000)), "alert_id": alert_id, "from_state": from_state, "to_state": to_state,
                 "user": user, "role": role, "at": at, "note": note, "disposition": disposition,
             })
@@ -197,7 +201,7 @@ class AlertBook:
             try:
                 check_transition(alert.state, step, role, alert.covert, note, disposition)
             except AlertError as error:
-                refusal = error
+                refusal: AlertError | None = error
             else:
                 refusal = None
                 changed = db.execute(
@@ -263,7 +267,7 @@ class AlertBook:
 _STEP_ACTIONS = frozenset({ACKNOWLEDGED, VERIFIED, "misread", "wrong_state", "confirmed", "not_confirmed", "disposed", "dismissed", TIMED_OUT})
 
 
-def _alert(row: dict) -> Alert:
+def _alert(row: dict[str, Any]) -> Alert:
     values = {name: row[name] for name in _ALERT_COLUMNS}
     values["other_lists"] = tuple(json.loads(row["other_lists"]))
     for flag in ("covert", "stale", "state_differs"):

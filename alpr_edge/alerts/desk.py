@@ -19,33 +19,30 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from alpr_edge.accounts.permissions import can
 from alpr_edge.alerts.book import AlertBook
-from alpr_edge.alerts.lifecycle import (
-    DISPOSITION_LABELS, PRIVILEGED_ROLES, Alert, AlertStep, UnknownAlert, next_steps,
-)
+from alpr_edge.alerts.lifecycle import PRIVILEGED_ROLES, Alert, AlertStep, UnknownAlert
 from alpr_edge.alerts.outputs import AlertSignals
 from alpr_edge.config import AlertsSection
 from alpr_edge.logs import log
 
+from alpr_edge.types import Transactional
+
 if TYPE_CHECKING:
     from alpr_edge.hotlist.matching import Match
-    from alpr_edge.types import AuditSink, Transactional
 
 logger = logging.getLogger(__name__)
 
 
-class DeskStore(Protocol):
+class DeskStore(Transactional, Protocol):
     """What the desk needs of the store: its transactions, the hit mark, the audit trail, the keyed plate hash."""
 
-    def write(self): ...  # noqa: ANN201 - see alpr_edge.types.Transactional
-    def read(self): ...  # noqa: ANN201
-    def apply_migrations(self, component: str, steps: list) -> int: ...
     def mark_hit(self, read_id: str) -> None: ...
     def plate_hmac(self, text: str) -> str: ...
-    audit: AuditSink
+    def audit(self, user: str, role: str | None, action: str, *, data: Any = None, purpose: str | None = None,
+              case_number: str | None = None, outcome: str = "ok") -> int: ...
 
 
 # -- who may see what -----------------------------------------------------------
@@ -79,8 +76,7 @@ class AlertDesk:
         self._store = store
         self._signals = signals
         self._clock = clock
-        transactions: Transactional = store
-        self._book = AlertBook(transactions, store.audit, clock=clock, settings=settings,
+        self._book = AlertBook(store, store.audit, clock=clock, settings=settings,
                                text_hasher=store.plate_hmac if keyed else None)
 
     # -- the daemon's side ---------------------------------------------------
@@ -150,9 +146,3 @@ class AlertDesk:
         alert = self._book.transition(alert_id, step, user, role, note or None, disposition or None)
         self._sound()
         return alert
-
-    @staticmethod
-    def choices(alert: Alert, role: str | None) -> dict[str, object]:
-        """What the screen offers next for this alert and role."""
-        return {"next_steps": next_steps(alert.state), "can_dismiss": may_dismiss(role),
-                "dispositions": dict(DISPOSITION_LABELS)}

@@ -16,7 +16,7 @@ from datetime import date
 
 import numpy as np
 
-from alpr_edge.plates import normalise_plate
+from alpr_edge.plates import normalise_plate as normalise_plate  # the one rule, re-exported for the hot lists
 
 # NCIC list type codes (the extract's first column) and what they mean.
 LIST_TYPES = {

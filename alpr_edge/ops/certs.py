@@ -9,7 +9,6 @@ checks that it belongs to this device's key (and to the agency CA) first.
 from __future__ import annotations
 
 import hashlib
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 

@@ -128,7 +128,12 @@ class Store:
     # -- sealing -----------------------------------------------------------------
 
     def _key_id(self, day: date | None) -> str:
-        return self.keys.key_for(RECORDS if day is None else day_use(day))
+        return self._key(RECORDS if day is None else day_use(day))
+
+    def _key(self, use: str) -> str:
+        key_id = self.keys.key_for(use)  # made when absent: never None here
+        assert key_id is not None, use
+        return key_id
 
     def seal(self, row_id: str, day: date | None, plaintext: bytes) -> bytes:
         """AES-256-GCM under ``day``'s data key, bound to ``row_id``.
@@ -144,7 +149,7 @@ class Store:
 
     def plate_hmac(self, text: str) -> str:
         """Keyed hash of a plate for look-ups outside stored reads (hot lists, alerts)."""
-        return self._hmac(self.keys.key_for(INDEX), text)
+        return self._hmac(self._key(INDEX), text)
 
     def _hmac(self, key_id: str, text: str) -> str:
         index_key = self._index_keys.get(key_id)

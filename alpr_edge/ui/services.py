@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from alpr_edge.accounts.permissions import can
 from alpr_edge.alerts import Alert, AlertDesk, AlertError, UnknownAlert, may_see_covert
+from alpr_edge.alerts.desk import may_dismiss
+from alpr_edge.alerts.lifecycle import next_steps
 from alpr_edge.config import Config
 from alpr_edge.health import storage_level
 from alpr_edge.logs import log
@@ -234,14 +236,13 @@ class DeviceServices:
         if history and self.desk is not None:
             steps = tuple(AlertStep(s.at, s.user, s.to_state, s.note or s.disposition or "")
                           for s in self.desk.history(alert.alert_id, user.role))
-        choices = AlertDesk.choices(alert, user.role)
         return AlertView(
             alert_id=alert.alert_id, read_id=alert.read_id, raised_at=alert.created_at, state=alert.state,
             priority=alert.priority, read_text=read.get("text", "?"), read_state=read.get("state"),
             confidence=float(read.get("confidence") or 0.0), match_kind=alert.match_kind, entry=entry,
             covert=alert.covert, stale=alert.stale, state_differs=alert.state_differs,
             disposition=alert.disposition or "", history=steps, sounding=alert.sounding,
-            next_steps=tuple(choices["next_steps"]), can_dismiss=bool(choices["can_dismiss"]),  # type: ignore[call-overload]
+            next_steps=tuple(next_steps(alert.state)), can_dismiss=may_dismiss(user.role),
         )
 
     def _read(self, read_id: str) -> dict[str, Any]:

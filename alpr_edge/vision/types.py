@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from alpr_edge.gps.clock import Timestamp
+    from alpr_edge.gps.fix import Position
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +60,8 @@ class Read:
     state_confidence: float = 0.0
     format_ok: bool = True
     # Added by the daemon's tagging step (alpr_edge.gps):
-    position: object | None = None  # alpr_edge.gps.Position
-    timestamp: object | None = None  # alpr_edge.gps.Timestamp
+    position: Position | None = None
+    timestamp: Timestamp | None = None
     # Recognition's notes on the passage (early=True, trigger_monotonic_s): read-only, as the rest.
     extra: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 

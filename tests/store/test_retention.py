@@ -179,7 +179,7 @@ def test_open_days_are_not_shredded_yet(open_store, clock):
 
 def test_audit_retention_keeps_the_chain_verifiable(open_store, clock):
     store = open_store(settings=replace(StoreSection(), audit_retention_days=10, audit_sign_every=3))
-    for i in range(7):
+    for _ in range(7):
         store.audit("u", "admin", "login")
     clock.advance(days=11)
     store.audit("u", "admin", "login")

@@ -138,6 +138,6 @@ def start_device(data_dir: Path, *, hot_plate: str | None = "ABC1234", fps: floa
         except httpx.ConnectError:
             if time.monotonic() > deadline or not runner.is_alive():
                 daemon.stop("ui never came up")
-                raise AssertionError("the daemon's UI never came up")
+                raise AssertionError("the daemon's UI never came up") from None
             time.sleep(0.05)
     return DeviceWorld(daemon, url, totp, output, runner, recognizer, store)
