@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from sqlite_utils import Database
 
 from alpr_edge.alerts.lifecycle import Alert
 from alpr_edge.capture.base import FrameSource
@@ -37,8 +35,8 @@ from alpr_edge.gps.fix import Fix, Position
 from alpr_edge.gps.sources import PositionSource
 from alpr_edge.power import AlwaysOn, IgnitionSense, PowerControl, RecordingPowerOff
 from alpr_edge.service import ServiceNotifier
-from alpr_edge.store.migrations import Step
 from alpr_edge.store.records import StoredRead
+from alpr_edge.store.transactions import Transactional
 from alpr_edge.vision.types import Candidate, PlateObservation, Read
 
 if TYPE_CHECKING:
@@ -56,14 +54,6 @@ __all__ = [
 # Who did what, appended to the store's audit trail: (user, role, action, *, data=, purpose=,
 # case_number=, outcome=). A callable, so tests can hand in a recorder.
 AuditSink = Callable[..., object]
-
-
-class Transactional(Protocol):
-    """The store's transactions (``alpr_edge.store.transactions``): nothing else takes its lock."""
-
-    def write(self) -> AbstractContextManager[Database]: ...
-    def read(self) -> AbstractContextManager[Database]: ...
-    def apply_migrations(self, component: str, steps: list[Step]) -> int: ...
 
 
 class Recognizer(Protocol):

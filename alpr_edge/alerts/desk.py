@@ -28,7 +28,7 @@ from alpr_edge.alerts.outputs import AlertSignals
 from alpr_edge.config import AlertsSection
 from alpr_edge.logs import log
 
-from alpr_edge.types import Transactional
+from alpr_edge.store.transactions import Transactional
 
 if TYPE_CHECKING:
     from alpr_edge.hotlist.matching import Match

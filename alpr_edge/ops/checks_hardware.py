@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from alpr_edge.ops.selftest import CheckResult, Context, failed, passed, warned
+from alpr_edge.ops.checks_base import CheckResult, Context, failed, passed, warned
 
 RATE_PASS = 0.8  # of the profile's frame rate
 RATE_WARN = 0.5

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from alpr_edge.health import storage_level
 from alpr_edge.ops.layout import CSR, PRIVATE_DIRS, SECRET_FILES, uplink_files
-from alpr_edge.ops.selftest import CheckResult, Context, failed, passed, warned
+from alpr_edge.ops.checks_base import CheckResult, Context, failed, passed, warned
 
 DB_NAME = "alpr.db"
 CERT_WARN_DAYS = 14

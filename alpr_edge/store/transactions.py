@@ -11,11 +11,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol
 
 from sqlite_utils import Database
 
 from alpr_edge.store.migrations import Step, apply_migrations
+
+
+class Transactional(Protocol):
+    """What uses the store's transactions sees (``Store`` and ``Transactions`` both are)."""
+
+    def write(self) -> AbstractContextManager[Database]: ...
+    def read(self) -> AbstractContextManager[Database]: ...
+    def apply_migrations(self, component: str, steps: list[Step]) -> int: ...
 
 
 class Transactions:
