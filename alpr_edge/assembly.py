@@ -124,6 +124,7 @@ def _build_on_store(config: Config, profile: Profile, parts: Components, store: 
     from alpr_edge.hotlist import HotListEngine, device_list_storage
 
     parts.store = store
+    _record_config(config, store)
     if hotlists is None:
         hotlists = HotListEngine(device_list_storage(config.data_dir, store), settings=config.hotlist, audit=store.audit)
         if profile.demo_hotlist:
@@ -173,6 +174,15 @@ def _build_uplink(config: Config, store: Store, hotlists: HotListEngine, broker_
     except UplinkConfigError as error:
         log(logger, logging.ERROR, "uplink_disabled", reason=str(error))
         return None
+
+
+def _record_config(config: Config, store: Store) -> None:
+    """A changed configuration (retention or anything else) goes into the audit trail at this start."""
+    from alpr_edge.store.config_record import record_config
+
+    recorded = record_config(store, config)  # build_daemon closes the store if this fails
+    if recorded is not None:
+        log(logger, logging.INFO, "config_recorded", hash=recorded["hash"][:16], retention_changed=sorted(recorded["retention_changed"]))
 
 
 def _open_store(config: Config, profile: Profile) -> Store:

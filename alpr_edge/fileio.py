@@ -9,11 +9,9 @@ file all go through here.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from pathlib import Path
-from typing import Any
 
 
 def write_atomically(path: Path, data: bytes, *, mode: int = 0o600, private_dir: bool = False) -> None:
@@ -33,11 +31,6 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o600, private_dir:
         temporary.unlink(missing_ok=True)
         raise
     sync_folder(path.parent)
-
-
-def write_json_atomically(path: Path, data: Any, *, mode: int = 0o600) -> None:
-    """Strict JSON (no NaN or infinity), written as `write_atomically` does."""
-    write_atomically(path, json.dumps(data, indent=1, sort_keys=True, allow_nan=False).encode(), mode=mode)
 
 
 def sync_folder(folder: Path) -> None:
