@@ -123,8 +123,8 @@ def test_images_of_reads_without_hit_follow_their_own_limit(open_store, clock):
     clock.advance(hours=2)
     report = store.purge()
     assert report.images_dropped == 1 and report.reads_purged == 0  # the read stays to its own limit
-    assert store.get_read(plain.read_id)["crop_jpeg"] == b""
-    assert store.get_read(hit.read_id)["crop_jpeg"] == hit.crop_jpeg
+    assert store.get_read(plain.read_id).crop_jpeg == b""
+    assert store.get_read(hit.read_id).crop_jpeg == hit.crop_jpeg
 
 
 def _copy_db(tmp_path, name):
