@@ -87,7 +87,14 @@ def _v1_alerts(db: Database) -> None:
     db.executescript(SCHEMA)
 
 
-ALERT_STEPS: list[Step] = [_v1_alerts]
+def _v2_alerts_follow_their_reads(db: Database) -> None:
+    # An alert (and its steps) lives as long as its hit reads: purged with them, kept by their holds.
+    from alpr_edge.store.followers import declare
+
+    declare(db, "alerts", "alert_id", ("read_id", "last_read_id"), children=(("alert_steps", "alert_id"),))
+
+
+ALERT_STEPS: list[Step] = [_v1_alerts, _v2_alerts_follow_their_reads]
 
 _ALERT_COLUMNS = tuple(Alert.__dataclass_fields__)
 _PROCESS_KEY = os.urandom(32)  # for read-text hashes when the caller gives none

@@ -284,9 +284,17 @@ class Store:
         return audit_trail.verify(self.db, self.data_dir)
 
     def purge(self, now: datetime | None = None, *, trigger: str = "command"):
+        """Apply retention; then rows that follow reads (alerts) go with their reads."""
+        from alpr_edge.store.followers import purge_followers
         from alpr_edge.store.retention import purge
 
-        return purge(self, now or self.now(), trigger=trigger)
+        report = purge(self, now or self.now(), trigger=trigger)
+        with self.write() as db:
+            removed = purge_followers(db)
+        if any(removed.values()):
+            self.audit("system", "system", "purge_followers", data=removed)
+            log(logger, logging.INFO, "purge_followers", **removed)
+        return report
 
     def search(self, plate_pattern: str, *, user: str, role: str, purpose: str, case_number: str, partial: bool = False, since=None, until=None) -> list[dict]:
         from alpr_edge.store.search import search

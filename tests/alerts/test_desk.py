@@ -105,3 +105,27 @@ def test_the_daemon_times_out_unattended_alerts_and_silences_them(tmp_path: Path
     assert output.state == {"buzzer": "off", "light": "off"}
     [last] = desk.history(alert.alert_id, "admin")[-1:]
     assert (last.to_state, last.user) == ("timed_out", "system")
+
+
+def test_alerts_go_with_their_hit_reads_and_stay_while_a_hold_keeps_them(tmp_path: Path, engine, clock):
+    """Issue 21: alert rows (hot list details, read ids) outlived the reads: they were never purged."""
+    from datetime import UTC, datetime, timedelta
+
+    from alpr_edge.store import add_hold
+
+    now = datetime.fromtimestamp(clock(), UTC)
+    store = Store.open(tmp_path / "data", StoreSection(), dev_keys=True, clock=lambda: now)
+    desk = AlertDesk(store, clock=clock, settings=AlertsSection(suppress_window_s=0))  # two alerts, not a repeat
+    plain, held = _read("r-plain", "9ZZA114", clock()), _read("r-held", "9ZZA114", clock() + 1)
+    store.add_reads([plain, held])
+    [gone] = desk.raise_for(plain.read_id, engine.match("9ZZA114", "CA"))
+    [kept] = desk.raise_for(held.read_id, engine.match("9ZZA114", "CA"))
+    desk.step(gone.alert_id, "verified", "olive", "officer")
+    add_hold(store, held.read_id, case_number="24-77", reason="evidence", user="sam", role="supervisor")
+    store.purge(now + timedelta(days=StoreSection().hit_retention_days + 1))
+    with pytest.raises(UnknownAlert):
+        desk.get_for(gone.alert_id, "admin")
+    with store.read() as db:
+        assert db.execute("SELECT count(*) FROM alert_steps WHERE alert_id = ?", [gone.alert_id]).fetchone()[0] == 0
+    assert desk.get_for(kept.alert_id, "admin").read_id == held.read_id  # the hold keeps read and alert
+    store.close()
