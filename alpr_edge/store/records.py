@@ -111,14 +111,15 @@ class StoredRead:
 
     @classmethod
     def from_dict(cls, view: Mapping[str, Any]) -> StoredRead:
+        """From the JSON-ready view (``payload_dict``: what searches, exports and the uplink carry)."""
         return cls(
             read_id=view["id"], captured_at=view["captured_at"], stored_at=view["stored_at"],
             clock_source=view["clock_source"], text=view["text"], confidence=float(view["confidence"] or 0.0),
             candidates=tuple((c["text"], c["confidence"]) for c in view["candidates"]), state=view["state"],
             state_confidence=view["state_confidence"], format_ok=view["format_ok"], camera=view["camera"],
             frames=view["frames"], has_hit=view["has_hit"], uploaded_at=view["uploaded_at"],
-            timestamp=view["timestamp"], position=view["position"], crop_jpeg=view["crop_jpeg"],
-            overview_jpeg=view["overview_jpeg"],
+            timestamp=view["timestamp"], position=view["position"], crop_jpeg=view.get("crop_jpeg") or b"",
+            overview_jpeg=view.get("overview_jpeg") or b"",
         )
 
     @property

@@ -28,7 +28,7 @@ from alpr_edge.health import storage_level
 from alpr_edge.logs import log
 from alpr_edge.pipeline import PipelineCounters
 from alpr_edge.profiles import Profile
-from alpr_edge.types import Components, LiveFeed
+from alpr_edge.types import Components, LiveFeed, StoredRead
 from alpr_edge.ui.backend import (
     AlertStep, AlertView, AuditRecord, Check, HotEntry, LiveRead, LiveStatus, LoginRefused, NotFound, Refused,
     SearchHit, SessionUser,
@@ -310,14 +310,10 @@ class DeviceServices:
         except AccessRefused as refusal:
             raise Refused(_sentence(refusal)) from None
         hits = []
-        for row in rows:
-            position = row.get("position") or {}
-            captured = row.get("captured_at")
-            from datetime import datetime
-
-            when = datetime.fromisoformat(captured.replace("Z", "+00:00")).timestamp() if captured else 0.0
-            hits.append(SearchHit(row["id"], when, row["text"], row.get("state"), float(row.get("confidence") or 0),
-                                  row.get("camera", ""), position.get("lat"), position.get("lon")))
+        for read in (StoredRead.from_dict(row) for row in rows):
+            position = read.position or {}
+            hits.append(SearchHit(read.read_id, read.captured_epoch_s, read.text, read.state, read.confidence,
+                                  read.camera, position.get("lat"), position.get("lon")))
         return hits
 
     def hot_entries(self, user: SessionUser) -> list[HotEntry]:
