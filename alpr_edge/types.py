@@ -36,25 +36,21 @@ from alpr_edge.gps.sources import PositionSource
 from alpr_edge.power import AlwaysOn, IgnitionSense, PowerControl, RecordingPowerOff
 from alpr_edge.service import ServiceNotifier
 from alpr_edge.store.records import StoredRead
+from alpr_edge.store.audit import AuditSink
 from alpr_edge.store.transactions import Transactional
 from alpr_edge.vision.types import Candidate, PlateObservation, Read
 
 if TYPE_CHECKING:
-    from alpr_edge.alerts.desk import AlertDesk
+    from alpr_edge.alerts.lifecycle import AlertStep
     from alpr_edge.hotlist.engine import Health, ListSummary
     from alpr_edge.hotlist.matching import Match
     from alpr_edge.hotlist.model import HotList
 
 __all__ = [
-    "Aggregator", "Alert", "AuditSink", "Candidate", "ClockPort", "Components", "Fix", "Frame", "FrameSource",
+    "Aggregator", "Alert", "AlertDeskPort", "AuditSink", "Candidate", "ClockPort", "Components", "Fix", "Frame", "FrameSource",
     "HotLists", "IgnitionSense", "PlateObservation", "Position", "PositionSource", "PowerControl", "Read",
     "ReadStore", "Recognizer", "Service", "StoredRead", "Timestamp", "Transactional", "Uplink",
 ]
-
-# Who did what, appended to the store's audit trail: (user, role, action, *, data=, purpose=,
-# case_number=, outcome=). A callable, so tests can hand in a recorder.
-AuditSink = Callable[..., object]
-
 
 class Recognizer(Protocol):
     """Finds and reads plates in a grey image; ``zoom`` also reads small plates from enlarged tiles."""
@@ -112,6 +108,21 @@ class Uplink(Service, Protocol):
     def status(self) -> dict[str, Any]: ...
 
 
+class AlertDeskPort(Protocol):
+    """The alert desk (``alpr_edge.alerts.AlertDesk``): the daemon raises and times out, the screen shows and steps."""
+
+    def raise_for(self, read_id: str, matches: Iterable[Match]) -> list[Alert]: ...
+    def time_out_unattended(self) -> list[Alert]: ...
+    def open_for(self, role: str | None) -> list[Alert]: ...
+    def recent_for(self, role: str | None, limit: int = 50) -> list[Alert]: ...
+    def get_for(self, alert_id: str, role: str | None) -> Alert: ...
+    def history(self, alert_id: str, role: str | None) -> list[AlertStep]: ...
+    def pending_for(self, role: str | None) -> int: ...
+    def entry_token(self, entry_key: str) -> str: ...
+    def step(self, alert_id: str, step: str, user: str, role: str, note: str | None = None,
+             disposition: str | None = None) -> Alert: ...
+
+
 def untagged(read: Read) -> Read:
     return read
 
@@ -128,7 +139,7 @@ class Components:
     clock: ClockPort | None = None
     store: ReadStore | None = None
     hotlists: HotLists | None = None
-    desk: AlertDesk | None = None  # the alert book, the buzzer and light, who may see what
+    desk: AlertDeskPort | None = None  # the alert book, the buzzer and light, who may see what
     uplink: Uplink | None = None
     ui: Service | None = None
     ignition: IgnitionSense = field(default_factory=AlwaysOn)

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
     from alpr_edge.hotlist.matching import Match
     from alpr_edge.store.migrations import Step
-    from alpr_edge.types import AuditSink, Transactional
+    from alpr_edge.store.audit import AuditSink
+    from alpr_edge.store.transactions import Transactional
 
 logger = logging.getLogger(__name__)
 

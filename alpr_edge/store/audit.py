@@ -22,6 +22,7 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +30,10 @@ from cryptography.exceptions import InvalidSignature
 
 from alpr_edge.ids import uuid7
 from alpr_edge.store.keys import load_device_key, load_device_public_key
+
+# Who did what, appended to the trail: (user, role, action, *, data=, purpose=, case_number=,
+# outcome=). Components take it as a callable (Store.audit), so tests can hand in a recorder.
+AuditSink = Callable[..., object]
 
 GENESIS = "0" * 64
 HASHED_FIELDS = ("seq", "id", "at", "user", "role", "action", "details", "case_number", "outcome", "prev_hash")

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from alpr_edge.accounts.permissions import can
-from alpr_edge.alerts import Alert, AlertDesk, AlertError, UnknownAlert, may_see_covert
+from alpr_edge.alerts import Alert, AlertError, UnknownAlert, may_see_covert
 from alpr_edge.alerts.desk import may_dismiss
 from alpr_edge.alerts.lifecycle import next_steps
 from alpr_edge.config import Config
@@ -28,7 +28,7 @@ from alpr_edge.health import storage_level
 from alpr_edge.logs import log
 from alpr_edge.pipeline import PipelineCounters
 from alpr_edge.profiles import Profile
-from alpr_edge.types import Components, LiveFeed, StoredRead
+from alpr_edge.types import AlertDeskPort, Components, LiveFeed, StoredRead
 from alpr_edge.ui.backend import (
     AlertStep, AlertView, AuditRecord, Check, HotEntry, LiveRead, LiveStatus, LoginRefused, NotFound, Refused,
     SearchHit, SessionUser,
@@ -63,7 +63,7 @@ class DeviceServices:
         self.config = config
         self.profile = profile
         self.store: Store = parts.store  # type: ignore[assignment]  # the device's Store, not only the port
-        self.desk: AlertDesk | None = parts.desk
+        self.desk: AlertDeskPort | None = parts.desk
         self.hotlists: HotListEngine | None = parts.hotlists  # type: ignore[assignment]
         self.accounts = accounts or Accounts(self.store, config.accounts)
         self.feed = feed
@@ -224,7 +224,7 @@ class DeviceServices:
             raise Refused(_sentence(error)) from None
         return self._view(alert, user)
 
-    def _desk(self) -> AlertDesk:
+    def _desk(self) -> AlertDeskPort:
         if self.desk is None:
             raise NotFound("Alerts are not configured on this device.")
         return self.desk
