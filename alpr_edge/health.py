@@ -5,7 +5,8 @@ One definition, so the three never disagree about the same device.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 Level = Literal["pass", "warn", "fail"]
 
@@ -20,3 +21,22 @@ def storage_level(free_mb: float, minimum_mb: float) -> Level:
     if free_mb < STORAGE_WARN_FACTOR * minimum_mb:
         return "warn"
     return "pass"
+
+
+def clock_level(clock: Mapping[str, Any]) -> Level:
+    """The clock tracker's status: off from GPS beyond the limit fails, unvouched warns."""
+    if clock.get("clock_ok") is False:
+        return "fail"  # reads carry GPS time meanwhile, but the system clock is wrong
+    if clock.get("clock_ok") is None:
+        return "warn"  # no NTP sync and no GPS time yet: nothing vouches for it
+    return "pass"
+
+
+def gps_level(gps: Mapping[str, Any]) -> Level:
+    """A position source's status: a current fix passes; stale, or talking without a fix, warns; silence fails."""
+    if gps.get("source") in ("surveyed", "fixed", "none"):
+        return "pass"  # nothing to receive
+    if gps.get("has_fix"):
+        return "warn" if gps.get("stale") else "pass"
+    heard = (gps.get("counters") or {}).get("sentences_parsed", 0) > 0
+    return "warn" if heard else "fail"

@@ -24,7 +24,7 @@ from alpr_edge.alerts import Alert, AlertError, UnknownAlert, may_see_covert
 from alpr_edge.alerts.desk import may_dismiss
 from alpr_edge.alerts.lifecycle import next_steps
 from alpr_edge.config import Config
-from alpr_edge.health import storage_level
+from alpr_edge.health import clock_level, gps_level, storage_level
 from alpr_edge.logs import log
 from alpr_edge.pipeline import PipelineCounters
 from alpr_edge.profiles import Profile
@@ -118,13 +118,14 @@ class DeviceServices:
         if self._positions is None:
             return Check("gps", "warn", "no GPS configured: reads carry no position")
         status = self._positions.status()
+        level = gps_level(status)  # the self-test's thresholds (alpr_edge.health)
         if status.get("source") == "surveyed":
-            return Check("gps", "pass", "fixed site, surveyed position")
+            return Check("gps", level, "fixed site, surveyed position")
         if not status.get("has_fix"):
-            return Check("gps", "fail", f"{status.get('source', 'gps')}: no fix")
+            return Check("gps", level, f"{status.get('source', 'gps')}: no fix")
         if status.get("stale"):
-            return Check("gps", "warn", "fix is stale")
-        return Check("gps", "pass", f"fix, {status.get('satellites', '?')} satellites")
+            return Check("gps", level, "fix is stale")
+        return Check("gps", level, f"fix, {status.get('satellites', '?')} satellites")
 
     def _clock_check(self) -> Check:
         if self._clock is None:
@@ -132,9 +133,10 @@ class DeviceServices:
         status = self._clock.status()
         source, offset = status.get("time_source", "?"), status.get("offset_s")
         detail = f"{source} time" + (f", offset {offset} s" if offset is not None else "")
-        if status.get("clock_ok") is False:
-            return Check("clock", "warn", detail + f": beyond {status.get('max_offset_s')} s, reads use GPS time")
-        return Check("clock", "pass" if status.get("clock_ok") else "warn", detail if status.get("clock_ok") else detail + ", not verified")
+        level = clock_level(status)  # the self-test's thresholds (alpr_edge.health)
+        if level == "fail":
+            return Check("clock", level, detail + f": beyond {status.get('max_offset_s')} s, reads use GPS time")
+        return Check("clock", level, detail if level == "pass" else detail + ", not verified")
 
     def _storage(self) -> Check:
         free_mb = self.disk_usage(self.config.data_dir).free / 1e6
