@@ -252,6 +252,14 @@ class Store:
             )
             return cursor.rowcount
 
+    def pending_by_kind(self) -> list[tuple[bool, int, float]]:
+        """(is a hit, how many, oldest capture time) of the reads not yet acknowledged by the broker."""
+        with self.read() as db:
+            rows = db.execute(
+                "SELECT has_hit, count(*), min(captured_at) FROM reads WHERE uploaded_at IS NULL GROUP BY has_hit"
+            ).fetchall()
+        return [(bool(hit), int(count), float(first)) for hit, count, first in rows]
+
     def upload_backlog(self) -> int:
         with self.lock:
             return self.db.execute("SELECT count(*) FROM reads WHERE uploaded_at IS NULL").fetchone()[0]

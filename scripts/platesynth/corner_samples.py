@@ -13,8 +13,9 @@ import random
 import cv2
 import numpy as np
 
-from alpr_edge.vision.geometry import REFINE_H, REFINE_W, corners_box, order_corners, rectify, refine_window, to_window
-from alpr_edge.vision.geometry import box_iou
+from alpr_edge.vision.geometry import (
+    REFINE_H, REFINE_W, box_iou, corners_box, order_corners, rectify, refine_window, to_window,
+)
 
 from .ocr_samples import _clutter, jitter_corners, turned_quad
 from .plate import PLATE_H, PLATE_W, degrade, render_plate, to_grey
