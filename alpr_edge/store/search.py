@@ -53,7 +53,10 @@ def check_purpose(purpose: str | None, case_number: str | None) -> None:
 
 
 def _pattern(plate_pattern: str, partial: bool) -> re.Pattern | None:
-    cleaned = "".join(c for c in (plate_pattern or "").upper() if c.isalnum() or c in "?*")
+    cleaned = normalise_plate(plate_pattern or "")
+    stray = next((c for c in cleaned if not (c.isascii() and c.isalnum()) and c not in "?*"), None)
+    if stray is not None:
+        raise AccessRefused(f"character {stray!r} cannot be in a plate (letters, digits, ? and * only)")
     known = sum(c.isalnum() for c in cleaned)
     if not partial:
         if "?" in cleaned or "*" in cleaned:

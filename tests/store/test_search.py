@@ -84,3 +84,9 @@ def test_exports(store):
     assert last_audit(store)["action"] == "reads.export.kml"
     with pytest.raises(AccessRefused):
         store.export("csv", "7ABC123", **{**GOOD, "purpose": "investigation"})
+
+
+def test_a_pattern_with_a_stray_character_is_refused_not_silently_changed(store):
+    with pytest.raises(AccessRefused, match="'!' cannot be in a plate"):
+        store.search("7AB!123", **GOOD)
+    assert [r["text"] for r in store.search("7abc 123", **GOOD)] == ["7ABC123", "7ABC123"]  # separators are not strays
