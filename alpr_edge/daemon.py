@@ -1,4 +1,4 @@
-"""The daemon: wires the stages together and runs them. Nothing else does.
+"""The daemon: runs the stages that `alpr_edge.assembly` built and handed in; it wires nothing itself.
 
 Threads (few, each with one job, joined by bounded queues):
 

@@ -142,7 +142,7 @@ def test_search_goes_through_the_store_rules_and_audit(device):
     assert ("reads.search", "24-1", "refused") in actions
 
 
-def test_the_app_over_the_device_backend(device):
+def test_the_app_over_the_device_services(device):
     device.store.add_reads([make_read("7ABC123")])
     client = TestClient(create_app(device.backend, UiSection()), base_url="https://testserver")
     response = client.post("/api/login", json={"name": "sam", "secret": "sam-secret", "totp": code(device, "sam")})
