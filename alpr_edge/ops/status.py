@@ -111,7 +111,9 @@ def temperatures(root: Path = THERMAL_ROOT) -> dict:
 
 
 def default_models_dir() -> Path:
-    return Path(__file__).resolve().parent.parent.parent / "models"
+    from alpr_edge.vision.runtime import DEFAULT_MODELS_DIR  # the one default: the package's models
+
+    return DEFAULT_MODELS_DIR
 
 
 def model_files(models_dir: Path | None) -> list[dict]:

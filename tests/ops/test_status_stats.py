@@ -182,7 +182,7 @@ def test_stats_counts_alert_outcomes_from_the_alert_stages_own_tables(tmp_path):
     settings = load_config(config)
     now = datetime.now(UTC).timestamp()
     with store_module.Store.open(data_dir, settings.store, dev_keys=True) as store:
-        alerts_module.AlertBook(store.db, store.audit, settings=settings.alerts)  # creates its tables
+        alerts_module.AlertDesk(store, settings=settings.alerts)  # creates its tables (the "alerts" migrations)
         # Every column filled with a neutral value of its type, then the ones that matter here.
         blank = {name: (0 if kind in ("INTEGER", "REAL") else "") for _, name, kind, *_ in store.db.execute("PRAGMA table_info(alerts)").fetchall()}
         paths = {"a1": ["raised", "verified", "confirmed", "disposed"], "a2": ["raised", "misread"], "a3": ["raised", "verified", "not_confirmed"]}
