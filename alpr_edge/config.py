@@ -90,7 +90,7 @@ class StoreSection:
     hit_retention_days: int = field(default=365, metadata=_help("Reads with a hit are kept this long"))
     audit_retention_days: int = field(default=1095, metadata=_help("Audit trail records are kept this long (3 years)"))
     keep_no_hit_images: bool = field(default=True, metadata=_help("Keep plate crop and overview of reads without a hit (false: dropped at the first purge an hour after capture, once uploaded)"))
-    on_device_hours: float = field(default=24.0, metadata=_help("With an uplink: reads without a hit stay this long after the broker acknowledged them (0: purged at once)"))
+    on_device_hours: float = field(default=24.0, metadata=_help("With an uplink: reads without a hit stay this long after the agency receipted them (the broker acknowledged them, receipts off; 0: purged at once)"))
     audit_sign_every: int = field(default=50, metadata=_help("Sign the audit chain head with the device key every this many records"))
     min_free_mb: int = field(default=512, metadata=_help("Self-test fails below this much free disk"))
 

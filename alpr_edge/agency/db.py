@@ -118,7 +118,8 @@ class SqliteDatabase(ReadDatabase):
     @classmethod
     def connect(cls, path: Path) -> SqliteDatabase:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=60.0)
+        # Used by one thread at a time, not always the one that opened it (a worker built, then run).
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=60.0, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 60000")  # several workers share the file: wait, do not fail
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")  # a receipt promises the read survives a power cut
@@ -196,7 +197,9 @@ class PostgresDatabase(ReadDatabase):
         new, known = [], []
         sql = _insert_sql("%s")
         with self.conn.transaction(), self.conn.cursor() as cursor:
-            for row in rows:
+            # In id order: two workers inserting overlapping batches (a resend reaching
+            # another worker) then take the key locks in the same order and cannot deadlock.
+            for row in sorted(rows, key=lambda r: r["read_id"]):
                 values = [bool(row[c]) if c in ("has_hit", "sealed") else row[c] for c in COLUMNS]
                 cursor.execute(sql, values)
                 (new if cursor.rowcount == 1 else known).append(row["read_id"])
