@@ -223,6 +223,10 @@ class IngestWorker:
         self._lost = False
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.settings.session_expiry_s
+        # Unacknowledged reads the broker may hand this worker at once: enough to
+        # fill two batches (acks wait for the commit), bounded so one worker
+        # does not hoard the load while its database is slow.
+        properties.ReceiveMaximum = min(65535, 2 * self.settings.batch_max)
         client.connect(self.endpoint.host, self.endpoint.port, self.settings.keepalive_s, clean_start=False,
                        properties=properties)
         deadline = time.monotonic() + CONNECT_TIMEOUT_S
