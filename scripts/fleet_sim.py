@@ -310,6 +310,15 @@ def device_rows(root: Path, names: list[str]) -> list[tuple]:
     return rows
 
 
+def cpu_seconds(process: subprocess.Popen | None) -> float:
+    """User + system CPU of a running child (Linux /proc); 0 when gone. A restarted one counts from its restart."""
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (AttributeError, OSError, IndexError, ValueError):
+        return 0.0
+
+
 def percentile(values: list[float], share: float) -> float | None:
     if not values:
         return None
@@ -376,6 +385,11 @@ def simulate(args) -> dict:
                 break
     elapsed = time.monotonic() - began
     host_status = [host.status() or {} for host in hosts]
+    # Where the CPU went: the limit on a shared 2-core machine is whoever needs most of it.
+    cpu = {"broker": cpu_seconds(broker.process),
+           "ingest_workers": sum(cpu_seconds(p) for p in workers.processes.values()),
+           "device_hosts": sum(cpu_seconds(h.process) for h in hosts)}
+    host_status.append({"cpu_s": {k: round(v, 1) for k, v in cpu.items()}})
     for host in hosts:
         host.stop()
     workers.stop_all()
@@ -412,6 +426,7 @@ def report(args, root, database, names, host_status, summaries, faults, finished
         "drain_reads_per_s": round(len(commit_times) / span, 1) if span else None,
         "offered_reads_per_s": round(args.devices * args.reads_per_device / args.produce_s, 1) if args.produce_s > 0 else None,
         "e2e_p50_ms": round(percentile(latencies, 0.5) or 0, 1), "e2e_p95_ms": round(percentile(latencies, 0.95) or 0, 1),
+        "cpu_s": next((s["cpu_s"] for s in host_status if "cpu_s" in s), None),
         "faults": faults, "database": database.split("://")[0], "work_dir": str(root),
     }
 

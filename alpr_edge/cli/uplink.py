@@ -88,7 +88,9 @@ def flush_backlog(args) -> int:
     if done:
         print(f"flushed {before} read(s) in {elapsed:.1f} s; backlog 0")
         return EXIT_OK
-    print(f"timed out after {args.timeout:g} s: {status['backlog']} read(s) still pending, "
+    awaiting = status.get("awaiting_receipt")
+    waiting = f" ({awaiting} acknowledged by the broker, awaiting the agency's receipt)" if awaiting else ""
+    print(f"timed out after {args.timeout:g} s: {status['backlog']} read(s) still pending{waiting}, "
           f"state {status['state']}, last error {status['last_error'] or '-'}", file=sys.stderr)
     return EXIT_FAILED
 

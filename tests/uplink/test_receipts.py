@@ -246,3 +246,19 @@ def test_the_agency_ingest_command_receipts_what_uplink_flush_sends(broker, pki,
     assert ingest.returncode == 0, err
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["committed"] == 12 and summary["worker"] == "w1"
+
+
+def test_flush_without_an_ingest_times_out_and_says_the_reads_await_receipts(broker, pki, tmp_path):
+    from tests.conftest import run_cli
+
+    from .test_cli import device_config
+
+    run_cli("uplink", "keygen", "hotlist-signing", str(tmp_path / "signing"))
+    config = device_config(tmp_path, broker, pki)
+    config.write_text(config.read_text() + f'hotlist_public_key = "{tmp_path / "signing.pub"}"\n')
+    outbox = RealOutbox(tmp_path / "data")
+    outbox.add(3)
+    outbox.close()
+    result = run_cli("uplink", "flush", "--config", str(config), "--timeout", "3")
+    assert result.returncode == 1
+    assert "3 read(s) still pending (3 acknowledged by the broker, awaiting the agency's receipt)" in result.stderr
