@@ -251,8 +251,11 @@ def run_host(spec_path: str) -> None:
             last_status = time.monotonic()
             write_host_status(spec, devices)
         stop.wait(0.25)
-    for device in devices:
-        device["uplink"].stop(timeout=1.0)
+    stoppers = [threading.Thread(target=d["uplink"].stop, kwargs={"timeout": 1.0}) for d in devices]
+    for stopper in stoppers:  # together: one by one, 60 devices take a minute
+        stopper.start()
+    for stopper in stoppers:
+        stopper.join()
     write_host_status(spec, devices)
     for device in devices:
         device["store"].close()
