@@ -26,7 +26,7 @@ import random
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -155,7 +155,6 @@ class IngestCounts:
     batches: int = 0
     reconnects: int = 0
     last_error: str | None = None
-    commit_latency_ms: list[float] = field(default_factory=list, repr=False)
 
 
 class IngestWorker:
@@ -279,8 +278,6 @@ class IngestWorker:
         counts.committed += len(result.new)
         counts.duplicates += len(result.known)
         counts.rejected += len(rejected)
-        counts.commit_latency_ms.append(round((time.time() - batch[0].received_at) * 1000, 1))
-        del counts.commit_latency_ms[:-1000]
 
     def _reject(self, item: _Pending, reason: str) -> None:
         # Acknowledged all the same: a message that cannot be opened will not open on redelivery.

@@ -69,10 +69,16 @@ def run_ingest(args) -> int:
 
 
 def migrate_database(args) -> int:
+    from alpr_edge.agency import DatabaseError, database_url, open_database
+
     config = load_config_or_exit(args)
-    database = _database(args, config)
+    try:
+        database = open_database(args.database or database_url(config))
+        ran = database.migrate()
+    except DatabaseError as error:
+        raise CliError(str(error)) from None
     database.close()
-    print(f"database schema up to date ({database.kind})")
+    print(f"{database.kind} schema up to date ({ran} step(s) applied)")
     return EXIT_OK
 
 

@@ -35,6 +35,7 @@ ENVELOPE_SCHEMA = "alpr-edge/signed-receipt/1"
 DOCUMENT_SCHEMA = "alpr-edge/receipt/1"
 SIGNING_CONTEXT = b"alpr-edge receipt v1\n"
 MAX_IDS = 4096  # one receipt; the ingest batches far fewer
+MAX_RECEIPT_BYTES = 512 * 1024  # MAX_IDS ids of 64 characters, base64, with room to spare
 
 
 class ReceiptRejected(Exception):
@@ -78,9 +79,11 @@ def verify_receipt(payload: bytes, public_key: Ed25519PublicKey, *, agency: str,
     The signature is checked before the document is parsed: nothing an
     unauthenticated sender wrote is read beyond the envelope.
     """
+    if len(payload) > MAX_RECEIPT_BYTES:
+        raise ReceiptRejected(f"oversized receipt: {len(payload)} bytes, at most {MAX_RECEIPT_BYTES}")
     try:
         envelope = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ReceiptRejected(f"malformed receipt: not JSON ({error})") from None
     if not isinstance(envelope, dict) or envelope.get("schema") != ENVELOPE_SCHEMA:
         raise ReceiptRejected(f"malformed receipt: expected an object with schema {ENVELOPE_SCHEMA!r}")

@@ -69,7 +69,7 @@ def postgres(tmp_path_factory):
         pytest.skip("PostgreSQL is not installed (scripts/setup.sh --dev installs it)")
     pytest.importorskip("psycopg", reason="psycopg 3 is not installed (the agency extra)")
     # Not under pytest's tmp folder: that one is private to the invoking user (0700).
-    folder = Path(tempfile.mkdtemp(prefix="alpr-edge-pg-"))
+    folder = Path(tempfile.mkdtemp(prefix="alpr-edge-pg-", dir="/tmp"))
     os.chmod(folder, 0o755)
     server = Postgres(folder)
     try:

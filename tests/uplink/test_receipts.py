@@ -16,6 +16,8 @@ from alpr_edge.uplink import Uplink, parse_broker, sign_hotlist
 from alpr_edge.uplink.client import tls_context
 from alpr_edge.uplink.receipts import ReceiptRejected, sign_receipt, verify_receipt
 
+from tests.agency.conftest import postgres, postgres_url  # noqa: F401  (fixtures: a real PostgreSQL)
+
 from .conftest import AGENCY, DEVICE, FakeStore, RealOutbox, settings_for, wait_for
 
 AGENCY_SIGNING = Ed25519PrivateKey.generate()
@@ -34,6 +36,8 @@ def test_a_signed_receipt_verifies_for_its_device():
     (lambda: sign_receipt(Ed25519PrivateKey.generate(), agency=AGENCY, device=DEVICE, read_ids=["a"]), "bad signature"),
     (lambda: sign_receipt(AGENCY_SIGNING, agency=AGENCY, device="another-car", read_ids=["a"]), "not this device"),
     (lambda: b"not json", "not JSON"),
+    (lambda: b"[" * 100_000, "not JSON"),  # nesting that would blow the parser's recursion
+    (lambda: b" " * (600 * 1024), "oversized"),
     # A hot list envelope carries a valid agency signature, but under the hot lists' context.
     (lambda: sign_hotlist(AGENCY_SIGNING, list_name="x", version=1, fmt="csv", body=b"").replace(
         b"signed-hotlist", b"signed-receipt"), "bad signature"),
@@ -122,10 +126,12 @@ def test_pubacked_reads_stay_until_the_ingest_commits_them(broker, pki, tmp_path
     db.close()
 
 
-def test_a_resend_is_committed_once_and_receipted_again(broker, pki, tmp_path):
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_resend_is_committed_once_and_receipted_again(broker, pki, tmp_path, backend, request):
     store = FakeStore()
     ids = store.add(10)
-    with Ingest(broker, pki, f"sqlite:///{tmp_path / 'agency.db'}") as ingest:
+    database = f"sqlite:///{tmp_path / 'agency.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    with Ingest(broker, pki, database) as ingest:
         uplink = device(broker, store, pki, tmp_path)
         uplink.start()
         try:
@@ -163,6 +169,7 @@ def test_a_forged_receipt_releases_nothing(broker, receiver, pki, tmp_path):
         receiver.publish(f"alpr/{AGENCY}/{DEVICE}/receipts", other)
         assert wait_for(lambda: uplink.status()["receipts_rejected"] == 2)
         assert store.upload_backlog() == 5
+        assert [a[2] for a in store.audits].count("uplink_receipt_rejected") == 2  # each refusal audited once
         genuine = sign_receipt(AGENCY_SIGNING, agency=AGENCY, device=DEVICE, read_ids=ids[:2])
         receiver.publish(f"alpr/{AGENCY}/{DEVICE}/receipts", genuine)
         assert wait_for(lambda: store.upload_backlog() == 3)
