@@ -84,7 +84,9 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], float] = time.tim
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.handler(args) or 0)
+        status = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a reader that has gone is found here, not in Python's exit
+        return status
     except CliError as error:
         print(f"alpr-edge {args.command}: {error}", file=sys.stderr)
         return error.status
