@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "alpr_edge.cli.alerts",
     "alpr_edge.cli.bench",
     "alpr_edge.cli.uplink",
+    "alpr_edge.cli.agency",
     "alpr_edge.cli.provision",
     "alpr_edge.cli.cert",
     "alpr_edge.cli.selftest",
