@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], float] = time.tim
         return EXIT_USAGE
     try:
         status = int(args.handler(args) or 0)
-        sys.stdout.flush()  # a reader that has gone is found here, not in Python's exit
+        sys.stdout.flush()  # here, not at exit: a reader that went away is caught below
         return status
     except CliError as error:
         print(f"alpr-edge {args.command}: {error}", file=sys.stderr)
