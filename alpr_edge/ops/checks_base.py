@@ -102,6 +102,7 @@ class Probes:
     gps_wait_s: float = 6.0
     service_user: str = SERVICE_USER
     now: Callable[[], float] = time.time
+    systemd_units: Path = Path("/etc/systemd/system")  # where install.sh puts and enables units
 
 
 @dataclass

@@ -24,6 +24,7 @@ from alpr_edge.ops.checks_base import (  # noqa: F401 - the self-test's names, a
 )
 from alpr_edge.ops.layout import Layout
 
+
 def run_selftest(config, profile, probes: Probes | None = None, layout: Layout | None = None) -> list[CheckResult]:
     """Run every check in order; a check that crashes fails with its error, the rest still run."""
     from alpr_edge.ops.status import read_daemon_status
@@ -36,7 +37,7 @@ def run_selftest(config, profile, probes: Probes | None = None, layout: Layout |
         ("camera", hw.check_camera), ("ir_colour", hw.check_ir_colour), ("exposure", hw.check_exposure),
         ("gps", hw.check_gps_and_clock), ("storage", sysc.check_storage), ("database", sysc.check_database),
         ("keys", sysc.check_keys), ("key_protection", sysc.check_key_protection), ("hotlists", sysc.check_hotlists), ("broker", sysc.check_broker),
-        ("models", sysc.check_models), ("watchdog", sysc.check_watchdog),
+        ("models", sysc.check_models), ("watchdog", sysc.check_watchdog), ("kiosk", sysc.check_kiosk),
     ]
     results: list[CheckResult] = []
     for name, check in checks:

@@ -229,12 +229,19 @@ class Store:
             rows = list(self.db.query("SELECT * FROM reads WHERE id = ?", [read_id]))
         return StoredRead.from_dict(self._decode(rows[0], images)) if rows else None
 
-    def pending_uploads(self, limit: int) -> list[dict]:
-        """Reads not yet acknowledged by the broker: hits first, then oldest first."""
+    def pending_uploads(self, limit: int, resend_after_s: float | None = None) -> list[dict]:
+        """Reads the agency does not have yet: hits first, then oldest first.
+
+        ``resend_after_s`` (receipts on): leave out reads the broker
+        acknowledged less than that many seconds ago; they are awaiting the
+        agency's receipt, and are sent again once it is overdue.
+        """
+        sql, params = "SELECT * FROM reads WHERE uploaded_at IS NULL", []
+        if resend_after_s is not None:
+            sql += " AND (acked_at IS NULL OR acked_at < ?)"
+            params.append(self.now().timestamp() - resend_after_s)
         with self.lock:
-            rows = list(self.db.query(
-                "SELECT * FROM reads WHERE uploaded_at IS NULL ORDER BY has_hit DESC, id LIMIT ?", [int(limit)]
-            ))
+            rows = list(self.db.query(sql + " ORDER BY has_hit DESC, id LIMIT ?", params + [int(limit)]))
         out = []
         for row in rows:
             try:
@@ -243,7 +250,17 @@ class Store:
                 log(logger, logging.ERROR, "read_unreadable", read_id=row["id"], error=str(error))
         return out
 
+    def mark_acknowledged(self, read_ids: Iterable[str]) -> int:
+        """The broker acknowledged these reads (receipts on): they wait for the agency's receipt."""
+        at = self.now().timestamp()
+        with self.write() as db:
+            cursor = db.conn.executemany(
+                "UPDATE reads SET acked_at = ? WHERE id = ? AND uploaded_at IS NULL", [(at, i) for i in read_ids]
+            )
+            return cursor.rowcount
+
     def mark_uploaded(self, read_ids: Iterable[str]) -> int:
+        """The agency has these reads (its receipt, or the PUBACK when receipts are off)."""
         at = self.now().timestamp()
         ids = list(read_ids)
         with self.write() as db:
@@ -263,6 +280,13 @@ class Store:
     def upload_backlog(self) -> int:
         with self.lock:
             return self.db.execute("SELECT count(*) FROM reads WHERE uploaded_at IS NULL").fetchone()[0]
+
+    def receipt_backlog(self) -> int:
+        """Reads the broker acknowledged that the agency has not receipted yet."""
+        with self.lock:
+            return self.db.execute(
+                "SELECT count(*) FROM reads WHERE uploaded_at IS NULL AND acked_at IS NOT NULL"
+            ).fetchone()[0]
 
     def iter_reads(self, *, since: datetime | None = None, until: datetime | None = None, plate_hmacs=None):
         """Stored rows (still sealed) in capture order, optionally filtered."""
