@@ -96,10 +96,8 @@ def flush_backlog(args) -> int:
 
 
 def _backlog_by_kind(store) -> dict:
-    """Pending reads by kind with the oldest capture time; read straight from the outbox table."""
-    rows = store.db.execute(
-        "SELECT has_hit, count(*), min(captured_at) FROM reads WHERE uploaded_at IS NULL GROUP BY has_hit"
-    ).fetchall()
+    """Pending reads by kind with the oldest capture time (the store's outbox)."""
+    rows = store.pending_by_kind()
     now = time.time()
     out = {"hits": 0, "reads": 0, "oldest_pending_age_s": None, "awaiting_receipt": store.receipt_backlog()}
     oldest = None

@@ -346,7 +346,7 @@ class RealOutbox:
         return {row[0] for row in rows}
 
     def image(self, read_id: str, kind: str) -> bytes:
-        return self.store.get_read(read_id)[kind]
+        return getattr(self.store.get_read(read_id), kind)
 
     def __getattr__(self, name):  # pending_uploads, mark_uploaded, upload_backlog, audit, close
         return getattr(self.store, name)
