@@ -38,8 +38,10 @@ def register(subparsers, common) -> None:
     search.set_defaults(handler=search_reads)
     export = actions.add_parser("export", parents=[common], help="export reads of a plate for a map")
     _add_query_options(export)
-    export.add_argument("--format", required=True, choices=("geojson", "kml", "csv"))
-    export.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    export.add_argument("--format", required=True, choices=("geojson", "kml", "csv", "package"),
+                        help="package: a signed evidence folder (needs --recipient and --output DIR)")
+    export.add_argument("--output", metavar="FILE", help="write here instead of stdout (package: a new folder)")
+    export.add_argument("--recipient", metavar="\"AGENCY / PERSON\"", help="package: who receives it (a permitted public agency)")
     export.set_defaults(handler=export_reads)
 
 
@@ -71,6 +73,10 @@ def search_reads(args) -> int:
 def export_reads(args) -> int:
     from alpr_edge.store import AccessRefused
 
+    if args.format == "package":
+        from alpr_edge.cli.evidence import export_package
+
+        return export_package(args, _query(args, None))
     config, store = open_store(args)
     with store:
         user = login(args, store, config, "reads.export")
