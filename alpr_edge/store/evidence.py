@@ -122,7 +122,7 @@ def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, p
     try:
         to = check_recipient(recipient, permitted)
     except AccessRefused as refusal:
-        store.audit(user, role, ACTION, data={"plate": plate_pattern, "recipient": recipient}, purpose=purpose,
+        store.audit(user, role, "evidence.export", data={"plate": plate_pattern, "recipient": recipient}, purpose=purpose,
                     case_number=case_number, outcome=f"refused: {refusal}")
         raise
     key = load_device_key(store.data_dir)

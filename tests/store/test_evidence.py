@@ -97,7 +97,7 @@ def test_a_recipient_outside_the_permitted_list_is_refused_and_audited(store, tm
         _package(store, tmp_path, recipient=recipient)
     assert not (tmp_path / "pkg").exists()
     last = audit_trail.records(store)[-1]
-    assert last["action"] == "reads.export.package" and last["outcome"].startswith("refused: ") and why in last["outcome"]
+    assert last["action"] == "evidence.export" and last["outcome"].startswith("refused: ") and why in last["outcome"]
     assert last["data"]["recipient"] == recipient and last["case_number"] == "24-1187"
 
 

@@ -73,7 +73,7 @@ def test_a_recipient_outside_the_list_is_refused_and_audited(run, sue, tmp_path)
         from alpr_edge.store.audit import records
 
         last = records(store)[-1]
-    assert (last["user"], last["action"], last["data"]["recipient"]) == ("sue", "reads.export.package", "FBI / SA Doe")
+    assert (last["user"], last["action"], last["data"]["recipient"]) == ("sue", "evidence.export", "FBI / SA Doe")
     assert last["outcome"].startswith("refused: recipient agency 'FBI'")
 
 
