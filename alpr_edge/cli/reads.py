@@ -43,6 +43,9 @@ def register(subparsers, common) -> None:
     export.add_argument("--output", metavar="FILE", help="write here instead of stdout (package: a new folder)")
     export.add_argument("--recipient", metavar="\"AGENCY / PERSON\"", help="package: who receives it (a permitted public agency)")
     export.set_defaults(handler=export_reads)
+    from alpr_edge.cli.corrections import add_correct_parser
+
+    add_correct_parser(actions, common)
 
 
 def _query(args, store) -> dict:
@@ -66,6 +69,9 @@ def search_reads(args) -> int:
         position = r["position"] or {}
         where = f"{position.get('lat'):.5f},{position.get('lon'):.5f}" if position.get("lat") is not None else "no fix"
         print(f"{r['id']}  {r['captured_at']}  {r['text']:<10} {r['confidence']:.2f}  {r['state'] or '-':<3} {r['camera']:<10} {where}")
+        if r.get("corrections"):
+            first = r["corrections"][0]["from"]
+            print(f"    corrected from {first['text']} {first['state'] or '-'}: {r['corrections'][-1]['reason']}")
     print(f"{len(results)} read(s)")
     return EXIT_OK
 

@@ -150,7 +150,7 @@ class Uplink:
         self._last_error: str | None = None
         self._last_puback: float | None = None
         self._connected_since: float | None = None
-        self._audit = AuditForwarder(store, state_dir, agency, device_id)
+        self._audit = AuditForwarder(store, state_dir, agency, device_id, seal_public_key=seal_public_key)
         self._reset_session()
 
     def _reset_session(self) -> None:

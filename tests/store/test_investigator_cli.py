@@ -1,4 +1,4 @@
-"""`reads export --format package` and `evidence verify` from the command line, as a new user would."""
+"""The investigator's commands as a new user would run them: evidence packages, corrections."""
 
 from __future__ import annotations
 
@@ -82,3 +82,19 @@ def test_package_needs_recipient_and_output(run, sue):
     assert status == 2 and "--format package needs --recipient" in err
     status, out, err = run("evidence", "verify", "/nonexistent/pkg")
     assert status == 2 and "no such folder" in err
+
+
+def test_correct_a_read_then_search_shows_both(run, sue):
+    with Store.open(run.data, StoreSection(), dev_keys=True) as store:
+        read_id = store.iter_reads()[0]["id"]
+    status, out, err = run("reads", "correct", read_id, "--text", "7ABC128", "--reason", "8 read as 3, checked on scene",
+                           "--user", "sue", "--totp", sue.next(), "--password-stdin", stdin="sue-pass\n")
+    assert status == 0 and out.startswith(f"{read_id}: 7ABC123 CA corrected to 7ABC128 CA (correction "), err
+    assert out.endswith("; the original is kept)\n")
+    status, out, err = run("reads", "search", "--plate", "7ABC128", "--purpose", "stolen vehicle report", "--case", "24-1",
+                           "--password-stdin", "--user", "sue", "--totp", sue.next(), stdin="sue-pass\n")
+    assert status == 0, err
+    assert out.splitlines()[1] == "    corrected from 7ABC123 CA: 8 read as 3, checked on scene" and "1 read(s)" in out
+    status, _, err = run("reads", "correct", read_id, "--text", "7ABC129", "--reason", "ok", "--user", "sue",
+                         "--totp", sue.next(), "--password-stdin", stdin="sue-pass\n")
+    assert status == 1 and "correction refused: a reason is required" in err
