@@ -87,7 +87,7 @@ def count_audited(db, day: str, action: str, outcome: str | None, data, purpose:
     elif action == "reads.correct" and not refused:
         bump(db, day, "corrections")
     elif action == "alert_raised":
-        bump(db, day, "alerts.historical" if data.get("historical") else "alerts")
+        bump(db, day, "alerts.historical" if data.get("match_kind") == "historical" else "alerts")
     elif (step := ALERT_STEP.match(action)) and outcome == step.group(1):
         bump(db, day, f"alerts.{step.group(1)}")
         if data.get("disposition"):
