@@ -8,6 +8,7 @@ read as the camera recorded it. Kept in the payload, a correction is sealed
 with the read's day key, re-keyed with it and shredded with it: it cannot
 outlive the read it corrects.
 
+`full_read` gives a read with its corrections (evidence packages, the uplink).
 Each correction is audited with both values, counted (``corrections``), and
 queued for the uplink in ``correction_outbox`` (ids only; the message is
 built from the read when it is sent, see `alpr_edge.uplink.audit_forward`).
@@ -21,6 +22,7 @@ import re
 from alpr_edge.ids import uuid7
 from alpr_edge.store import audit as audit_trail
 from alpr_edge.store.keys import KeyRing, KeyShredded
+from alpr_edge.store.records import payload_dict
 from alpr_edge.store.store import normalise_plate
 
 # Correcting a stored read is a supervisor's act on stored evidence, like placing a hold:
@@ -89,6 +91,19 @@ def correct_read(store, read_id: str, *, text: str | None = None, state: str | N
     return correction
 
 
+def full_read(store, read_id: str, *, images: bool = True) -> dict | None:
+    """The stored read as a dict (`records.payload_dict`), its corrections included; None when not stored."""
+    with store.lock:
+        rows = list(store.db.query("SELECT * FROM reads WHERE id = ?", [read_id]))
+    if not rows:
+        return None
+    row = rows[0]
+    payload = json.loads(store.unseal(read_id, None, row["payload"]))
+    crop = store.unseal(read_id, None, row["crop"]) if images and row.get("crop") else None
+    overview = store.unseal(read_id, None, row["overview"]) if images and row.get("overview") else None
+    return payload_dict(row, payload, crop, overview)
+
+
 def pending(store, after_seq: int, limit: int) -> list[tuple[int, dict, dict]]:
     """(seq, read, correction) queued after ``after_seq``, oldest first; a purged read's are gone with it."""
     with store.lock:
@@ -97,7 +112,7 @@ def pending(store, after_seq: int, limit: int) -> list[tuple[int, dict, dict]]:
     out = []
     for seq, read_id, correction_id in rows:
         try:
-            read = store.get_read(read_id, images=False)
+            read = full_read(store, read_id, images=False)
         except (KeyShredded, ValueError):
             read = None
         found = [c for c in (read or {}).get("corrections", []) if c["id"] == correction_id]

@@ -120,6 +120,28 @@ def period_counts(conn: sqlite3.Connection, since: date | None, until: date | No
             "totals": dict(sorted(totals.items())), "days": days}
 
 
+def closed_days(store, after: str, upto: str, limit: int) -> dict[str, dict[str, int]]:
+    """Counts of up to ``limit`` days with ``after < day <= upto`` (ISO dates), oldest first (the uplink's feed)."""
+    with store.lock:
+        rows = store.db.execute("SELECT day, name, value FROM daily_counts WHERE day > ? AND day <= ? ORDER BY day, name",
+                                [after, upto]).fetchall()
+    days: dict[str, dict[str, int]] = {}
+    for day, name, value in rows:
+        if len(days) == limit and day not in days:
+            break
+        days.setdefault(day, {})[name] = value
+    return days
+
+
+def kept(store) -> bool:
+    """Whether this store keeps daily counts (a stand-in or an old store does not)."""
+    try:
+        with store.lock:
+            return "daily_counts" in store.db.table_names()
+    except Exception:
+        return False
+
+
 def to_csv(report: dict) -> str:
     """One row per day and counter, then one ``total`` row per counter."""
     buffer = io.StringIO()

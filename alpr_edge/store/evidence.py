@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from alpr_edge.store import audit as audit_trail
+from alpr_edge.store.corrections import full_read
 from alpr_edge.store.keys import load_device_key
 from alpr_edge.store.search import AccessRefused, search
 
@@ -116,7 +117,7 @@ def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, p
     """Search (authorised and audited as a search), then write and sign the package; returns case.json's content.
 
     A refused recipient is audited and raises AccessRefused before anything is searched.
-    ``reads_of(read_id)`` gives a read with images and corrections (default ``store.get_read``).
+    ``reads_of(read_id)`` gives a read with images and corrections (default `corrections.full_read`).
     """
     out_dir = Path(out_dir)
     try:
@@ -133,7 +134,7 @@ def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, p
                      partial=partial, since=since, until=until, action=ACTION)
     out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(out_dir, 0o700)
-    reads_of = reads_of or store.get_read
+    reads_of = reads_of or (lambda read_id: full_read(store, read_id))
     files: dict[str, str] = {}
     for result in results:
         files.update(_write_read(store, out_dir, reads_of(result["id"]) or result))

@@ -48,16 +48,9 @@ class AccountabilityFeed:
         self._errors = RateLimited(logger, 60.0)
 
     def _has_tables(self) -> bool:
-        db = getattr(self.store, "db", None)
-        if db is None:
-            return False
-        try:
-            with self.store.lock:
-                db.execute("SELECT 1 FROM daily_counts LIMIT 1").fetchall()
-                db.execute("SELECT 1 FROM correction_outbox LIMIT 1").fetchall()
-            return True
-        except Exception:
-            return False
+        from alpr_edge.store.counts import kept
+
+        return getattr(self.store, "db", None) is not None and kept(self.store)
 
     def _load_cursor(self) -> str:
         try:
@@ -88,16 +81,10 @@ class AccountabilityFeed:
         return (now() if now else datetime.now(UTC)).astimezone(UTC).date()
 
     def _counts(self) -> list[tuple[tuple[str, int], bytes]]:
+        from alpr_edge.store.counts import closed_days
+
         last_closed = (self._today() - timedelta(days=2)).isoformat()
-        with self.store.lock:
-            rows = self.store.db.execute(
-                "SELECT day, name, value FROM daily_counts WHERE day > ? AND day <= ? ORDER BY day, name",
-                [self.counts_day, last_closed]).fetchall()
-        days: dict[str, dict[str, int]] = {}
-        for day, name, value in rows:
-            if len(days) == self.window and day not in days:
-                break
-            days.setdefault(day, {})[name] = value
+        days = closed_days(self.store, self.counts_day, last_closed, self.window)
         return [(("counts", date.fromisoformat(day).toordinal()),
                  _encode({"schema": COUNTS_SCHEMA, "agency": self.agency, "device": self.device, "day": day, "counts": counts}))
                 for day, counts in days.items()]
