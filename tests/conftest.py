@@ -44,3 +44,22 @@ def video_file(tmp_path: Path) -> Path:
         writer.write(np.full((240, 320, 3), 20 * index, np.uint8))
     writer.release()
     return path
+
+
+@pytest.fixture
+def systemd_host_key(tmp_path, monkeypatch):
+    """A systemd host key of this test's own ($SYSTEMD_CREDENTIAL_SECRET), for real `systemd-creds` runs;
+    skips where systemd-creds is absent or does not work (it needs no running systemd, but root)."""
+    from alpr_edge.store.kek import CredsError, SystemdCreds
+
+    if not SystemdCreds().available():
+        pytest.skip("systemd-creds is not installed")
+    path = tmp_path / "systemd-host" / "credential.secret"
+    path.parent.mkdir()
+    monkeypatch.setenv("SYSTEMD_CREDENTIAL_SECRET", str(path))
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    try:
+        SystemdCreds().encrypt(b"probe", "probe")
+    except CredsError as error:
+        pytest.skip(f"systemd-creds does not work here: {error}")
+    return path
