@@ -249,7 +249,7 @@ class UplinkSection:
     keepalive_s: int = field(default=60, metadata=_help("MQTT keepalive"))
     session_expiry_s: int = field(default=7 * 86400, metadata=_help("Broker keeps the persistent session this long offline"))
     reconnect_min_s: float = field(default=1.0, metadata=_help("First reconnect delay (doubles, jittered)"))
-    reconnect_max_s: float = field(default=120.0, metadata=_help("Longest reconnect delay"))
+    reconnect_max_s: float = field(default=30.0, metadata=_help("Longest reconnect delay (cut short when the network comes back)"))
 
     def validate(self) -> list[str]:
         problems = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -21,6 +22,16 @@ def run_cli(*args: str, timeout: float = 120, env: dict | None = None, input: st
         [sys.executable, "-m", "alpr_edge", *args],
         capture_output=True, text=True, timeout=timeout, env=full_env, cwd=ROOT, input=input,
     )
+
+
+@pytest.fixture(autouse=True)
+def _temporary_files_stay_in_pytests_tree(tmp_path_factory, monkeypatch):
+    """What the code under test makes with ``tempfile`` (a daemon's data folder, alert tone files) and
+    what CLI subprocesses make in $TMPDIR lands in pytest's own temporary tree, which pytest prunes,
+    instead of piling up in /tmp (test_daemon.py and the tone tests left a folder per test there)."""
+    folder = tmp_path_factory.mktemp("tempfile")
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))
 
 
 @pytest.fixture
