@@ -44,16 +44,14 @@ def export_package(args, query: dict) -> int:
 
 
 def verify_package(args) -> int:
-    from cryptography.hazmat.primitives import serialization
-
+    from alpr_edge.store.evidence import load_ed25519_public
     from alpr_edge.store.evidence import verify_package as check
 
     expected = None
     if args.public_key is not None:
-        try:
-            expected = serialization.load_pem_public_key(args.public_key.read_bytes())
-        except (OSError, ValueError) as error:
-            raise CliError(f"--public-key {args.public_key}: {error}") from None
+        expected, problem = load_ed25519_public(args.public_key)
+        if problem:
+            raise CliError(f"--public-key {args.public_key}: {problem}")
     if not args.folder.is_dir():
         raise CliError(f"{args.folder}: no such folder")
     intact, problems, signer = check(args.folder, expected)

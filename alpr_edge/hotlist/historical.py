@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from alpr_edge.hotlist.history import match_new_entries, new_rows, only_rows
-from alpr_edge.hotlist.matching import ListIndex
+from alpr_edge.hotlist.matching import ListIndex, Match
 from alpr_edge.hotlist.model import HotList
 from alpr_edge.logs import log
-from alpr_edge.store.historical import window_reads
+from alpr_edge.store.historical import PastRead, window_reads
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +132,8 @@ class HistoricalHits:
             self._notify(report)
         return report
 
-    def _raise(self, found: list) -> tuple[HistoricalHit, ...]:
-        by_read: dict[str, tuple[object, list]] = {}
+    def _raise(self, found: list[tuple[PastRead, Match]]) -> tuple[HistoricalHit, ...]:
+        by_read: dict[str, tuple[PastRead, list[Match]]] = {}
         for read, match in found:
             by_read.setdefault(read.read_id, (read, []))[1].append(match)
         hits = []

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +32,7 @@ def _row_keys(entries: EntryTable) -> np.ndarray:
     if states.codes is not None:
         state_bytes = np.array([v.encode() for v in states.values] or [b""], dtype="S4")[states.codes]
     else:
+        assert states.fixed is not None  # a Column holds codes or fixed-width values
         state_bytes = states.fixed.astype("S4")
     n = len(entries)
     raw = np.zeros((n, entries.plates.dtype.itemsize + 4), dtype=np.uint8)
@@ -53,8 +55,8 @@ def only_rows(hotlist: HotList, rows: np.ndarray) -> HotList:
     return dataclasses.replace(hotlist, entries=hotlist.entries.take(rows))
 
 
-def match_new_entries(new_only: HotList, reads: Iterable, now: float, index: ListIndex | None = None,
-                      alerting: Callable[[object], bool] = lambda read: True) -> list[tuple[object, Match]]:
+def match_new_entries(new_only: HotList, reads: Iterable[Any], now: float, index: ListIndex | None = None,
+                      alerting: Callable[[Any], bool] = lambda read: True) -> list[tuple[Any, Match]]:
     """(read, match) for each read the entries match, the match's kind set to ``historical``.
 
     ``reads`` have ``read_id``, ``text``, ``state`` and ``candidates``;

@@ -115,8 +115,8 @@ def pending(store, after_seq: int, limit: int) -> list[tuple[int, dict, dict]]:
             read = full_read(store, read_id, images=False)
         except (KeyShredded, ValueError):
             read = None
-        found = [c for c in (read or {}).get("corrections", []) if c["id"] == correction_id]
-        if found:
+        found = [c for c in read.get("corrections", []) if c["id"] == correction_id] if read else []
+        if read and found:
             out.append((seq, read, found[0]))
         else:  # its read is gone or unreadable: nothing left to send
             sent(store, seq)

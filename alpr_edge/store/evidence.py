@@ -138,11 +138,12 @@ def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, p
     files: dict[str, str] = {}
     for result in results:
         files.update(_write_read(store, out_dir, reads_of(result["id"]) or result))
+    read_ids = [r["id"] for r in results]
     case = {
         "schema": PACKAGE_SCHEMA, "case_number": case_number, "purpose": purpose, "recipient": str(to),
         "recipient_agency": to.agency, "exported_by": user, "role": role, "exported_at": audit_trail.timestamp(store.now()),
         "query": {"plate": plate_pattern, "partial": partial, "since": since, "until": until},
-        "reads": [r["id"] for r in results],
+        "reads": read_ids,
     }
     files["case.json"] = _write(out_dir / "case.json", _json(case))
     manifest = _json({"schema": PACKAGE_SCHEMA, "algorithm": "sha256", "files": dict(sorted(files.items()))})
@@ -152,7 +153,7 @@ def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, p
     _write(out_dir / PUBLIC_KEY, public)
     store.audit(user, role, "evidence.export",
                 data={"recipient": str(to), "recipient_agency": to.agency, "reads": len(results),
-                      "read_ids": case["reads"][:200], "manifest_sha256": hashlib.sha256(manifest).hexdigest()},
+                      "read_ids": read_ids[:200], "manifest_sha256": hashlib.sha256(manifest).hexdigest()},
                 purpose=purpose, case_number=case_number)
     return case
 
@@ -183,6 +184,17 @@ def fingerprint(public: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+def load_ed25519_public(path: Path) -> tuple[Ed25519PublicKey | None, str | None]:
+    """(the Ed25519 public key in a PEM file, None) or (None, why not)."""
+    try:
+        key = serialization.load_pem_public_key(Path(path).read_bytes())
+    except (OSError, ValueError) as error:
+        return None, f"missing or unreadable ({error})"
+    if not isinstance(key, Ed25519PublicKey):
+        return None, "not an Ed25519 public key"
+    return key, None
+
+
 def _present(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()}
 
@@ -198,22 +210,18 @@ def verify_package(folder: Path, public_key: Ed25519PublicKey | None = None) -> 
         listed = json.loads(manifest)["files"]
     except (ValueError, KeyError, TypeError) as error:
         return False, [f"{MANIFEST}: unreadable ({error})"], None
-    try:
-        signer = serialization.load_pem_public_key((folder / PUBLIC_KEY).read_bytes())
-    except (OSError, ValueError) as error:
-        signer = None
-        problems.append(f"{PUBLIC_KEY}: missing or unreadable ({error})")
+    signer, problem = load_ed25519_public(folder / PUBLIC_KEY)
+    if problem:
+        problems.append(f"{PUBLIC_KEY}: {problem}")
     if public_key is not None:
         if signer is not None and fingerprint(signer) != fingerprint(public_key):
             problems.append(f"{PUBLIC_KEY}: not the expected device key (fingerprint {fingerprint(signer)})")
         signer = public_key
-    if isinstance(signer, Ed25519PublicKey):
+    if signer is not None:
         try:
             signer.verify(base64.b64decode((folder / SIGNATURE).read_bytes().strip(), validate=True), manifest)
         except (OSError, ValueError, InvalidSignature):
             problems.append(f"{SIGNATURE}: the signature does not match {MANIFEST} (changed, or signed by another key)")
-    elif signer is not None:
-        problems.append(f"{PUBLIC_KEY}: not an Ed25519 key")
     for name, digest in sorted(listed.items()):
         path = folder / name
         if not path.is_file() or path.is_symlink():
@@ -222,4 +230,4 @@ def verify_package(folder: Path, public_key: Ed25519PublicKey | None = None) -> 
             problems.append(f"{name}: changed (SHA-256 differs from the manifest)")
     for name in sorted(_present(folder) - set(listed) - ENVELOPE):
         problems.append(f"{name}: added (not in the manifest)")
-    return not problems, problems, fingerprint(signer) if isinstance(signer, Ed25519PublicKey) else None
+    return not problems, problems, fingerprint(signer) if signer is not None else None

@@ -61,11 +61,11 @@ def _past_read(store, row: dict) -> PastRead | None:
     except (KeyShredded, ValueError):  # purged meanwhile: nothing to match
         return None
     position = payload.get("position") or None
-    lat_lon = (position or {}).get("lat"), (position or {}).get("lon")
+    lat, lon = (position or {}).get("lat"), (position or {}).get("lon")
     return PastRead(
         read_id=row["id"], text=payload["text"], state=payload.get("state"),
         candidates=tuple(_Candidate(t, c) for t, c in payload.get("candidates", [])), captured_at=row["captured_at"],
-        position=_Position(*lat_lon) if None not in lat_lon else None, raw_position=position,
+        position=_Position(float(lat), float(lon)) if lat is not None and lon is not None else None, raw_position=position,
     )
 
 
@@ -101,13 +101,13 @@ def choose_plan(whole_plates: int, partial: int, day_keys: int, reads: int) -> s
 
 def window_reads(store, since: datetime, plates: list[str], partial: int) -> tuple[str, int, Iterator[PastRead]]:
     """(plan, reads in the window, the reads to match, decrypted as they are taken): see the module's notes."""
-    days = {}
+    days: dict[str, list[str]] = {}  # day -> its key ids (two only while a re-key is under way)
     for key_id, use in store.keys.key_ids().items():
         if use.startswith("day:") and use[4:] >= since.date().isoformat():
             days.setdefault(use[4:], []).append(key_id)
     with store.lock:
         total = store.db.execute("SELECT count(*) FROM reads WHERE captured_at >= ?", [since.timestamp()]).fetchone()[0]
-    plan = choose_plan(len(plates), partial, sum(map(len, days.values())), total)
+    plan = choose_plan(len(plates), partial, sum(len(ids) for ids in days.values()), total)
     if plan == "decrypt":
         return plan, total, _decrypted(store, _window_rows(store, since, "payload"))
     by_day: dict[str, dict[str, list[str]]] = {}  # day -> plate_hmac -> read ids: the window's index, no plate

@@ -9,7 +9,7 @@ import pytest
 from tests.store.store_fakes import all_bytes, make_read
 
 from alpr_edge import cli
-from alpr_edge.alerts import AlertBook
+from alpr_edge.alerts import AlertBook, AlertError
 from alpr_edge.config import StoreSection
 from alpr_edge.hotlist import HotListEngine, MemoryListStorage
 from alpr_edge.store import AccessRefused
@@ -83,7 +83,7 @@ def test_alerts_are_counted_by_step_and_disposition(open_store, clock):
     alert = book.raise_alert("read-1", engine.match("7ABC123", "CA"), now())
     for step, disposition in (("verified", None), ("confirmed", None), ("disposed", "arrest")):
         book.transition(alert.alert_id, step, "ofc", "officer", disposition=disposition)
-    with pytest.raises(Exception):
+    with pytest.raises(AlertError):
         book.transition(alert.alert_id, "verified", "ofc", "officer")  # refused: not counted
     counted = totals(store)
     assert {k: v for k, v in counted.items() if k.startswith("alerts")} == {
