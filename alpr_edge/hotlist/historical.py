@@ -155,3 +155,16 @@ class HistoricalHits:
             outcome=f"{len(report.hits)} hit(s)")
         log(logger, logging.INFO, "historical_check", list=report.list_name, version=report.version,
             new_entries=report.new_entries, plan=report.plan, reads=report.reads_in_window, hits=len(report.hits))
+
+
+def describe(report: HistoricalReport) -> list[str]:
+    """What the command line says about a check: each hit's read, time and place; no plate."""
+    lines = []
+    for hit in report.hits:
+        where = (f"{hit.position['lat']:.5f},{hit.position['lon']:.5f}"
+                 if hit.position and hit.position.get("lat") is not None else "no position")
+        what = "recorded (covert list, no alert)" if hit.covert else f"HISTORICAL alert {', '.join(hit.alert_ids)}"
+        lines.append(f"historical hit on {hit.list_name!r}: read {hit.read_id} at {hit.captured_at} ({where}): {what}")
+    lines.append(f"checked {report.new_entries} new entr{'y' if report.new_entries == 1 else 'ies'} against "
+                 f"{report.reads_in_window} read(s) of the last {report.window_hours:g} h: {len(report.hits)} historical hit(s)")
+    return lines

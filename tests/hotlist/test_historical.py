@@ -11,7 +11,7 @@ from tests.store.store_fakes import Clock, make_read
 from alpr_edge.alerts import AlertBook
 from alpr_edge.config import StoreSection
 from alpr_edge.hotlist import EntryTable, HotList, HotListEngine, HotListEntry, MemoryListStorage
-from alpr_edge.hotlist.historical import HistoricalHits
+from alpr_edge.hotlist.historical import HistoricalHits, describe
 from alpr_edge.hotlist.model import Area
 from alpr_edge.store import Store, audit as audit_trail
 from alpr_edge.store.counts import period_counts
@@ -72,6 +72,9 @@ def test_a_plate_added_now_raises_a_historical_alert_for_the_read_an_hour_ago(wo
     assert audited["data"]["hits"] == 1 and audited["data"]["read_ids"] == [read.read_id] and audited["case_number"] == "26-9"
     with world.store.lock:
         assert period_counts(world.store.db.conn, None, None)["totals"]["alerts.historical"] == 1
+    assert describe(report) == [
+        f"historical hit on 'manual': read {read.read_id} at 2026-11-20T11:00:00Z (37.80440,-122.27120): HISTORICAL alert {alert.alert_id}",
+        "checked 1 new entry against 3 read(s) of the last 24 h: 1 historical hit(s)"]
 
 
 def test_only_entries_new_in_a_version_are_matched(world):
