@@ -86,6 +86,8 @@ def count_audited(db, day: str, action: str, outcome: str | None, data, purpose:
                 bump(db, day, f"purge.{figure}", data[figure])
     elif action == "reads.correct" and not refused:
         bump(db, day, "corrections")
+    elif action == "hotlist.historical_match":  # automatic, not a person's search: counted apart
+        bump(db, day, "historical_checks")
     elif action == "alert_raised":
         bump(db, day, "alerts.historical" if data.get("match_kind") == "historical" else "alerts")
     elif (step := ALERT_STEP.match(action)) and outcome == step.group(1):
