@@ -93,6 +93,15 @@ def _v1_reads_holds_audit(db: Database) -> None:
     db.create_table("audit_anchor", {"id": int, "seq": int, "hash": str, "purged_at": str, "signature": bytes}, pk="id")
 
 
+def _v2_acknowledged_at(db: Database) -> None:
+    # End-to-end receipts (uplink/receipts.py): the broker's PUBACK sets
+    # acked_at, the agency's receipt sets uploaded_at. A read acknowledged
+    # but not receipted is sent again once acked_at is old enough. The
+    # index covers the outbox query so it never reads the rows' images.
+    db.execute("ALTER TABLE reads ADD COLUMN acked_at REAL")
+    db.execute("CREATE INDEX reads_outbox ON reads (has_hit DESC, id, acked_at) WHERE uploaded_at IS NULL")
+
+
 def _daily_counts_and_corrections(db: Database) -> None:
     # Counts that outlive the data (alpr_edge/store/counts.py): never purged.
     db.execute("CREATE TABLE daily_counts (day TEXT NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL,"
@@ -113,4 +122,4 @@ def _daily_counts_and_corrections(db: Database) -> None:
                " DELETE FROM correction_outbox WHERE read_id = OLD.id; END")
 
 
-STORE_STEPS: list[Step] = [_v1_reads_holds_audit, _daily_counts_and_corrections]
+STORE_STEPS: list[Step] = [_v1_reads_holds_audit, _v2_acknowledged_at, _daily_counts_and_corrections]
