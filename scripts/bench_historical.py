@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "store
 
 from store_fakes import make_read  # noqa: E402
 
-from alpr_edge.alerts import AlertBook  # noqa: E402
+from alpr_edge.alerts import AlertDesk  # noqa: E402
 from alpr_edge.config import StoreSection  # noqa: E402
 from alpr_edge.hotlist import FileListStorage, HotList, HotListEngine  # noqa: E402
 from alpr_edge.hotlist.historical import HistoricalHits  # noqa: E402
@@ -138,13 +138,8 @@ def main() -> int:
         read_plates = fill_store(store, rng, args.days, args.per_day)
         print(json.dumps({"stored_reads": len(read_plates), "store_fill_s": round(time.perf_counter() - t, 1),
                           "load_average": os.getloadavg()[0]}), flush=True)
-        book = AlertBook(store.db, store.audit, clock=lambda: NOW.timestamp(), text_hasher=store.plate_hmac)
-
-        def raise_for(read_id, matches):
-            store.mark_hit(read_id)
-            return book.raise_alerts(read_id, matches, NOW.timestamp())
-
-        hits = HistoricalHits(store, raise_for, window_hours=24 * args.days, clock=lambda: NOW.timestamp(), background=True)
+        desk = AlertDesk(store, clock=lambda: NOW.timestamp())
+        hits = HistoricalHits(store, desk.raise_for, window_hours=24 * args.days, clock=lambda: NOW.timestamp(), background=True)
         engine = HotListEngine(FileListStorage(root / "hotlists"), clock=lambda: NOW.timestamp(), audit=store.audit,
                                on_new_version=hits)
         hits.would_alert = engine.would_alert

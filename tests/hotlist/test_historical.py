@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tests.store.store_fakes import Clock, make_read
 
-from alpr_edge.alerts import AlertBook
+from alpr_edge.alerts import AlertDesk
 from alpr_edge.config import StoreSection
 from alpr_edge.hotlist import EntryTable, HotList, HotListEngine, HotListEntry, MemoryListStorage
 from alpr_edge.hotlist.historical import HistoricalHits, describe
@@ -35,13 +35,8 @@ def world(tmp_path):
     clock = Clock(NOW)
     store = Store.open(tmp_path / "data", StoreSection(retention_days=3), dev_keys=True, clock=clock)
     now = lambda: clock().timestamp()  # noqa: E731
-    book = AlertBook(store.db, store.audit, clock=now, text_hasher=store.plate_hmac)
-
-    def raise_for(read_id, matches):  # what the alert desk does with a hit: mark the read, raise its alerts
-        store.mark_hit(read_id)
-        return book.raise_alerts(read_id, matches, now())
-
-    hits = HistoricalHits(store, raise_for, window_hours=24, clock=now)
+    desk = AlertDesk(store, clock=now)
+    hits = HistoricalHits(store, desk.raise_for, window_hours=24, clock=now)
     engine = HotListEngine(MemoryListStorage(), clock=now, audit=store.audit, on_new_version=hits)
     hits.would_alert = engine.would_alert
     reads = {
@@ -51,8 +46,8 @@ def world(tmp_path):
         "partial_fit": make_read("8FJK2AB", NOW - timedelta(hours=3)),
     }
     store.add_reads(reads.values())
-    yield dataclasses.make_dataclass("World", ["store", "engine", "hits", "book", "reads", "clock"])(
-        store, engine, hits, book, reads, clock)
+    yield dataclasses.make_dataclass("World", ["store", "engine", "hits", "desk", "reads", "clock"])(
+        store, engine, hits, desk, reads, clock)
     store.close()
 
 
@@ -63,11 +58,11 @@ def test_a_plate_added_now_raises_a_historical_alert_for_the_read_an_hour_ago(wo
     [hit] = report.hits
     read = world.reads["hour_ago"]
     assert (hit.read_id, hit.captured_at, hit.position["lat"]) == (read.read_id, "2026-11-20T11:00:00Z", 37.8044)
-    [alert] = world.book.open_alerts()
+    [alert] = world.desk.open_for("supervisor")
     assert (alert.read_id, alert.match_kind, alert.case_number, alert.covert) == (read.read_id, "historical", "26-9", False)
     assert alert.alert_id in hit.alert_ids and alert.sounding  # through the same verification flow
-    assert world.store.get_read(read.read_id)["has_hit"]
-    assert not world.store.get_read(world.reads["day_and_half_ago"].read_id)["has_hit"]  # outside the 24 h window
+    assert world.store.get_read(read.read_id).has_hit
+    assert not world.store.get_read(world.reads["day_and_half_ago"].read_id).has_hit  # outside the 24 h window
     audited = [r for r in audit_trail.records(world.store) if r["action"] == "hotlist.historical_match"][-1]
     assert audited["data"]["hits"] == 1 and audited["data"]["read_ids"] == [read.read_id] and audited["case_number"] == "26-9"
     with world.store.lock:
@@ -84,7 +79,7 @@ def test_only_entries_new_in_a_version_are_matched(world):
     world.engine.replace(hotlist("ncic", 2, ["5XYZ999", "7ABC123"]))
     report = world.hits.reports[-1]
     assert report.new_entries == 1 and [h.read_id for h in report.hits] == [world.reads["hour_ago"].read_id]
-    assert len(world.book.open_alerts()) == 2  # 5XYZ999 did not alert a second time
+    assert len(world.desk.open_for("supervisor")) == 2  # 5XYZ999 did not alert a second time
 
 
 def test_partial_entries_decrypt_the_window(world):
@@ -96,14 +91,15 @@ def test_partial_entries_decrypt_the_window(world):
 def test_a_covert_list_records_without_alerting(world):
     world.engine.replace(hotlist("quiet", 1, ["7ABC123"], covert=True))
     [hit] = world.hits.reports[-1].hits
-    [alert] = world.book.open_alerts()
+    [alert] = world.desk.open_for("supervisor")
+    assert world.desk.open_for("officer") == []  # a covert alert never reaches an officer
     assert hit.covert and alert.covert and not alert.sounding and alert.match_kind == "historical"
 
 
 def test_a_list_limited_to_an_area_matches_only_reads_made_there(world):
     elsewhere = Area(south=34.0, west=-118.5, north=34.2, east=-118.2)  # Los Angeles; the read was in Oakland
     world.engine.replace(hotlist("la", 1, ["7ABC123"], area=elsewhere))
-    assert world.hits.reports[-1].hits == () and world.book.open_alerts() == []
+    assert world.hits.reports[-1].hits == () and world.desk.open_for("supervisor") == []
 
 
 def test_the_window_never_goes_beyond_retention(world):

@@ -9,7 +9,7 @@ from tests.store.store_fakes import all_bytes, make_read
 
 from alpr_edge.config import StoreSection
 from alpr_edge.store import add_hold, audit as audit_trail
-from alpr_edge.store.corrections import CorrectionError, correct_read, pending, sent
+from alpr_edge.store.corrections import CorrectionError, correct_read, full_read, pending, sent
 
 CASE = dict(user="sue", role="supervisor", purpose="stolen vehicle report 24-1", case_number="24-1")
 WHY = "officer compared the plate on scene: B misread as 8"
@@ -30,7 +30,7 @@ def test_correction_keeps_the_original_and_both_are_shown_and_audited(store):
     read_id = _read_id(store)
     correction = correct_read(store, read_id, text="7abc 123", state="ca", reason=WHY, user="sue", role="supervisor")
     assert (correction["from"], correction["to"]) == ({"text": "7A8C123", "state": "NV"}, {"text": "7ABC123", "state": "CA"})
-    read = store.get_read(read_id)
+    read = full_read(store, read_id)
     assert (read["text"], read["state"]) == ("7ABC123", "CA")
     assert read["corrections"] == [correction] and read["crop_jpeg"] == b"\xff\xd8crop"
     [found] = store.search("7ABC123", **CASE)  # the plate index follows the correction
@@ -56,7 +56,7 @@ def test_refused_corrections_change_nothing_and_are_audited(store, kwargs, why):
     read_id = _read_id(store)
     with pytest.raises(CorrectionError, match=why):
         correct_read(store, read_id, user="ofc", **kwargs)
-    assert store.get_read(read_id)["text"] == "7A8C123" and store.get_read(read_id)["corrections"] == []
+    assert full_read(store, read_id)["text"] == "7A8C123" and full_read(store, read_id)["corrections"] == []
     last = audit_trail.records(store)[-1]
     assert last["action"] == "reads.correct" and last["outcome"].startswith("refused: ") and why in last["outcome"]
     assert pending(store, 0, 10) == []
@@ -79,7 +79,7 @@ def test_a_correction_survives_re_keying_and_dies_with_its_read(open_store, cloc
     add_hold(store, held.read_id, case_number="24-1", reason="evidence", user="sue", role="supervisor")
     report = store.purge()
     assert report.days_rekeyed == [old.date().isoformat()] and report.expired_no_hit == 1
-    read = store.get_read(held.read_id)  # re-sealed under the new day key, correction and all
+    read = full_read(store, held.read_id)  # re-sealed under the new day key, correction and all
     assert read["text"] == "7ABC123" and read["corrections"][0]["from"]["text"] == "7A8C123"
     assert [r["id"] for r in store.search("7ABC123", **CASE)] == [held.read_id]
     assert [read["id"] for _, read, _ in pending(store, 0, 10)] == [held.read_id]  # the purged read's went with it

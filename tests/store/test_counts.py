@@ -9,7 +9,7 @@ import pytest
 from tests.store.store_fakes import all_bytes, make_read
 
 from alpr_edge import cli
-from alpr_edge.alerts import AlertBook, AlertError
+from alpr_edge.alerts import AlertDesk, AlertError
 from alpr_edge.config import StoreSection
 from alpr_edge.hotlist import HotListEngine, MemoryListStorage
 from alpr_edge.store import AccessRefused
@@ -79,12 +79,13 @@ def test_alerts_are_counted_by_step_and_disposition(open_store, clock):
     now = lambda: clock().timestamp()  # noqa: E731
     engine = HotListEngine(MemoryListStorage(), clock=now, audit=store.audit)
     engine.add_manual("7ABC123", "CA", "Stolen vehicle", "sue", "24-1", "grey sedan", clock().date() + timedelta(days=5))
-    book = AlertBook(store.db, store.audit, clock=now)
-    alert = book.raise_alert("read-1", engine.match("7ABC123", "CA"), now())
+    store.add_reads([read := make_read("7ABC123")])
+    desk = AlertDesk(store, clock=now)
+    [alert] = desk.raise_for(read.read_id, engine.match("7ABC123", "CA"))
     for step, disposition in (("verified", None), ("confirmed", None), ("disposed", "arrest")):
-        book.transition(alert.alert_id, step, "ofc", "officer", disposition=disposition)
+        desk.step(alert.alert_id, step, "ofc", "officer", disposition=disposition)
     with pytest.raises(AlertError):
-        book.transition(alert.alert_id, "verified", "ofc", "officer")  # refused: not counted
+        desk.step(alert.alert_id, "verified", "ofc", "officer")  # refused: not counted
     counted = totals(store)
     assert {k: v for k, v in counted.items() if k.startswith("alerts")} == {
         "alerts": 1, "alerts.verified": 1, "alerts.confirmed": 1, "alerts.disposed": 1, "alerts.disposition:arrest": 1}

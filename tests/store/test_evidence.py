@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tests.store.store_fakes import make_read
 
-from alpr_edge.alerts import AlertBook
+from alpr_edge.alerts import AlertDesk
 from alpr_edge.hotlist import HotListEngine, MemoryListStorage
 from alpr_edge.store import AccessRefused, audit as audit_trail
 from alpr_edge.store.evidence import PackageError, check_recipient, verify_package, write_package
@@ -39,9 +39,9 @@ def test_package_holds_each_read_its_images_and_a_signed_manifest(store, tmp_pat
     folder = tmp_path / "pkg"
     assert case["recipient"] == "Oakland Police Department / Det. R. Ortiz" and len(case["reads"]) == 2
     first = store.get_read(case["reads"][0])
-    read_folder = folder / "reads" / first["id"]
-    assert (read_folder / "plate.jpg").read_bytes() == first["crop_jpeg"]  # as stored, not re-encoded
-    assert (read_folder / "overview.jpg").read_bytes() == first["overview_jpeg"]
+    read_folder = folder / "reads" / first.read_id
+    assert (read_folder / "plate.jpg").read_bytes() == first.crop_jpeg  # as stored, not re-encoded
+    assert (read_folder / "overview.jpg").read_bytes() == first.overview_jpeg
     document = json.loads((read_folder / "read.json").read_text())
     assert document["text"] == "7ABC123" and document["position"] == {"lat": 37.77, "lon": -122.42, "speed_mps": None}
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -120,10 +120,10 @@ def test_a_read_that_raised_an_alert_carries_the_entry_and_its_history(store, tm
     now = lambda: clock().timestamp()  # noqa: E731
     engine = HotListEngine(MemoryListStorage(), clock=now, audit=store.audit)
     engine.add_manual("7ABC123", "CA", "Stolen vehicle", "sue", "24-1187", "grey sedan", clock().date() + timedelta(days=5))
-    book = AlertBook(store.db, store.audit, clock=now)
+    desk = AlertDesk(store, clock=now)
     read_id = store.iter_reads(plate_hmacs=store.read_hmacs("7ABC123"))[0]["id"]
-    alert = book.raise_alert(read_id, engine.match("7ABC123", "CA"), now())
-    book.transition(alert.alert_id, "verified", "ofc", "officer")
+    [alert] = desk.raise_for(read_id, engine.match("7ABC123", "CA"))
+    desk.step(alert.alert_id, "verified", "ofc", "officer")
     _package(store, tmp_path)
     history = json.loads((tmp_path / "pkg" / "reads" / read_id / "alerts.json").read_text())
     assert [(a["alert_id"], a["reason"], a["case_number"], a["list_name"]) for a in history] == [
