@@ -114,6 +114,8 @@ class HistoricalHits:
 
     def check(self, previous: HotList | None, hotlist: HotList, index: ListIndex) -> HistoricalReport:
         rows = new_rows(previous, hotlist)
+        if not len(rows):  # the same entries again (a renewed list): no read is looked at, nothing to audit
+            return HistoricalReport(hotlist.name, hotlist.version, 0, self.window_hours, "none", 0, ())
         new_only = hotlist if len(rows) == len(hotlist) else only_rows(hotlist, rows)
         new_index = index if new_only is hotlist else ListIndex(new_only)
         now = self._clock()
@@ -155,6 +157,19 @@ class HistoricalHits:
             outcome=f"{len(report.hits)} hit(s)")
         log(logger, logging.INFO, "historical_check", list=report.list_name, version=report.version,
             new_entries=report.new_entries, plan=report.plan, reads=report.reads_in_window, hits=len(report.hits))
+
+
+def for_device(store, config, *, clock: Callable[[], float], desk=None, background: bool = False,
+               notify: Callable[[HistoricalReport], object] | None = None) -> HistoricalHits:
+    """The listener for a device's engine: ``HotListEngine(..., on_new_version=hits)``, then
+    ``hits.would_alert = engine.would_alert``. Without ``desk`` (the command line) one is made
+    over the store: its alerts are the daemon's, in the same tables."""
+    if desk is None:
+        from alpr_edge.alerts import AlertDesk
+
+        desk = AlertDesk(store, settings=config.alerts, clock=clock)
+    return HistoricalHits(store, desk.raise_for, window_hours=config.evidence.historical_window_hours, clock=clock,
+                          background=background, notify=notify)
 
 
 def describe(report: HistoricalReport) -> list[str]:

@@ -133,3 +133,26 @@ def test_an_entry_is_new_when_its_plate_or_its_state_is():
         [entry("5XYZ999", None), entry("7ABC123", "NV"), entry("7ABC123", "CA"), entry("7ABC12", "CA")]))
     assert new_rows(old, new).tolist() == [1, 3]
     assert new_rows(None, new).tolist() == [0, 1, 2, 3]
+
+
+def test_from_the_command_line_a_plate_read_an_hour_ago_gets_a_historical_alert(tmp_path, monkeypatch, capsys):
+    import alpr_edge.cli as cli
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["alpr_edge.cli.hotlist"])
+    data = tmp_path / "data"
+    with Store.open(data, StoreSection(), dev_keys=True) as store:
+        store.add_reads([read := make_read("7ABC123", NOW - timedelta(hours=1), position=(37.8044, -122.2712))])
+    status = cli.main(["hotlist", "add", "7ABC123", "--state", "CA", "--reason", "Stolen vehicle", "--entered-by", "Sgt 1",
+                       "--case", "26-9", "--synopsis", "grey sedan", "--expires", "2026-12-01", "--data-dir", str(data)],
+                      clock=NOW.timestamp)
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"historical hit on 'manual': read {read.read_id} at 2026-11-20T11:00:00Z (37.80440,-122.27120):"
+                               " HISTORICAL alert ")
+    assert lines[1:] == ["checked 1 new entry against 1 read(s) of the last 24 h: 1 historical hit(s)",
+                         "added 7ABC123 (CA) until 2026-12-01, case 26-9"]
+    alert_id = lines[0].rsplit(" ", 1)[1]
+    with Store.open(data, StoreSection(), dev_keys=True) as store:
+        alert = AlertDesk(store, clock=NOW.timestamp).get_for(alert_id, "supervisor")
+        assert (alert.read_id, alert.match_kind, alert.state) == (read.read_id, "historical", "raised")
