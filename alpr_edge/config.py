@@ -374,6 +374,8 @@ class EvidenceSection:
     def validate(self) -> list[str]:
         problems = []
         for number, name in enumerate(self.permitted_recipients, start=1):
+            if not isinstance(name, str):  # the loader has already said what it got
+                continue
             if not name.strip() or "/" in name:
                 problems.append(f"permitted_recipients[{number}]: expected an agency name without '/', got {name!r}")
         if not 0 <= self.historical_window_hours <= 24 * 366:

@@ -131,3 +131,19 @@ def test_a_read_that_raised_an_alert_carries_the_entry_and_its_history(store, tm
     assert [s["to_state"] for s in history[0]["steps"]] == ["raised", "verified"]
     assert "suppress_key" not in history[0]
     assert verify_package(tmp_path / "pkg")[0]
+
+
+def test_the_permitted_recipients_setting_is_checked(tmp_path):
+    from alpr_edge.config import load_config
+    from alpr_edge.schema import SchemaError
+
+    path = tmp_path / "config.toml"
+    path.write_text('[evidence]\npermitted_recipients = ["Oakland PD", " ", "A / B", 3]\nhistorical_window_hours = -1\n')
+    with pytest.raises(SchemaError) as caught:
+        load_config(path)
+    problems = "\n".join(caught.value.problems)
+    assert "evidence.permitted_recipients[2]: expected an agency name without '/', got ' '" in problems
+    assert "evidence.permitted_recipients[3]: expected an agency name without '/', got 'A / B'" in problems
+    assert "evidence.historical_window_hours: expected 0 to 8784, got -1" in problems
+    path.write_text('[evidence]\npermitted_recipients = ["Oakland PD"]\n')
+    assert load_config(path).evidence.permitted_recipients == ["Oakland PD"]
