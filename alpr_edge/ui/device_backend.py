@@ -292,8 +292,8 @@ class DeviceBackend:
         from alpr_edge.store import AccessRefused
 
         try:
-            rows = self.store.search(plate, user=user.name, role=user.role, purpose=purpose,
-                                     case_number=case_number, partial=partial)
+            rows = self.store.search(plate, user=user.name, role=user.role, purpose=purpose, case_number=case_number,
+                                     purposes=self.daemon.config.accounts.search_purposes, partial=partial)
         except AccessRefused as refusal:
             raise Refused(_sentence(refusal)) from None
         hits = []

@@ -146,10 +146,10 @@ def test_the_app_over_the_device_backend(device):
     response = client.post("/api/login", json={"name": "sam", "secret": "sam-secret", "totp": code(device, "sam")})
     assert response.status_code == 200, response.text
     csrf = response.json()["csrf"]
-    result = client.post("/api/search", json={"plate": "7ABC123", "purpose": "Stolen vehicle report 24-1187",
+    result = client.post("/api/search", json={"plate": "7ABC123", "purpose": "stolen-wanted-or-suspect-vehicle: Stolen vehicle report 24-1187",
                                                "case_number": "24-1187"}, headers={"X-CSRF-Token": csrf})
     assert [h["text"] for h in result.json()["hits"]] == ["7ABC123"]
-    refused = client.post("/api/search", json={"plate": "7ABC123", "purpose": "Stolen vehicle report", "case_number": ""},
+    refused = client.post("/api/search", json={"plate": "7ABC123", "purpose": "stolen-wanted-or-suspect-vehicle: Stolen vehicle report", "case_number": ""},
                           headers={"X-CSRF-Token": csrf})
     assert refused.status_code == 400 and "case number" in refused.json()["message"]
     assert client.get("/api/audit").status_code == 403  # supervisors do not read the audit trail

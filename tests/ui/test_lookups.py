@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-GOOD = {"purpose": "Armed robbery at 5th and Main, getaway car", "case_number": "24-001234"}
+GOOD = {"purpose": "stolen-wanted-or-suspect-vehicle: Armed robbery at 5th and Main, getaway car", "case_number": "24-001234"}
 
 
 @pytest.fixture
@@ -29,9 +29,10 @@ def test_search_with_purpose_and_case_number_finds_partial_plates_and_is_audited
 
 @pytest.mark.parametrize("body, words", [
     ({"plate": "7ABC123", "purpose": GOOD["purpose"], "case_number": ""}, "case number is required"),
-    ({"plate": "7ABC123", "purpose": "", "case_number": "24-1"}, "purpose is required"),
-    ({"plate": "7ABC123", "purpose": "investigation", "case_number": "24-001234"}, "too vague"),
-    ({"plate": "7ABC123", "purpose": " Investigation. ", "case_number": "24-001234"}, "too vague"),
+    ({"plate": "7ABC123", "purpose": "", "case_number": "24-1"}, "No purpose given"),
+    ({"plate": "7ABC123", "purpose": "investigation", "case_number": "24-001234"}, "not one of this agency's authorised purposes"),
+    ({"plate": "7ABC123", "purpose": " Investigation. ", "case_number": "24-001234"}, "write it as PURPOSE: detail"),
+    ({"plate": "7ABC123", "purpose": "Immigration enforcement", "case_number": "24-001234"}, "SB 54"),
     ({"plate": "*", **GOOD}, "3 known characters"),
     ({"plate": "7ABCDEFGHJKL", **GOOD}, "1 to 10"),
 ])
