@@ -1,6 +1,8 @@
 """`alpr-edge alerts ls|step`: alerts and their lifecycle from the command line.
 
-The alert book lives in the device's store; each step is written to its audit trail.
+The alert book lives in the device's store; each step is written to its audit
+trail, and so is every listing. Officers never see covert alerts
+(`alpr_edge.accounts.visible_to`, the rule the touchscreen applies too).
 """
 
 from __future__ import annotations
@@ -39,12 +41,15 @@ def _book(args):
     config, store = open_store(args)
     atexit.register(store.close)
     user = login(args, store, config, "alerts.verify")  # alerts carry case numbers and reasons
-    return AlertBook(store.db, store.audit, settings=config.alerts), user
+    return AlertBook(store.db, store.audit, settings=config.alerts), user, store
 
 
 def list_alerts(args) -> int:
-    book, _user = _book(args)
-    alerts = book.recent(200) if args.all else book.open_alerts()
+    from alpr_edge.accounts import visible_to
+
+    book, user, store = _book(args)
+    alerts = visible_to(user.role, book.recent(200) if args.all else book.open_alerts())
+    store.audit(user.name, user.role, "alerts.browse", data={"all": args.all, "alerts": [a.alert_id for a in alerts]})
     if args.json:
         print(json.dumps([{**a.__dict__, "other_lists": list(a.other_lists)} for a in alerts], indent=2))
         return EXIT_OK
@@ -59,7 +64,7 @@ def list_alerts(args) -> int:
 def step_alert(args) -> int:
     from alpr_edge.alerts import AlertError
 
-    book, user = _book(args)
+    book, user, _ = _book(args)
     try:
         alert = book.transition(args.alert_id, args.step, user.name, user.role, note=args.note, disposition=args.disposition)
     except AlertError as error:

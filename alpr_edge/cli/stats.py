@@ -1,11 +1,15 @@
-"""`alpr-edge stats`: counts for transparency reports (reads, hits by list, alert outcomes); no plates."""
+"""`alpr-edge stats`: counts for transparency reports (reads, hits by list, alert outcomes); no plates.
+
+Needs a login (supervisor, admin or technician); every look is audited.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 
-from alpr_edge.cli import EXIT_OK, CliError, load_config_or_exit
+from alpr_edge.cli import EXIT_OK, CliError
+from alpr_edge.cli.store_access import add_login_options, login, open_store
 
 
 def _date(text: str) -> datetime:
@@ -20,14 +24,18 @@ def register(subparsers, common) -> None:
     parser = subparsers.add_parser("stats", parents=[common], help="counts for transparency reports; no plates")
     parser.add_argument("--since", metavar="DATE", help="count from this date (ISO 8601, UTC unless a zone is given)")
     parser.add_argument("--json", action="store_true", help="one JSON object")
+    add_login_options(parser)
     parser.set_defaults(handler=show_stats)
 
 
 def show_stats(args) -> int:
     from alpr_edge.ops.stats import transparency_counts
 
-    config = load_config_or_exit(args)
     since = _date(args.since) if args.since else None
+    config, store = open_store(args)
+    with store:
+        user = login(args, store, config, "stats.view")
+        store.audit(user.name, user.role, "stats.view", data={"since": args.since})
     try:
         counts = transparency_counts(config.data_dir, since)
     except FileNotFoundError as error:

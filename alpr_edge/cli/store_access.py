@@ -53,9 +53,14 @@ def read_secret(args, prompt: str) -> str:
         if not line:
             raise CliError("--password-stdin: nothing on stdin")
         return line.rstrip("\r\n")
-    if not sys.stdin.isatty():
-        raise CliError("no terminal to ask for the password: pipe it in with --password-stdin (first line of stdin)")
+    require_terminal()
     return getpass.getpass(prompt)
+
+
+def require_terminal() -> None:
+    """CliError saying how to pass a password when there is no terminal to ask on (scripts, pipes)."""
+    if not sys.stdin.isatty():
+        raise CliError("no terminal to ask for the password on: pass it as the first line of stdin with --password-stdin")
 
 
 def login(args, store, config, action: str, *, asked: dict | None = None):

@@ -274,3 +274,24 @@ def test_login_gives_one_short_session_and_logout_ends_it(run, tmp_path, clock):
     uses = [(r["user"], r["action"]) for r in audit_rows(tmp_path, clock) if r["action"].startswith(("login", "logout"))]
     assert uses == [("ada", "login"), ("ada", "login.session_start"), ("ada", "login.session"), ("ada", "login.session"),
                     ("ada", "login"), ("ada", "login.session_start"), ("ada", "logout")]
+
+
+def test_alerts_ls_hides_covert_alerts_from_officers_and_is_audited(run, tmp_path, clock):
+    from alpr_edge.alerts import AlertBook
+    from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_csv, parse_ncic
+
+    engine = HotListEngine(MemoryListStorage(), clock=clock)
+    engine.replace(parse_ncic(SAMPLES / "ncic-extract.txt", clock=clock))
+    engine.replace(parse_csv(SAMPLES / "agency-bolo.csv", clock=clock, name="bolo", covert=True))
+    with open_store(tmp_path, clock) as store:
+        book = AlertBook(store.db, store.audit, clock=clock)
+        open_alert = book.raise_alert("r1", engine.match("9ZZA114"), clock())
+        covert = book.raise_alert("r2", engine.match("7ABL330"), clock())
+    assert covert.covert and not open_alert.covert
+    status, out, err = run.as_user("ofc1", "alerts", "ls", "--json")
+    assert status == 0 and [a["alert_id"] for a in json.loads(out)] == [open_alert.alert_id]
+    run.login("sam")
+    status, out, err = run("alerts", "ls", "--json")
+    assert sorted(a["alert_id"] for a in json.loads(out)) == sorted([open_alert.alert_id, covert.alert_id])
+    looks = [(r["user"], r["data"]["alerts"]) for r in audit_rows(tmp_path, clock) if r["action"] == "alerts.browse"]
+    assert looks == [("ofc1", [open_alert.alert_id]), ("sam", [a["alert_id"] for a in json.loads(out)])]
