@@ -128,9 +128,11 @@ def test_live_reads_and_images_come_from_memory_then_the_encrypted_store(device)
 def test_search_goes_through_the_store_rules_and_audit(device):
     device.store.add_reads([make_read("7ABC123"), make_read("7ABD123"), make_read("4XYZ987")])
     sam = SessionUser("sam", "supervisor")
-    with pytest.raises(Refused, match="too vague"):
+    with pytest.raises(Refused, match="not one of this agency's authorised purposes"):
         device.backend.search("7ABC123", False, "investigation", "24-1", sam)
-    hits = device.backend.search("7AB?123", True, "Stolen vehicle report, grey Civic", "24-1187", sam)
+    with pytest.raises(Refused, match="SB 54"):
+        device.backend.search("7ABC123", False, "special-event: immigration enforcement sweep", "24-1", sam)
+    hits = device.backend.search("7AB?123", True, "stolen-wanted-or-suspect-vehicle: Stolen vehicle report, grey Civic", "24-1187", sam)
     assert sorted(h.text for h in hits) == ["7ABC123", "7ABD123"]
     with pytest.raises(Refused, match="may not search"):
         device.backend.search("7ABC123", False, "Stolen vehicle report", "24-1187", SessionUser("olive", "officer"))
