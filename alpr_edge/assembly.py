@@ -83,6 +83,7 @@ def build_daemon(
         raise StartupError(f"profile {profile.name!r}: alert outputs: {error}") from None
     parts.signals = AlertSignals(outputs)
     parts.store = _open_store(config, profile)  # last: everything after this must close it
+    _record_config(config, parts.store)
     parts.hotlists = HotListEngine(
         device_list_storage(data_dir, parts.store), settings=config.hotlist, audit=parts.store.audit
     )
@@ -126,6 +127,19 @@ def _build_uplink(config: Config, parts: Components, broker_override: str | None
     except UplinkConfigError as error:
         log(logger, logging.ERROR, "uplink_disabled", reason=str(error))
         return None
+
+
+def _record_config(config: Config, store) -> None:
+    """A changed configuration (retention or anything else) goes into the audit trail at this start."""
+    from alpr_edge.store.config_record import record_config
+
+    try:
+        recorded = record_config(store, config)
+    except Exception:
+        store.close()
+        raise
+    if recorded is not None:
+        log(logger, logging.INFO, "config_recorded", hash=recorded["hash"][:16], retention_changed=sorted(recorded["retention_changed"]))
 
 
 def _open_store(config: Config, profile: Profile):

@@ -8,8 +8,11 @@ profile (`alpr_edge.profiles`), not here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 from alpr_edge.schema import SchemaError, load_section, read_toml
 
@@ -85,23 +88,89 @@ class GpsSection:
 
 
 @dataclass(frozen=True)
+class RetentionBound:
+    """Floor and ceiling, in days, that the agency's policy puts on one retention setting."""
+
+    floor: int
+    ceiling: int
+    source: str  # where the bound comes from, named in every refusal
+
+
+POLICY = "agency policy {}, alpr_edge/config.py RETENTION_BOUNDS"
+# The device keeps its users inside the ALPR usage policy (SB 34): retention
+# cannot be set outside these, whatever the config file says. Hit reads must
+# also be kept at least as long as reads without a hit, and images no longer
+# than their read (both checked in StoreSection.validate).
+RETENTION_BOUNDS: dict[str, RetentionBound] = {
+    "retention_days": RetentionBound(1, 5 * 365, POLICY),
+    "hit_retention_days": RetentionBound(1, 5 * 365, POLICY),
+    "image_retention_days": RetentionBound(0, 5 * 365, POLICY),
+    "audit_retention_days": RetentionBound(2 * 365, 10 * 365, POLICY),
+}
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def check_retention_bound(key: str, value: int) -> str | None:
+    """The refusal for ``key = value`` outside its policy bound, or None."""
+    bound = RETENTION_BOUNDS[key]
+    if value < bound.floor:
+        return f"{key} = {value}: below the floor of {_days(bound.floor)} ({bound.source.format('floor')})"
+    if value > bound.ceiling:
+        return f"{key} = {value}: above the ceiling of {_days(bound.ceiling)} ({bound.source.format('ceiling')})"
+    return None
+
+
+def _policy(key: str, also: str = "") -> str:
+    bound = RETENTION_BOUNDS[key]
+    return f"policy: {_days(bound.floor)} to {_days(bound.ceiling)}{also}"
+
+
+@dataclass(frozen=True)
 class StoreSection:
-    retention_days: int = field(default=30, metadata=_help("Reads without a hit are purged after this many days"))
-    hit_retention_days: int = field(default=365, metadata=_help("Reads with a hit are kept this long"))
-    audit_retention_days: int = field(default=1095, metadata=_help("Audit trail records are kept this long (3 years)"))
+    retention_days: int = field(default=30, metadata=_help(f"Reads without a hit are purged after this many days ({_policy('retention_days')})"))
+    hit_retention_days: int = field(default=365, metadata=_help(f"Reads with a hit are kept this long ({_policy('hit_retention_days', ', and at least retention_days')})"))
+    image_retention_days: int | None = field(default=None, metadata=_help(
+        f"Plate crop and overview of reads without a hit are dropped after this many days "
+        f"({_policy('image_retention_days', ', and at most retention_days')}; 0: at the first purge an hour after capture); "
+        "default: kept as long as the read"))
+    audit_retention_days: int = field(default=1095, metadata=_help(f"Audit trail records are kept this long (3 years; {_policy('audit_retention_days')})"))
     keep_no_hit_images: bool = field(default=True, metadata=_help("Keep plate crop and overview of reads without a hit (false: dropped at the first purge an hour after capture, once uploaded)"))
     on_device_hours: float = field(default=24.0, metadata=_help("With an uplink: reads without a hit stay this long after the broker acknowledged them (0: purged at once)"))
+    purge_every_hours: float = field(default=1.0, metadata=_help("The daemon applies retention at start-up and then this often (0.1 to 24)"))
     audit_sign_every: int = field(default=50, metadata=_help("Sign the audit chain head with the device key every this many records"))
     min_free_mb: int = field(default=512, metadata=_help("Self-test fails below this much free disk"))
 
     def validate(self) -> list[str]:
         problems = []
-        for name in ("retention_days", "hit_retention_days", "audit_retention_days", "audit_sign_every"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name}: expected at least 1, got {getattr(self, name)}")
+        for key in RETENTION_BOUNDS:
+            value = getattr(self, key)
+            refusal = None if value is None else check_retention_bound(key, value)
+            if refusal:
+                problems.append(refusal)
+        if self.hit_retention_days < self.retention_days:
+            problems.append(
+                f"hit_retention_days = {self.hit_retention_days}: below retention_days ({self.retention_days}); "
+                f"reads with a hit are kept at least as long as reads without ({POLICY.format('rule')})"
+            )
+        if self.image_retention_days is not None and self.image_retention_days > self.retention_days:
+            problems.append(
+                f"image_retention_days = {self.image_retention_days}: above retention_days ({self.retention_days}); "
+                f"an image is kept no longer than its read ({POLICY.format('rule')})"
+            )
+        if self.audit_sign_every < 1:
+            problems.append(f"audit_sign_every: expected at least 1, got {self.audit_sign_every}")
         if self.on_device_hours < 0:
             problems.append(f"on_device_hours: expected 0 or more, got {self.on_device_hours}")
+        if not 0.1 <= self.purge_every_hours <= 24:
+            problems.append(f"purge_every_hours: expected 0.1 to 24, got {self.purge_every_hours}")
         return problems
+
+    def retention(self) -> dict[str, int | None]:
+        """The retention settings in force, for the audit trail."""
+        return {key: getattr(self, key) for key in RETENTION_BOUNDS}
 
 
 def _lawful_purposes() -> list[str]:
@@ -116,7 +185,9 @@ class AccountsSection:
     lockout_minutes: float = field(default=15.0, metadata=_help("How long a locked account stays locked"))
     inactive_days: int = field(default=90, metadata=_help("Accounts unused this long are refused until an admin re-enables them"))
     training_valid_days: int = field(default=365, metadata=_help("Users whose training is older than this are refused"))
-    require_second_factor: bool = field(default=False, metadata=_help("Every role logs in with a second factor (TOTP), not only those that search"))
+    require_second_factor: Literal["privileged", "all"] = field(default="privileged", metadata=_help(
+        "Who must log in with a second factor (TOTP): \"privileged\" (supervisors and admins) or \"all\" (every role, "
+        "as the model policy asks); every role may enrol one"))
     cli_session_minutes: float = field(default=15.0, metadata=_help("`alpr-edge login` lasts this long for that Unix user"))
     search_purposes: list[str] = field(default_factory=_lawful_purposes,
                                        metadata=_help("Authorised purposes of a search of stored reads (keys; default: the six of the California DOJ ALPR FAQ)"))
@@ -191,7 +262,7 @@ class UplinkSection:
     keepalive_s: int = field(default=60, metadata=_help("MQTT keepalive"))
     session_expiry_s: int = field(default=7 * 86400, metadata=_help("Broker keeps the persistent session this long offline"))
     reconnect_min_s: float = field(default=1.0, metadata=_help("First reconnect delay (doubles, jittered)"))
-    reconnect_max_s: float = field(default=120.0, metadata=_help("Longest reconnect delay"))
+    reconnect_max_s: float = field(default=30.0, metadata=_help("Longest reconnect delay (cut short when the network comes back)"))
 
     def validate(self) -> list[str]:
         problems = []
@@ -286,6 +357,19 @@ class Config:
 
 
 ConfigError = SchemaError
+
+
+def effective_settings(config: Config) -> dict:
+    """Every setting in force (after command-line overrides), as plain JSON values."""
+    settings = asdict(config)
+    settings.pop("source", None)  # where it came from is not what it says
+    return json.loads(json.dumps(settings, default=str))
+
+
+def config_fingerprint(config: Config) -> str:
+    """SHA-256 of the effective settings: equal for equal settings, whatever the file's layout or comments."""
+    canonical = json.dumps(effective_settings(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def load_config(path: Path | None, data_dir: Path | None = None, profile: str | None = None) -> Config:

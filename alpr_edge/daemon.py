@@ -149,7 +149,10 @@ class Daemon:
 
     def supervise(self) -> None:
         """Until stopped, or until a finite input is used up (while the ignition is on)."""
-        last_housekeeping = time.monotonic()
+        from alpr_edge.store.retention import PurgeSchedule
+
+        # At once, then on a timer: retention applies whatever the uptime (in-car units run under an hour).
+        purges = PurgeSchedule(self.config.store.purge_every_hours * 3600, time.monotonic)
         last_status = 0.0
         while True:
             self._reads_done.wait(0.25)
@@ -159,9 +162,9 @@ class Daemon:
             if self.parts.notifier.watchdog_due() and self._healthy():
                 self.parts.notifier.watchdog()
             self._watch_ignition()
-            if time.monotonic() - last_housekeeping > 3600:
-                last_housekeeping = time.monotonic()
-                self._housekeeping()
+            trigger = purges.due()
+            if trigger:
+                self._housekeeping(trigger)
             if self._stop.is_set():
                 break
             if self._reads_done.is_set() and self.ignition_off_since is None:
@@ -351,10 +354,11 @@ class Daemon:
         self._spawn("recognition", self._recognition_loop)
         self._spawn("reads", self._reads_loop)
 
-    def _housekeeping(self) -> None:
+    def _housekeeping(self, trigger: str) -> None:
+        """Apply retention (``trigger``: "start" or "timer"); the store records it for `status`."""
         if self.parts.store is not None:
             try:
-                self.parts.store.purge()
+                self.parts.store.purge(trigger=trigger)
             except Exception:
                 logger.exception("purge_failed")
 

@@ -2,8 +2,9 @@
 
 Used for both the device configuration and the firmware profiles, so the rules
 are the same everywhere: unknown keys are refused, every value is checked
-against its declared type, and every error names the file, the key and what
-was expected. All errors of a document are collected, not just the first.
+against its declared type (numbers must be finite: TOML's nan and inf are
+refused), and every error names the file, the key and what was expected; a
+file that is not UTF-8 is refused naming the line. All errors of a document are collected, not just the first.
 
 A section is a frozen dataclass; each field's type annotation is the schema.
 Supported annotations: str, int, float, bool, Path, Literal[...], list[T],
@@ -14,6 +15,7 @@ A field's ``metadata={"help": ...}`` documents it.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing
@@ -31,14 +33,25 @@ class SchemaError(Exception):
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML file, turning I/O and syntax errors into SchemaError."""
+    """Read a TOML file, turning I/O, encoding and syntax errors into SchemaError."""
     try:
         with open(path, "rb") as handle:
-            return tomllib.load(handle)
+            raw = handle.read()
     except FileNotFoundError:
         raise SchemaError(str(path), ["file not found"]) from None
     except PermissionError:
         raise SchemaError(str(path), ["permission denied"]) from None
+    except IsADirectoryError:
+        raise SchemaError(str(path), ["is a directory, not a TOML file"]) from None
+    except OSError as error:
+        raise SchemaError(str(path), [f"cannot be read: {error.strerror or error}"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise SchemaError(str(path), [f"line {line}: not valid UTF-8 (byte {raw[error.start]:#04x}); TOML files are UTF-8"]) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise SchemaError(str(path), [f"not valid TOML: {error}"]) from None
 
@@ -146,7 +159,13 @@ def _convert(hint: Any, value: Any, key: str, problems: list[str]) -> Any:
             return value
     elif hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            number = float(value) if isinstance(value, float) or abs(value) < 2**1000 else math.inf
+            if not math.isfinite(number):
+                # TOML allows nan and inf; every bound check is false for nan,
+                # so one would slip through validation and disable a limit.
+                problems.append(f"{key}: expected a finite number, got {_short(value)} (nan and inf are refused)")
+                return _INVALID
+            return number
     elif hint is str:
         if isinstance(value, str):
             return value
@@ -177,6 +196,11 @@ def _expect(hint: Any) -> str:
         str: "a string",
         Path: "a path (a non-empty string)",
     }.get(hint, str(hint))
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def _describe(value: Any) -> str:

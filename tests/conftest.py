@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -21,6 +22,16 @@ def run_cli(*args: str, timeout: float = 120, env: dict | None = None, input: st
         [sys.executable, "-m", "alpr_edge", *args],
         capture_output=True, text=True, timeout=timeout, env=full_env, cwd=ROOT, input=input,
     )
+
+
+@pytest.fixture(autouse=True)
+def _temporary_files_stay_in_pytests_tree(tmp_path_factory, monkeypatch):
+    """What the code under test makes with ``tempfile`` (a daemon's data folder, alert tone files) and
+    what CLI subprocesses make in $TMPDIR lands in pytest's own temporary tree, which pytest prunes,
+    instead of piling up in /tmp (test_daemon.py and the tone tests left a folder per test there)."""
+    folder = tmp_path_factory.mktemp("tempfile")
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))
 
 
 @pytest.fixture
@@ -43,4 +54,23 @@ def video_file(tmp_path: Path) -> Path:
     for index in range(8):
         writer.write(np.full((240, 320, 3), 20 * index, np.uint8))
     writer.release()
+    return path
+
+
+@pytest.fixture
+def systemd_host_key(tmp_path, monkeypatch):
+    """A systemd host key of this test's own ($SYSTEMD_CREDENTIAL_SECRET), for real `systemd-creds` runs;
+    skips where systemd-creds is absent or does not work (it needs no running systemd, but root)."""
+    from alpr_edge.store.kek import CredsError, SystemdCreds
+
+    if not SystemdCreds().available():
+        pytest.skip("systemd-creds is not installed")
+    path = tmp_path / "systemd-host" / "credential.secret"
+    path.parent.mkdir()
+    monkeypatch.setenv("SYSTEMD_CREDENTIAL_SECRET", str(path))
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    try:
+        SystemdCreds().encrypt(b"probe", "probe")
+    except CredsError as error:
+        pytest.skip(f"systemd-creds does not work here: {error}")
     return path

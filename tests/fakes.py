@@ -88,6 +88,7 @@ class RecordingStore:
         self.reads = []
         self.hits = []
         self.closed = False
+        self.purges = []  # the trigger of each purge asked for
 
     def add_reads(self, reads):
         self.reads.extend(reads)
@@ -99,8 +100,8 @@ class RecordingStore:
     def upload_backlog(self):
         return 0
 
-    def purge(self):
-        pass
+    def purge(self, *, trigger="command"):
+        self.purges.append(trigger)
 
     def close(self):
         self.closed = True

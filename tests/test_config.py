@@ -104,3 +104,110 @@ def test_config_check_with_a_missing_file_exits_1(tmp_path):
     result = run_cli("config", "check", "--config", str(tmp_path / "nope.toml"))
     assert result.returncode == 1
     assert "nope.toml: file not found" in result.stderr
+
+
+# -- retention inside the policy bounds (issue 20) ------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("retention_days = 0",
+     "store.retention_days = 0: below the floor of 1 day (agency policy floor, alpr_edge/config.py RETENTION_BOUNDS)"),
+    ("hit_retention_days = 1826",
+     "store.hit_retention_days = 1826: above the ceiling of 1825 days (agency policy ceiling, alpr_edge/config.py RETENTION_BOUNDS)"),
+    ("audit_retention_days = 729",
+     "store.audit_retention_days = 729: below the floor of 730 days (agency policy floor, alpr_edge/config.py RETENTION_BOUNDS)"),
+    ("audit_retention_days = 3651",
+     "store.audit_retention_days = 3651: above the ceiling of 3650 days (agency policy ceiling, alpr_edge/config.py RETENTION_BOUNDS)"),
+    ("hit_retention_days = 10",
+     "store.hit_retention_days = 10: below retention_days (30); reads with a hit are kept at least as long as reads "
+     "without (agency policy rule, alpr_edge/config.py RETENTION_BOUNDS)"),
+    ("image_retention_days = 31",
+     "store.image_retention_days = 31: above retention_days (30); an image is kept no longer than its read "
+     "(agency policy rule, alpr_edge/config.py RETENTION_BOUNDS)"),
+    ("image_retention_days = -1",
+     "store.image_retention_days = -1: below the floor of 0 days (agency policy floor, alpr_edge/config.py RETENTION_BOUNDS)"),
+])
+def test_retention_outside_the_policy_bounds_is_refused_naming_bound_and_source(tmp_path, text, expected):
+    with pytest.raises(SchemaError) as error:
+        load_config(write(tmp_path, f"[store]\n{text}\n"))
+    assert error.value.problems == [expected]
+
+
+def test_retention_at_the_bounds_is_accepted_and_the_defaults_stay():
+    from alpr_edge.config import StoreSection
+
+    assert StoreSection().retention() == {"retention_days": 30, "hit_retention_days": 365,
+                                          "image_retention_days": None, "audit_retention_days": 1095}
+    at_bounds = [StoreSection(retention_days=1, hit_retention_days=1, image_retention_days=0, audit_retention_days=730),
+                 StoreSection(retention_days=1825, hit_retention_days=1825, image_retention_days=1825, audit_retention_days=3650)]
+    for settings in at_bounds:
+        assert settings.validate() == []
+
+
+def test_config_check_refuses_retention_outside_the_bounds_and_names_them(tmp_path):
+    path = write(tmp_path, "[store]\nretention_days = 0\naudit_retention_days = 30\n")
+    result = run_cli("config", "check", "--config", str(path))
+    assert result.returncode == 1
+    assert "2 error(s)" in result.stderr
+    assert f"{path}: store.retention_days = 0: below the floor of 1 day (agency policy floor, alpr_edge/config.py RETENTION_BOUNDS)" in result.stderr
+    assert f"{path}: store.audit_retention_days = 30: below the floor of 730 days" in result.stderr
+
+
+# -- hostile documents (issue 21) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("key, value", [
+    ("accounts.lockout_minutes", "nan"), ("accounts.lockout_minutes", "+inf"), ("gps.stale_after_s", "-inf"),
+    ("ui.session_hours", "nan"), ("store.on_device_hours", "inf"),
+])
+def test_nan_and_infinity_are_refused_for_float_keys(tmp_path, key, value):
+    section, name = key.split(".")
+    path = write(tmp_path, f"[{section}]\n{name} = {value}\n")
+    with pytest.raises(SchemaError) as error:
+        load_config(path)
+    assert error.value.source == str(path)
+    assert error.value.problems == [f"{key}: expected a finite number, got {float(value)} (nan and inf are refused)"]
+
+
+def test_an_integer_too_large_for_a_float_is_refused_not_a_traceback(tmp_path):
+    with pytest.raises(SchemaError) as error:
+        load_config(write(tmp_path, f"[accounts]\nlockout_minutes = {10 ** 400}\n"))
+    assert error.value.problems == ["accounts.lockout_minutes: expected a finite number, got 10000000000000000000...(401 characters) (nan and inf are refused)"]
+
+
+def test_config_check_refuses_nan_naming_file_and_key(tmp_path):
+    path = write(tmp_path, "[accounts]\nlockout_minutes = nan\n")
+    result = run_cli("config", "check", "--config", str(path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{path}: accounts.lockout_minutes: expected a finite number, got nan" in result.stderr
+
+
+def test_invalid_utf8_is_refused_naming_file_and_line(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'[device]\nid = "car\xff12"\n')
+    with pytest.raises(SchemaError) as error:
+        load_config(path)
+    assert error.value.problems == ["line 2: not valid UTF-8 (byte 0xff); TOML files are UTF-8"]
+    result = run_cli("config", "check", "--config", str(path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{path}: line 2: not valid UTF-8" in result.stderr
+
+
+def test_a_directory_as_the_config_path_is_refused(tmp_path):
+    with pytest.raises(SchemaError) as error:
+        load_config(tmp_path)
+    assert error.value.problems == ["is a directory, not a TOML file"]
+    result = run_cli("config", "check", "--config", str(tmp_path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{tmp_path}: is a directory" in result.stderr
+
+
+# -- a second factor for every role (issue 20) ------------------------------------------------
+
+
+def test_second_factor_requirement_is_validated(tmp_path):
+    assert load_config(write(tmp_path, '[accounts]\nrequire_second_factor = "all"\n')).accounts.require_second_factor == "all"
+    assert Config().accounts.require_second_factor == "privileged"
+    with pytest.raises(SchemaError) as error:
+        load_config(write(tmp_path, '[accounts]\nrequire_second_factor = "everyone"\n'))
+    assert error.value.problems == ["accounts.require_second_factor: expected one of 'privileged', 'all', got 'everyone' (a string)"]

@@ -175,3 +175,10 @@ def test_status_file_is_written_without_plate_text(tmp_path):
     assert status["frames_in"] == 50 and status["reads"] == 5
     assert status["running"] is False
     assert "ABC1234" not in text
+
+
+def test_retention_is_applied_at_start_up_whatever_the_uptime():
+    # In-car units often run under an hour: the first purge must not wait for one.
+    store = RecordingStore()
+    make_daemon(recognizer=SlowRecognizer(0.0), store=store, max_frames=20, frame_queue=100).run()
+    assert store.purges[:1] == ["start"]

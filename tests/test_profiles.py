@@ -62,3 +62,30 @@ def test_profile_errors_name_the_key(tmp_path):
         load_profile(str(path))
     assert any(p.startswith("camera.driver: expected one of 'replay', 'opencv', 'picamera2'") for p in error.value.problems)
     assert any(p.startswith("gps.latitude: expected -90 to 90") for p in error.value.problems)
+
+
+def _vehicle_profile(extra_camera: str = "") -> str:
+    return ('name = "car"\ndescription = "x"\nkind = "vehicle"\n'
+            f'[camera]\ndriver = "opencv"\nsource = "/dev/video0"\n{extra_camera}'
+            '[gps]\ndriver = "serial"\ndevice = "/dev/ttyACM0"\n[ignition]\ndriver = "gpio"\npin = 17\n')
+
+
+def test_a_profile_with_nan_or_inf_is_refused_naming_file_and_key(tmp_path):
+    path = tmp_path / "car.toml"
+    path.write_text(_vehicle_profile("fps = nan\n"))
+    with pytest.raises(SchemaError) as error:
+        load_profile(str(path))
+    assert error.value.source == str(path)
+    assert error.value.problems == ["camera.fps: expected a finite number, got nan (nan and inf are refused)"]
+    path.write_text(_vehicle_profile("fps = inf\n"))
+    with pytest.raises(SchemaError) as error:
+        load_profile(str(path))
+    assert error.value.problems == ["camera.fps: expected a finite number, got inf (nan and inf are refused)"]
+
+
+def test_a_profile_that_is_not_utf8_is_refused_naming_the_line(tmp_path):
+    path = tmp_path / "car.toml"
+    path.write_bytes(_vehicle_profile().encode().replace(b'"x"', b'"\xc3\x28"'))
+    with pytest.raises(SchemaError) as error:
+        load_profile(str(path))
+    assert error.value.problems == ["line 2: not valid UTF-8 (byte 0xc3); TOML files are UTF-8"]

@@ -159,3 +159,35 @@ def test_absent_camera_names_the_profile_and_device(tmp_path):
     # Whichever piece of its hardware is checked first: the ignition GPIO, the camera or the GPS.
     assert "cannot start with profile 'usb-v4l2'" in result.stderr
     assert any(device in result.stderr for device in ("GPIO 17", "/dev/video0", "/dev/gps0"))
+
+
+def config_records(data_dir: Path) -> list[dict]:
+    from alpr_edge.config import StoreSection
+    from alpr_edge.store import Store
+    from alpr_edge.store import audit as audit_trail
+
+    with Store.open(data_dir, StoreSection(), dev_keys=True) as store:
+        return [r for r in audit_trail.records(store) if r["action"] == "config.applied"]
+
+
+def test_a_run_purges_at_start_and_status_shows_it(sim_run):
+    data_dir, result = sim_run
+    assert result.returncode == 0, result.stderr[-3000:]
+    status = json.loads(run_cli("status", "--json", "--data-dir", str(data_dir)).stdout)
+    assert status["last_purge"]["trigger"] in ("start", "timer")
+    assert status["last_purge"]["removed"]["reads_purged"] == 0  # everything is minutes old
+
+
+def test_a_changed_configuration_is_audited_at_the_next_start(tmp_path):
+    data_dir = tmp_path / "data"
+    config = tmp_path / "config.toml"
+    config.write_text('[device]\nprofile = "sim"\n[store]\nretention_days = 30\n')
+    args = ("run", "--config", str(config), "--data-dir", str(data_dir), "--max-frames", "3", "--no-ui")
+    for _ in range(2):
+        assert run_cli(*args, timeout=240).returncode == 0
+    config.write_text('[device]\nprofile = "sim"\n[store]\nretention_days = 7\n')
+    assert run_cli(*args, timeout=240).returncode == 0
+    rows = config_records(data_dir)
+    assert [r["outcome"] for r in rows] == ["first", "changed"]  # the unchanged second start wrote nothing
+    assert rows[1]["data"]["retention_changed"] == {"retention_days": {"from": 30, "to": 7}}
+    assert rows[1]["data"]["previous_hash"] == rows[0]["data"]["hash"]

@@ -38,3 +38,12 @@ def test_systemd_analyze_verify_passes(tmp_path):
     result = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "alpr-edge.service" not in result.stderr, result.stderr
+
+
+def test_unit_hands_the_sealed_key_encryption_key_to_the_service():
+    from alpr_edge.ops.layout import DATA_DIR
+    from alpr_edge.store.kek import CREDENTIAL_NAME, SEALED
+
+    # The name must be the one sealed into the file (systemd refuses another) and the one the store reads.
+    assert directives()["LoadCredentialEncrypted"] == [f"{CREDENTIAL_NAME}:{DATA_DIR / 'keys' / SEALED}"]
+    assert "LoadCredential" not in directives()  # never the plain key

@@ -142,7 +142,7 @@ class Accounts:
         ]
 
     def needs_second_factor(self, role: str) -> bool:
-        return needs_second_factor(role, every_role=self.settings.require_second_factor)
+        return needs_second_factor(role, every_role=self.settings.require_second_factor == "all")
 
     # -- changes --------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ the audit trail, refused ones too, with the plate, purpose and case asked for.
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 
 from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError, load_config_or_exit
@@ -106,7 +107,10 @@ def export_reads(args) -> int:
         except AccessRefused as refusal:
             raise CliError(f"export refused: {refusal}", EXIT_FAILED) from None
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
+        # Plates and positions: readable by the exporting user only (0600, also when the file existed).
+        descriptor = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)
+        with open(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
     else:
         print(text, end="")

@@ -12,6 +12,7 @@ next one, since some receivers send them before RMC.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -97,7 +98,7 @@ def parse_sentence(text: str) -> pynmea2.NMEASentence:
         raise SentenceError("checksum", text)
     try:
         return pynmea2.parse(text, check=True)
-    except pynmea2.ParseError:
+    except Exception:  # ParseError, and IndexError/ValueError from pynmea2's own parsers ("$PUBX*1F")
         raise SentenceError("unparseable", text) from None
 
 
@@ -219,20 +220,29 @@ def _time_of_day(value) -> time | None:
 
 
 def _number(value, kind=float):
+    """A field's number, None when blank; ValueError for text, NaN and infinities."""
     if value is None or value == "":
         return None
     try:
-        return kind(value)
-    except (TypeError, ValueError):
+        number = kind(value)
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"bad number {value!r}") from None
+    return _finite(number)
+
+
+def _finite(number):
+    # float() reads "inf", "nan" and "1e999": none is a measurement, and none is JSON.
+    if isinstance(number, float) and not math.isfinite(number):
+        raise ValueError(f"not a finite number: {number!r}")
+    return number
 
 
 def _coordinate(message, value_name: str, dir_name: str, positive: str, negative: str, limit: float):
     value, direction = getattr(message, value_name), getattr(message, dir_name)
     if not value or direction not in (positive, negative):
         return None
-    degrees = pynmea2.nmea_utils.dm_to_sd(value)  # ValueError when malformed
-    if degrees > limit:
+    degrees = _finite(pynmea2.nmea_utils.dm_to_sd(value))  # ValueError when malformed
+    if not 0 <= degrees <= limit:
         raise ValueError(f"coordinate out of range: {value}{direction}")
     return degrees if direction == positive else -degrees
 
@@ -256,7 +266,7 @@ def _rmc_values(message) -> dict:
         **_lat_lon(message),
         "rmc_valid": valid,
         "rmc_quality": (2 if mode == "D" else 6 if mode == "E" else 1) if valid else 0,
-        "speed_kmh": None if knots is None else round(knots * KNOTS_TO_KMH, 2),
+        "speed_kmh": None if knots is None else _finite(round(knots * KNOTS_TO_KMH, 2)),
         "heading_deg": _number(message.true_course),
         "date": datestamp,
     }

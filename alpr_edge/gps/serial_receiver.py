@@ -19,7 +19,7 @@ import serial
 from alpr_edge.gps.clock import ClockTracker, SystemClock
 from alpr_edge.gps.fix import Fix, Position
 from alpr_edge.gps.nmea import FixAssembler, LineSplitter, SentenceError, is_used, parse_sentence
-from alpr_edge.logs import log
+from alpr_edge.logs import RateLimited, log
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,8 @@ class SerialNmeaReceiver:
         self._completed: Fix | None = None
         self._counters = dict.fromkeys(
             ("bytes_read", "sentences_parsed", "sentences_ignored", "bad_checksums", "unparseable_lines",
-             "fixes", "opens", "reopen_count", "baud_changes"), 0)
+             "fixes", "opens", "reopen_count", "baud_changes", "sentence_errors"), 0)
+        self._errors = RateLimited(logger, 60.0)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -230,7 +231,19 @@ class SerialNmeaReceiver:
                     reason="no valid sentence in the data received")
 
     def _handle(self, text: str, assembler: FixAssembler, now: float) -> int:
-        """Count and use one candidate sentence; 1 if it was a valid sentence."""
+        """Count and use one candidate sentence; 1 if it was a valid sentence.
+
+        Each sentence under its own guard: whatever one sentence does to the
+        parser or to our code, it is counted and the next one is read.
+        """
+        try:
+            return self._use(text, assembler, now)
+        except Exception as error:
+            self._count("sentence_errors")
+            self._errors(logging.WARNING, "gps_sentence_failed", device=self.device, error=f"{type(error).__name__}: {error}")
+            return 0
+
+    def _use(self, text: str, assembler: FixAssembler, now: float) -> int:
         try:
             message = parse_sentence(text)
         except SentenceError as error:
@@ -242,8 +255,8 @@ class SerialNmeaReceiver:
             return 1
         try:
             update = assembler.feed(message, now)
-        except (ValueError, TypeError):
-            self._count("unparseable_lines")  # a valid checksum around malformed fields
+        except Exception:  # a valid checksum around malformed fields; pynmea2 raises more than ValueError
+            self._count("unparseable_lines")
             return 1
         if update.current is not None:
             self._publish(update, now)

@@ -89,6 +89,20 @@ def entry_from_fields(fields: dict[str, str]) -> HotListEntry:
     )
 
 
+def _rows(reader, problems: Problems):
+    """The reader's rows; a line the csv module cannot read (a field over its
+    128 KiB limit, an unclosed quote) ends the file as a problem with its line."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            problems.add(reader.line_num, "line", f"not CSV: {error}")
+            return
+        yield row
+
+
 def parse_csv(source, *, name: str = "agency", priority: int = 3, match_mode: str = "lenient", covert: bool = False,
               max_age_s: float | None = None, version: int | None = None, clock=time.time,
               filename: str | None = None, one_char_tolerance: bool = False) -> HotList:
@@ -102,7 +116,8 @@ def parse_csv(source, *, name: str = "agency", priority: int = 3, match_mode: st
         problems.add(line, "file", f"not UTF-8 text (byte {error.start + 1})")
         problems.raise_if_any()
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = [column.strip().lower() for column in next(reader, [])]
+    rows = _rows(reader, problems)
+    header = [column.strip().lower() for column in next(rows, [])]
     for column in header:
         if column in FORBIDDEN_COLUMNS:
             problems.add(1, column, "personal data column is not allowed in hot lists")
@@ -119,7 +134,7 @@ def parse_csv(source, *, name: str = "agency", priority: int = 3, match_mode: st
     entries = []
     skipped: list[str] = []
     line = 1
-    for row in reader:
+    for row in rows:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue

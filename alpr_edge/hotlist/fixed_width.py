@@ -247,6 +247,21 @@ def _check_optional_digits(records: _Records, start: int, end: int, field: str, 
     records.report(problems, np.flatnonzero(~ok), field, lambda i: f"{records.text(i, start, end)!r}: expected {end - start} digits or blanks")
 
 
+MAX_COUNT_DIGITS = 12  # a record count in a header or footer; more is no real extract
+
+
+def _declared_count(digits: bytes, line: int, field: str, problems: Problems) -> int | None:
+    """The record count a header or footer declares, or None (reported) when it has too many digits.
+
+    Python refuses to convert more than 4,300 digits at all, and no extract
+    holds a trillion records, so a long number is a problem with its place.
+    """
+    if len(digits) > MAX_COUNT_DIGITS:
+        problems.add(line, field, f"record count has {len(digits)} digits, at most {MAX_COUNT_DIGITS}")
+        return None
+    return int(digits)
+
+
 NCIC_FIELDS = [
     ("list type", 0, 1), ("agency and record number", 1, 19), ("entry date", 19, 27), ("plate", 27, 37),
     ("plate state", 37, 39), ("plate expiry year", 39, 43), ("plate type", 43, 45), ("vehicle year", 45, 49),
@@ -280,8 +295,9 @@ def parse_ncic(source, *, name: str = "ncic", priority: int = 2, match_mode: str
     except ValueError:
         problems.add(1, "header", f"extract time {stamp.decode()!r} is not a valid date and time")
     records = _Records(lines, 1, len(lines) - 1, NCIC_FIELDS, 39, problems)
-    if records.count != int(header.group(3)):
-        problems.add(1, "header", f"RECORDS={int(header.group(3))} but the file holds {records.count} record line(s)")
+    declared = _declared_count(header.group(3), 1, "header", problems)
+    if declared is not None and records.count != declared:
+        problems.add(1, "header", f"RECORDS={declared} but the file holds {records.count} record line(s)")
 
     types = records.block(0, 1)[:, 0]
     known = np.zeros(256, dtype=bool)
@@ -355,8 +371,9 @@ def parse_clew(source, *, name: str = "clew", priority: int = 2, match_mode: str
         problems.add(last + 1, "footer", "expected a last line 'TOTAL RECORDS: N'")
         problems.raise_if_any()
     records = _Records(lines, 1, last - 1, CLEW_FIELDS, 22, problems)
-    if records.count != int(footer.group(1)):
-        problems.add(last + 1, "footer", f"TOTAL RECORDS: {int(footer.group(1))} but the file holds {records.count} record(s)")
+    declared = _declared_count(footer.group(1), last + 1, "footer", problems)
+    if declared is not None and records.count != declared:
+        problems.add(last + 1, "footer", f"TOTAL RECORDS: {declared} but the file holds {records.count} record(s)")
     plates = _check_plates(records, 0, 8, problems)
     states = _check_states(records, 8, problems)
     _check_optional_digits(records, 10, 12, "county code", problems)

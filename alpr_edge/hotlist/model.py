@@ -80,6 +80,25 @@ def plate_pattern_problem(pattern: str) -> str | None:
     return None
 
 
+# Versions are extract stamps (YYYYMMDDHHMMSS, what every importer derives)
+# or small counters. The bound is the last stamp of year 9999: a larger
+# version (2**70 was once accepted) could never be followed by a newer one
+# from any source, so the list it names could never be replaced. It is also
+# below 2**53, so every version survives a round trip through any JSON
+# reader (JavaScript's included) and fits SQLite's 64-bit integers.
+MAX_VERSION = 99991231235959
+
+
+def version_problem(version) -> str | None:
+    """Why ``version`` cannot number a list version, or None."""
+    if not isinstance(version, int) or isinstance(version, bool):
+        return f"version: expected a whole number, got {str(version)[:40]!r}"
+    if not 1 <= version <= MAX_VERSION:
+        return (f"version: expected 1 to {MAX_VERSION} (a YYYYMMDDHHMMSS stamp or a counter), "
+                f"got {str(version)[:40]}{'...' if len(str(version)) > 40 else ''}")
+    return None
+
+
 def list_name_problem(name: str) -> str | None:
     if not _LIST_NAME.fullmatch(name or ""):
         return f"list name {name!r}: expected 1 to 64 letters, digits, '-' or '_'"
@@ -285,6 +304,8 @@ class HotList:
     def __post_init__(self):
         problems = []
         if (problem := list_name_problem(self.name)) is not None:
+            problems.append(problem)
+        if (problem := version_problem(self.version)) is not None:
             problems.append(problem)
         if self.priority not in PRIORITIES:
             problems.append(f"priority: expected 1 (most urgent) to 5, got {self.priority}")

@@ -129,7 +129,7 @@ def encode(hotlist: HotList) -> bytes:
         "area": None if hotlist.area is None else [hotlist.area.south, hotlist.area.west, hotlist.area.north, hotlist.area.east],
         "extra": hotlist.extra, "plates": section(hotlist.entries.plates), "columns": columns,
     }
-    head = json.dumps(header, separators=(",", ":")).encode()
+    head = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
     digest = hashlib.sha256()
     parts = [MAGIC, struct.pack(">I", len(head)), head, *[a.view(np.uint8).reshape(-1).data for a in arrays]]
     for part in parts:

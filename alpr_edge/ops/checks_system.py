@@ -53,7 +53,8 @@ def check_database(ctx: Context) -> CheckResult:
 def check_keys(ctx: Context) -> CheckResult:
     data_dir = ctx.layout.data_dir
     tls_key = uplink_files(ctx.config, data_dir)["key_file"]
-    required = [data_dir / "keys/kek", data_dir / "keys/device.key"] + ([tls_key] if ctx.config.uplink.broker else [])
+    kek = data_dir / "keys/kek.cred" if (data_dir / "keys/kek.cred").exists() else data_dir / "keys/kek"
+    required = [kek, data_dir / "keys/device.key"] + ([tls_key] if ctx.config.uplink.broker else [])
     missing = [str(path) for path in required if not path.exists()]
     if missing:
         return failed("keys", f"missing: {', '.join(missing)} (run alpr-edge provision)")
@@ -75,6 +76,30 @@ def check_keys(ctx: Context) -> CheckResult:
     if owner is None:
         return warned("keys", f"present and private (0600), but there is no {ctx.probes.service_user!r} user here to own them")
     return passed("keys", f"present, private and owned by {ctx.probes.service_user}")
+
+
+def check_key_protection(ctx: Context) -> CheckResult:
+    """What protects the key-encryption key at rest: the TPM2, the host key, or nothing (a plain file)."""
+    from alpr_edge.store.kek import HOST_KEY, PLAIN_FILE, TPM2, KekFiles
+
+    files = KekFiles(ctx.layout.keys_dir)
+    protection = files.protection()
+    sealed = files.sealed().relative_to(ctx.layout.data_dir)
+    if protection is None:
+        return failed("key_protection", "no key-encryption key (run alpr-edge provision)")
+    if protection == PLAIN_FILE:
+        detail = f"{PLAIN_FILE}: keys/kek lies in clear beside the data it protects"
+        if ctx.profile.is_sim:
+            return passed("key_protection", f"{detail} (allowed for the sim profile)")
+        return failed("key_protection", f"{detail}: a stolen card opens everything; run alpr-edge provision to seal it with systemd-creds")
+    if files.plain().exists():
+        return failed("key_protection", f"{protection}: {sealed}, but a plain keys/kek lies beside it: run alpr-edge provision --rotate")
+    if protection == TPM2:
+        return passed("key_protection", f"{TPM2}: {sealed} is sealed by this board's TPM2 (a copied card cannot open it)")
+    if protection == HOST_KEY:
+        return warned("key_protection", f"{HOST_KEY}: {sealed} is sealed with systemd's host key, which lies on the same card "
+                      "(a copied data folder alone cannot open it; a whole stolen card can): a board with a TPM2 closes that")
+    return failed("key_protection", f"{sealed}: {protection}")
 
 
 def hotlist_summaries(ctx: Context) -> list[dict] | None:

@@ -10,7 +10,8 @@ keys 0600). The uplink stage reads its files from ``uplink/`` by default
 (overridable in ``[uplink]``); the store keeps its own in ``keys/``.
 
 =============================  ==================================================
-``keys/kek``                   key-encryption key (made by the store)
+``keys/kek.cred``              key-encryption key sealed by systemd-creds (TPM2 or host key)
+``keys/kek``                   the same in clear: the sim profile and tests only
 ``keys/datakeys``              wrapped data keys (the store)
 ``keys/device.key, .pub``      Ed25519 device key pair signing the audit chain (store)
 ``keys/update-signing.pub``    pinned Ed25519 key that signs software updates
@@ -41,7 +42,7 @@ HOTLIST_KEY = "uplink/hotlist-signing.pub"
 SEAL_KEY = "uplink/agency-seal.pub"
 UPDATE_KEY = "keys/update-signing.pub"
 # Files that must never be readable by anyone but the service user.
-SECRET_FILES = ("keys/kek", "keys/datakeys", "keys/device.key", TLS_KEY)
+SECRET_FILES = ("keys/kek.cred", "keys/kek", "keys/datakeys", "keys/device.key", TLS_KEY)
 PRIVATE_DIRS = ("keys", "uplink")
 STATUS_FILE = Path("run") / "status.json"
 

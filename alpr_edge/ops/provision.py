@@ -1,7 +1,8 @@
 """Provisioning: turn a freshly installed device into this agency's device.
 
 `provision()` writes and validates the config, creates the data folder (0700),
-the store's keys (key-encryption key, Ed25519 device key), the MQTT client
+the store's keys (key-encryption key, sealed by systemd-creds outside the sim
+profile; Ed25519 device key), the MQTT client
 key and its CSR, pins the agency CA and public keys, and creates the first
 admin. Every step is written to the audit trail under the technician's name.
 
@@ -40,6 +41,7 @@ from alpr_edge.ops.layout import (
     under_root,
 )
 from alpr_edge.ops.tomlout import dumps
+from alpr_edge.store.kek import PLAIN_FILE, SystemdCreds
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ class ProvisionRequest:
     rotate: bool = False
     root: Path | None = None
     service_user: str = SERVICE_USER
+    creds: SystemdCreds | None = None  # seals the key-encryption key; None: systemd-creds on this machine
 
 
 @dataclass
@@ -83,9 +86,10 @@ def provision(request: ProvisionRequest, password: Callable[[], str] | None = No
     result = ProvisionResult(layout)
     # Everything that can be refused is checked before anything is written.
     pins = _pins_to_write(request, layout)
+    sealer = _key_sealer(request)
     config = _write_config(request, layout, result)
     _make_data_dir(layout.data_dir, result)
-    _make_store_keys(layout, request.rotate, result)
+    _make_store_keys(layout, request.rotate, sealer, result)
     _make_tls_identity(request, layout, result)
     for name, data in pins:
         path = layout.file(name)
@@ -189,17 +193,46 @@ def _make_data_dir(data_dir: Path, result: ProvisionResult) -> None:
     result.did("data_dir", "kept" if existed else "created")
 
 
-def _make_store_keys(layout: Layout, rotate: bool, result: ProvisionResult) -> None:
-    from alpr_edge.store import create_keys
+def _key_sealer(request: ProvisionRequest) -> SystemdCreds | None:
+    """systemd-creds to seal the key-encryption key with; None for the sim profile (a plain file)."""
+    from alpr_edge.profiles import load_profile
+    from alpr_edge.schema import SchemaError
 
-    if not layout.file("keys/kek").exists():
-        create_keys(layout.data_dir)
-        result.did("store_keys", "created")
-    elif rotate:
-        create_keys(layout.data_dir, rotate=True)
-        result.did("store_keys", "re-wrapped under a new key-encryption key")
+    try:
+        if load_profile(request.profile).is_sim:
+            return None
+    except SchemaError:
+        pass  # the config check names the profile's problem
+    creds = request.creds or SystemdCreds()
+    if not creds.available():
+        raise ProvisionError(
+            f"{creds.executable} not found: the key-encryption key would lie in clear on the card. "
+            "Install systemd 250 or later (systemd-creds), or provision the sim profile for a test bench"
+        )
+    return creds
+
+
+def _make_store_keys(layout: Layout, rotate: bool, sealer: SystemdCreds | None, result: ProvisionResult) -> None:
+    from alpr_edge.store import create_keys
+    from alpr_edge.store.kek import KekFiles
+
+    files = KekFiles(layout.keys_dir)
+    protection = files.protection()
+    if protection is None:
+        made = create_keys(layout.data_dir, creds=sealer)
+        result.did("store_keys", f"created ({_protected_by(made['protection'])})")
+    elif rotate or (protection == PLAIN_FILE and sealer is not None):
+        # Sealing a plain key is a rotation too: the old key may survive in the card's
+        # flash blocks, so it must no longer open the data keys.
+        made = create_keys(layout.data_dir, rotate=True, creds=sealer)
+        result.did("store_keys", f"re-wrapped under a new key-encryption key ({_protected_by(made['protection'])}); "
+                   "restart alpr-edge to use it")
     else:
-        result.did("store_keys", "kept (exist; --rotate re-wraps them)")
+        result.did("store_keys", f"kept (exist; --rotate re-wraps them; {_protected_by(protection)})")
+
+
+def _protected_by(protection: str | None) -> str:
+    return f"key-encryption key: {protection}" if protection == PLAIN_FILE else f"key-encryption key sealed by systemd-creds: {protection}"
 
 
 def _make_tls_identity(request: ProvisionRequest, layout: Layout, result: ProvisionResult) -> None:

@@ -137,7 +137,7 @@ def run_selftest(config, profile, probes: Probes | None = None, layout: Layout |
     checks = [
         ("camera", hw.check_camera), ("ir_colour", hw.check_ir_colour), ("exposure", hw.check_exposure),
         ("gps", hw.check_gps_and_clock), ("storage", sysc.check_storage), ("database", sysc.check_database),
-        ("keys", sysc.check_keys), ("hotlists", sysc.check_hotlists), ("broker", sysc.check_broker),
+        ("keys", sysc.check_keys), ("key_protection", sysc.check_key_protection), ("hotlists", sysc.check_hotlists), ("broker", sysc.check_broker),
         ("models", sysc.check_models), ("watchdog", sysc.check_watchdog),
     ]
     results: list[CheckResult] = []

@@ -152,6 +152,7 @@ def reads_today(data_dir: Path, now: float | None = None) -> dict | None:
 
 def collect_status(config, data_dir: Path, now: float | None = None, thermal_root: Path = THERMAL_ROOT) -> dict:
     from alpr_edge import __version__
+    from alpr_edge.store.retention import read_last_purge
 
     daemon = read_daemon_status(Path(data_dir) / "run" / "status.json", now)
     return {
@@ -160,6 +161,7 @@ def collect_status(config, data_dir: Path, now: float | None = None, thermal_roo
         "daemon": daemon.get("daemon") or daemon.get("last"),
         "status_age_s": daemon.get("age_s"),
         "today": reads_today(Path(data_dir), now),
+        "last_purge": read_last_purge(Path(data_dir)),
         "software_version": __version__,
         "model_files": model_files(config.recognition.models_dir),
         "disk": disk_usage(Path(data_dir)),

@@ -2,7 +2,9 @@
 
 Layout under ``DATA_DIR/keys`` (folder 0700, files 0600):
 
-- ``kek``: 32 random bytes. Never leaves the device.
+- ``kek.cred``: 32 random bytes sealed by systemd-creds (TPM2 or host key),
+  on a device; ``kek`` the same in a plain file, for the sim and the tests
+  only (see ``alpr_edge.store.kek``). Never leaves the device.
 - ``datakeys``: JSON map of key id to ``{"use": "day:2026-11-22" | "records" |
   "index", "wrapped": base64(AES-GCM(KEK, key))}``. Rewritten atomically
   (temporary file, fsync, rename, fsync of the folder).
@@ -41,11 +43,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from alpr_edge.store.kek import CredsError, KekFiles, SystemdCreds
+
 BLOB_VERSION = 1
 KEY_ID_BYTES = 8
 NONCE_BYTES = 12
 RECORDS = "records"  # long-lived key for accounts and the audit details; never shredded
 INDEX = "index"  # long-lived HMAC key for plates outside reads (hot lists, alerts)
+NEXT = "kek.next"  # a new KEK during rotation, until the data keys are re-wrapped under it
 
 
 class KeysMissing(Exception):
@@ -88,36 +93,43 @@ def _kek_id(kek: bytes) -> str:
     return hashlib.sha256(b"alpr-edge kek id" + kek).hexdigest()[:16]
 
 
-def create_keys(data_dir: Path, *, rotate: bool = False) -> dict:
+def create_keys(data_dir: Path, *, rotate: bool = False, creds: SystemdCreds | None = None) -> dict:
     """Make the KEK and the Ed25519 device key (provisioning).
 
-    Refuses (KeysExist) when keys exist, unless ``rotate``: then a new KEK
-    re-wraps every data key (old data stays readable) and the device key is
-    kept. Returns {"kek": path, "device_key": path, "rotated": bool}.
+    ``creds``: seal the KEK with systemd-creds (a device); None writes the
+    plain file (sim, tests), unless the KEK in force is sealed already: it
+    stays sealed. Refuses (KeysExist) when keys exist, unless ``rotate``: then
+    a new KEK re-wraps every data key (old data stays readable) and the device
+    key is kept; rotating a plain KEK with ``creds`` seals the new one and
+    removes the plain file. Returns {"kek", "device_key", "rotated", "protection"}.
     """
     folder = keys_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(folder, 0o700)
-    kek_path, device_path = folder / "kek", folder / "device.key"
-    if kek_path.exists() and not rotate:
-        raise KeysExist(f"{kek_path} exists; refusing to overwrite keys (use rotate to re-wrap the data keys)")
+    files = KekFiles(folder, creds)
+    if files.sealed().exists() and creds is None:
+        files = KekFiles(folder, SystemdCreds())
+    device_path = folder / "device.key"
+    refusal = "exists; refusing to overwrite keys (use rotate to re-wrap the data keys)"
+    if files.exists() and not rotate:
+        raise KeysExist(f"{_kek_path(files)} {refusal}")
     with _file_lock(folder):
         rotated = False
-        if kek_path.exists() and not rotate:  # another process made them meanwhile
-            raise KeysExist(f"{kek_path} exists; refusing to overwrite keys (use rotate to re-wrap the data keys)")
-        if kek_path.exists():
-            old = kek_path.read_bytes()
+        if files.exists() and not rotate:  # another process made them meanwhile
+            raise KeysExist(f"{_kek_path(files)} {refusal}")
+        if files.exists():
+            old = _read_kek(files)
             new = secrets.token_bytes(32)
             entries = _read_entries(folder / "datakeys", old)
             # Order matters for a crash: the new KEK is saved under another
             # name first, the data keys are re-wrapped, then the KEK replaced.
             # KeyRing.load finishes an interrupted rotation (see _recover).
-            write_secret(folder / "kek.next", new)
+            files.write(new, NEXT)
             _write_entries(folder / "datakeys", new, entries)
-            os.replace(folder / "kek.next", kek_path)
+            files.promote(NEXT)
             rotated = True
         else:
-            write_secret(kek_path, secrets.token_bytes(32))
+            files.write(secrets.token_bytes(32))
         if not device_path.exists():
             private = Ed25519PrivateKey.generate()
             pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
@@ -125,7 +137,21 @@ def create_keys(data_dir: Path, *, rotate: bool = False) -> dict:
             public = private.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
             write_secret(folder / "device.pub", public)
             os.chmod(folder / "device.pub", 0o644)
-    return {"kek": kek_path, "device_key": device_path, "rotated": rotated}
+    return {"kek": _kek_path(files), "device_key": device_path, "rotated": rotated, "protection": files.protection()}
+
+
+def _kek_path(files: KekFiles) -> Path:
+    return files.sealed() if files.sealed().exists() else files.plain()
+
+
+def _read_kek(files: KekFiles) -> bytes:
+    try:
+        kek = files.read()
+    except CredsError as error:
+        raise KeysMissing(f"{files.sealed()}: {error} (run it as root, on the board that sealed it)") from None
+    if len(kek) != 32:
+        raise KeysMissing(f"{_kek_path(files)} is not a 32-byte key")
+    return kek
 
 
 @contextmanager
@@ -181,9 +207,10 @@ class KeyRing:
     file; every lookup compares the file's identity and reloads on change.
     """
 
-    def __init__(self, folder: Path, kek: bytes):
+    def __init__(self, folder: Path, kek: bytes, files: KekFiles | None = None):
         self._folder = folder
         self._kek = kek
+        self._files = files or KekFiles(folder)
         self._path = folder / "datakeys"
         self._lock = threading.RLock()
         self._stamp = None
@@ -191,21 +218,18 @@ class KeyRing:
         self._aeads: dict[str, AESGCM] = {}
 
     @classmethod
-    def load(cls, data_dir: Path, *, dev_keys: bool = False) -> KeyRing:
+    def load(cls, data_dir: Path, *, dev_keys: bool = False, creds: SystemdCreds | None = None) -> KeyRing:
         folder = keys_dir(data_dir)
-        kek_path = folder / "kek"
-        _recover(folder)
-        if not kek_path.exists():
+        files = KekFiles(folder, creds)
+        _recover(folder, files)
+        if not files.exists():
             if not dev_keys:
-                raise KeysMissing(f"no key-encryption key at {kek_path}: run alpr-edge provision")
+                raise KeysMissing(f"no key-encryption key at {files.plain()}: run alpr-edge provision")
             try:
-                create_keys(data_dir)
+                create_keys(data_dir)  # the sim profile: a plain file
             except KeysExist:
                 pass  # another process of the sim profile made them first
-        kek = kek_path.read_bytes()
-        if len(kek) != 32:
-            raise KeysMissing(f"{kek_path} is not a 32-byte key")
-        ring = cls(folder, kek)
+        ring = cls(folder, _read_kek(files), files)
         ring._refresh()
         return ring
 
@@ -224,8 +248,10 @@ class KeyRing:
             except KeysMissing:
                 # The KEK was rotated by another process (provision --rotate):
                 # take the new one; if that fails too, the error stands.
-                _recover(self._folder)
-                self._kek = (self._folder / "kek").read_bytes()
+                # (Under systemd the service holds the KEK it started with: it
+                # takes a rotated one at its next start.)
+                _recover(self._folder, self._files)
+                self._kek = _read_kek(self._files)
                 self._entries = _read_entries(self._path, self._kek)
             self._aeads = {k: AESGCM(v["key"]) for k, v in self._entries.items()}
             self._stamp = stamp
@@ -321,17 +347,20 @@ class KeyRing:
         return blob[1 : 1 + KEY_ID_BYTES].hex()
 
 
-def _recover(folder: Path) -> None:
+def _recover(folder: Path, files: KekFiles) -> None:
     """Finish a KEK rotation interrupted between re-wrapping and replacing."""
-    nxt = folder / "kek.next"
-    if not nxt.exists():
+    if not files.exists(NEXT):
         return
+    try:
+        staged = files.read(NEXT)
+    except CredsError:
+        return  # sealed, and this process may not unseal it (the service): the next root command finishes it
     datakeys = folder / "datakeys"
-    wrapped_by_next = datakeys.exists() and json.loads(datakeys.read_text()).get("kek_id") == _kek_id(nxt.read_bytes())
+    wrapped_by_next = datakeys.exists() and json.loads(datakeys.read_text()).get("kek_id") == _kek_id(staged)
     if wrapped_by_next:
-        os.replace(nxt, folder / "kek")
+        files.promote(NEXT)
     else:
-        nxt.unlink()
+        files.discard(NEXT)
 
 
 def load_device_key(data_dir: Path) -> Ed25519PrivateKey | None:

@@ -1,8 +1,10 @@
 """Retention: purge by class, evidence holds, and crypto-shredding of day keys.
 
 Classes (settings in `StoreSection`): reads without a hit ``retention_days``,
-reads with a hit ``hit_retention_days``, audit records
-``audit_retention_days``. With an uplink, a read without a hit also goes
+reads with a hit ``hit_retention_days``, images of reads without a hit
+``image_retention_days`` (default: with their read), audit records
+``audit_retention_days``; each within the policy bounds of
+``alpr_edge.config.RETENTION_BOUNDS``. With an uplink, a read without a hit also goes
 ``on_device_hours`` after the broker acknowledged it; a read never goes
 before upload unless it is past its class limit (counted as
 ``expired_not_uploaded``). An active hold keeps a read whatever its age.
@@ -22,18 +24,21 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from alpr_edge.ids import uuid7
 from alpr_edge.logs import log
 from alpr_edge.store import audit as audit_trail
-from alpr_edge.store.keys import KeyShredded, day_use
+from alpr_edge.store.keys import KeyShredded, day_use, write_secret
 
 logger = logging.getLogger(__name__)
 
 HELD = "id IN (SELECT read_id FROM holds WHERE released_at IS NULL)"
 IMAGE_GRACE_S = 3600  # hit matching happens within seconds; never strip images of a read that young
+LAST_PURGE = Path("run") / "last-purge.json"  # under DATA_DIR: what the last purge removed, for `status`
 
 
 @dataclass
@@ -70,7 +75,18 @@ def _delete(db, where: str, params: list) -> tuple[int, set[str]]:
     return count, days
 
 
-def purge(store, now: datetime, *, user: str = "system", role: str | None = None) -> PurgeReport:
+def _image_cut(settings, now: datetime) -> float | None:
+    """Images of reads without a hit captured before this go; None: they stay with their read."""
+    days = getattr(settings, "image_retention_days", None)
+    if not settings.keep_no_hit_images:
+        days = 0
+    if days is None:
+        return None
+    return now.timestamp() - max(days * 86400, IMAGE_GRACE_S)
+
+
+def purge(store, now: datetime, *, user: str = "system", role: str | None = None, trigger: str = "command") -> PurgeReport:
+    """Apply retention as of ``now``; audited, and recorded for `status` (``trigger``: start, timer, command)."""
     settings = store.settings
     report = PurgeReport(as_of=audit_trail.timestamp(now))
     no_hit_cut = (now - timedelta(days=settings.retention_days)).timestamp()
@@ -93,12 +109,12 @@ def purge(store, now: datetime, *, user: str = "system", role: str | None = None
                 db, f"has_hit = 0 AND uploaded_at IS NOT NULL AND uploaded_at <= ? AND NOT {HELD}", [window_cut]
             )
             touched |= days
-        if not settings.keep_no_hit_images:
-            strip = (
-                f"has_hit = 0 AND (crop IS NOT NULL OR overview IS NOT NULL) AND captured_at < ? AND NOT {HELD}"
-                + (" AND uploaded_at IS NOT NULL" if store.uplink_enabled else "")
-            )
-            params = [now.timestamp() - IMAGE_GRACE_S]
+        image_cut = _image_cut(settings, now)
+        if image_cut is not None:
+            strip = f"has_hit = 0 AND (crop IS NOT NULL OR overview IS NOT NULL) AND captured_at < ? AND NOT {HELD}"
+            if not settings.keep_no_hit_images and store.uplink_enabled:
+                strip += " AND uploaded_at IS NOT NULL"  # the agency gets the images before they go
+            params = [image_cut]
             touched |= {r[0] for r in db.execute(f"SELECT DISTINCT day FROM reads WHERE {strip}", params)}
             report.images_dropped = db.execute(f"UPDATE reads SET crop = NULL, overview = NULL WHERE {strip}", params).rowcount
         mark_days_for_shredding(db, touched, now)
@@ -106,9 +122,54 @@ def purge(store, now: datetime, *, user: str = "system", role: str | None = None
     _shred(store, now, report)
     store.audit(user, role, "purge", data=report.to_dict())
     audit_trail.sign_head(store)
+    _record_last_purge(store.data_dir, {"at": report.as_of, "by": user, "trigger": trigger, "removed": report.to_dict()})
     log(logger, logging.INFO, "purge_done", **{k: v for k, v in report.to_dict().items() if not isinstance(v, list)},
         rekeyed=len(report.days_rekeyed), shredded=len(report.days_shredded))
     return report
+
+
+class PurgeSchedule:
+    """When the daemon purges: at start-up, then every ``every_s`` (monotonic clock passed in)."""
+
+    def __init__(self, every_s: float, clock):
+        self._every_s = every_s
+        self._clock = clock
+        self._next: float | None = None
+
+    def due(self) -> str | None:
+        """"start" or "timer" when a purge is due now (and schedules the next), else None."""
+        now = self._clock()
+        if self._next is not None and now < self._next:
+            return None
+        trigger = "start" if self._next is None else "timer"
+        self._next = now + self._every_s
+        return trigger
+
+
+def _record_last_purge(data_dir: Path, record: dict) -> None:
+    """Keep what the last purge removed where `alpr-edge status` reads it (counts only, no plate)."""
+    folder = Path(data_dir) / LAST_PURGE.parent
+    try:
+        folder.mkdir(exist_ok=True, mode=0o700)
+        write_secret(folder / LAST_PURGE.name, json.dumps(record, allow_nan=False).encode())
+        if os.geteuid() == 0:  # `sudo alpr-edge purge`: leave the files to the data folder's owner (the service)
+            owner = os.stat(data_dir)
+            for path in (folder, folder / LAST_PURGE.name):
+                os.chown(path, owner.st_uid, owner.st_gid)
+    except OSError as error:
+        log(logger, logging.WARNING, "last_purge_not_recorded", error=str(error))
+
+
+def read_last_purge(data_dir: Path) -> dict | None:
+    """The last purge's record, or None (never purged, or unreadable: said in the record)."""
+    path = Path(data_dir) / LAST_PURGE
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        return {"error": f"{path}: {error}"}
+    return record if isinstance(record, dict) else {"error": f"{path}: not a JSON object"}
 
 
 def _days_in_use(store) -> set[str]:

@@ -290,10 +290,10 @@ class Store:
     def verify_audit(self):
         return audit_trail.verify(self.db, self.data_dir)
 
-    def purge(self, now: datetime | None = None):
+    def purge(self, now: datetime | None = None, *, trigger: str = "command"):
         from alpr_edge.store.retention import purge
 
-        return purge(self, now or self.now())
+        return purge(self, now or self.now(), trigger=trigger)
 
     def search(self, plate_pattern: str, *, user: str, role: str, purpose: str, case_number: str, detail: str | None = None,
                purposes: Sequence[str] | None = None, partial: bool = False, since=None, until=None) -> list[dict]:

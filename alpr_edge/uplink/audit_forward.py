@@ -28,6 +28,7 @@ from pathlib import Path
 
 from alpr_edge.logs import RateLimited, log
 from alpr_edge.uplink.hotlists import write_json_atomically
+from alpr_edge.uplink.wire import dumps_strict
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ class AuditForwarder:
         self._signature_sent = seq
         message = {"schema": SIGNATURE_SCHEMA, "agency": self.agency, "device": self.device, "seq": seq,
                    "hash": digest, "signature_b64": _b64(signature), "signed_at": signed_at}
-        return [(("signature", seq), json.dumps(message, separators=(",", ":")).encode())]
+        return [(("signature", seq), dumps_strict(message, separators=(",", ":")).encode())]
 
     def _records(self) -> list[tuple[tuple[str, int], bytes]]:
         free = self.window - len(self._sent)
@@ -135,7 +136,7 @@ class AuditForwarder:
                        "details_sealed_b64": _b64(row.get("details")),
                        "signature_b64": _b64(row.get("signature")), "signed_at": row.get("signed_at")}
             self._sent.add(row["seq"])
-            out.append((("record", row["seq"]), json.dumps(message, separators=(",", ":")).encode()))
+            out.append((("record", row["seq"]), dumps_strict(message, separators=(",", ":")).encode()))
         return out
 
     def acknowledged(self, key: tuple[str, int]) -> None:

@@ -36,15 +36,17 @@ from paho.mqtt.properties import Properties
 from alpr_edge.logs import RateLimited, log
 from alpr_edge.uplink import payloads
 from alpr_edge.uplink.audit_forward import AuditForwarder
-from alpr_edge.uplink.commands import answer_command
+from alpr_edge.uplink.downlink import QUARANTINE_NAME, Downlink, Quarantine
 from alpr_edge.uplink.hotlists import (
     LEDGER_NAME,
+    MAX_MESSAGE_BYTES,
     HotlistReceiver,
     HotlistSink,
     VersionLedger,
 )
 from alpr_edge.uplink.marking import Marker
 from alpr_edge.uplink.outbox import OutboxReader
+from alpr_edge.uplink.reconnect import PROBE_EVERY_S, ReconnectWait, tcp_probe
 from alpr_edge.uplink.sealing import seal_row
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,8 @@ logger = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 10.0
 IDLE_POLL_S = 5.0  # look at the store now and then even if nobody calls wake()
 LOOP_TIMEOUT_S = 0.02  # bounds how long a wake() waits for the network thread
+# Asked of the broker (MQTT 5): it drops larger messages instead of sending them.
+MAX_PACKET_BYTES = MAX_MESSAGE_BYTES + 64 * 1024
 REFUSED_PROTOCOL = {1, 132}  # CONNACK "unacceptable protocol version" (3.1.1) / "unsupported protocol version" (5)
 
 
@@ -121,7 +125,8 @@ class Uplink:
 
     def __init__(self, settings, *, agency: str, device_id: str, store: OutboxStore, tls: TlsFiles | None,
                  hotlist_sink: HotlistSink | None, hotlist_public_key, seal_public_key, state_dir: Path,
-                 subscribe_downlink: bool = True, rng: random.Random | None = None):
+                 subscribe_downlink: bool = True, rng: random.Random | None = None,
+                 probe=None, probe_every_s: float = PROBE_EVERY_S):
         self.settings = settings
         self.agency = agency
         self.device_id = device_id
@@ -135,10 +140,15 @@ class Uplink:
         self._seal_key = seal_public_key
         self.subscribe_downlink = subscribe_downlink  # False for `uplink flush`: send only
         state_dir = Path(state_dir)
+        self.quarantine = Quarantine(state_dir / QUARANTINE_NAME, getattr(store, "audit", None))
         self.hotlists = HotlistReceiver(hotlist_public_key, VersionLedger(state_dir / LEDGER_NAME), hotlist_sink,
-                                        audit=getattr(store, "audit", None))
+                                        audit=getattr(store, "audit", None), quarantine=self.quarantine)
+        self.downlink = Downlink(self.topics, self.hotlists, self.status, self.quarantine)
         self._rng = rng or random.Random()
         self._stop = threading.Event()
+        if probe is None and self.endpoint is not None:
+            probe = tcp_probe(self.endpoint.host, self.endpoint.port)
+        self._reconnect_wait = ReconnectWait(probe or (lambda: False), sleep=self._stop.wait, probe_every_s=probe_every_s)
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._stop_timeout = 1.5
@@ -228,6 +238,9 @@ class Uplink:
                 "hotlists_accepted": self.hotlists.accepted,
                 "hotlists_rejected": self.hotlists.rejected,
                 "last_hotlist_rejection": self.hotlists.last_rejection,
+                "downlink_failed": self.downlink.failed,
+                "downlink_repeats": self.quarantine.repeats,
+                "downlink_suppressed": self.quarantine.suppressed_total,
                 "audit_shipped_seq": self._audit.cursor if self._audit.enabled else None,
             }
 
@@ -262,7 +275,9 @@ class Uplink:
             delay = backoff_delay(attempt, self.settings.reconnect_min_s, self.settings.reconnect_max_s, self._rng)
             attempt += 1
             self._set(reconnects=1)
-            self._stop.wait(delay)
+            if self._reconnect_wait.wait(delay) == "network_back":
+                log(logger, logging.INFO, "uplink_network_back", broker=self.endpoint.url())
+                attempt = 0
 
     def _new_client(self) -> mqtt.Client:
         v5 = self.protocol == mqtt.MQTTv5
@@ -289,6 +304,7 @@ class Uplink:
         if self.protocol == mqtt.MQTTv5:
             properties = Properties(PacketTypes.CONNECT)
             properties.SessionExpiryInterval = self.settings.session_expiry_s
+            properties.MaximumPacketSize = MAX_PACKET_BYTES
             client.connect(self.endpoint.host, self.endpoint.port, self.settings.keepalive_s,
                            clean_start=False, properties=properties)
         else:
@@ -347,6 +363,8 @@ class Uplink:
                     self._outbox.last_error = None
                 if woken or (self._audit_more and not self._audit_mids):
                     self._publish_audit(client)
+                if woken:
+                    self.quarantine.flush()
             result = client.loop(LOOP_TIMEOUT_S)
             if result != mqtt.MQTT_ERR_SUCCESS:
                 self._set(error=f"connection: {mqtt.error_string(result)}")
@@ -392,6 +410,7 @@ class Uplink:
         while (self._in_flight or offline in self._control_mids) and time.monotonic() < deadline and not self._lost:
             client.loop(LOOP_TIMEOUT_S)
         self._marker.drain(max(0.1, deadline - time.monotonic()))
+        self.quarantine.flush(force=True)  # the refusals counted but not yet summarised
         client.disconnect()
         log(logger, logging.INFO, "uplink_stopped", unacknowledged=len(self._in_flight))
 
@@ -452,11 +471,10 @@ class Uplink:
             self._subscribed = True
 
     def _on_message(self, client, userdata, message) -> None:
-        name = self.topics.hotlist_name(message.topic)
-        if name is not None:
-            self.hotlists.handle(name, message.payload)
-        elif message.topic == self.topics.commands:
-            reply = answer_command(message.payload, self.status)
+        # Returns normally whatever the payload (Downlink.handle never raises),
+        # so paho acknowledges the message: nothing is redelivered forever.
+        reply = self.downlink.handle(message.topic, message.payload)
+        if reply is not None:
             self._publish_control(client, self.topics.health, reply)
 
 

@@ -36,7 +36,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from alpr_edge.hotlist.model import version_problem
 from alpr_edge.logs import log
+from alpr_edge.uplink.wire import WireError, dumps_strict, flat_strings, loads_bounded
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,10 @@ DOCUMENT_SCHEMA = "alpr-edge/hotlist/1"
 SIGNING_CONTEXT = b"alpr-edge hotlist v1\n"
 FORMATS = ("csv", "ncic", "clew")
 LEDGER_NAME = "hotlist-versions.json"
+# The largest hot list message read (and the MQTT 5 maximum packet size the
+# device asks its broker for): base64 twice over costs 1.8x, so about 36 MiB of
+# list, 550,000 NCIC or 1.6 million CLEW records. Larger lists: `hotlist import`.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 HotlistSink = Callable[[str, int, str, bytes, str], None]
 
@@ -82,12 +88,14 @@ def sign_hotlist(
     if not _valid_list_name(list_name):
         raise ValueError(f"list: expected letters, digits, '-' or '_', got {list_name!r}")
     issued_at = issued_at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    document = json.dumps({
+    if (problem := version_problem(version)) is not None:
+        raise ValueError(problem)
+    document = dumps_strict({
         "schema": DOCUMENT_SCHEMA, "list": list_name, "version": int(version), "format": fmt,
         "issued_at": issued_at, "body_b64": base64.b64encode(body).decode("ascii"),
     }, separators=(",", ":")).encode()
     signature = private_key.sign(SIGNING_CONTEXT + document)
-    return json.dumps({
+    return dumps_strict({
         "schema": ENVELOPE_SCHEMA,
         "document": base64.b64encode(document).decode("ascii"),
         "signature": base64.b64encode(signature).decode("ascii"),
@@ -97,22 +105,24 @@ def sign_hotlist(
 def verify_hotlist(payload: bytes, public_key: Ed25519PublicKey | None, topic_list: str) -> HotlistDocument:
     """The document inside a signed envelope, or HotlistRejected saying why not.
 
-    Checks the signature before looking inside the document: nothing an
-    unauthenticated sender wrote is parsed beyond the envelope.
+    The signature is checked over the raw document bytes before anything in
+    them is parsed; the envelope around them is cut apart without a JSON
+    parser (``wire.flat_strings``), so no sender can reach the parser (or
+    exhaust its recursion) without the agency's key.
     """
     try:
-        envelope = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise HotlistRejected(f"malformed envelope: not JSON ({error})") from None
-    if not isinstance(envelope, dict) or envelope.get("schema") != ENVELOPE_SCHEMA:
+        envelope = flat_strings(payload, max_bytes=MAX_MESSAGE_BYTES)
+    except WireError as error:
+        raise HotlistRejected(f"malformed envelope: {error}") from None
+    if envelope.get("schema") != ENVELOPE_SCHEMA.encode():
         raise HotlistRejected(f"malformed envelope: expected an object with schema {ENVELOPE_SCHEMA!r}")
     if "document" not in envelope:
         raise HotlistRejected("malformed envelope: no document")
     if not envelope.get("signature"):
         raise HotlistRejected("unsigned: the envelope has no signature")
     try:
-        document_bytes = _b64(envelope["document"])
-        signature = _b64(envelope["signature"])
+        document_bytes = base64.b64decode(envelope["document"], validate=True)
+        signature = base64.b64decode(envelope["signature"], validate=True)
     except (ValueError, binascii.Error):
         raise HotlistRejected("malformed envelope: document or signature is not base64") from None
     if public_key is None:
@@ -126,27 +136,28 @@ def verify_hotlist(payload: bytes, public_key: Ed25519PublicKey | None, topic_li
 
 def _parse_document(document_bytes: bytes, topic_list: str) -> HotlistDocument:
     try:
-        doc = json.loads(document_bytes)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise HotlistRejected(f"malformed document: not JSON ({error})") from None
+        # Signed by the agency, yet still read under bounds: a signing tool's bug must not stop the uplink.
+        doc = loads_bounded(document_bytes, max_bytes=MAX_MESSAGE_BYTES, max_depth=4)
+    except WireError as error:
+        raise HotlistRejected(f"malformed document: {error}") from None
     if not isinstance(doc, dict) or doc.get("schema") != DOCUMENT_SCHEMA:
         raise HotlistRejected(f"malformed document: expected schema {DOCUMENT_SCHEMA!r}")
     missing = [k for k in ("list", "version", "format", "issued_at", "body_b64") if k not in doc]
     if missing:
         raise HotlistRejected(f"malformed document: missing {', '.join(missing)}")
     if not _valid_list_name(doc["list"]):
-        raise HotlistRejected(f"malformed document: list name {doc['list']!r}")
+        raise HotlistRejected(f"malformed document: list name {str(doc['list'])[:80]!r}")
     if doc["list"] != topic_list:
         raise HotlistRejected(f"list {doc['list']!r} arrived on the topic of list {topic_list!r}")
     version = doc["version"]
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise HotlistRejected(f"malformed document: version must be a positive integer, got {version!r}")
+    if (problem := version_problem(version)) is not None:
+        raise HotlistRejected(f"malformed document: {problem}")
     if doc["format"] not in FORMATS:
-        raise HotlistRejected(f"malformed document: format must be one of {', '.join(FORMATS)}, got {doc['format']!r}")
+        raise HotlistRejected(f"malformed document: format must be one of {', '.join(FORMATS)}, got {str(doc['format'])[:40]!r}")
     try:
         datetime.fromisoformat(str(doc["issued_at"]).replace("Z", "+00:00"))
     except ValueError:
-        raise HotlistRejected(f"malformed document: issued_at is not an ISO 8601 time: {doc['issued_at']!r}") from None
+        raise HotlistRejected(f"malformed document: issued_at is not an ISO 8601 time: {str(doc['issued_at'])[:40]!r}") from None
     try:
         body = _b64(doc["body_b64"])
     except (ValueError, binascii.Error):
@@ -160,7 +171,7 @@ def write_json_atomically(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, sort_keys=True)
+        handle.write(dumps_strict(data, indent=1, sort_keys=True))
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
@@ -180,7 +191,8 @@ class VersionLedger:
         if self.path.exists():
             try:
                 data = json.loads(self.path.read_text(encoding="utf-8"))
-                self._lists = {str(k): dict(v) for k, v in data["lists"].items() if isinstance(v.get("version"), int)}
+                self._lists = {str(k): dict(v) for k, v in data["lists"].items()
+                               if version_problem(v.get("version")) is None}
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
                 # Keep the damaged file for inspection; start afresh rather than refusing every list forever.
                 aside = self.path.with_name(self.path.name + ".damaged")
@@ -208,18 +220,26 @@ class VersionLedger:
 
 
 class HotlistReceiver:
-    """Checks each incoming document, hands accepted ones to the sink, remembers versions in force."""
+    """Checks each incoming document, hands accepted ones to the sink, remembers versions in force.
 
-    def __init__(self, public_key: Ed25519PublicKey | None, ledger: VersionLedger, sink: HotlistSink | None, audit=None):
+    Refusals go to the ``quarantine`` (audited once, rate-limited; see downlink.py).
+    """
+
+    def __init__(self, public_key: Ed25519PublicKey | None, ledger: VersionLedger, sink: HotlistSink | None, audit=None,
+                 quarantine=None):
+        # Imported here: downlink.py imports this module.
+        from alpr_edge.uplink.downlink import Quarantine
+
         self.public_key = public_key
         self.ledger = ledger
         self.sink = sink
         self.audit = audit
+        self.quarantine = quarantine or Quarantine(None, audit)
         self.accepted = 0
         self.rejected = 0
         self.last_rejection: str | None = None
 
-    def handle(self, topic_list: str, payload: bytes) -> bool:
+    def handle(self, topic_list: str, payload: bytes, topic: str | None = None) -> bool:
         """True when the document replaced the list in force."""
         try:
             document = verify_hotlist(payload, self.public_key, topic_list)
@@ -238,11 +258,14 @@ class HotlistReceiver:
                 raise HotlistRejected(f"hot list engine refused it: {type(error).__name__}: {error}") from None
             self.ledger.record(document)
         except HotlistRejected as rejection:
+            from alpr_edge.uplink.downlink import refusal_digest
+
             self.rejected += 1
-            self.last_rejection = f"{topic_list}: {rejection}"
-            log(logger, logging.WARNING, "hotlist_rejected", list=topic_list, reason=str(rejection),
-                in_force=self.ledger.version(topic_list))
-            self._audit("hotlist_rejected", topic_list, {"reason": str(rejection)}, "rejected")
+            reason = str(rejection)
+            self.last_rejection = f"{topic_list}: {reason}"
+            self.quarantine.refuse("hotlist_rejected", {"list": topic_list, "reason": reason,
+                                                        "in_force": self.ledger.version(topic_list)},
+                                   refusal_digest(topic or topic_list, payload, reason))
             return False
         self.accepted += 1
         log(logger, logging.INFO, "hotlist_accepted", list=document.list, version=document.version,

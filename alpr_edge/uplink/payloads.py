@@ -9,9 +9,10 @@ and its evidence in one QoS 1 delivery (one PUBACK marks the whole read).
 from __future__ import annotations
 
 import base64
-import json
 import time
 from dataclasses import dataclass
+
+from alpr_edge.uplink.wire import dumps_strict, finite_only
 
 READ_SCHEMA = "alpr-edge/read/1"
 HEALTH_SCHEMA = "alpr-edge/health/1"
@@ -91,7 +92,7 @@ def read_parts(row: dict, agency: str, device: str) -> tuple[dict, dict, dict[st
         "schema": READ_SCHEMA, "read_id": read_id_of(row), "agency": agency, "device": device,
         "has_hit": bool(row.get("has_hit")),
     }
-    fields = {
+    fields = finite_only({
         "captured_at": row.get("captured_at"),
         "clock": _clock(row),
         "position": row.get("position"),
@@ -103,7 +104,7 @@ def read_parts(row: dict, agency: str, device: str) -> tuple[dict, dict, dict[st
         "format_ok": row.get("format_ok"),
         "camera": row.get("camera"),
         "frames": row.get("frames"),
-    }
+    })
     images = {
         "crop_jpeg_b64": base64.b64encode(row.get("crop_jpeg") or b""),
         "overview_jpeg_b64": base64.b64encode(row.get("overview_jpeg") or b""),
@@ -124,7 +125,7 @@ def encode_with_raw(fields: dict, raw: dict[str, bytes]) -> bytes:
     90 kB of image text per read, makes encoding about 6 times faster: it was
     the largest cost of draining a backlog (scripts/bench_uplink.py).
     """
-    head = json.dumps(fields, separators=(",", ":")).encode()
+    head = dumps_strict(fields, separators=(",", ":")).encode()
     parts = [head[:-1]]
     separator = b"," if fields else b""
     for key, value in raw.items():
@@ -140,7 +141,7 @@ def encode_read(row: dict, agency: str, device: str) -> bytes:
 
 
 def encode(message: dict) -> bytes:
-    return json.dumps(message, separators=(",", ":")).encode()
+    return dumps_strict(message, separators=(",", ":")).encode()
 
 
 def health_payload(agency: str, device: str, state: str, **extra) -> bytes:

@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import (
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from alpr_edge.uplink.wire import dumps_strict, finite_only
+
 SEALED_SCHEMA = "alpr-edge/sealed-read/1"
 ALGORITHM = "X25519-HKDF-SHA256-AES256GCM"
 INFO = b"alpr-edge sealed read v1"
@@ -50,14 +52,14 @@ def _derive(shared: bytes, ephemeral_public: bytes, recipient_public: bytes) -> 
 
 def _header_aad(header: dict) -> bytes:
     fields = {k: header[k] for k in ("schema", "alg", "read_id", "agency", "device", "has_hit", "epk")}
-    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+    return dumps_strict(fields, sort_keys=True, separators=(",", ":")).encode()
 
 
 def seal_read(recipient: X25519PublicKey, read: dict) -> dict:
     """The sealed form of a read payload (a dict from ``payloads.read_payload``)."""
     inner = {k: v for k, v in read.items() if k not in ROUTING_FIELDS}
     routing = {k: read[k] for k in ROUTING_FIELDS}
-    return json.loads(seal_encoded(recipient, routing, json.dumps(inner, separators=(",", ":")).encode()))
+    return json.loads(seal_encoded(recipient, routing, dumps_strict(finite_only(inner), separators=(",", ":")).encode()))
 
 
 def seal_row(recipient: X25519PublicKey, row: dict, agency: str, device: str) -> bytes:

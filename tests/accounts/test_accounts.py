@@ -105,7 +105,7 @@ def test_every_role_can_enrol_a_second_factor_and_the_policy_can_require_it(stor
     assert refused.value.code == "totp_needed"
     assert accounts.authenticate("olly", "123456", code(uri, clock)).second_factor
     accounts.add("tina", "technician", "123456")
-    strict = Accounts(store, AccountsSection(require_second_factor=True), hasher=accounts.hasher)
+    strict = Accounts(store, AccountsSection(require_second_factor="all"), hasher=accounts.hasher)
     with pytest.raises(AuthError, match="requires a second factor for every account") as refused:
         strict.authenticate("tina", "123456")
     assert refused.value.code == "enrolment_needed"

@@ -119,7 +119,9 @@ def test_passes_on_a_working_sim_profile(device):
     assert checks["clock"].status == "pass"
     assert checks["exposure"].status == "pass" and checks["database"].status == "warn"
     assert [c["name"] for c in outcome["checks"]] == [
-        "camera", "ir_colour", "exposure", "gps", "clock", "storage", "database", "keys", "hotlists", "broker", "models", "watchdog"]
+        "camera", "ir_colour", "exposure", "gps", "clock", "storage", "database", "keys", "key_protection", "hotlists",
+        "broker", "models", "watchdog"]
+    assert checks["key_protection"].detail.startswith("plain file (sim/test only)")
 
 
 def test_fails_when_the_camera_source_is_missing(device, tmp_path):

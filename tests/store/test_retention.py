@@ -113,6 +113,20 @@ def test_images_of_reads_without_hit_can_be_dropped(open_store, clock):
     assert store.get_read(hit.read_id)["crop_jpeg"] == hit.crop_jpeg
 
 
+def test_images_of_reads_without_hit_follow_their_own_limit(open_store, clock):
+    store = open_store(settings=StoreSection(image_retention_days=7))
+    plain, hit = make_read("IMG007", DAY1), make_read("HIT007", DAY1)
+    store.add_reads([plain, hit])
+    store.mark_hit(hit.read_id)
+    clock.advance(days=6, hours=23)
+    assert store.purge().images_dropped == 0
+    clock.advance(hours=2)
+    report = store.purge()
+    assert report.images_dropped == 1 and report.reads_purged == 0  # the read stays to its own limit
+    assert store.get_read(plain.read_id)["crop_jpeg"] == b""
+    assert store.get_read(hit.read_id)["crop_jpeg"] == hit.crop_jpeg
+
+
 def _copy_db(tmp_path, name):
     """A copy of the database as a thief would take it: the file, its WAL, nothing from keys/."""
     copy = tmp_path / name
