@@ -229,12 +229,11 @@ class Accounts:
         """Remove the account and its command-line sessions; the audit trail keeps its name and history."""
         with self.store.write() as db:
             row = self._row(name)
-            problem = None
-            if row is None:
-                problem, code = f"no user {name!r}", "no_such_user"
-            elif row["role"] == "admin" and db.execute("SELECT count(*) FROM users WHERE role = 'admin'").fetchone()[0] == 1:
-                problem, code = "the last admin cannot be deleted: create another admin first", "invalid"
-            if problem:
+            problem, code = f"no user {name!r}", "no_such_user"
+            if row is not None:
+                last_admin = row["role"] == "admin" and db.execute("SELECT count(*) FROM users WHERE role = 'admin'").fetchone()[0] == 1
+                problem, code = ("the last admin cannot be deleted: create another admin first", "invalid") if last_admin else ("", "")
+            if problem or row is None:
                 self.store.audit(actor, actor_role, "users.delete", data={"name": name}, outcome=f"refused: {problem}")
                 raise AuthError(problem, code)
             self.store.audit(actor, actor_role, "users.delete", data={"name": name, "role": row["role"],
@@ -321,7 +320,7 @@ class Accounts:
         except AuthError:
             self._refund(row["name"])
             raise
-        changes = {"failed": 0, "locked_until": None, "last_used": now.timestamp()}
+        changes: dict = {"failed": 0, "locked_until": None, "last_used": now.timestamp()}
         if step is not None:
             changes["totp_last_step"] = step
         if self.hasher.check_needs_rehash(row["secret_hash"]):
@@ -337,7 +336,7 @@ class Accounts:
                             f"(alpr-edge users enrol-totp {row['name']})", "enrolment_needed")
         last = row["last_used"] or row["created_at"]
         if now.timestamp() - last > self.settings.inactive_days * 86400:
-            raise AuthError(f"account unused since {_iso(last)[:10]} (more than {self.settings.inactive_days} days): an admin must re-enable it", "expired_account")
+            raise AuthError(f"account unused since {(_iso(last) or '')[:10]} (more than {self.settings.inactive_days} days): an admin must re-enable it", "expired_account")
         if row["needs_training"]:
             raise AuthError("account re-enabled: an admin must record the user's current training date first", "training_out_of_date")
         trained = date.fromisoformat(row["training_date"]) if row["training_date"] else None

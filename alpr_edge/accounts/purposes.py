@@ -151,9 +151,9 @@ def screen(purpose: str | None, detail: str | None, case_number: str | None,
     return SearchPurpose(key, detail, case)
 
 
-def stored_text(purpose: str | None, detail: str | None, refusal: PurposeRefused | None = None) -> str:
-    """What the audit trail may keep of a request's purpose: nothing personal."""
-    if refusal is not None and refusal.personal:
+def stored_text(purpose: str | None, detail: str | None, *, personal: bool = False) -> str:
+    """What the audit trail may keep of a request's purpose: nothing personal (``personal``: the request held some)."""
+    if personal:
         return "[withheld: personal or criminal-history data]"
     return " ".join(f"{purpose or ''}: {detail or ''}".split()) if detail else " ".join((purpose or "").split())
 

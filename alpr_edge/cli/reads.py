@@ -57,11 +57,10 @@ def _query(args, config) -> dict:
 
 def _asked(args) -> dict:
     """What a refused login keeps in the audit trail: plate, purpose and case, never personal data."""
-    from alpr_edge.accounts.purposes import PurposeRefused, sensitive_problems, stored_text
+    from alpr_edge.accounts.purposes import sensitive_problems, stored_text
 
     personal = bool(sensitive_problems(f"{args.purpose} {args.detail} {args.case_number}"))
-    refusal = PurposeRefused("personal data", personal=True) if personal else None
-    return {"data": {"plate": args.plate, "partial": args.partial}, "purpose": stored_text(args.purpose, args.detail, refusal),
+    return {"data": {"plate": args.plate, "partial": args.partial}, "purpose": stored_text(args.purpose, args.detail, personal=personal),
             "case_number": None if personal else args.case_number}
 
 

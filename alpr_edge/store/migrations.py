@@ -95,8 +95,8 @@ def _v1_reads_holds_audit(db: Database) -> None:
 
 def _v2_audit_identity(db: Database) -> None:
     # Who acted, beyond the login name: the user's agency and badge number at the time (issue 20).
-    db["audit"].add_column("agency", str)
-    db["audit"].add_column("badge", str)
+    db.table("audit").add_column("agency", str)
+    db.table("audit").add_column("badge", str)
 
 
 STORE_STEPS: list[Step] = [_v1_reads_holds_audit, _v2_audit_identity]

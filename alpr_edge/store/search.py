@@ -92,7 +92,7 @@ def _authorise(store, action: str, plate_pattern, *, user, role, purpose, detail
         # A refusal keeps the plate, purpose and case (sealed), except text that holds personal data.
         kept_case = None if refusal.personal else case_number
         store.audit(user, role, action, data={**data, "barred": refusal.barred} if refusal.barred else data,
-                    purpose=stored_text(purpose, detail, refusal), case_number=kept_case, outcome=f"refused: {refusal}")
+                    purpose=stored_text(purpose, detail, personal=refusal.personal), case_number=kept_case, outcome=f"refused: {refusal}")
         raise
     return data, pattern, request
 
