@@ -432,4 +432,7 @@ class Daemon:
             status["uplink"] = self.parts.uplink.status()
         if self.parts.hotlists is not None:
             status["hotlists"] = [dataclasses.asdict(s) for s in self.parts.hotlists.lists()]
+        if self.parts.ui is not None:  # a touchscreen that could not start is said in `status` and the run summary
+            error = getattr(self.parts.ui, "error", None)
+            status["ui"] = {"serving": error is None, "error": error, "url": None if error else self.parts.ui.server.url}
         return status

@@ -1,4 +1,4 @@
-"""`alpr-edge update --from WHEEL_OR_DIR`: signed update, previous release kept, rollback if the self-test fails."""
+"""`alpr-edge update --from WHEEL_OR_DIR`: signed update, previous release kept, rollback on any failure after the switch."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError, load_config_or_exit
 
 def register(subparsers, common) -> None:
     parser = subparsers.add_parser(
-        "update", parents=[common], help="install a signed update; roll back if the self-test fails after restart",
+        "update", parents=[common], help="install a signed update; roll back if it does not start or fails its self-test",
         description="Verify WHEEL_OR_DIR.sig against the pinned update key, install beside the current release, "
-                    "restart, self-test, and go back to the previous release if the self-test fails.",
+                    "restart, self-test, and go back to the previous release (and restart it) if the service does not "
+                    "start, does not report READY in time, or fails its self-test. Every step is audited.",
     )
     parser.add_argument("--from", dest="artifact", type=Path, required=True, metavar="WHEEL_OR_DIR", help="a wheel, or a wheelhouse folder (offline install)")
     parser.add_argument("--verify-only", action="store_true", help="check the signature and stop")
@@ -21,9 +22,11 @@ def register(subparsers, common) -> None:
 
 
 def update(args) -> int:
+    from alpr_edge import progress
     from alpr_edge.ops.layout import INSTALL_DIR, UPDATE_KEY, under_root
     from alpr_edge.ops.provision import technician_name
     from alpr_edge.ops.update import (
+        STEPS,
         Installer,
         UpdateError,
         apply_update,
@@ -47,14 +50,16 @@ def update(args) -> int:
             digest = verify_artifact(args.artifact, key)
             print(f"signature ok: {args.artifact} (sha256 {digest})")
             return EXIT_OK
-        outcome = apply_update(args.artifact, key, Installer(under_root(args.root, INSTALL_DIR)), audit)
+        with progress.steps(STEPS, "update") as step:
+            outcome = apply_update(args.artifact, key, Installer(under_root(args.root, INSTALL_DIR)), audit, step)
     except UpdateError as error:
         raise CliError(str(error), EXIT_FAILED) from None
     if outcome.rolled_back:
         failed = [c for c in outcome.selftest.get("checks", []) if c.get("status") == "fail"]
-        print(f"ROLLED BACK: release {outcome.installed} failed its self-test; back on {outcome.previous}")
+        print(f"ROLLED BACK: release {outcome.installed} failed ({outcome.failure}); back on {outcome.previous}, restarted")
         for check in failed:
             print(f"  FAIL {check.get('name')}: {check.get('detail')}")
+        print("  the failed release is kept for inspection; its log: journalctl -u alpr-edge")
         return EXIT_FAILED
     print(f"updated to {outcome.installed} (previous {outcome.previous or 'none'} kept for rollback)")
     return EXIT_OK

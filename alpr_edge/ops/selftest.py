@@ -106,6 +106,7 @@ class Probes:
     hotlists: Callable[[Any, Layout], list[dict]] | None = None  # None: alpr_edge.ops.checks_system.hotlist_summaries
     load_models: Callable[[Any], dict] = _load_models
     systemctl_show: Callable[[str], dict | None] = _systemctl_show
+    systemd_units: Path = Path("/etc/systemd/system")  # where install.sh puts and enables units
     broker_timeout_s: float = 3.0
     camera_seconds: float = 2.0
     gps_wait_s: float = 6.0
@@ -138,7 +139,7 @@ def run_selftest(config, profile, probes: Probes | None = None, layout: Layout |
         ("camera", hw.check_camera), ("ir_colour", hw.check_ir_colour), ("exposure", hw.check_exposure),
         ("gps", hw.check_gps_and_clock), ("storage", sysc.check_storage), ("database", sysc.check_database),
         ("keys", sysc.check_keys), ("key_protection", sysc.check_key_protection), ("hotlists", sysc.check_hotlists), ("broker", sysc.check_broker),
-        ("models", sysc.check_models), ("watchdog", sysc.check_watchdog),
+        ("models", sysc.check_models), ("watchdog", sysc.check_watchdog), ("kiosk", sysc.check_kiosk),
     ]
     results: list[CheckResult] = []
     for name, check in checks:

@@ -152,7 +152,7 @@ def reads_today(data_dir: Path, now: float | None = None) -> dict | None:
 
 def collect_status(config, data_dir: Path, now: float | None = None, thermal_root: Path = THERMAL_ROOT) -> dict:
     from alpr_edge import __version__
-    from alpr_edge.store.retention import read_last_purge
+    from alpr_edge.ops.layout import read_last_purge
 
     daemon = read_daemon_status(Path(data_dir) / "run" / "status.json", now)
     return {

@@ -71,7 +71,7 @@ def test_status_says_when_the_daemon_is_not_running(tmp_path):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     result = run_cli("status", "--config", str(config_file(tmp_path, data_dir)))
-    assert result.returncode == 1 and "not running (no " in result.stdout
+    assert result.returncode == 1 and "NOT RUNNING: it has not run with this data folder (no " in result.stdout
     # A status file a minute old from a process that is gone:
     write_status(data_dir, status_document(age_s=90, pid=2**22 + 12345))
     stale = read_daemon_status(data_dir / "run" / "status.json")
