@@ -22,8 +22,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from alpr_edge.hotlist.pii import personal_data_problems, reason_problem
-
 DEFAULT_PURPOSES: tuple[str, ...] = (
     "stolen-wanted-or-suspect-vehicle",
     "criminal-suspect-or-arrest-warrant",
@@ -31,7 +29,7 @@ DEFAULT_PURPOSES: tuple[str, ...] = (
     "missing-child-or-elder",
     "special-event",
     "critical-infrastructure",
-)
+)  # California DOJ, ALPR FAQ (SB 34): the lawful purposes of a look-up
 
 DESCRIPTIONS = {
     "stolen-wanted-or-suspect-vehicle": "locate stolen, wanted or suspect vehicles",
@@ -42,7 +40,8 @@ DESCRIPTIONS = {
     "critical-infrastructure": "protect critical infrastructure",
 }
 
-PURPOSE_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
+# A purpose says what it is for in a few words: "investigation" alone is no purpose.
+PURPOSE_KEY = re.compile(r"^(?=.{3,64}$)[a-z0-9]+(?:-[a-z0-9]+)+$")
 MAX_DETAIL = 500
 MIN_DETAIL_LETTERS = 4
 
@@ -106,6 +105,8 @@ def split_purpose(text: str) -> tuple[str, str]:
 
 def sensitive_problems(text: str) -> list[str]:
     """Personal or criminal-history data in a purpose or detail (empty when there is none)."""
+    from alpr_edge.hotlist.pii import personal_data_problems  # the hot lists' rule; loaded at search time only
+
     problems = list(personal_data_problems(text))
     if _PERSON_NAME.search(text):
         problems.append("looks like a person's name")
@@ -126,6 +127,8 @@ def barred_problem(text: str) -> str | None:
 def screen(purpose: str | None, detail: str | None, case_number: str | None,
            authorised: Sequence[str] = DEFAULT_PURPOSES) -> SearchPurpose:
     """The request as a SearchPurpose, or PurposeRefused saying why not."""
+    from alpr_edge.hotlist.pii import reason_problem
+
     key = " ".join((purpose or "").split()).lower()
     detail = " ".join((detail or "").split())
     whole = f"{purpose or ''} {detail}"
@@ -167,9 +170,8 @@ def purpose_list_problems(purposes: Sequence[str]) -> list[str]:
         problems.append("search_purposes: each purpose at most once")
     for key in purposes:
         if not PURPOSE_KEY.match(key):
-            problems.append(f"search_purposes: {key!r}: expected a short key of lower-case letters, digits and '-'")
-        elif reason_problem(key.replace("-", " ")):
-            problems.append(f"search_purposes: {key!r} alone does not say why: name a lawful purpose")
+            problems.append(f"search_purposes: {key!r}: expected a few words in lower-case letters and digits joined by '-' "
+                            "(like stolen-wanted-or-suspect-vehicle): one word alone, such as 'investigation', says too little")
         elif barred_problem(key.replace("-", " ")):
             problems.append(f"search_purposes: {key!r}: {barred_problem(key.replace('-', ' '))} ({BARRED_LAW})")
     return problems

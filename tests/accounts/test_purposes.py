@@ -59,7 +59,19 @@ def test_the_agency_list_is_checked():
     assert purpose_list_problems([]) == ["search_purposes: expected at least one authorised purpose"]
     problems = purpose_list_problems(["special-event", "special-event", "Bad Key", "investigation", "immigration-checks"])
     assert any("at most once" in p for p in problems) and any("'Bad Key'" in p for p in problems)
-    assert any("'investigation' alone" in p for p in problems) and any("'immigration-checks'" in p and "SB 54" in p for p in problems)
+    assert any("'investigation': expected a few words" in p and "says too little" in p for p in problems) and any("'immigration-checks'" in p and "SB 54" in p for p in problems)
+
+
+def test_the_configuration_loads_without_third_party_packages():
+    """`alpr-edge status` runs on the standard library alone (tests/ops/test_install.py): the purpose
+    list is checked without Argon2, TOTP or numpy."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from alpr_edge.config import Config; assert Config().accounts.validate() == []; "
+             "print(sorted(m for m in ('numpy', 'pyotp', 'argon2') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
 
 
 def test_a_purpose_not_on_the_agency_list_is_refused():
