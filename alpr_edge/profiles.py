@@ -149,7 +149,7 @@ def search_path() -> list[Path]:
 
 
 def available_profiles() -> list[str]:
-    names = set()
+    names: set[str] = set()
     for folder in search_path():
         if folder.is_dir():
             names.update(p.stem for p in folder.glob("*.toml"))

@@ -159,7 +159,7 @@ def check_store(data_dir: Path, logged: set[str]) -> dict:
         for read_id in stored:
             try:
                 read = store.get_read(read_id)
-                if read is None or not read.get("text"):
+                if read is None or not read.text:
                     undecryptable += 1
             except Exception:  # a read that does not decrypt is what this campaign looks for
                 undecryptable += 1

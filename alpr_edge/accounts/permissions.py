@@ -25,12 +25,13 @@ _SUPERVISOR = _OFFICER | {"reads.search", "reads.export", "hold.add", "hold.list
                           "covert.view", "hotplate.remove"}
 _ADMIN = _SUPERVISOR | {"audit.view", "audit.export", "users.manage", "purge", "hotlist.manage"}
 _TECHNICIAN = {"selftest", "status", "purge", "provision", "device.service", "stats.view"}
+_AT_THE_CAR = {"shift.check"}  # who starts a shift at the car: the start-of-shift check shows at login
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "officer": frozenset(_OFFICER),
+    "officer": frozenset(_OFFICER | _AT_THE_CAR),
     "supervisor": frozenset(_SUPERVISOR | {"stats.view"}),
     "admin": frozenset(_ADMIN | {"stats.view"}),
-    "technician": frozenset(_TECHNICIAN),
+    "technician": frozenset(_TECHNICIAN | _AT_THE_CAR),
 }
 
 

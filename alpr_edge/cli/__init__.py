@@ -36,6 +36,7 @@ COMMAND_MODULES = [
     "alpr_edge.cli.alerts",
     "alpr_edge.cli.bench",
     "alpr_edge.cli.uplink",
+    "alpr_edge.cli.agency",
     "alpr_edge.cli.provision",
     "alpr_edge.cli.cert",
     "alpr_edge.cli.selftest",
@@ -85,12 +86,32 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], float] = time.tim
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.handler(args) or 0)
+        status = int(args.handler(args) or 0)
+        sys.stdout.flush()  # here, not at exit: a reader that went away is caught below
+        return status
     except CliError as error:
         print(f"alpr-edge {args.command}: {error}", file=sys.stderr)
         return error.status
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `alpr-edge ... | head`: the reader has gone, nothing more to say
+        _silence_stdout()
+        return EXIT_FAILED
+    except OSError as error:  # a file or folder the command needs (no sudo, a typo, a read-only disk)
+        where = f": {error.filename}" if error.filename else ""
+        hint = " (run it with sudo? the data is the service user's)" if isinstance(error, PermissionError) else ""
+        print(f"alpr-edge {args.command}: {error.strerror or error}{where}{hint}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _silence_stdout() -> None:
+    """Python would otherwise report the broken pipe again when it flushes stdout at exit."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def load_config_or_exit(args):

@@ -27,7 +27,7 @@ def run_daemon(args) -> int:
     import dataclasses
 
     from alpr_edge import logs
-    from alpr_edge.assembly import StartupError, build_daemon, check_policy
+    from alpr_edge.assembly import StartupError, build_daemon, check_policy, plates_in_logs
     from alpr_edge.profiles import load_profile
     from alpr_edge.schema import SchemaError
 
@@ -45,8 +45,7 @@ def run_daemon(args) -> int:
         raise CliError("\n".join(problems))
     if args.source is not None and not args.source.exists():
         raise CliError(f"--source {args.source}: no such file or folder")
-    # Plates appear in logs only in simulation, where they are invented.
-    logs.configure(config.logging.level, plates=profile.is_sim)
+    logs.configure(config.logging.level, plates=plates_in_logs(config, profile))
     try:
         daemon = build_daemon(
             config, profile, source_override=args.source, fps_override=args.fps, max_frames=args.max_frames,

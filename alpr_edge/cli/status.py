@@ -44,7 +44,7 @@ def format_status(status: dict, now: float) -> list[str]:
         today = status["today"]
         lines.append(f"today         {today['reads']} reads, {today['hits']} with a hit (since {_date(today['since'], now)})")
     if status.get("last_purge"):
-        lines.append(f"last purge    {_brief(status['last_purge'], now)}")
+        lines.append(f"last purge    {_last_purge(status['last_purge'], now)}")
     lines.append(_disk(status["disk"]))
     temps = status["temperature_c"]
     lines.append("temperature   " + (", ".join(f"{k.split(':', 1)[-1]} {v} °C" for k, v in temps.items()) or "not reported by this board"))
@@ -108,6 +108,16 @@ def _hotlist(item: dict, now: float) -> str:
     if item.get("alerting") is False:
         text += f", NOT ALERTING ({_word(item.get('why_not_alerting'))})"
     return text
+
+
+def _last_purge(record: dict, now: float) -> str:
+    if record.get("error"):
+        return f"record unreadable: {record['error']}"
+    removed = record.get("removed") or {}
+    counts = [f"{key.replace('_', ' ')} {value}" for key, value in removed.items()
+              if isinstance(value, int) and not isinstance(value, bool) and value and key != "as_of"]
+    return (f"{_date(record.get('at'), now)} ({_word(record.get('trigger'))}, by {_word(record.get('by'))}): "
+            + (", ".join(counts) or "nothing was due"))
 
 
 def _disk(disk: dict) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError, load_config_or_exit
@@ -41,9 +42,16 @@ def update(args) -> int:
         from alpr_edge.ops.provision import give_to_service_user
         from alpr_edge.store import Store
 
-        with Store.open(config.data_dir, config.store) as store:
-            store.audit(technician, "technician", action, data=data)
+        try:
+            with Store.open(config.data_dir, config.store) as store:
+                store.audit(technician, "technician", action, data=data)
+        except Exception as error:  # noqa: BLE001 - a rollback under way must finish whatever the audit does
+            print(f"alpr-edge update: WARNING: {action} could not be audited: {error}", file=sys.stderr)
+            return
         give_to_service_user(config.data_dir)  # files the store made as root
+
+    if not args.verify_only:
+        _check_audit_trail(config)  # no update that could not be audited
 
     try:
         if args.verify_only:
@@ -63,3 +71,15 @@ def update(args) -> int:
         return EXIT_FAILED
     print(f"updated to {outcome.installed} (previous {outcome.previous or 'none'} kept for rollback)")
     return EXIT_OK
+
+
+def _check_audit_trail(config) -> None:
+    """CliError unless the store (and so the audit trail) opens: an unprovisioned device takes no update."""
+    from alpr_edge.store import KeysMissing, Store
+
+    if not config.data_dir.is_dir():
+        raise CliError(f"cannot record the update in the audit trail: no data folder {config.data_dir} (run alpr-edge provision)")
+    try:
+        Store.open(config.data_dir, config.store).close()
+    except KeysMissing as error:
+        raise CliError(f"cannot record the update in the audit trail: {error}") from None

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from alpr_edge.health import storage_level
 from alpr_edge.ops.layout import CSR, PRIVATE_DIRS, SECRET_FILES, uplink_files
-from alpr_edge.ops.selftest import CheckResult, Context, failed, passed, warned
+from alpr_edge.ops.checks_base import CheckResult, Context, failed, passed, warned
 
 DB_NAME = "alpr.db"
 CERT_WARN_DAYS = 14
@@ -26,9 +27,10 @@ def check_storage(ctx: Context) -> CheckResult:
     free_mb = ctx.probes.free_bytes(folder) / 1e6
     minimum = ctx.config.store.min_free_mb
     detail = f"{free_mb:,.0f} MB free on {folder} (minimum {minimum} MB)"
-    if free_mb < minimum:
+    level = storage_level(free_mb, minimum)
+    if level == "fail":
         return failed("storage", f"disk nearly full: {detail}")
-    if free_mb < 2 * minimum:
+    if level == "warn":
         return warned("storage", f"disk filling up: {detail}")
     return passed("storage", detail)
 

@@ -61,7 +61,7 @@ def answer_command(payload: bytes, status: Callable[[], dict]) -> bytes:
     """The reply to one command message; CommandRefused for anything malformed."""
     command_id, command = read_command(payload)
     log(logger, logging.INFO, "uplink_command", command=command, command_id=command_id)
-    reply = {"schema": REPLY_SCHEMA, "command_id": command_id, "command": command, "ok": True, "at": utc_now_iso()}
+    reply: dict[str, object] = {"schema": REPLY_SCHEMA, "command_id": command_id, "command": command, "ok": True, "at": utc_now_iso()}
     if command == "status":
         reply["status"] = status()
     return encode(reply)

@@ -100,7 +100,6 @@ def loads_bounded(payload: bytes, *, max_bytes: int, max_depth: int) -> Any:
 # backtracking through every shorter prefix.
 _FLAT_MEMBER = re.compile(rb'\s*"([a-z_]{1,32})"\s*:\s*"((?:[A-Za-z0-9+/=._-]++|\\/)*+)"\s*([,}])')
 _OPEN = re.compile(rb"\s*\{\s*")
-_END = re.compile(rb"\s*")
 
 
 def flat_strings(payload: bytes, *, max_bytes: int, max_members: int = 8) -> dict[str, bytes]:
@@ -130,6 +129,6 @@ def flat_strings(payload: bytes, *, max_bytes: int, max_members: int = 8) -> dic
             position = member.end()
             if member.group(3) == b"}":
                 break
-    if _END.match(payload, position).end() != len(payload):
+    if len(payload[position:].strip()) != 0:
         raise WireError(f"unexpected bytes after the object (at byte {position + 1})")
     return members

@@ -164,17 +164,20 @@ def test_import_of_a_missing_file(run, tmp_path):
 
 def test_alerts_ls_and_step_need_a_login_and_record_who(run, tmp_path, clock):
     from alpr_edge.accounts import Accounts
-    from alpr_edge.alerts import AlertBook
+    from alpr_edge.alerts import AlertDesk
     from alpr_edge.config import StoreSection
-    from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_ncic
+    from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_clew, parse_ncic
     from alpr_edge.store import Store
 
     engine = HotListEngine(MemoryListStorage(), clock=clock)
     engine.replace(parse_ncic(SAMPLES / "ncic-extract.txt", clock=clock))
+    engine.replace(parse_clew(SAMPLES / "ca-clew-stolen.txt", clock=clock, name="covert", covert=True))
     store = Store.open(tmp_path / "data", StoreSection(), dev_keys=True)
     Accounts(store).add("tech1", "technician", "pin-0815")  # ofc1 (officer, pin-4711) is the fixture's
-    book = AlertBook(store.db, store.audit, clock=clock)
-    alert = book.raise_alert("r1", engine.match("9ZZA114"), clock())
+    desk = AlertDesk(store, clock=clock)
+    [alert] = desk.raise_for("r1", engine.match("9ZZA114"))
+    [covert] = desk.raise_for("r2", engine.match("3JRT448"))
+    assert covert.covert
     store.close()
 
     def as_user(name, pin, *args):
@@ -186,14 +189,20 @@ def test_alerts_ls_and_step_need_a_login_and_record_who(run, tmp_path, clock):
     assert status == 1 and "login refused" in err
     status, out, err = as_user("ofc1", "pin-4711", "alerts", "ls")
     assert status == 0 and out.splitlines()[1] == f"{alert.alert_id}  2026-11-22 12:00:00  P1   ncic         exact     raised        000000009"
+    assert covert.alert_id not in out and "covert" not in out  # an officer never learns of a covert alert
+    status, out, err = as_user("ofc1", "pin-4711", "alerts", "ls", "--all")
+    assert status == 0 and covert.alert_id not in out
+    status, out, err = as_user("ofc1", "pin-4711", "alerts", "step", covert.alert_id, "verified")
+    assert status == 1 and "no alert" in err
     status, out, err = as_user("ofc1", "pin-4711", "alerts", "step", alert.alert_id, "confirmed")
     assert status == 1 and "an alert that is raised cannot become confirmed" in err
     status, out, err = as_user("ofc1", "pin-4711", "alerts", "step", alert.alert_id, "verified")
     assert (status, out) == (0, f"{alert.alert_id}: verified\n")
     store = Store.open(tmp_path / "data", StoreSection(), dev_keys=True)
-    [step] = AlertBook(store.db, store.audit).steps(alert.alert_id)[-1:]
+    [step] = AlertDesk(store).history(alert.alert_id, "admin")[-1:]
     store.close()
     assert (step.user, step.role) == ("ofc1", "officer")
+
 
 def audit_rows(tmp_path, clock):
     from alpr_edge.store.audit import records
@@ -276,22 +285,23 @@ def test_login_gives_one_short_session_and_logout_ends_it(run, tmp_path, clock):
                     ("ada", "login"), ("ada", "login.session_start"), ("ada", "logout")]
 
 
-def test_alerts_ls_hides_covert_alerts_from_officers_and_is_audited(run, tmp_path, clock):
-    from alpr_edge.alerts import AlertBook
+def test_alerts_ls_is_audited_with_what_each_user_was_shown(run, tmp_path, clock):
+    from alpr_edge.alerts import AlertDesk
     from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_csv, parse_ncic
 
     engine = HotListEngine(MemoryListStorage(), clock=clock)
     engine.replace(parse_ncic(SAMPLES / "ncic-extract.txt", clock=clock))
     engine.replace(parse_csv(SAMPLES / "agency-bolo.csv", clock=clock, name="bolo", covert=True))
     with open_store(tmp_path, clock) as store:
-        book = AlertBook(store.db, store.audit, clock=clock)
-        open_alert = book.raise_alert("r1", engine.match("9ZZA114"), clock())
-        covert = book.raise_alert("r2", engine.match("7ABL330"), clock())
+        desk = AlertDesk(store, clock=clock)
+        [open_alert] = desk.raise_for("r1", engine.match("9ZZA114"))
+        [covert] = desk.raise_for("r2", engine.match("7ABL330"))
     assert covert.covert and not open_alert.covert
     status, out, err = run.as_user("ofc1", "alerts", "ls", "--json")
     assert status == 0 and [a["alert_id"] for a in json.loads(out)] == [open_alert.alert_id]
     run.login("sam")
-    status, out, err = run("alerts", "ls", "--json")
+    status, out, err = run("alerts", "ls", "--json", "--all")
     assert sorted(a["alert_id"] for a in json.loads(out)) == sorted([open_alert.alert_id, covert.alert_id])
-    looks = [(r["user"], r["data"]["alerts"]) for r in audit_rows(tmp_path, clock) if r["action"] == "alerts.browse"]
-    assert looks == [("ofc1", [open_alert.alert_id]), ("sam", [a["alert_id"] for a in json.loads(out)])]
+    looks = [(r["user"], r["data"]) for r in audit_rows(tmp_path, clock) if r["action"] == "alerts.browse"]
+    assert looks == [("ofc1", {"all": False, "alerts": [open_alert.alert_id]}),
+                     ("sam", {"all": True, "alerts": [a["alert_id"] for a in json.loads(out)]})]

@@ -275,3 +275,28 @@ def test_wipe_refuses_when_it_cannot_tell_whether_evidence_is_held(staged):
     (staged / "var/lib/alpr-edge/alpr.db").write_bytes(b"not a database")
     refused = sh(UNINSTALL, "--root", str(staged), "--wipe", "--yes")
     assert refused.returncode == 1 and "the database cannot be read" in refused.stderr
+
+
+def test_steps_are_announced_on_a_terminal_only(tmp_path):
+    piped = sh(INSTALL, "--dry-run", "--venv", "--root", str(tmp_path / "a"))
+    assert piped.returncode == 0 and "[1/7]" not in piped.stdout and "--quiet" in piped.stdout
+    master, slave = os.openpty()
+    try:
+        result = subprocess.run(["bash", str(INSTALL), "--dry-run", "--venv", "--root", str(tmp_path / "b")], stdout=slave,
+                                stderr=subprocess.PIPE, timeout=120, check=False)
+        os.close(slave)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the other side is closed and drained
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+    text = shown.decode()
+    assert result.returncode == 0, result.stderr
+    assert "install.sh: [1/7] system packages" in text and "install.sh: [4/7] virtualenv" in text
+    assert "--progress-bar on" in text  # pip draws its bars for a person watching

@@ -187,7 +187,9 @@ def test_fails_when_the_disk_is_nearly_full(device):
 
 def test_fails_when_a_hot_list_is_stale(device):
     config, profile_path = device
-    stale = lambda config, layout: [{"name": "ncic-stolen", "age_s": 50 * 3600, "stale": True}, {"name": "local-bolo", "age_s": 60}]
+    def stale(config, layout):
+        return [{"name": "ncic-stolen", "age_s": 50 * 3600, "stale": True}, {"name": "local-bolo", "age_s": 60}]
+
     outcome, checks = run(config, profile_path, hotlists=stale)
     assert not outcome["ok"]
     assert checks["hotlists"].status == "fail"

@@ -209,7 +209,7 @@ def test_stats_counts_alert_outcomes_from_the_alert_stages_own_tables(tmp_path):
     now = datetime.now(UTC).timestamp()
     technician(data_dir, settings.store)
     with store_module.Store.open(data_dir, settings.store, dev_keys=True) as store:
-        alerts_module.AlertBook(store.db, store.audit, settings=settings.alerts)  # creates its tables
+        alerts_module.AlertDesk(store, settings=settings.alerts)  # creates its tables (the "alerts" migrations)
         # Every column filled with a neutral value of its type, then the ones that matter here.
         blank = {name: (0 if kind in ("INTEGER", "REAL") else "") for _, name, kind, *_ in store.db.execute("PRAGMA table_info(alerts)").fetchall()}
         paths = {"a1": ["raised", "verified", "confirmed", "disposed"], "a2": ["raised", "misread"], "a3": ["raised", "verified", "not_confirmed"]}
@@ -229,3 +229,13 @@ def test_stats_counts_alert_outcomes_from_the_alert_stages_own_tables(tmp_path):
     assert (reaching["verified"], reaching["misread"], reaching["confirmed"], reaching["raised"]) == (2, 1, 1, 3)
     assert counts["dispositions"] == {"arrest": 1, "none": 2}
     assert PLATE not in result.stdout
+
+
+def test_status_warns_when_the_uplink_says_receipts_stopped(tmp_path):
+    config = Config(device=DeviceSection(data_dir=tmp_path))
+    write_status(tmp_path, status_document())
+    assert collect_status(config, tmp_path, thermal_root=tmp_path)["uplink_receipts_stalled"] is False
+    stalled = status_document()
+    stalled["uplink"] = {"connected": True, "backlog": 120, "awaiting_receipt": 120, "receipts_stalled": True}
+    write_status(tmp_path, stalled)
+    assert collect_status(config, tmp_path, thermal_root=tmp_path)["uplink_receipts_stalled"] is True

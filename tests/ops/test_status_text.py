@@ -71,6 +71,16 @@ def test_times_are_dates_and_unknowns_are_words(tmp_path):
     assert "None" not in out and "1796" not in out  # no raw epoch seconds either
 
 
+def test_the_last_purge_is_said_in_words(tmp_path):
+    data_dir = tmp_path / "data"
+    write_status(data_dir, document())
+    (data_dir / "run" / "last-purge.json").write_text(json.dumps({
+        "at": datetime.fromtimestamp(NOW - 600, UTC).isoformat(), "by": "system", "trigger": "timer",
+        "removed": {"as_of": "2026-12-07", "expired_no_hit": 41, "expired_hit": 0, "audit_records": 3, "days_shredded": []}}))
+    _, out, _ = status("--data-dir", str(data_dir))
+    assert "last purge    2026-12-07 09:20:00 UTC (10 min ago) (timer, by system): expired no hit 41, audit records 3" in out
+
+
 def test_a_taken_touchscreen_port_stands_out(tmp_path):
     data_dir = tmp_path / "data"
     error = "touchscreen UI: cannot listen on 127.0.0.1:8080: Address already in use"
