@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "alpr_edge.cli.config_cmd",
     "alpr_edge.cli.gps",
     "alpr_edge.cli.reads",
+    "alpr_edge.cli.evidence",
     "alpr_edge.cli.hold",
     "alpr_edge.cli.purge",
     "alpr_edge.cli.audit",
