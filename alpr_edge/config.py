@@ -173,6 +173,12 @@ class StoreSection:
         return {key: getattr(self, key) for key in RETENTION_BOUNDS}
 
 
+def _lawful_purposes() -> list[str]:
+    from alpr_edge.accounts.purposes import DEFAULT_PURPOSES  # the rule's owner lists and explains them
+
+    return list(DEFAULT_PURPOSES)
+
+
 @dataclass(frozen=True)
 class AccountsSection:
     max_failed_logins: int = field(default=5, metadata=_help("Consecutive failed logins that lock an account"))
@@ -182,15 +188,22 @@ class AccountsSection:
     require_second_factor: Literal["privileged", "all"] = field(default="privileged", metadata=_help(
         "Who must log in with a second factor (TOTP): \"privileged\" (supervisors and admins) or \"all\" (every role, "
         "as the model policy asks); every role may enrol one"))
+    cli_session_minutes: float = field(default=15.0, metadata=_help("`alpr-edge login` lasts this long for that Unix user"))
+    search_purposes: list[str] = field(default_factory=_lawful_purposes,
+                                       metadata=_help("Authorised purposes of a search of stored reads (keys; default: the six of the California DOJ ALPR FAQ)"))
 
     def validate(self) -> list[str]:
+        from alpr_edge.accounts.purposes import purpose_list_problems
+
         problems = []
         for name in ("max_failed_logins", "inactive_days", "training_valid_days"):
             if getattr(self, name) < 1:
                 problems.append(f"{name}: expected at least 1, got {getattr(self, name)}")
         if self.lockout_minutes < 0:
             problems.append(f"lockout_minutes: expected 0 or more, got {self.lockout_minutes}")
-        return problems
+        if not 1 <= self.cli_session_minutes <= 480:
+            problems.append(f"cli_session_minutes: expected 1 to 480, got {self.cli_session_minutes}")
+        return problems + purpose_list_problems(self.search_purposes)
 
 
 @dataclass(frozen=True)

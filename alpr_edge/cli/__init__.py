@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "alpr_edge.cli.purge",
     "alpr_edge.cli.audit",
     "alpr_edge.cli.users",
+    "alpr_edge.cli.login",
     "alpr_edge.cli.hotlist",
     "alpr_edge.cli.alerts",
     "alpr_edge.cli.bench",

@@ -1,11 +1,15 @@
-"""`alpr-edge stats`: counts for transparency reports (reads, hits by list, alert outcomes); no plates."""
+"""`alpr-edge stats`: counts for transparency reports (reads, hits by list, alert outcomes); no plates.
+
+Needs a login (supervisor, admin or technician); every look is audited.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 
-from alpr_edge.cli import EXIT_OK, CliError, load_config_or_exit
+from alpr_edge.cli import EXIT_OK, CliError
+from alpr_edge.cli.store_access import add_login_options, login, open_store
 
 
 def _date(text: str, flag: str = "--since") -> datetime:
@@ -23,6 +27,7 @@ def register(subparsers, common) -> None:
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="one JSON object")
     shape.add_argument("--csv", action="store_true", help="the daily counts as CSV: day, counter, value, then totals")
+    add_login_options(parser)
     parser.set_defaults(handler=show_stats)
 
 
@@ -30,9 +35,12 @@ def show_stats(args) -> int:
     from alpr_edge.ops.stats import stored_counts, transparency_counts
     from alpr_edge.store.counts import to_csv
 
-    config = load_config_or_exit(args)
     since = _date(args.since) if args.since else None
     until = _date(args.until, "--until") if args.until else None
+    config, store = open_store(args)
+    with store:
+        user = login(args, store, config, "stats.view")
+        store.audit(user.name, user.role, "stats.view", data={"since": args.since, "until": args.until})
     try:
         counts = transparency_counts(config.data_dir, since)
         counts["daily_counts"] = stored_counts(config.data_dir, since, until)

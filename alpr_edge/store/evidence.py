@@ -30,6 +30,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from alpr_edge.accounts.purposes import sensitive_problems, stored_text
 from alpr_edge.store import audit as audit_trail
 from alpr_edge.store.corrections import full_read
 from alpr_edge.store.keys import load_device_key
@@ -112,8 +113,8 @@ def _check_free(out_dir: Path) -> None:
 
 
 def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, permitted: list[str], user: str, role: str,
-                  purpose: str, case_number: str, partial: bool = False, since=None, until=None,
-                  reads_of=None) -> dict:
+                  purpose: str, case_number: str, detail: str | None = None, purposes=None, partial: bool = False,
+                  since=None, until=None, reads_of=None) -> dict:
     """Search (authorised and audited as a search), then write and sign the package; returns case.json's content.
 
     A refused recipient is audited and raises AccessRefused before anything is searched.
@@ -123,15 +124,18 @@ def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, p
     try:
         to = check_recipient(recipient, permitted)
     except AccessRefused as refusal:
-        store.audit(user, role, "evidence.export", data={"plate": plate_pattern, "recipient": recipient}, purpose=purpose,
-                    case_number=case_number, outcome=f"refused: {refusal}")
+        personal = bool(sensitive_problems(f"{purpose} {detail or ''} {case_number}"))  # never stored (issue 20)
+        store.audit(user, role, "evidence.export", data={"plate": plate_pattern, "recipient": recipient},
+                    purpose=stored_text(purpose, detail, personal=personal), case_number=None if personal else case_number,
+                    outcome=f"refused: {refusal}")
         raise
     key = load_device_key(store.data_dir)
     if key is None:
         raise PackageError(f"no device signing key in {store.data_dir / 'keys'}: run alpr-edge provision")
     _check_free(out_dir)
-    results = search(store, plate_pattern, user=user, role=role, purpose=purpose, case_number=case_number,
-                     partial=partial, since=since, until=until, action=ACTION)
+    results = search(store, plate_pattern, user=user, role=role, purpose=purpose, detail=detail, purposes=purposes,
+                     case_number=case_number, partial=partial, since=since, until=until, action=ACTION)
+    purpose = stored_text(purpose, detail)  # the screened request, as the search recorded it
     out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(out_dir, 0o700)
     reads_of = reads_of or (lambda read_id: full_read(store, read_id))

@@ -122,4 +122,10 @@ def _daily_counts_and_corrections(db: Database) -> None:
                " DELETE FROM correction_outbox WHERE read_id = OLD.id; END")
 
 
-STORE_STEPS: list[Step] = [_v1_reads_holds_audit, _v2_acknowledged_at, _daily_counts_and_corrections]
+def _v4_audit_identity(db: Database) -> None:
+    # Who acted, beyond the login name: the user's agency and badge number at the time (issue 20).
+    db.table("audit").add_column("agency", str)
+    db.table("audit").add_column("badge", str)
+
+
+STORE_STEPS: list[Step] = [_v1_reads_holds_audit, _v2_acknowledged_at, _daily_counts_and_corrections, _v4_audit_identity]

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 AUDIT_SCHEMA = "alpr-edge/audit/1"
 SIGNATURE_SCHEMA = "alpr-edge/audit-signature/1"
 CURSOR_NAME = "audit-cursor.json"
-FIELDS = ("seq", "id", "at", "user", "role", "action", "case_number", "outcome", "prev_hash", "hash")
+FIELDS = ("seq", "id", "at", "user", "agency", "badge", "role", "action", "case_number", "outcome", "prev_hash", "hash")
 
 
 def _b64(value) -> str | None:

@@ -13,10 +13,12 @@ from alpr_edge.alerts import AlertDesk, AlertError
 from alpr_edge.config import StoreSection
 from alpr_edge.hotlist import HotListEngine, MemoryListStorage
 from alpr_edge.store import AccessRefused
+from alpr_edge.accounts import Accounts
 from alpr_edge.store.counts import period_counts, purpose_key
 from alpr_edge.store.evidence import write_package
 
-CASE = dict(user="sue", role="supervisor", purpose="stolen vehicle report 24-1", case_number="24-1")
+CASE = dict(user="sue", role="supervisor", purpose="stolen-wanted-or-suspect-vehicle", detail="stolen vehicle report 24-1",
+            case_number="24-1")
 
 
 def totals(store, since=None, until=None) -> dict:
@@ -49,7 +51,7 @@ def test_refused_searches_are_never_searches_made(open_store):
             store.search("7ABC123", **{**CASE, "purpose": purpose})
     counted = totals(store)
     assert counted["searches"] == 1 and counted["searches.refused"] == 2
-    assert counted["searches.purpose:other"] == 1 and counted["searches.refused.purpose:other"] == 2
+    assert counted["searches.purpose:stolen-wanted-or-suspect-vehicle"] == 1 and counted["searches.refused.purpose:other"] == 2
 
 
 def test_free_text_never_becomes_a_counter_name():
@@ -95,9 +97,11 @@ def test_stats_csv_for_a_month(open_store, clock, monkeypatch, capsys):
     store = open_store()
     november = clock().replace(day=1)
     store.add_reads([make_read("7ABC123", november + timedelta(days=d)) for d in (0, 0, 14, 29, 30)])  # the last is December
+    Accounts(store).add("tech", "technician", "tech-pass")  # stats needs a login (every look is audited)
     store.close()
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    status = cli.main(["stats", "--csv", "--since", "2026-11-01", "--until", "2026-12-01", "--data-dir", str(store.data_dir)])
+    monkeypatch.setattr("sys.stdin", io.StringIO("tech-pass\n"))
+    status = cli.main(["stats", "--csv", "--since", "2026-11-01", "--until", "2026-12-01", "--data-dir", str(store.data_dir),
+                       "--user", "tech", "--password-stdin"])
     out, err = capsys.readouterr()
     assert status == 0, err
     assert out == ("day,counter,value\n2026-11-01,reads,2\n2026-11-15,reads,1\n2026-11-30,reads,1\ntotal,reads,4\n")

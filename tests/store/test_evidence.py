@@ -16,7 +16,8 @@ from alpr_edge.store import AccessRefused, audit as audit_trail
 from alpr_edge.store.evidence import PackageError, check_recipient, verify_package, write_package
 
 PERMITTED = ["Oakland Police Department", "Alameda County Sheriff's Office"]
-CASE = dict(user="sue", role="supervisor", purpose="stolen vehicle report 24-1187", case_number="24-1187")
+CASE = dict(user="sue", role="supervisor", purpose="stolen-wanted-or-suspect-vehicle", detail="stolen vehicle report 24-1187",
+            case_number="24-1187")
 
 
 @pytest.fixture
@@ -107,7 +108,7 @@ def test_no_permitted_recipients_configured_refuses_every_recipient():
 
 
 def test_a_refused_search_writes_nothing_and_an_existing_folder_is_never_overwritten(store, tmp_path):
-    with pytest.raises(AccessRefused, match="too vague"):
+    with pytest.raises(AccessRefused, match="not one of this agency's authorised purposes"):
         _package(store, tmp_path, purpose="investigation")
     assert not (tmp_path / "pkg").exists()
     (tmp_path / "pkg").mkdir()

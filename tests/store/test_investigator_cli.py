@@ -14,7 +14,8 @@ from alpr_edge import cli
 from alpr_edge.config import StoreSection
 from alpr_edge.store import Store
 
-EXPORT = ["reads", "export", "--plate", "7ABC123", "--purpose", "stolen vehicle report", "--case", "24-1", "--format", "package",
+EXPORT = ["reads", "export", "--plate", "7ABC123", "--purpose", "stolen-wanted-or-suspect-vehicle",
+          "--detail", "stolen vehicle report", "--case", "24-1", "--format", "package",
           "--password-stdin", "--user", "sue"]
 
 
@@ -91,7 +92,7 @@ def test_correct_a_read_then_search_shows_both(run, sue):
                            "--user", "sue", "--totp", sue.next(), "--password-stdin", stdin="sue-pass\n")
     assert status == 0 and out.startswith(f"{read_id}: 7ABC123 CA corrected to 7ABC128 CA (correction "), err
     assert out.endswith("; the original is kept)\n")
-    status, out, err = run("reads", "search", "--plate", "7ABC128", "--purpose", "stolen vehicle report", "--case", "24-1",
+    status, out, err = run("reads", "search", "--plate", "7ABC128", "--purpose", "stolen-wanted-or-suspect-vehicle", "--detail", "stolen vehicle report", "--case", "24-1",
                            "--password-stdin", "--user", "sue", "--totp", sue.next(), stdin="sue-pass\n")
     assert status == 0, err
     assert out.splitlines()[1] == "    corrected from 7ABC123 CA: 8 read as 3, checked on scene" and "1 read(s)" in out
