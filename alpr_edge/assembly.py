@@ -1,9 +1,12 @@
-"""Building the daemon from the config and the firmware profile.
+"""Building the daemon from the config and the firmware profile: the only wiring there is.
 
 This is the one place that knows which implementation each seam gets: the
 profile's drivers pick the camera, GPS, ignition and alert outputs; the config
 turns on the uplink and the touchscreen. Everything is handed to
-``alpr_edge.daemon.Daemon`` through its constructor.
+``alpr_edge.daemon.Daemon`` through its constructor. The alert desk
+(``alpr_edge.alerts.AlertDesk``) is built here over the store and the
+outputs; the touchscreen gets ``DeviceServices``, a narrow view built here
+too, never the daemon. If a step after the store fails, the store is closed.
 """
 
 from __future__ import annotations
@@ -11,14 +14,28 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from alpr_edge.config import Config
-from alpr_edge.daemon import Components, Daemon, StartupError
+from alpr_edge.daemon import Daemon, StartupError
+
+__all__ = ["StartupError", "build_daemon", "build_recognition", "check_policy", "make_tagger", "plates_in_logs",
+           "wire_early_check"]
 from alpr_edge.logs import log
+from alpr_edge.pipeline import PipelineCounters
 from alpr_edge.power import RecordingPowerOff
 from alpr_edge.profiles import Profile
 from alpr_edge.service import ServiceNotifier
+from alpr_edge.types import ClockPort, Components, FrameSource, HotLists, LiveFeed, PlateObservation, PositionSource, Read
+
+if TYPE_CHECKING:
+    from alpr_edge.alerts import AlertSignals
+    from alpr_edge.hotlist import HotListEngine
+    from alpr_edge.store import Store
+    from alpr_edge.uplink import Uplink
+    from alpr_edge.vision import ReadAggregator
+    from alpr_edge.vision.runtime import PlateRecognizer
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +57,11 @@ def check_policy(config: Config) -> list[str]:
     return problems
 
 
+def plates_in_logs(config: Config, profile: Profile) -> bool:
+    """``logging.plates_in_logs``: plate text in the logs, and only in simulation, where plates are invented."""
+    return config.logging.plates_in_logs and profile.is_sim
+
+
 def build_daemon(
     config: Config,
     profile: Profile,
@@ -48,17 +70,24 @@ def build_daemon(
     fps_override: float | None = None,
     max_frames: int | None = None,
     broker_override: str | None = None,
+    source: FrameSource | None = None,
+    hotlists: HotListEngine | None = None,
 ) -> Daemon:
-    """Build every component the config and profile ask for; StartupError if one cannot be."""
-    from alpr_edge.alerts import AlertBook, AlertSignals, open_outputs
+    """Build every component the config and profile ask for; StartupError if one cannot be.
+
+    ``source`` and ``hotlists`` replace the profile's camera and the device's
+    stored lists (the benchmark's in-memory replay and generated extract).
+    """
+    from alpr_edge.alerts import AlertSignals, open_outputs
     from alpr_edge.capture import open_frame_source, replay_source
-    from alpr_edge.hotlist import HotListEngine, device_list_storage
     from alpr_edge.power import SystemPowerOff, open_ignition
 
     data_dir = config.data_dir
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     camera = profile.camera
-    if source_override is not None:
+    if source is not None:
+        pass
+    elif source_override is not None:
         fps = fps_override if fps_override is not None else camera.fps
         source = replay_source(source_override, fps=fps, loop=False, name=camera.name)
     else:
@@ -81,32 +110,51 @@ def build_daemon(
         outputs = open_outputs(profile.outputs)
     except Exception as error:  # gpiozero raises its own kinds when pins are absent
         raise StartupError(f"profile {profile.name!r}: alert outputs: {error}") from None
-    parts.signals = AlertSignals(outputs)
-    parts.store = _open_store(config, profile)  # last: everything after this must close it
-    _record_config(config, parts.store)
-    parts.hotlists = HotListEngine(
-        device_list_storage(data_dir, parts.store), settings=config.hotlist, audit=parts.store.audit
-    )
-    if profile.demo_hotlist:
-        _load_demo_hotlist(profile, parts.hotlists)
-    # The book shares the store's one connection: the daemon and the touchscreen
-    # backend call it under store.lock.
-    parts.alert_book = AlertBook(parts.store.db, parts.store.audit, settings=config.alerts, text_hasher=parts.store.plate_hmac)
+    store = _open_store(config, profile)  # everything after this closes it when it fails
+    try:
+        return _build_on_store(config, profile, parts, store, AlertSignals(outputs), broker_override, max_frames, hotlists)
+    except BaseException:
+        store.close()
+        raise
+
+
+def _build_on_store(config: Config, profile: Profile, parts: Components, store: Store, signals: AlertSignals,
+                    broker_override: str | None, max_frames: int | None, hotlists: HotListEngine | None) -> Daemon:
+    from alpr_edge.alerts import AlertDesk
+    from alpr_edge.hotlist import HotListEngine, device_list_storage
+
+    parts.store = store
+    _record_config(config, store)
+    if hotlists is None:
+        hotlists = HotListEngine(device_list_storage(config.data_dir, store), settings=config.hotlist, audit=store.audit)
+        if profile.demo_hotlist:
+            _load_demo_hotlist(profile, hotlists)
+    parts.hotlists = hotlists
+    parts.desk = AlertDesk(store, signals=signals, settings=config.alerts)
     if config.uplink.broker or broker_override:
-        parts.uplink = _build_uplink(config, parts, broker_override)
-    daemon = Daemon(config, profile, parts, max_frames=max_frames)
+        parts.uplink = _build_uplink(config, store, hotlists, broker_override)
+    wire_early_check(parts.aggregator, hotlists)
+    feed, counters = LiveFeed(), PipelineCounters()
     if config.ui.enabled:
-        try:
-            from alpr_edge.ui.device_backend import open_ui
+        from alpr_edge.ui.services import DeviceServices, open_ui
 
-            parts.ui = open_ui(config, daemon)
-        except Exception:
-            parts.store.close()
-            raise
-    return daemon
+        services = DeviceServices(config, profile, parts, feed=feed, counters=counters)
+        parts.ui = open_ui(config, services)
+    return Daemon(config, profile, parts, max_frames=max_frames, feed=feed, counters=counters)
 
 
-def _load_demo_hotlist(profile: Profile, engine) -> None:
+def wire_early_check(aggregator: object, hotlists: HotLists | None) -> None:
+    """A plate on a hot list is read at once, not at the end of its passage: the officer must not wait."""
+    if hotlists is None or not hasattr(aggregator, "early_check"):
+        return
+
+    def is_hot(observation: PlateObservation) -> bool:
+        return bool(hotlists.match(observation.text, observation.state, observation.candidates))
+
+    aggregator.early_check = is_hot
+
+
+def _load_demo_hotlist(profile: Profile, engine: HotListEngine) -> None:
     """The sim's demo list, renewed at each start so it never goes stale."""
     import time
 
@@ -116,33 +164,28 @@ def _load_demo_hotlist(profile: Profile, engine) -> None:
     engine.replace(hotlist, actor="sim", role="system")
 
 
-def _build_uplink(config: Config, parts: Components, broker_override: str | None):
+def _build_uplink(config: Config, store: Store, hotlists: HotListEngine, broker_override: str | None) -> Uplink | None:
     """The MQTT uplink, or None (logged) when its files are missing: reads stay safe in the store."""
     from alpr_edge.uplink import UplinkConfigError, build_uplink, hotlist_engine_sink
 
     try:
-        return build_uplink(
-            config, store=parts.store, hotlist_sink=hotlist_engine_sink(parts.hotlists), broker_override=broker_override
-        )
+        sink = hotlist_engine_sink(hotlists)  # type: ignore[no-untyped-call]  # alpr_edge.uplink is typed loosely
+        return build_uplink(config, store=store, hotlist_sink=sink, broker_override=broker_override)
     except UplinkConfigError as error:
         log(logger, logging.ERROR, "uplink_disabled", reason=str(error))
         return None
 
 
-def _record_config(config: Config, store) -> None:
+def _record_config(config: Config, store: Store) -> None:
     """A changed configuration (retention or anything else) goes into the audit trail at this start."""
     from alpr_edge.store.config_record import record_config
 
-    try:
-        recorded = record_config(store, config)
-    except Exception:
-        store.close()
-        raise
+    recorded = record_config(store, config)  # build_daemon closes the store if this fails
     if recorded is not None:
         log(logger, logging.INFO, "config_recorded", hash=recorded["hash"][:16], retention_changed=sorted(recorded["retention_changed"]))
 
 
-def _open_store(config: Config, profile: Profile):
+def _open_store(config: Config, profile: Profile) -> Store:
     from alpr_edge.store import KeysMissing, Store
 
     try:
@@ -164,10 +207,10 @@ def _build_positioning(config: Config, profile: Profile, parts: Components) -> N
     parts.tag = make_tagger(parts.positions, parts.clock)
 
 
-def make_tagger(positions, clock) -> Callable[[Any], Any]:
+def make_tagger(positions: PositionSource, clock: ClockPort) -> Callable[[Read], Read]:
     """Where and when a read was taken: the fix nearest its best frame, and which clock to trust."""
 
-    def tag(read):
+    def tag(read: Read) -> Read:
         return dataclasses.replace(
             read,
             position=positions.position(read.capture_monotonic_s),
@@ -177,7 +220,7 @@ def make_tagger(positions, clock) -> Callable[[Any], Any]:
     return tag
 
 
-def build_recognition(config: Config, camera_name: str):
+def build_recognition(config: Config, camera_name: str) -> tuple[PlateRecognizer, ReadAggregator]:
     from alpr_edge.vision import ReadAggregator, load_recognizer
 
     try:

@@ -59,6 +59,7 @@ class MemoryReplay:
             if delay > 0 and stop.wait(delay):
                 return
             image = cv2.imdecode(np.frombuffer(self.images[self.count % len(self.images)], np.uint8), cv2.IMREAD_COLOR)
+            assert image is not None  # encoded by load_drive
             grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
             yield Frame(self.count, grey, image if self.colour else None, time.monotonic(), time.time(), self.name)
             self.count += 1
@@ -77,6 +78,8 @@ def load_drive(size: tuple[int, int], limit: int = 120) -> list[bytes]:
     images = []
     for path in paths:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise FileNotFoundError(f"{path}: not a readable image")
         if (image.shape[1], image.shape[0]) != size:
             image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
         images.append(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes())
@@ -166,12 +169,9 @@ def percentiles(values: list[float]) -> dict:
 
 def run_pipeline(size: tuple[int, int], seconds: float, offered_fps: float, engine, threads: int = 1) -> dict:
     """The real daemon (recognition, aggregation, tagging, encrypted store, hot lists, alerts) on a replay."""
-    from alpr_edge.alerts import AlertBook, AlertSignals, RecordingOutput
+    from alpr_edge.assembly import build_daemon
     from alpr_edge.config import Config, DeviceSection, RecognitionSection
-    from alpr_edge.assembly import build_recognition
-    from alpr_edge.daemon import Components, Daemon
     from alpr_edge.profiles import load_profile
-    from alpr_edge.store import Store
 
     images = load_drive(size)
     with tempfile.TemporaryDirectory(prefix="alpr-bench-") as data_dir:
@@ -179,27 +179,17 @@ def run_pipeline(size: tuple[int, int], seconds: float, offered_fps: float, engi
             device=DeviceSection(data_dir=Path(data_dir)),
             recognition=RecognitionSection(threads=threads),
         )
-        profile = load_profile("sim")
-        recognizer, aggregator = build_recognition(config, "bench")
-        store = Store.open(Path(data_dir), config.store, dev_keys=True)
-        parts = Components(
-            source=MemoryReplay(images, offered_fps),
-            recognizer=recognizer,
-            aggregator=aggregator,
-            store=store,
-            hotlists=engine,
-            alert_book=AlertBook(store.db, store.audit, settings=config.alerts),
-            signals=AlertSignals(RecordingOutput()),
-        )
-        max_frames = int(seconds * offered_fps)
-        daemon = Daemon(config, dataclasses.replace(profile, name="bench"), parts, max_frames=max_frames)
+        profile = dataclasses.replace(load_profile("sim"), name="bench")
+        # Built as the device builds itself; only the camera and the hot lists are the benchmark's.
+        daemon = build_daemon(config, profile, source=MemoryReplay(images, offered_fps), hotlists=engine,
+                              max_frames=int(seconds * offered_fps))
         started = time.monotonic()
         daemon.start()
         peak_rss = 0.0
         cpu: dict[str, float] = {}
-        while not daemon._reads_done.wait(0.2):
+        while not daemon.wait_done(0.2):
             peak_rss = max(peak_rss, rss_mb())
-            for thread in daemon._threads:  # sampled while alive: /proc forgets ended threads
+            for thread in daemon.threads:  # sampled while alive: /proc forgets ended threads
                 seconds = thread_cpu_s(thread)
                 if seconds == seconds:
                     cpu[thread.name] = round(seconds, 2)

@@ -138,7 +138,7 @@ class StoreSection:
         "default: kept as long as the read"))
     audit_retention_days: int = field(default=1095, metadata=_help(f"Audit trail records are kept this long (3 years; {_policy('audit_retention_days')})"))
     keep_no_hit_images: bool = field(default=True, metadata=_help("Keep plate crop and overview of reads without a hit (false: dropped at the first purge an hour after capture, once uploaded)"))
-    on_device_hours: float = field(default=24.0, metadata=_help("With an uplink: reads without a hit stay this long after the broker acknowledged them (0: purged at once)"))
+    on_device_hours: float = field(default=24.0, metadata=_help("With an uplink: reads without a hit stay this long after the agency receipted them (the broker acknowledged them, receipts off; 0: purged at once)"))
     purge_every_hours: float = field(default=1.0, metadata=_help("The daemon applies retention at start-up and then this often (0.1 to 24)"))
     audit_sign_every: int = field(default=50, metadata=_help("Sign the audit chain head with the device key every this many records"))
     min_free_mb: int = field(default=512, metadata=_help("Self-test fails below this much free disk"))
@@ -250,6 +250,10 @@ class UplinkSection:
     session_expiry_s: int = field(default=7 * 86400, metadata=_help("Broker keeps the persistent session this long offline"))
     reconnect_min_s: float = field(default=1.0, metadata=_help("First reconnect delay (doubles, jittered)"))
     reconnect_max_s: float = field(default=30.0, metadata=_help("Longest reconnect delay (cut short when the network comes back)"))
+    require_receipts: bool = field(default=True, metadata=_help(
+        "Keep each read until the agency's ingest receipts it (signed with the pinned hot list key); "
+        "without a pinned key, or when false, the broker's PUBACK releases it"))
+    receipt_timeout_s: float = field(default=300.0, metadata=_help("Send a read again when its receipt is this late"))
 
     def validate(self) -> list[str]:
         problems = []
@@ -263,10 +267,48 @@ class UplinkSection:
             problems.append(f"keepalive_s: expected 5 to 3600, got {self.keepalive_s}")
         if self.session_expiry_s < 0:
             problems.append(f"session_expiry_s: expected 0 or more, got {self.session_expiry_s}")
+        if not 1 <= self.receipt_timeout_s <= 7 * 86400:
+            problems.append(f"receipt_timeout_s: expected 1 to 604800, got {self.receipt_timeout_s}")
         if not 0 < self.reconnect_min_s <= self.reconnect_max_s:
             problems.append(
                 f"reconnect_min_s/reconnect_max_s: expected 0 < min <= max, got {self.reconnect_min_s} and {self.reconnect_max_s}"
             )
+        return problems
+
+
+@dataclass(frozen=True)
+class AgencySection:
+    """The agency's ingest service (`alpr-edge agency ingest`); unused on a device."""
+
+    database_url: str = field(default="", metadata=_help(
+        "sqlite:///PATH or postgresql://... (psycopg, the `agency` extra); empty: DATA_DIR/agency/ingest.db"))
+    broker: str = field(default="", metadata=_help("mqtts://host:port the ingest subscribes to (mqtt:// with allow_plaintext)"))
+    allow_plaintext: bool = field(default=False, metadata=_help("Allow mqtt:// without TLS (test benches only)"))
+    ca_file: Path | None = field(default=None, metadata=_help("CA certificate of the broker (PEM)"))
+    cert_file: Path | None = field(default=None, metadata=_help("The ingest's client certificate (PEM)"))
+    key_file: Path | None = field(default=None, metadata=_help("Its private key (PEM)"))
+    seal_private_key: Path | None = field(default=None, metadata=_help("X25519 key that opens sealed reads (PEM)"))
+    signing_key: Path | None = field(default=None, metadata=_help("Ed25519 key that signs receipts: the hot list signing key devices pin"))
+    require_sealed: bool = field(default=False, metadata=_help("Refuse reads that arrive unsealed"))
+    share_group: str = field(default="ingest", metadata=_help("Workers in one $share group split the reads between them"))
+    batch_max: int = field(default=200, metadata=_help("Reads committed in one transaction, at most"))
+    batch_wait_s: float = field(default=0.1, metadata=_help("Longest a read waits for its batch to fill"))
+    session_expiry_s: int = field(default=86400, metadata=_help("Broker keeps a worker's session (and its reads) this long"))
+
+    def validate(self) -> list[str]:
+        problems = []
+        if self.database_url and not self.database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            problems.append(f"database_url: expected sqlite:///PATH or postgresql://..., got {self.database_url.split('@')[-1]!r}")
+        if self.broker and not self.broker.startswith(("mqtt://", "mqtts://")):
+            problems.append(f"broker: expected mqtts://host[:port] or mqtt://host[:port], got {self.broker!r}")
+        if not self.share_group or any(c in self.share_group for c in "#+/"):
+            problems.append(f"share_group: expected a name without '#', '+' or '/', got {self.share_group!r}")
+        if not 1 <= self.batch_max <= 4096:
+            problems.append(f"batch_max: expected 1 to 4096, got {self.batch_max}")
+        if not 0 < self.batch_wait_s <= 10:
+            problems.append(f"batch_wait_s: expected more than 0, at most 10, got {self.batch_wait_s}")
+        if self.session_expiry_s < 0:
+            problems.append(f"session_expiry_s: expected 0 or more, got {self.session_expiry_s}")
         return problems
 
 
@@ -332,6 +374,7 @@ class Config:
     hotlist: HotlistSection = field(default_factory=HotlistSection)
     alerts: AlertsSection = field(default_factory=AlertsSection)
     uplink: UplinkSection = field(default_factory=UplinkSection)
+    agency: AgencySection = field(default_factory=AgencySection)
     ui: UiSection = field(default_factory=UiSection)
     ignition: IgnitionSection = field(default_factory=IgnitionSection)
     logging: LoggingSection = field(default_factory=LoggingSection)

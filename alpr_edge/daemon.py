@@ -1,4 +1,4 @@
-"""The daemon: wires the stages together and runs them. Nothing else does.
+"""The daemon: runs the stages that `alpr_edge.assembly` built and handed in; it wires nothing itself.
 
 Threads (few, each with one job, joined by bounded queues):
 
@@ -8,30 +8,39 @@ Threads (few, each with one job, joined by bounded queues):
     main         signals, systemd watchdog, ignition, housekeeping
 
 The GPS reader, uplink and UI run their own threads, started and stopped here.
-Components are built by ``alpr_edge.assembly.build_daemon`` from the config and the firmware
-profile (the only place that knows which implementation each seam gets) and
-handed to ``Daemon`` through its constructor, so tests can hand in others.
+Components (``alpr_edge.types.Components``) are built by
+``alpr_edge.assembly.build_daemon`` from the config and the firmware profile
+(the only place that knows which implementation each seam gets, and the only
+wiring) and handed to ``Daemon`` through its constructor, so tests can hand in
+others. Alerts go through the desk (``alpr_edge.alerts.AlertDesk``), which
+also drives the buzzer and light; the touchscreen sees the newest reads
+through the ``LiveFeed`` and the counters it is handed, never the daemon.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import json
 import logging
+import os
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from alpr_edge.capture import CameraMissing, FrameSource
+from alpr_edge import __version__
+from alpr_edge.capture import CameraMissing
 from alpr_edge.config import Config
+from alpr_edge.fileio import write_atomically
 from alpr_edge.logs import log, plate_for_log
 from alpr_edge.pipeline import DropOldestQueue, PipelineCounters
-from alpr_edge.power import AlwaysOn, IgnitionSense, PowerControl, RecordingPowerOff
 from alpr_edge.profiles import Profile
-from alpr_edge.service import ServiceNotifier
+from alpr_edge.types import Alert, Components, LiveFeed, Read
+
+__all__ = ["Components", "Daemon", "LiveFeed", "StartupError"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,36 +53,17 @@ class StartupError(Exception):
     """A component could not start (absent hardware, missing keys or models)."""
 
 
-@dataclass
-class Components:
-    """Everything the daemon runs. Optional parts are None when not configured."""
-
-    source: FrameSource
-    recognizer: Any  # alpr_edge.vision.Recognizer
-    aggregator: Any  # alpr_edge.vision.ReadAggregator
-    tag: Callable[[Any], Any] = lambda read: read  # adds position and timestamp
-    positions: Any = None  # alpr_edge.gps.PositionSource
-    clock: Any = None  # alpr_edge.gps.ClockTracker
-    store: Any = None  # alpr_edge.store.Store
-    hotlists: Any = None  # alpr_edge.hotlist.HotListEngine
-    alert_book: Any = None  # alpr_edge.alerts.AlertBook
-    signals: Any = None  # alpr_edge.alerts.AlertSignals driving the buzzer and light
-    uplink: Any = None  # alpr_edge.uplink.Uplink
-    ui: Any = None  # alpr_edge.ui server
-    ignition: IgnitionSense = field(default_factory=AlwaysOn)
-    power: PowerControl = field(default_factory=RecordingPowerOff)
-    notifier: ServiceNotifier = field(default_factory=ServiceNotifier)
-
-
 class Daemon:
-    def __init__(self, config: Config, profile: Profile, parts: Components, *, max_frames: int | None = None):
+    def __init__(self, config: Config, profile: Profile, parts: Components, *, max_frames: int | None = None,
+                 feed: LiveFeed | None = None, counters: PipelineCounters | None = None):
         self.config = config
         self.profile = profile
         self.parts = parts
         self.max_frames = max_frames
-        self.counters = PipelineCounters()
-        self.frames = DropOldestQueue(config.pipeline.frame_queue)
-        self.reads: queue.Queue = queue.Queue(maxsize=config.pipeline.read_queue)
+        self.counters = counters or PipelineCounters()
+        self.feed = feed or LiveFeed()  # the newest reads, for the touchscreen
+        self.frames: DropOldestQueue = DropOldestQueue(config.pipeline.frame_queue)
+        self.reads: queue.Queue[Read] = queue.Queue(maxsize=config.pipeline.read_queue)
         self._stop = threading.Event()  # stop everything now (signal, shutdown)
         self._capture_stop = threading.Event()  # stop taking frames (also ignition off)
         self._recognition_done = threading.Event()
@@ -81,13 +71,8 @@ class Daemon:
         self._threads: list[threading.Thread] = []
         self.stop_reason = ""
         self.ignition_off_since: float | None = None
-        self.recent_reads: list = []  # for the UI's live view; bounded
-        if hasattr(parts.aggregator, "early_check"):
-            # A plate on a hot list is read at once, not at the end of its
-            # passage: the officer must not wait a second for the alert.
-            parts.aggregator.early_check = self.is_hot
         self.power_off_requested = False
-        self._final_status: dict | None = None
+        self._final_status: dict[str, Any] | None = None
 
     # -- lifecycle -------------------------------------------------------
 
@@ -107,13 +92,13 @@ class Daemon:
         self.parts.notifier.ready(f"profile {self.profile.name}")
         log(logger, logging.INFO, "daemon_started", profile=self.profile.name, camera=self.parts.source.name)
 
-    def _spawn(self, name: str, target) -> None:
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=self._guard(name, target), name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
 
-    def _guard(self, name: str, target):
-        def run():
+    def _guard(self, name: str, target: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
             try:
                 target()
             except Exception:
@@ -130,7 +115,7 @@ class Daemon:
         self._capture_stop.set()
         self._stop.set()
 
-    def run(self) -> dict:
+    def run(self) -> dict[str, Any]:
         """Start, supervise until done or stopped, shut down; returns the summary."""
         try:
             self.start()
@@ -159,6 +144,7 @@ class Daemon:
             if time.monotonic() - last_status >= STATUS_INTERVAL_S:
                 last_status = time.monotonic()
                 self.write_status()
+                self._time_out_alerts()
             if self.parts.notifier.watchdog_due() and self._healthy():
                 self.parts.notifier.watchdog()
             self._watch_ignition()
@@ -189,6 +175,15 @@ class Daemon:
             self.parts.store.close()
         self.write_status()
         log(logger, logging.INFO, "daemon_stopped", reason=self.stop_reason, **self._counts())
+
+    def wait_done(self, timeout: float) -> bool:
+        """True once every read of a finite input is handled (benchmarks poll this while sampling)."""
+        return self._reads_done.wait(timeout)
+
+    @property
+    def threads(self) -> list[threading.Thread]:
+        """The pipeline's threads (capture, recognition, reads), for per-thread CPU figures."""
+        return list(self._threads)
 
     def _healthy(self) -> bool:
         return all(thread.is_alive() for thread in self._threads) or self._recognition_done.is_set()
@@ -258,13 +253,7 @@ class Daemon:
 
     # -- per read --------------------------------------------------------
 
-    def is_hot(self, observation) -> bool:
-        """Would this single observation raise an alert? (Recognition thread, per plate seen.)"""
-        if self.parts.hotlists is None:
-            return False
-        return bool(self.parts.hotlists.match(observation.text, observation.state, observation.candidates))
-
-    def handle_reads(self, reads: list) -> list:
+    def handle_reads(self, reads: list[Read]) -> list[Alert]:
         """Tag, store (one transaction), match and alert reads. Returns the alerts raised."""
         parts = self.parts
         reads = [parts.tag(read) for read in reads]
@@ -283,42 +272,46 @@ class Daemon:
                 frames=read.frames, format_ok=read.format_ok,
             )
             alerts += self._match_and_alert(read)
-        self.recent_reads = (self.recent_reads + reads)[-50:]
+        self.feed.add(reads)
         if parts.uplink is not None:
             parts.uplink.wake()
         return alerts
 
-    def _match_and_alert(self, read) -> list:
+    def _match_and_alert(self, read: Read) -> list[Alert]:
         parts = self.parts
         if parts.hotlists is None:
             return []
         matches = parts.hotlists.match(read.text, read.state, read.candidates, position=read.position)
         if not matches:
             return []
-        if parts.store is not None:
-            parts.store.mark_hit(read.read_id)
-        if parts.alert_book is None:
+        if parts.desk is None:
+            if parts.store is not None:
+                parts.store.mark_hit(read.read_id)
             return []
-        # The alert book shares the store's connection with the touchscreen's thread,
-        # which takes alert steps under the same lock: one transaction at a time.
-        with parts.store.lock if parts.store is not None else contextlib.nullcontext():
-            alerts = parts.alert_book.raise_alerts(read.read_id, matches, time.time())
-            still_open = parts.alert_book.open_alerts()
+        alerts = parts.desk.raise_for(read.read_id, matches)
         for alert in alerts:
             if alert.repeats:
                 continue  # the same plate again inside the suppression window
             self.counters.alerts += 1
             # From the capture of the frame that made the plate hot (early reads), else the best frame.
-            captured = read.extra.get("trigger_monotonic_s", read.capture_monotonic_s)
+            trigger = read.extra.get("trigger_monotonic_s")
+            captured = trigger if isinstance(trigger, float) else read.capture_monotonic_s
             self.counters.capture_to_alert_ms.append(1000.0 * (time.monotonic() - captured))
             log(
                 logger, logging.WARNING, "alert",
                 alert_id=alert.alert_id, read_id=read.read_id, list=alert.list_name,
                 priority=alert.priority, covert=alert.covert, stale=alert.stale,
             )
-        if parts.signals is not None:
-            parts.signals.update(still_open)
         return alerts
+
+    def _time_out_alerts(self) -> None:
+        """Alerts nobody acted on close as timed out (``alerts.unattended_timeout_s``)."""
+        if self.parts.desk is None:
+            return
+        try:
+            self.parts.desk.time_out_unattended()
+        except Exception:
+            logger.exception("alert_timeout_failed")
 
     # -- housekeeping ----------------------------------------------------
 
@@ -369,30 +362,20 @@ class Daemon:
 
     def write_status(self) -> None:
         """Publish the live status for `alpr-edge status` (atomic; no plate text)."""
-        import json
-        import os
-        from datetime import datetime, timezone
-
-        from alpr_edge import __version__
-
         status = {
-            "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "pid": os.getpid(),
             "version": __version__,
             "uptime_s": round(self.counters.uptime_s(), 1),
             "running": not self._stop.is_set(),
             **self.summary(),
         }
-        path = self.status_path()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            temporary = path.with_suffix(".tmp")
-            temporary.write_text(json.dumps(status, default=str))
-            os.replace(temporary, path)
+            write_atomically(self.status_path(), json.dumps(status, default=str).encode(), private_dir=True)
         except OSError:
             logger.exception("status_write_failed")
 
-    def _counts(self) -> dict:
+    def _counts(self) -> dict[str, int]:
         c = self.counters
         return {
             "frames_in": c.frames_in,
@@ -402,7 +385,7 @@ class Daemon:
             "alerts": c.alerts,
         }
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         c = self.counters
         uptime = c.uptime_s()
         summary: dict[str, Any] = {
@@ -422,7 +405,7 @@ class Daemon:
         summary.update(self._final_status or self._component_status())
         return summary
 
-    def _component_status(self) -> dict:
+    def _component_status(self) -> dict[str, Any]:
         status: dict[str, Any] = {}
         if self.parts.positions is not None:
             status["gps"] = self.parts.positions.status()
@@ -432,4 +415,7 @@ class Daemon:
             status["uplink"] = self.parts.uplink.status()
         if self.parts.hotlists is not None:
             status["hotlists"] = [dataclasses.asdict(s) for s in self.parts.hotlists.lists()]
+        if self.parts.ui is not None:  # a touchscreen that could not start is said in `status` and the run summary
+            error = getattr(self.parts.ui, "error", None)
+            status["ui"] = {"serving": error is None, "error": error, "url": None if error else self.parts.ui.server.url}
         return status

@@ -65,13 +65,13 @@ def configure(level: str = "info", plates: bool = False) -> None:
     global _plates_allowed
     _plates_allowed = plates
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
+    for old in list(root.handlers):
+        root.removeHandler(old)
     handler: logging.Handler
     journal = None
     if os.environ.get("JOURNAL_STREAM") or os.environ.get("INVOCATION_ID"):
         try:
-            from systemd import journal  # type: ignore[import-not-found]
+            from systemd import journal  # type: ignore[import-not-found,attr-defined,no-redef]  # optional
         except ImportError:
             journal = None
     if journal is not None:

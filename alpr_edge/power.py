@@ -80,7 +80,7 @@ class SystemPowerOff:
 class RecordingPowerOff:
     """Sim and tests: remember the request instead of powering the machine off."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.requests = 0
 
     def shutdown(self) -> None:

@@ -105,7 +105,7 @@ class OutputSettings:
 class Profile:
     name: str
     description: str
-    kind: Literal["vehicle", "fixed", "sim"]
+    kind: Literal["vehicle", "fixed", "desk", "sim"]  # desk: a PC without GPIO (trials, training, camera checks)
     camera: CameraSettings
     gps: GpsSettings
     ignition: IgnitionSettings = field(default_factory=IgnitionSettings)
@@ -121,6 +121,9 @@ class Profile:
             problems.append("demo_hotlist: only the sim profile may carry a demo hot list")
         if self.kind == "fixed" and self.gps.driver not in ("fixed", "serial"):
             problems.append("gps.driver: a fixed site needs surveyed coordinates ('fixed') or a receiver")
+        if self.kind == "desk":
+            problems += [f"{part}.driver: a desk profile runs on a PC without GPIO; use another driver than 'gpio'"
+                         for part, driver in (("ignition", self.ignition.driver), ("outputs", self.outputs.driver)) if driver == "gpio"]
         return problems
 
     @property
@@ -146,7 +149,7 @@ def search_path() -> list[Path]:
 
 
 def available_profiles() -> list[str]:
-    names = set()
+    names: set[str] = set()
     for folder in search_path():
         if folder.is_dir():
             names.update(p.stem for p in folder.glob("*.toml"))

@@ -43,6 +43,8 @@ class ServiceNotifier:
 
     def _notify_socket(self, message: str) -> bool:
         address = self.socket_path
+        if not address:
+            return False
         if address.startswith("@"):
             address = "\0" + address[1:]  # abstract namespace socket
         try:
@@ -77,7 +79,7 @@ class ServiceNotifier:
 def _notify_with_systemd_python(message: str) -> bool | None:
     """sd_notify through systemd-python when installed; None when it is not."""
     try:
-        from systemd import daemon  # type: ignore[import-not-found]
+        from systemd import daemon  # type: ignore[import-not-found,attr-defined]  # optional: systemd-python
     except ImportError:
         return None
     return bool(daemon.notify(message))

@@ -154,7 +154,7 @@ ENGINES = {
 def run_engine(name: str, items: list[tuple[Path, str]]) -> dict:
     engine, _ = ENGINES[name]
     times, correct = [], 0
-    for (path, truth), (ms, text) in zip(items, engine(items)):
+    for (_path, truth), (ms, text) in zip(items, engine(items)):
         times.append(ms)
         correct += normalise(text) == truth and bool(truth)
     times = times[1:] or times  # the first call pays for loading

@@ -4,10 +4,10 @@
     PYTHONPATH=. .venv/bin/python scripts/bench_ui.py [--alerts 20] [--push-interval 0.5]
 
 Real pieces (encrypted store with dev keys, Argon2 accounts with the default
-cost, hot list engine, alert book, device backend, uvicorn over HTTP); the
-daemon itself is a stand-in holding them. The push latency is measured from
-the moment the alert is raised (as the daemon's reads thread does) to the
-moment the browser-side stream receives it.
+cost, hot list engine, alert desk, device services, uvicorn over HTTP), as the
+UI tests build them (``tests.ui.world``); reads go through the daemon's own
+``handle_reads``. The push latency is measured from the moment the read is
+handed to the daemon to the moment the browser-side stream receives its alert.
 """
 
 from __future__ import annotations
@@ -18,32 +18,15 @@ import statistics
 import tempfile
 import threading
 import time
-from dataclasses import replace
-from datetime import date, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
+from argon2 import PasswordHasher
 
-from alpr_edge.accounts import Accounts
-from alpr_edge.alerts import AlertBook
-from alpr_edge.config import Config, UiSection
-from alpr_edge.hotlist import FileListStorage, HotListEngine
-from alpr_edge.ids import uuid7
-from alpr_edge.profiles import load_profile
-from alpr_edge.store import Store
+from alpr_edge.config import UiSection
 from alpr_edge.ui import UiServer, create_app
-from alpr_edge.ui.device_backend import DeviceBackend
 from alpr_edge.ui.server import free_port
-from alpr_edge.ui.testing import overview_image, plate_crop
-from alpr_edge.vision.types import Candidate, Read
-
-
-def make_read(text: str) -> Read:
-    now = time.time()
-    return Read(read_id=uuid7(), text=text, confidence=0.93, candidates=(Candidate(text, 0.93),), camera="front",
-                capture_monotonic_s=time.monotonic(), capture_wall_time=now, first_seen_monotonic_s=time.monotonic(),
-                frames=5, box=(0, 0, 10, 10), crop_jpeg=plate_crop(text), overview_jpeg=overview_image(text), state="CA")
+from tests.ui.world import UiWorld
 
 
 def percentiles(samples: list[float]) -> str:
@@ -61,25 +44,12 @@ def main() -> None:
     parser.add_argument("--push-interval", type=float, default=UiSection().push_interval_s)
     args = parser.parse_args()
 
-    data = Path(tempfile.mkdtemp(prefix="bench-ui-"))
-    config = replace(Config(), device=replace(Config().device, data_dir=data))
-    store = Store.open(data, config.store, dev_keys=True)
-    accounts = Accounts(store, config.accounts)  # default Argon2 cost, as on the device
-    accounts.add("olive", "officer", "olive-secret")
-    engine = HotListEngine(FileListStorage(data / "hotlists"), settings=config.hotlist, audit=store.audit)
+    world = UiWorld(Path(tempfile.mkdtemp(prefix="bench-ui-")), hasher=PasswordHasher())  # default Argon2 cost
+    world.add_account("olive", "olive-secret", "officer")
     plates = [f"{i}BNC{i:03d}" for i in range(args.alerts)]
     for plate in plates:
-        engine.add_manual(plate, None, "Stolen vehicle", entered_by="bench", case_number="24-1", synopsis="bench",
-                          expires=date.today() + timedelta(days=10), role="supervisor")
-    book = AlertBook(store.db, store.audit, settings=config.alerts)
-    daemon = SimpleNamespace(
-        parts=SimpleNamespace(store=store, hotlists=engine, alert_book=book, uplink=None, positions=None, clock=None,
-                              signals=None, source=SimpleNamespace(status=lambda: {"connected": True})),
-        counters=SimpleNamespace(frames_in=1), recent_reads=[], config=config, profile=load_profile("sim"),
-        summary=lambda: {"fps_in": 15.0},
-    )
-    backend = DeviceBackend(daemon, accounts)
-    server = UiServer(create_app(backend, UiSection(push_interval_s=args.push_interval)), "127.0.0.1", free_port())
+        world.add_hot(plate, None, "Stolen vehicle", list_name="bench")
+    server = UiServer(create_app(world.services, UiSection(push_interval_s=args.push_interval)), "127.0.0.1", free_port())
     server.start()
     client = httpx.Client(base_url=server.url, timeout=10)
     try:
@@ -87,9 +57,7 @@ def main() -> None:
         csrf = client.post("/api/login", json={"name": "olive", "secret": "olive-secret"}).json()["csrf"]
         login_ms = 1000 * (time.perf_counter() - started)
         for _ in range(20):  # a full live view
-            read = make_read("4XYZ987")
-            store.add_reads([read])
-            daemon.recent_reads = (daemon.recent_reads + [read])[-50:]
+            world.push_read("4XYZ987")
 
         arrivals: dict[str, float] = {}
         stop = threading.Event()
@@ -110,12 +78,9 @@ def main() -> None:
         time.sleep(1.0)
         push_ms, step_ms, live_ms = [], [], []
         for plate in plates:
-            read = make_read(plate)
             raised_at = time.perf_counter()
-            store.add_reads([read])  # what the daemon's reads thread does for a hit
-            daemon.recent_reads = (daemon.recent_reads + [read])[-50:]
-            with store.lock:
-                alert = book.raise_alerts(read.read_id, engine.match(read.text, read.state, read.candidates))[0]
+            _, alert = world.push_read(plate)  # what the daemon's reads thread does for a hit
+            assert alert is not None
             while alert.alert_id not in arrivals:
                 time.sleep(0.005)
                 if time.perf_counter() - raised_at > 10:
@@ -136,7 +101,7 @@ def main() -> None:
     finally:
         client.close()
         server.stop()
-        store.close()
+        world.close()
 
 
 if __name__ == "__main__":

@@ -47,7 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alpr_edge.vision.aggregator import _similarity  # noqa: E402
-from alpr_edge.vision.runtime import DETECTOR_FILE, OCR_FILE, OcrModel, PlateRecognizer, load_recognizer, _iou  # noqa: E402
+from alpr_edge.vision.geometry import box_iou  # noqa: E402
+from alpr_edge.vision.runtime import DETECTOR_FILE, OCR_FILE, OcrModel, PlateRecognizer, load_recognizer  # noqa: E402
 from alpr_edge.vision.geometry import corners_box, quad_iou  # noqa: E402
 from platesynth.ocr_samples import load_real_crops, real_label_usable, real_sample, split_real  # noqa: E402
 from platesynth.scene import load_scene_annotations, split_scenes, us_composites  # noqa: E402
@@ -119,7 +120,7 @@ def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int,
     items = []
     for folder in folders:
         items += _pick(load_scene_annotations(folder), split, split_scenes)
-    criteria = {f"iou{int(iou_needed * 100)}": lambda b, t: _iou(b, t) >= iou_needed, "iou30": lambda b, t: _iou(b, t) >= 0.3, "centre": _centre_hit}
+    criteria = {f"iou{int(iou_needed * 100)}": lambda b, t: box_iou(b, t) >= iou_needed, "iou30": lambda b, t: box_iou(b, t) >= 0.3, "centre": _centre_hit}
     tp = dict.fromkeys(criteria, 0)
     fp = dict.fromkeys(criteria, 0)
     gated_tp = gated_fp = 0  # centre criterion, counting only detections the OCR accepted as plate text
@@ -181,7 +182,7 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
         start = time.perf_counter()
         plates = recognizer.recognize(photo, zoom=zoom)
         ms.append((time.perf_counter() - start) * 1000)
-        ious = [_iou(p.box, truth_box) for p in plates]
+        ious = [box_iou(p.box, truth_box) for p in plates]
         found50 += any(i >= 0.5 for i in ious)
         found30 += any(i >= 0.3 for i in ious)
         top1 += bool(plates) and plates[0].text == text

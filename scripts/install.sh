@@ -7,8 +7,18 @@
 #                                           commands that act on the host (apt, useradd, systemctl, udevadm)
 #                                           are not run there but written to DIR/opt/alpr-edge/install-plan.sh
 #   options: --pi / --no-pi                 force Raspberry Pi extras on or off (default: detected)
+#            --kiosk                        also the in-car touchscreen: Chromium in kiosk mode under cage on
+#                                           tty1 (systemd/alpr-edge-kiosk.service, enabled; user alpr-kiosk)
 #            --venv                         with --root: build the real virtualenv in the staging root
-#                                           (default there: a stand-in command, so units can be verified)
+#                                           (default there: a stand-in command, so units can be verified);
+#                                           it is made to run from /opt/alpr-edge once the root is in place
+#                                           (no staging path is left in its scripts, pyvenv.cfg or bytecode)
+#   environment: PYTHON=/usr/bin/python3    the interpreter the virtualenv is built on (default python3; with
+#                                           --root, one the image has at the same path)
+#                PIP_*                      pip's own settings (PIP_INDEX_URL, PIP_FIND_LINKS, ...) pass through
+#
+# On a terminal each step is announced and pip shows its progress bars; in a pipe or a log, only the
+# lines that say what changed.
 #
 # What it does: service user alpr-edge (groups video, dialout, gpio), folders
 # (/etc/alpr-edge, /var/lib/alpr-edge 0700, /opt/alpr-edge), a virtualenv in
@@ -19,7 +29,7 @@
 set -euo pipefail
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 
-ROOT=""; DRY=0; PI=auto; VENV=auto
+ROOT=""; DRY=0; PI=auto; VENV=auto; KIOSK=0; PYTHON="${PYTHON:-python3}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) ROOT="$(realpath -m "${2:?--root needs a folder}")"; shift ;;
@@ -28,6 +38,7 @@ while [ $# -gt 0 ]; do
     --pi) PI=1 ;;
     --no-pi) PI=0 ;;
     --venv) VENV=1 ;;
+    --kiosk) KIOSK=1 ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -47,6 +58,10 @@ fi
 [ -z "$ROOT" ] && [ ! -f /etc/debian_version ] && echo "install.sh: warning: not Debian-based; continuing" >&2
 
 say() { echo "install.sh: $*"; }
+STEPS=7
+step() { [ -t 1 ] && echo "install.sh: [$1/$STEPS] $2"; return 0; }   # headings for a person at a terminal
+# pip's progress bars on a terminal; quiet in a pipe or a log.
+if [ -t 1 ]; then PIP_SHOW=(--progress-bar on); else PIP_SHOW=(--quiet); fi
 # A step that changes files under ROOT (printed only, in a dry run).
 do_() { if [ $DRY = 1 ]; then echo "+ $*"; else "$@"; fi; }
 # A step that acts on the host system, given as one shell command line (guards
@@ -69,6 +84,7 @@ put() { # put MODE SOURCE DEST: install a file (idempotent; only rewritten when 
 }
 
 # 1. System packages.
+step 1 "system packages"
 packages=(python3 python3-venv python3-pip)
 [ $PI = 1 ] && packages+=(python3-picamera2)
 missing=()
@@ -79,7 +95,12 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   host "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
 fi
+if [ $KIOSK = 1 ]; then  # Debian calls it chromium; older Raspberry Pi OS chromium-browser
+  host "command -v cage >/dev/null && command -v chromium >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends cage && { apt-get install -y --no-install-recommends chromium || apt-get install -y --no-install-recommends chromium-browser; }; }"
+  host "command -v chromium >/dev/null || ln -sf /usr/bin/chromium-browser /usr/local/bin/chromium"
+fi
 
+step 2 "service user"
 # 2. Service user and groups (gpio exists only on Raspberry Pi OS; the unit needs it to exist).
 image_users=0
 useradd_args="--system --user-group --home-dir /var/lib/alpr-edge --no-create-home --shell /usr/sbin/nologin --comment 'alpr-edge daemon'"
@@ -95,7 +116,19 @@ else
   host "usermod --append --groups video,dialout,gpio $USER_NAME"
 fi
 
+# The kiosk's user: sees the screen, the touchscreen and the sound card; none of the data.
+if [ $KIOSK = 1 ]; then
+  kiosk_args="--system --user-group --home-dir /var/lib/alpr-edge-kiosk --no-create-home --shell /usr/sbin/nologin --comment 'alpr-edge touchscreen'"
+  if [ $image_users = 1 ]; then
+    grep -qs '^render:' "$ROOT/etc/group" || groupadd --system --root "$ROOT" render
+    grep -qs '^alpr-kiosk:' "$ROOT/etc/passwd" || sh -c "useradd --root '$ROOT' $kiosk_args alpr-kiosk"
+  else
+    host "getent passwd alpr-kiosk >/dev/null || useradd $kiosk_args alpr-kiosk"
+  fi
+fi
+
 # 3. Folders. The data folder is private to the service user.
+step 3 "folders"
 do_ install -d -m 0755 "$ROOT/etc/alpr-edge" "$ROOT/opt/alpr-edge/releases" "$ROOT/usr/share/alpr-edge"
 do_ install -d -m 0700 "$ROOT/var/lib/alpr-edge"
 if [ $image_users = 1 ]; then
@@ -105,15 +138,40 @@ else
 fi
 
 # 4. The virtualenv for this version, and the link the unit runs through.
+step 4 "virtualenv"
+# Built under --root, a virtualenv names its staging folder in every script's #! line and in
+# pyvenv.cfg: rewrite that to the in-system path, and compile the bytecode as if it were there.
+relocate() {
+  local venv=$1
+  "$PYTHON" - "$ROOT" "$venv" <<'PY'
+import os, sys
+root, venv = sys.argv[1].encode(), sys.argv[2]
+for folder, dirs, files in os.walk(venv):
+    dirs[:] = [d for d in dirs if d != "__pycache__"]
+    for name in files:
+        path = os.path.join(folder, name)
+        if os.path.islink(path):
+            continue
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if root + b"/" in data:
+            with open(path, "wb") as handle:
+                handle.write(data.replace(root + b"/", b"/"))
+PY
+  find "$venv" -name __pycache__ -type d -prune -exec rm -rf {} +
+  "$venv/bin/python" -m compileall -q -s "$ROOT" -p / "$venv/lib" >/dev/null
+}
 release="$ROOT/opt/alpr-edge/releases/$VERSION"
 stamp="$release/.installed-$( (cd "$SRC" && git rev-parse HEAD 2>/dev/null || sha256sum pyproject.toml) | cut -c1-16)-pi$PI"
 if [ $VENV = 1 ]; then
   if [ ! -f "$stamp" ]; then
     site=(); [ $PI = 1 ] && site=(--system-site-packages)   # picamera2 comes from Raspberry Pi OS
     extras=""; [ $PI = 1 ] && extras="[pi]"
-    do_ python3 -m venv "${site[@]}" "$release/venv"
-    do_ "$release/venv/bin/python" -m pip install --quiet --upgrade pip
-    do_ "$release/venv/bin/python" -m pip install --quiet "$SRC$extras"
+    nocompile=(); [ -n "$ROOT" ] && nocompile=(--no-compile)   # compiled by relocate, with in-system paths
+    do_ "$PYTHON" -m venv "${site[@]}" "$release/venv"
+    do_ "$release/venv/bin/python" -m pip install "${PIP_SHOW[@]}" "${nocompile[@]}" --upgrade pip
+    do_ "$release/venv/bin/python" -m pip install "${PIP_SHOW[@]}" "${nocompile[@]}" "$SRC$extras"
+    if [ -n "$ROOT" ]; then do_ relocate "$release/venv"; fi
     do_ rm -f "$release"/.installed-*
     do_ touch "$stamp"
     say "virtualenv ready: /opt/alpr-edge/releases/$VERSION/venv (extras: ${extras:-none})"
@@ -146,6 +204,7 @@ fi
 [ -L "$ROOT/usr/local/bin/alpr-edge" ] || { do_ mkdir -p "$ROOT/usr/local/bin"; do_ ln -sfn /opt/alpr-edge/venv/bin/alpr-edge "$ROOT/usr/local/bin/alpr-edge"; }
 
 # 5. Profiles and documentation.
+step 5 "profiles and documentation"
 for profile in "$SRC"/firmware_profiles/*.toml; do
   put 0644 "$profile" "/usr/share/alpr-edge/firmware_profiles/$(basename "$profile")"
 done
@@ -154,24 +213,34 @@ if [ -d "$SRC/firmware_profiles/sim-data" ] && [ ! -d "$ROOT/usr/share/alpr-edge
 fi
 put 0644 "$SRC/README.md" /opt/alpr-edge/README.md
 
+step 6 "system rules and the service unit"
 # 6. udev rule for the GPS receiver, journald limits, polkit rule, systemd unit.
 put 0644 "$SRC/systemd/60-alpr-edge-gps.rules" /etc/udev/rules.d/60-alpr-edge-gps.rules
 put 0644 "$SRC/systemd/journald-alpr-edge.conf" /etc/systemd/journald.conf.d/60-alpr-edge.conf
 put 0644 "$SRC/systemd/50-alpr-edge-poweroff.rules" /etc/polkit-1/rules.d/50-alpr-edge-poweroff.rules
 put 0644 "$SRC/systemd/alpr-edge.service" /etc/systemd/system/alpr-edge.service
+units=(alpr-edge.service)
+if [ $KIOSK = 1 ]; then
+  put 0644 "$SRC/systemd/alpr-edge-kiosk.service" /etc/systemd/system/alpr-edge-kiosk.service
+  units+=(alpr-edge-kiosk.service)
+fi
 host "udevadm control --reload-rules && udevadm trigger --subsystem-match=tty --action=add"
 host "systemctl restart systemd-journald"
-if [ -n "$ROOT" ] && [ $DRY = 0 ] && command -v systemctl >/dev/null; then
-  systemctl --root="$ROOT" enable alpr-edge.service >/dev/null 2>&1 && say "enabled alpr-edge.service in $ROOT" \
-    || host "systemctl enable alpr-edge.service"
-else
-  host "systemctl daemon-reload"
-  host "systemctl enable alpr-edge.service"
-fi
+for unit in "${units[@]}"; do
+  if [ -n "$ROOT" ] && [ $DRY = 0 ] && command -v systemctl >/dev/null; then
+    systemctl --root="$ROOT" enable "$unit" >/dev/null 2>&1 && say "enabled $unit in $ROOT" \
+      || host "systemctl enable $unit"
+  else
+    host "systemctl daemon-reload"
+    host "systemctl enable $unit"
+  fi
+done
 
 # 7. Start (or restart, on an upgrade) only a provisioned device.
+step 7 "start"
 if [ -f "$ROOT/etc/alpr-edge/config.toml" ]; then
   host "systemctl restart alpr-edge.service"
+  [ $KIOSK = 1 ] && host "systemctl restart alpr-edge-kiosk.service"
   say "done: alpr-edge $VERSION installed and (re)started; check it with: alpr-edge selftest"
 else
   say "done: alpr-edge $VERSION installed. Next: sudo alpr-edge provision ..., sudo alpr-edge cert install FILE (see README), then sudo systemctl start alpr-edge"

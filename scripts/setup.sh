@@ -4,7 +4,7 @@
 # the package installed in editable mode.
 #
 #   scripts/setup.sh            runtime only (enough for `alpr-edge run --profile sim`)
-#   scripts/setup.sh --dev      plus what the tests need: Mosquitto, Chromium, test tools
+#   scripts/setup.sh --dev      plus what the tests need: Mosquitto, PostgreSQL, Chromium, test tools
 #   scripts/setup.sh --train    plus TensorFlow and fonts, to train the models
 #
 # Safe to run again: it installs only what is missing.
@@ -21,7 +21,7 @@ for arg in "$@"; do
 done
 
 apt_packages=(python3 python3-venv python3-pip)
-[ $dev = 1 ] && apt_packages+=(mosquitto chromium systemd fonts-dejavu-core fonts-liberation fonts-freefont-ttf)
+[ $dev = 1 ] && apt_packages+=(mosquitto postgresql chromium systemd fonts-dejavu-core fonts-liberation fonts-freefont-ttf)
 [ $train = 1 ] && apt_packages+=(fonts-dejavu-core fonts-liberation fonts-freefont-ttf fonts-noto-core fonts-open-sans fonts-roboto-unhinted fonts-urw-base35)
 
 missing=()
@@ -35,8 +35,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The test broker is started by the tests on a loopback port; the packaged
-# service is not needed.
+# The test broker and the test PostgreSQL are started by the tests (a loopback
+# port, a temporary socket); the packaged services are not needed.
 if [ $dev = 1 ] && command -v systemctl >/dev/null && systemctl is-active --quiet mosquitto 2>/dev/null; then
   echo "setup.sh: note: a system mosquitto is running; the tests start their own on free ports" >&2
 fi

@@ -37,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alpr_edge.vision.geometry import REFINE_H, REFINE_W, corners_box, from_window, quad_iou, rectify, refine_window  # noqa: E402
-from alpr_edge.vision.runtime import DETECTOR_FILE, DetectorModel, _iou  # noqa: E402
+from alpr_edge.vision.geometry import box_iou  # noqa: E402
+from alpr_edge.vision.runtime import DETECTOR_FILE, DetectorModel  # noqa: E402
 from platesynth.corner_samples import photo_samples, synthetic_samples  # noqa: E402
 from platesynth.ocr_samples import load_real_crops, real_label_usable, split_real  # noqa: E402
 from platesynth.scene import load_scene_annotations, split_scenes, us_composites  # noqa: E402
@@ -114,7 +115,7 @@ def held_out_pairs(val_items, held_out_crops, detector_path: Path):
     detector = DetectorModel(detector_path)
     pairs = []
     for photo, truth, *_ in us_composites(val_items, held_out_crops):
-        found = [d.corners for d in detector.detect(photo) if _iou(corners_box(d.corners), corners_box(truth)) >= 0.3]
+        found = [d.corners for d in detector.detect(photo) if box_iou(corners_box(d.corners), corners_box(truth)) >= 0.3]
         if found:
             pairs.append((photo, truth, found[0]))
     return pairs

@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alpr_edge.vision.geometry import DET_H, DET_STRIDE, DET_W, corners_box, letterbox, order_corners  # noqa: E402
-from alpr_edge.vision.runtime import OFFSET_UNIT_CELLS, _iou, decode_detections  # noqa: E402
+from alpr_edge.vision.geometry import box_iou  # noqa: E402
+from alpr_edge.vision.runtime import OFFSET_UNIT_CELLS, decode_detections  # noqa: E402
 from tflite_export import export_int8  # noqa: E402
 from training_common import conv_block, seed_everything  # noqa: E402
 from platesynth.ocr_samples import load_real_crops, real_label_usable, split_real  # noqa: E402
@@ -159,7 +160,7 @@ def evaluate_detections(predict, val_images, val_boxes, threshold=0.35, iou_need
         matched = set()
         for d in found:
             box = corners_box(d.corners)
-            hits = [i for i, b in enumerate(boxes) if i not in matched and _iou(box, b) >= iou_needed]
+            hits = [i for i, b in enumerate(boxes) if i not in matched and box_iou(box, b) >= iou_needed]
             if hits:
                 matched.add(hits[0])
                 tp += 1

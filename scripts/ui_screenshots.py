@@ -3,23 +3,23 @@
 
     PYTHONPATH=. .venv/bin/python scripts/ui_screenshots.py docs/
 
-Runs the touchscreen on the fake backend, logs an officer in, pushes a read
-that matches a hot plate, and captures the unverified alert at 1024x600 (a
-7-inch car screen).
+Runs the touchscreen on the device's own services over a temporary store
+(``tests.ui.world``), logs an officer in, pushes a read that matches a hot
+plate through the daemon's path, and captures the unverified alert at
+1024x600 (a 7-inch car screen).
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
-
-import pyotp
 
 from alpr_edge.config import UiSection
 from alpr_edge.ui import UiServer, create_app
 from alpr_edge.ui.server import free_port
-from alpr_edge.ui.testing import FakeBackend
+from tests.ui.world import UiWorld
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -32,11 +32,11 @@ def main() -> None:
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
 
-    backend = FakeBackend()
-    officer = backend.add_account("olive", "olive-pass-1", "officer", totp=True)
+    backend = UiWorld(Path(tempfile.mkdtemp(prefix="ui-screenshots-")))
+    backend.add_account("olive", "olive-pass-1", "officer")
     backend.add_hot("7ABC123", "CA", "Stolen vehicle", case_number="24-001234", vehicle="2016 Honda Civic, grey",
                     entered_by="NCIC", priority=1)
-    server = UiServer(create_app(backend, UiSection()), "127.0.0.1", free_port())
+    server = UiServer(create_app(backend.services, UiSection()), "127.0.0.1", free_port())
     server.start()
     from playwright.sync_api import expect, sync_playwright
 
@@ -47,8 +47,6 @@ def main() -> None:
             page.goto(server.url + "?theme=night")
             page.fill("#login-name", "olive")
             page.fill("#login-secret", "olive-pass-1")
-            page.click("#login-submit")
-            page.fill("#login-totp", pyotp.TOTP(officer.totp_secret).now())
             page.click("#login-submit")
             page.click("#shift-ack")
             backend.push_read("4XYZ987")
@@ -63,6 +61,7 @@ def main() -> None:
             browser.close()
     finally:
         server.stop()
+        backend.close()
 
 
 if __name__ == "__main__":

@@ -6,19 +6,24 @@
 #   sudo scripts/uninstall.sh --wipe     also crypto-shred the data: the keys are destroyed first
 #                                        (overwritten, then deleted), so the database and any copy of
 #                                        it are unreadable ciphertext, then the data, the
-#                                        configuration and the service user are removed
+#                                        configuration and the service user are removed.
+#                                        Asks you to type WIPE first (or pass --yes), and refuses while
+#                                        evidence holds are in force (alpr-edge hold list) unless
+#                                        --including-held-evidence says they are to be destroyed too.
 #   --dry-run / --root DIR               as for install.sh
 #
 # Flash storage may keep old blocks of a deleted file; what makes the data
 # unrecoverable is that the key-encryption key is gone, not the overwrite.
 set -euo pipefail
-ROOT=""; DRY=0; WIPE=0
+ROOT=""; DRY=0; WIPE=0; YES=0; HELD_TOO=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) ROOT="$(realpath -m "${2:?--root needs a folder}")"; shift ;;
     --root=*) ROOT="$(realpath -m "${1#--root=}")" ;;
     --dry-run) DRY=1 ;;
     --wipe) WIPE=1 ;;
+    --yes) YES=1 ;;
+    --including-held-evidence) HELD_TOO=1 ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "uninstall.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -28,14 +33,53 @@ if [ -z "$ROOT" ] && [ $DRY = 0 ] && [ "$(id -u)" != 0 ]; then
   echo "uninstall.sh: run as root (sudo), or use --dry-run / --root DIR" >&2; exit 2
 fi
 say() { echo "uninstall.sh: $*"; }
+data="$ROOT/var/lib/alpr-edge"
+
+# Evidence holds in force (case numbers), from the database's clear columns; read-only, before anything changes.
+held_evidence() {
+  [ -f "$data/alpr.db" ] || return 0
+  python3 - "$data/alpr.db" <<'PY'
+import sqlite3, sys
+try:
+    conn = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+    count, cases = conn.execute("SELECT count(*), group_concat(DISTINCT case_number) FROM holds WHERE released_at IS NULL").fetchone()
+except sqlite3.Error as error:
+    print(f"unknown: the database cannot be read ({error})")
+    sys.exit(0)
+if count:
+    print(f"{count} hold(s), case(s) {cases}")
+PY
+}
+
+# A wipe destroys evidence for good: it is checked and confirmed before anything is touched.
+if [ $WIPE = 1 ]; then
+  holds="$(held_evidence)"
+  if [ -n "$holds" ] && [ $HELD_TOO = 0 ]; then
+    echo "uninstall.sh: refusing to wipe: evidence holds are in force ($holds)." >&2
+    echo "uninstall.sh: release them (alpr-edge hold release ...) or hand the data over first; to destroy them" >&2
+    echo "uninstall.sh: anyway, add --including-held-evidence. Nothing was changed." >&2
+    exit 1
+  fi
+  [ -n "$holds" ] && say "destroying held evidence as told (--including-held-evidence): $holds"
+  if [ $YES = 0 ] && [ $DRY = 0 ]; then
+    if [ ! -t 0 ]; then
+      echo "uninstall.sh: --wipe destroys the keys and every read for good; no terminal to confirm on: pass --yes" >&2
+      exit 2
+    fi
+    printf 'uninstall.sh: --wipe destroys the keys, every read and the configuration for good. Type WIPE to go on: '
+    read -r answer || answer=""
+    if [ "$answer" != WIPE ]; then echo "uninstall.sh: not wiped; nothing was changed." >&2; exit 1; fi
+  fi
+fi
 do_() { if [ $DRY = 1 ]; then echo "+ $*"; else "$@"; fi; }
 host() {  # host-level command: only on a real uninstall
   if [ $DRY = 1 ] || [ -n "$ROOT" ]; then echo "+ (host) $1"; return 0; fi
   sh -c "$1" || true
 }
 
-host "systemctl disable --now alpr-edge.service"
-for file in /etc/systemd/system/alpr-edge.service /etc/udev/rules.d/60-alpr-edge-gps.rules \
+host "systemctl disable --now alpr-edge-kiosk.service alpr-edge.service"
+for file in /etc/systemd/system/alpr-edge-kiosk.service /etc/systemd/system/multi-user.target.wants/alpr-edge-kiosk.service \
+            /etc/systemd/system/alpr-edge.service /etc/udev/rules.d/60-alpr-edge-gps.rules \
             /etc/systemd/journald.conf.d/60-alpr-edge.conf /etc/polkit-1/rules.d/50-alpr-edge-poweroff.rules \
             /usr/local/bin/alpr-edge /etc/systemd/system/multi-user.target.wants/alpr-edge.service; do
   if [ -e "$ROOT$file" ] || [ -L "$ROOT$file" ]; then do_ rm -f "$ROOT$file"; say "removed $file"; fi
@@ -47,7 +91,6 @@ host "systemctl daemon-reload"
 host "udevadm control --reload-rules"
 host "systemctl restart systemd-journald"
 
-data="$ROOT/var/lib/alpr-edge"
 if [ $WIPE = 0 ]; then
   say "kept the configuration (/etc/alpr-edge) and the data (/var/lib/alpr-edge); --wipe crypto-shreds them"
   exit 0
@@ -66,4 +109,5 @@ fi
 [ -d "$data" ] && { do_ rm -rf "$data"; say "removed the data /var/lib/alpr-edge"; }
 [ -d "$ROOT/etc/alpr-edge" ] && { do_ rm -rf "$ROOT/etc/alpr-edge"; say "removed /etc/alpr-edge"; }
 host "getent passwd alpr-edge >/dev/null && userdel alpr-edge"
+host "getent passwd alpr-kiosk >/dev/null && userdel alpr-kiosk; rm -rf /var/lib/alpr-edge-kiosk"
 say "wiped"

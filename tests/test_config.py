@@ -33,7 +33,8 @@ def test_unknown_key_names_file_key_and_the_known_keys(tmp_path):
     assert error.value.source == str(path)
     assert error.value.problems == [
         "uplink.brokr: unknown key (known keys here: allow_plaintext, broker, ca_file, cert_file, hotlist_public_key,"
-        " in_flight, keepalive_s, key_file, reconnect_max_s, reconnect_min_s, seal_public_key, session_expiry_s,"
+        " in_flight, keepalive_s, key_file, receipt_timeout_s, reconnect_max_s, reconnect_min_s, require_receipts,"
+        " seal_public_key, session_expiry_s,"
         " topic_prefix)"
     ]
 

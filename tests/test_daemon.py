@@ -18,7 +18,8 @@ from alpr_edge.service import ServiceNotifier
 from tests.fakes import EndlessSource, ReadPerObservation, RecordingStore, SlowRecognizer
 
 
-def make_daemon(source=None, recognizer=None, store=None, max_frames=None, frame_queue=4, zoom_tiles=False, **parts):
+def make_daemon(source=None, recognizer=None, store=None, max_frames=None, frame_queue=4, zoom_tiles=False, aggregator=None,
+                **parts):
     config = Config(
         device=DeviceSection(data_dir=Path(tempfile.mkdtemp(prefix="alpr-daemon-test-"))),
         pipeline=PipelineSection(frame_queue=frame_queue),
@@ -27,7 +28,7 @@ def make_daemon(source=None, recognizer=None, store=None, max_frames=None, frame
     components = Components(
         source=source or EndlessSource(),
         recognizer=recognizer or SlowRecognizer(),
-        aggregator=ReadPerObservation(),
+        aggregator=aggregator or ReadPerObservation(),
         store=store,
         **parts,
     )
@@ -35,14 +36,14 @@ def make_daemon(source=None, recognizer=None, store=None, max_frames=None, frame
 
 
 def test_max_frames_processes_everything_and_counts_reads():
-    store = RecordingStore()
-    daemon = make_daemon(recognizer=SlowRecognizer(0.0), store=store, max_frames=200, frame_queue=1000)
+    store, recognizer, aggregator = RecordingStore(), SlowRecognizer(0.0), ReadPerObservation()
+    daemon = make_daemon(recognizer=recognizer, aggregator=aggregator, store=store, max_frames=200, frame_queue=1000)
     summary = daemon.run()
     assert summary["frames_in"] == 200
     assert summary["frames_processed"] == 200 and summary["frames_dropped"] == 0
     assert summary["reads"] == 20 == len(store.reads)
-    assert store.closed and daemon.parts.aggregator.flushed
-    assert daemon.parts.recognizer.zoomed == 0, "video frames get one whole-frame look unless configured"
+    assert store.closed and aggregator.flushed
+    assert recognizer.zoomed == 0, "video frames get one whole-frame look unless configured"
 
 
 def test_zoom_tiles_setting_reaches_the_recognizer():

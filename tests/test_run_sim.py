@@ -28,7 +28,7 @@ def stored_texts(data_dir: Path) -> list[str]:
 
     store = Store.open(data_dir, StoreSection(), dev_keys=True)
     try:
-        return [store.get_read(row["id"], images=False)["text"] for row in store.iter_reads()]
+        return [store.get_read(row["id"], images=False).text for row in store.iter_reads()]
     finally:
         store.close()
 
@@ -36,8 +36,10 @@ def stored_texts(data_dir: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def sim_run(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("sim")
+    config = data_dir.parent / f"{data_dir.name}.toml"
+    config.write_text('[device]\nprofile = "sim"\n[logging]\nplates_in_logs = true\n')
     result = run_cli(
-        "run", "--profile", "sim", "--data-dir", str(data_dir), "--max-frames", "300",
+        "run", "--config", str(config), "--data-dir", str(data_dir), "--max-frames", "300",
         "--fps", "30", "--json-summary", "--no-ui", timeout=240,
     )
     return data_dir, result
@@ -67,10 +69,10 @@ def test_sim_reads_carry_positions_from_the_replayed_drive(sim_run):
         reads = [store.get_read(row["id"], images=False) for row in store.iter_reads()]
     finally:
         store.close()
-    positioned = [r for r in reads if r.get("position") and r["position"].get("lat") is not None]
+    positioned = [r for r in reads if r.position and r.position.get("lat") is not None]
     assert positioned, reads[:2]
     # The shipped drive is in Berkeley, California.
-    assert all(37.8 < r["position"]["lat"] < 37.9 and -122.32 < r["position"]["lon"] < -122.22 for r in positioned)
+    assert all(37.8 < r.position["lat"] < 37.9 and -122.32 < r.position["lon"] < -122.22 for r in positioned)
 
 
 def test_sim_reads_appear_in_the_log_in_simulation(sim_run):

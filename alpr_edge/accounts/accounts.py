@@ -94,17 +94,17 @@ class Accounts:
     # -- queries --------------------------------------------------------------------
 
     def _row(self, name: str) -> dict | None:
-        with self.store.lock:
-            return next(iter(self.store.db.query("SELECT * FROM users WHERE name = ?", [name])), None)
+        with self.store.read() as db:
+            return next(iter(db.query("SELECT * FROM users WHERE name = ?", [name])), None)
 
     def count(self) -> int:
-        with self.store.lock:
-            return self.store.db.execute("SELECT count(*) FROM users").fetchone()[0]
+        with self.store.read() as db:
+            return db.execute("SELECT count(*) FROM users").fetchone()[0]
 
     def list(self) -> list[dict]:
         """Accounts without their secrets."""
-        with self.store.lock:
-            rows = list(self.store.db.query("SELECT * FROM users ORDER BY name"))
+        with self.store.read() as db:
+            rows = list(db.query("SELECT * FROM users ORDER BY name"))
         now = self.store.now()
         return [
             {

@@ -16,12 +16,13 @@ _OFFICER = {"live.view", "alerts.verify", "hotplate.add", "hotlist.browse", "ima
 _SUPERVISOR = _OFFICER | {"reads.search", "reads.export", "hold.add", "hold.list", "hold.release", "users.list"}
 _ADMIN = _SUPERVISOR | {"audit.view", "audit.export", "users.manage", "purge", "hotlist.manage"}
 _TECHNICIAN = {"selftest", "status", "purge", "provision", "device.service"}
+_AT_THE_CAR = {"shift.check"}  # who starts a shift at the car: the start-of-shift check shows at login
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "officer": frozenset(_OFFICER),
+    "officer": frozenset(_OFFICER | _AT_THE_CAR),
     "supervisor": frozenset(_SUPERVISOR),
     "admin": frozenset(_ADMIN),
-    "technician": frozenset(_TECHNICIAN),
+    "technician": frozenset(_TECHNICIAN | _AT_THE_CAR),
 }
 
 

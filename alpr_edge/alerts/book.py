@@ -1,10 +1,14 @@
 """The alert book: alerts and each step taken on them, stored and audited.
 
-Stores ids and non-identifying fields only: no plate text. The suppression
-window is keyed on a hash of the matched entry and of the read's text (a
-keyed hash: the store's lasting key in the daemon, so the window holds across
-a restart; else one with a key that lives only in this process), so the table
-cannot be searched by plate.
+Stores ids and non-identifying fields only: no plate text, and no bare plate
+hash. The matched entry's key and the suppression window's key are keyed
+hashes (the store's lasting index key in the daemon, so the window holds
+across a restart; else a key that lives only in this process), so the table
+can be neither searched by plate nor brute-forced back to one.
+
+The book writes only inside the store's transactions and owns its schema as
+the store's "alerts" migrations. `alpr_edge.alerts.desk.AlertDesk` is the one
+caller outside the tests: it adds the outputs and who may see what.
 """
 
 from __future__ import annotations
@@ -16,15 +20,22 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from alpr_edge.alerts.lifecycle import (
-    ACKNOWLEDGED, CLOSED, RAISED, TIMED_OUT, VERIFIED, Alert, AlertError, AlertStep, check_transition,
+    ACKNOWLEDGED, CLOSED, RAISED, TIMED_OUT, VERIFIED, Alert, AlertError, AlertStep, UnknownAlert, check_transition,
 )
 from alpr_edge.config import AlertsSection
 from alpr_edge.ids import uuid7
 from alpr_edge.logs import log
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from alpr_edge.hotlist.matching import Match
+    from alpr_edge.store.migrations import Step
+    from alpr_edge.store.audit import AuditSink
+    from alpr_edge.store.transactions import Transactional
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +82,21 @@ CREATE TABLE IF NOT EXISTS alert_steps (
 CREATE INDEX IF NOT EXISTS alert_steps_by_alert ON alert_steps (alert_id, at);
 """
 
+
+def _v1_alerts(db: Database) -> None:
+    # IF NOT EXISTS: books made before the alerts had migrations already hold these tables.
+    db.executescript(SCHEMA)
+
+
+def _v2_alerts_follow_their_reads(db: Database) -> None:
+    # An alert (and its steps) lives as long as its hit reads: purged with them, kept by their holds.
+    from alpr_edge.store.followers import declare
+
+    declare(db, "alerts", "alert_id", ("read_id", "last_read_id"), children=(("alert_steps", "alert_id"),))
+
+
+ALERT_STEPS: list[Step] = [_v1_alerts, _v2_alerts_follow_their_reads]
+
 _ALERT_COLUMNS = tuple(Alert.__dataclass_fields__)
 _PROCESS_KEY = os.urandom(32)  # for read-text hashes when the caller gives none
 
@@ -81,20 +107,24 @@ def read_text_hash(text: str, key: bytes = _PROCESS_KEY) -> str:
 
 
 class AlertBook:
-    def __init__(self, db: sqlite_utils.Database, audit: Callable[..., object], clock: Callable[[], float] = time.time,
+    def __init__(self, transactions: Transactional, audit: AuditSink, clock: Callable[[], float] = time.time,
                  settings: AlertsSection | None = None, text_hasher: Callable[[str], str] | None = None):
         # text_hasher: a keyed plate hash that outlives this process (the store's), so the
         # suppression window holds across a restart; without one, a per-process key is used.
-        self._db = db
+        self._tx = transactions
         self._text_hasher = text_hasher or read_text_hash
         self._audit = audit
         self._clock = clock
         self._settings = settings or AlertsSection()
-        db.executescript(SCHEMA)
+        transactions.apply_migrations("alerts", ALERT_STEPS)
+
+    def entry_token(self, entry_key: str) -> str:
+        """The keyed form of a hot list entry's key, as stored in ``Alert.entry_key``."""
+        return self._text_hasher(f"entry {entry_key}")
 
     # --- raising --------------------------------------------------------
 
-    def raise_alert(self, read_id: str, matches: Iterable, now: float | None = None, text_hash: str | None = None) -> Alert | None:
+    def raise_alert(self, read_id: str, matches: Iterable[Match], now: float | None = None, text_hash: str | None = None) -> Alert | None:
         """The alert for a read's matches (best first), or None when there are none.
 
         The most urgent in-car (overt) match raises the alert; a covert match
@@ -106,7 +136,7 @@ class AlertBook:
         alerts = self.raise_alerts(read_id, matches, now, text_hash)
         return alerts[0] if alerts else None
 
-    def raise_alerts(self, read_id: str, matches: Iterable, now: float | None = None, text_hash: str | None = None) -> list[Alert]:
+    def raise_alerts(self, read_id: str, matches: Iterable[Match], now: float | None = None, text_hash: str | None = None) -> list[Alert]:
         """Like `raise_alert`, returning the overt alert (if any) then the covert one (if any)."""
         now = self._clock() if now is None else now
         matches = sorted(matches, key=lambda m: m.sort_key)
@@ -117,18 +147,19 @@ class AlertBook:
                 out.append(self._raise_one(read_id, group, now, text_hash))
         return out
 
-    def _raise_one(self, read_id: str, group: list, now: float, text_hash: str | None) -> Alert:
+    def _raise_one(self, read_id: str, group: list[Match], now: float, text_hash: str | None) -> Alert:
         best = group[0]
         digest = text_hash or self._text_hasher(best.read_text)
-        suppress_key = hashlib.sha256(f"{best.entry_key}:{digest}".encode()).hexdigest()
+        entry_token = self.entry_token(best.entry_key)
+        suppress_key = hashlib.sha256(f"{entry_token}:{digest}".encode()).hexdigest()
         window = self._settings.suppress_window_s
-        with self._db.atomic():
-            row = self._db.execute(
+        with self._tx.write() as db:
+            row = db.execute(
                 "SELECT alert_id FROM alerts WHERE suppress_key = ? AND last_seen_at >= ? ORDER BY last_seen_at DESC LIMIT 1",
                 [suppress_key, now - window],
             ).fetchone()
             if row is not None and window > 0:
-                self._db.execute(
+                db.execute(
                     "UPDATE alerts SET repeats = repeats + 1, last_seen_at = ?, last_read_id = ?, updated_at = ? WHERE alert_id = ?",
                     [now, read_id, now, row[0]],
                 )
@@ -139,7 +170,7 @@ class AlertBook:
             alert = Alert(
                 alert_id=uuid7(int(now * 1000)), read_id=read_id, last_read_id=read_id, list_name=best.list_name,
                 list_version=best.list_version, list_type=best.list_type, priority=best.priority, covert=best.covert,
-                stale=best.stale, match_kind=best.kind, state_differs=best.state_differs, entry_key=best.entry_key,
+                stale=best.stale, match_kind=best.kind, state_differs=best.state_differs, entry_key=entry_token,
                 reason=entry.reason, case_number=entry.case_number, vehicle=entry.vehicle, entered_by=entry.entered_by,
                 other_lists=tuple(sorted({m.list_name for m in group[1:]} - {best.list_name})),
                 created_at=now, updated_at=now, last_seen_at=now, repeats=0, state=RAISED,
@@ -147,7 +178,7 @@ class AlertBook:
             record = {name: getattr(alert, name) for name in _ALERT_COLUMNS}
             record["other_lists"] = json.dumps(list(alert.other_lists))
             record["suppress_key"] = suppress_key
-            self._db["alerts"].insert(record)
+            db.table("alerts").insert(record)
             self._insert_step(alert.alert_id, None, RAISED, "system", "system", now, None, None)
         self._audit("system", "system", "alert_raised",
                     data={"alert_id": alert.alert_id, "read_id": read_id, "list": alert.list_name, "match_kind": alert.match_kind,
@@ -157,11 +188,13 @@ class AlertBook:
             priority=alert.priority, kind=alert.match_kind, covert=alert.covert, stale=alert.stale)
         return alert
 
-    def _insert_step(self, alert_id, from_state, to_state, user, role, at, note, disposition) -> None:
-        self._db["alert_steps"].insert({
-            "step_id": uuid7(int(at * 1000)), "alert_id": alert_id, "from_state": from_state, "to_state": to_state,
-            "user": user, "role": role, "at": at, "note": note, "disposition": disposition,
-        })
+    def _insert_step(self, alert_id: str, from_state: str | None, to_state: str, user: str, role: str, at: float,
+                     note: str | None, disposition: str | None) -> None:
+        with self._tx.write() as db:
+            db.table("alert_steps").insert({
+                "step_id": uuid7(int(at * 1000)), "alert_id": alert_id, "from_state": from_state, "to_state": to_state,
+                "user": user, "role": role, "at": at, "note": note, "disposition": disposition,
+            })
 
     # --- the lifecycle --------------------------------------------------
 
@@ -171,15 +204,15 @@ class AlertBook:
         now = self._clock()
         if not (user or "").strip():
             raise AlertError("every step names who took it")
-        with self._db.atomic():
+        with self._tx.write() as db:
             alert = self.get(alert_id)
             try:
                 check_transition(alert.state, step, role, alert.covert, note, disposition)
             except AlertError as error:
-                refusal = error
+                refusal: AlertError | None = error
             else:
                 refusal = None
-                changed = self._db.execute(
+                changed = db.execute(
                     "UPDATE alerts SET state = ?, disposition = COALESCE(?, disposition), updated_at = ? WHERE alert_id = ? AND state = ?",
                     [step, disposition, now, alert_id, alert.state],
                 ).rowcount
@@ -202,18 +235,20 @@ class AlertBook:
         if limit <= 0:
             return []
         now = self._clock() if now is None else now
-        rows = self._db.execute(
-            "SELECT alert_id FROM alerts WHERE state IN (?, ?, ?) AND updated_at < ?",
-            [RAISED, ACKNOWLEDGED, VERIFIED, now - limit],
-        ).fetchall()
+        with self._tx.read() as db:
+            rows = db.execute(
+                "SELECT alert_id FROM alerts WHERE state IN (?, ?, ?) AND updated_at < ?",
+                [RAISED, ACKNOWLEDGED, VERIFIED, now - limit],
+            ).fetchall()
         return [self.transition(alert_id, TIMED_OUT, "system", "system", note=f"no step within {limit:g} s") for (alert_id,) in rows]
 
     # --- reading --------------------------------------------------------
 
     def get(self, alert_id: str) -> Alert:
-        rows = list(self._db.query("SELECT * FROM alerts WHERE alert_id = ?", [alert_id]))
+        with self._tx.read() as db:
+            rows = list(db.query("SELECT * FROM alerts WHERE alert_id = ?", [alert_id]))
         if not rows:
-            raise AlertError(f"no alert {alert_id!r}")
+            raise UnknownAlert(f"no alert {alert_id!r}")
         return _alert(rows[0])
 
     def open_alerts(self, include_covert: bool = True) -> list[Alert]:
@@ -223,21 +258,24 @@ class AlertBook:
         if not include_covert:
             sql += " AND covert = 0"
         sql += " ORDER BY priority, created_at"
-        return [_alert(row) for row in self._db.query(sql, closed)]
+        with self._tx.read() as db:
+            return [_alert(row) for row in db.query(sql, closed)]
 
     def recent(self, limit: int = 50, include_covert: bool = True) -> list[Alert]:
         sql = "SELECT * FROM alerts" + ("" if include_covert else " WHERE covert = 0") + " ORDER BY created_at DESC LIMIT ?"
-        return [_alert(row) for row in self._db.query(sql, [limit])]
+        with self._tx.read() as db:
+            return [_alert(row) for row in db.query(sql, [limit])]
 
     def steps(self, alert_id: str) -> list[AlertStep]:
-        rows = self._db.query("SELECT * FROM alert_steps WHERE alert_id = ? ORDER BY at, step_id", [alert_id])
-        return [AlertStep(**row) for row in rows]
+        with self._tx.read() as db:
+            rows = db.query("SELECT * FROM alert_steps WHERE alert_id = ? ORDER BY at, step_id", [alert_id])
+            return [AlertStep(**row) for row in rows]
 
 
 _STEP_ACTIONS = frozenset({ACKNOWLEDGED, VERIFIED, "misread", "wrong_state", "confirmed", "not_confirmed", "disposed", "dismissed", TIMED_OUT})
 
 
-def _alert(row: dict) -> Alert:
+def _alert(row: dict[str, Any]) -> Alert:
     values = {name: row[name] for name in _ALERT_COLUMNS}
     values["other_lists"] = tuple(json.loads(row["other_lists"]))
     for flag in ("covert", "stale", "state_differs"):

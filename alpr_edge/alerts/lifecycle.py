@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alpr_edge.accounts.permissions import ROLES, can
+
 RAISED = "raised"
 ACKNOWLEDGED = "acknowledged"  # seen and silenced, not yet compared
 VERIFIED = "verified"
@@ -40,12 +42,27 @@ DISPOSITIONS = (
     "arrest", "citation", "contact", "stop_made", "vehicle_recovered", "no_action", "unable_to_locate", "lost_sight",
 )
 
-FIELD_ROLES = frozenset({"officer", "supervisor", "admin"})
-PRIVILEGED_ROLES = frozenset({"supervisor", "admin"})
+DISPOSITION_LABELS = {
+    "arrest": "Arrest", "citation": "Citation", "contact": "Contact / interview", "stop_made": "Stop made, released",
+    "vehicle_recovered": "Vehicle recovered", "no_action": "No action", "unable_to_locate": "Unable to locate",
+    "lost_sight": "Lost sight",
+}
+
+FIELD_ROLES = frozenset(role for role in ROLES if can(role, "alerts.verify"))  # who may act on alerts at all
+PRIVILEGED_ROLES = frozenset({"supervisor", "admin"})  # who handles covert alerts and may dismiss one
+
+
+def next_steps(state: str) -> list[str]:
+    """The steps a person may take from ``state`` (timing out is the system's)."""
+    return sorted(TRANSITIONS.get(state, set()) - {TIMED_OUT})
 
 
 class AlertError(Exception):
     """A transition refused (illegal step, wrong role, missing detail) or an unknown alert."""
+
+
+class UnknownAlert(AlertError):
+    """No such alert, or none this role may see (the two read the same)."""
 
 
 def check_transition(current: str, step: str, role: str, covert: bool, note: str | None, disposition: str | None) -> None:

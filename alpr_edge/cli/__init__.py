@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "alpr_edge.cli.alerts",
     "alpr_edge.cli.bench",
     "alpr_edge.cli.uplink",
+    "alpr_edge.cli.agency",
     "alpr_edge.cli.provision",
     "alpr_edge.cli.cert",
     "alpr_edge.cli.selftest",
@@ -90,6 +91,24 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], float] = time.tim
         return error.status
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `alpr-edge ... | head`: the reader has gone, nothing more to say
+        _silence_stdout()
+        return EXIT_FAILED
+    except OSError as error:  # a file or folder the command needs (no sudo, a typo, a read-only disk)
+        where = f": {error.filename}" if error.filename else ""
+        hint = " (run it with sudo? the data is the service user's)" if isinstance(error, PermissionError) else ""
+        print(f"alpr-edge {args.command}: {error.strerror or error}{where}{hint}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _silence_stdout() -> None:
+    """Python would otherwise report the broken pipe again when it flushes stdout at exit."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def load_config_or_exit(args):

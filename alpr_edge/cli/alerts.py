@@ -1,6 +1,9 @@
 """`alpr-edge alerts ls|step`: alerts and their lifecycle from the command line.
 
-The alert book lives in the device's store; each step is written to its audit trail.
+Both go through the alert desk (``alpr_edge.alerts.AlertDesk``), as the touchscreen does:
+covert alerts are listed only for supervisors and admins, and each step is
+written to the store's audit trail. (The car's buzzer and light belong to the
+running daemon; a step taken here is heard there at its next change.)
 """
 
 from __future__ import annotations
@@ -29,22 +32,22 @@ def register(subparsers, common) -> None:
     step.set_defaults(handler=step_alert)
 
 
-def _book(args):
-    """(the device's alert book in the encrypted store, the logged-in user); steps are audited there."""
+def _desk(args):
+    """(the device's alert desk over the encrypted store, the logged-in user); steps are audited there."""
     import atexit
 
-    from alpr_edge.alerts import AlertBook
+    from alpr_edge.alerts import AlertDesk
     from alpr_edge.cli.store_access import login, open_store
 
     config, store = open_store(args)
     atexit.register(store.close)
     user = login(args, store, config, "alerts.verify")  # alerts carry case numbers and reasons
-    return AlertBook(store.db, store.audit, settings=config.alerts), user
+    return AlertDesk(store, settings=config.alerts), user
 
 
 def list_alerts(args) -> int:
-    book, _user = _book(args)
-    alerts = book.recent(200) if args.all else book.open_alerts()
+    desk, user = _desk(args)
+    alerts = desk.recent_for(user.role, 200) if args.all else desk.open_for(user.role)
     if args.json:
         print(json.dumps([{**a.__dict__, "other_lists": list(a.other_lists)} for a in alerts], indent=2))
         return EXIT_OK
@@ -59,9 +62,9 @@ def list_alerts(args) -> int:
 def step_alert(args) -> int:
     from alpr_edge.alerts import AlertError
 
-    book, user = _book(args)
+    desk, user = _desk(args)
     try:
-        alert = book.transition(args.alert_id, args.step, user.name, user.role, note=args.note, disposition=args.disposition)
+        alert = desk.step(args.alert_id, args.step, user.name, user.role, note=args.note, disposition=args.disposition)
     except AlertError as error:
         raise CliError(str(error), EXIT_FAILED) from None
     print(f"{alert.alert_id}: {alert.state}")

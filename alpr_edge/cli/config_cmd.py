@@ -13,7 +13,7 @@ def register(subparsers, common) -> None:
     check = actions.add_parser("check", parents=[common], help="validate the config and its profile; exit 1 listing every error")
     check.add_argument("--profile", help="check with this profile instead of the config's")
     check.set_defaults(handler=check_config)
-    show = actions.add_parser("show", parents=[common], help="list every setting with its type, default and meaning")
+    show = actions.add_parser("show", parents=[common], help="every setting in force (from --config FILE, or the defaults) with its type, default and meaning")
     show.set_defaults(handler=show_settings)
 
 
@@ -47,9 +47,32 @@ def check_config(args) -> int:
 
 
 def show_settings(args) -> int:
+    """The settings in force: the file's values where it sets them (marked *), the defaults elsewhere."""
+    from alpr_edge.cli import load_config_or_exit
     from alpr_edge.config import Config
     from alpr_edge.schema import describe_section
 
+    config = load_config_or_exit(args)
+    origin = "the built-in defaults (no config file)" if config.source == "defaults" else config.source
+    print(f"# settings in force from {origin}; * differs from the default")
     for key, expected, default, meaning in describe_section(Config):
-        print(f"{key:34} {expected:28} default {default!r:24} {meaning}")
+        value = setting(config, key)
+        mark = "*" if value != default else " "
+        print(f"{mark} {key:34} {_shown(value):28} {expected:28} default {_shown(default):16} {meaning}")
     return EXIT_OK
+
+
+def setting(config, key: str):
+    """The value of a dotted key (``store.retention_days``) in a loaded config."""
+    value = config
+    for part in key.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)

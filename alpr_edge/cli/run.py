@@ -27,7 +27,7 @@ def run_daemon(args) -> int:
     import dataclasses
 
     from alpr_edge import logs
-    from alpr_edge.assembly import StartupError, build_daemon, check_policy
+    from alpr_edge.assembly import StartupError, build_daemon, check_policy, plates_in_logs
     from alpr_edge.profiles import load_profile
     from alpr_edge.schema import SchemaError
 
@@ -45,8 +45,7 @@ def run_daemon(args) -> int:
         raise CliError("\n".join(problems))
     if args.source is not None and not args.source.exists():
         raise CliError(f"--source {args.source}: no such file or folder")
-    # Plates appear in logs only in simulation, where they are invented.
-    logs.configure(config.logging.level, plates=profile.is_sim)
+    logs.configure(config.logging.level, plates=plates_in_logs(config, profile))
     try:
         daemon = build_daemon(
             config, profile, source_override=args.source, fps_override=args.fps, max_frames=args.max_frames,
@@ -60,12 +59,38 @@ def run_daemon(args) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    print_first_account_hint(daemon, config)
     try:
         summary = daemon.run()
     except StartupError as error:
         raise CliError(f"cannot start with profile {profile.name!r}: {error}") from None
     print_summary(summary, as_json=args.json_summary)
     return EXIT_OK if not summary.get("errors") else EXIT_FAILED
+
+
+def print_first_account_hint(daemon, config) -> None:
+    """A device with no account yet: say how to make the first one (nobody can log in to the touchscreen until then)."""
+    from alpr_edge.accounts import Accounts
+
+    if daemon.parts.store is None or Accounts(daemon.parts.store, config.accounts).count() > 0:
+        return
+    print("No accounts on this device yet: nobody can log in to the touchscreen or export data.\n"
+          "Create the first one (an admin) with:\n"
+          "    sudo alpr-edge users add NAME --role admin\n"
+          "It prints a one-time TOTP enrolment for the admin's authenticator app.", flush=True)
+
+
+def touchscreen_lines(ui: dict | None) -> list[str]:
+    """The touchscreen's state, set apart: a port already in use must not hide among the log lines."""
+    if not ui:
+        return []
+    if ui.get("serving"):
+        return [f"touchscreen       serving {ui.get('url') or ''}".rstrip()]
+    return [
+        "touchscreen       NOT SERVING: " + str(ui.get("error") or "did not start"),
+        "                  another program holds the port: find it with `sudo ss -ltnp`, stop it or set",
+        "                  ui.port in /etc/alpr-edge/config.toml, then `sudo systemctl restart alpr-edge`",
+    ]
 
 
 def print_summary(summary: dict, as_json: bool) -> None:
@@ -90,6 +115,10 @@ def print_summary(summary: dict, as_json: bool) -> None:
     uplink = summary.get("uplink")
     if uplink:
         lines.append(f"uplink            {uplink.get('state', '?')} backlog {uplink.get('backlog', '?')}")
+    ui = summary.get("ui")
+    touchscreen = touchscreen_lines(ui)
+    # A touchscreen that never served is the first thing said; a serving one the last.
+    lines = touchscreen + lines if ui and not ui.get("serving") else lines + touchscreen
     print("\n".join(lines))
     if as_json:
         print(json.dumps(summary, default=str, separators=(",", ":")))

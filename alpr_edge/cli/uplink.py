@@ -24,7 +24,8 @@ def register(subparsers, common) -> None:
     flush.add_argument("--timeout", type=float, default=300.0, metavar="S", help="give up after S seconds, exit 1 (default 300)")
     flush.set_defaults(handler=flush_backlog)
 
-    status = actions.add_parser("status", parents=[common], help="connection, backlog by kind, oldest pending, last PUBACK")
+    status = actions.add_parser("status", parents=[common],
+                                help="connection, backlog by kind, sent/acknowledged/receipted, oldest pending, last PUBACK")
     status.add_argument("--json", action="store_true", help="one JSON object")
     status.set_defaults(handler=show_status)
 
@@ -87,18 +88,18 @@ def flush_backlog(args) -> int:
     if done:
         print(f"flushed {before} read(s) in {elapsed:.1f} s; backlog 0")
         return EXIT_OK
-    print(f"timed out after {args.timeout:g} s: {status['backlog']} read(s) still pending, "
+    awaiting = status.get("awaiting_receipt")
+    waiting = f" ({awaiting} acknowledged by the broker, awaiting the agency's receipt)" if awaiting else ""
+    print(f"timed out after {args.timeout:g} s: {status['backlog']} read(s) still pending{waiting}, "
           f"state {status['state']}, last error {status['last_error'] or '-'}", file=sys.stderr)
     return EXIT_FAILED
 
 
 def _backlog_by_kind(store) -> dict:
-    """Pending reads by kind with the oldest capture time; read straight from the outbox table."""
-    rows = store.db.execute(
-        "SELECT has_hit, count(*), min(captured_at) FROM reads WHERE uploaded_at IS NULL GROUP BY has_hit"
-    ).fetchall()
+    """Pending reads by kind with the oldest capture time (the store's outbox)."""
+    rows = store.pending_by_kind()
     now = time.time()
-    out = {"hits": 0, "reads": 0, "oldest_pending_age_s": None}
+    out = {"hits": 0, "reads": 0, "oldest_pending_age_s": None, "awaiting_receipt": store.receipt_backlog()}
     oldest = None
     for has_hit, count, first in rows:
         out["hits" if has_hit else "reads"] = count
@@ -129,6 +130,10 @@ def show_status(args) -> int:
         "state": running.get("state", "disabled" if not config.uplink.broker else "not running"),
         "backlog_hits": backlog["hits"], "backlog_reads": backlog["reads"],
         "oldest_pending_age_s": backlog["oldest_pending_age_s"],
+        "awaiting_receipt": backlog["awaiting_receipt"],
+        "sent": running.get("published"), "acknowledged": running.get("acknowledged"),
+        "receipted": running.get("receipted"), "receipts": running.get("receipts"),
+        "receipts_stalled": running.get("receipts_stalled"), "last_receipt_at": running.get("last_receipt_at"),
         "last_puback_at": running.get("last_puback_at"), "in_flight": running.get("in_flight"),
         "reconnects": running.get("reconnects"), "last_error": running.get("last_error"),
         "hotlists": running.get("hotlists"), "status_updated_at": running.get("daemon_updated_at"),

@@ -16,6 +16,8 @@ from datetime import date
 
 import numpy as np
 
+from alpr_edge.plates import normalise_plate as normalise_plate  # the one rule, re-exported for the hot lists
+
 # NCIC list type codes (the extract's first column) and what they mean.
 LIST_TYPES = {
     "V": "Stolen vehicle",
@@ -54,12 +56,6 @@ class HotListError(Exception):
         super().__init__("\n".join(self.problems))
 
 
-_SEPARATORS = str.maketrans("", "", " -.·\t")
-
-
-def normalise_plate(text: str) -> str:
-    """Upper case without the separators people and OCR put in plates."""
-    return text.upper().translate(_SEPARATORS)
 
 
 def plate_pattern_problem(pattern: str) -> str | None:

@@ -9,7 +9,6 @@ checks that it belongs to this device's key (and to the agency CA) first.
 from __future__ import annotations
 
 import hashlib
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 from cryptography.x509.oid import NameOID
 
+from alpr_edge.fileio import write_atomically
+
 
 class CertificateError(Exception):
     """A certificate or key that cannot be used; the message says which file and why."""
@@ -26,18 +27,7 @@ class CertificateError(Exception):
 
 def write_file(path: Path, data: bytes, mode: int) -> None:
     """Atomic write with ``mode`` set before any byte lands (secrets are never briefly world-readable)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomically(path, data, mode=mode)
 
 
 def fingerprint(der: bytes) -> str:

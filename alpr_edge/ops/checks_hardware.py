@@ -7,7 +7,8 @@ import time
 
 import numpy as np
 
-from alpr_edge.ops.selftest import CheckResult, Context, failed, passed, warned
+from alpr_edge.health import clock_level, gps_level
+from alpr_edge.ops.checks_base import CheckResult, Context, failed, passed, warned
 
 RATE_PASS = 0.8  # of the profile's frame rate
 RATE_WARN = 0.5
@@ -144,20 +145,21 @@ def check_gps_and_clock(ctx: Context) -> list[CheckResult]:
 
 
 def _gps_result(status: dict, waited_s: float) -> CheckResult:
+    level = gps_level(status)  # the thresholds the touchscreen's shift check uses too
     if status.get("has_fix"):
-        return passed("gps", f"fix with {status.get('satellites')} satellites, HDOP {status.get('hdop')}")
-    counters = status.get("counters") or {}
-    heard = counters.get("sentences_parsed", 0) > 0
-    if not heard:
+        detail = f"fix with {status.get('satellites')} satellites, HDOP {status.get('hdop')}"
+        return passed("gps", detail) if level == "pass" else warned("gps", detail + ", but stale")
+    if level == "fail":
         return failed("gps", f"no NMEA from {status.get('device')} in {waited_s:.0f} s (state {status.get('state')}; wrong device or baud rate?)")
     return warned("gps", f"receiver talks but has no fix yet after {waited_s:.0f} s (open sky needed; cold starts take minutes)")
 
 
 def _clock_result(clock: dict) -> CheckResult:
     offset = clock.get("offset_s")
-    if clock.get("clock_ok") is False:
+    level = clock_level(clock)  # the thresholds the touchscreen's shift check uses too
+    if level == "fail":
         return failed("clock", f"system clock off by {offset:+.1f} s from GPS (limit {clock.get('max_offset_s')} s); reads carry GPS time until NTP or an operator fixes it")
-    if clock.get("clock_ok") is None:
+    if level == "warn":
         return warned("clock", "nothing vouches for the system clock (no NTP sync, no GPS time yet)")
     if offset is None:
         return passed("clock", "NTP-synchronised (no GPS time to compare)")

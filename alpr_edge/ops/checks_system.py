@@ -9,10 +9,12 @@ import sqlite3
 import ssl
 import stat
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from alpr_edge.health import storage_level
 from alpr_edge.ops.layout import CSR, PRIVATE_DIRS, SECRET_FILES, uplink_files
-from alpr_edge.ops.selftest import CheckResult, Context, failed, passed, warned
+from alpr_edge.ops.checks_base import CheckResult, Context, failed, passed, warned
 
 DB_NAME = "alpr.db"
 CERT_WARN_DAYS = 14
@@ -25,9 +27,10 @@ def check_storage(ctx: Context) -> CheckResult:
     free_mb = ctx.probes.free_bytes(folder) / 1e6
     minimum = ctx.config.store.min_free_mb
     detail = f"{free_mb:,.0f} MB free on {folder} (minimum {minimum} MB)"
-    if free_mb < minimum:
+    level = storage_level(free_mb, minimum)
+    if level == "fail":
         return failed("storage", f"disk nearly full: {detail}")
-    if free_mb < 2 * minimum:
+    if level == "warn":
         return warned("storage", f"disk filling up: {detail}")
     return passed("storage", detail)
 
@@ -244,3 +247,49 @@ def check_watchdog(ctx: Context) -> CheckResult:
     return passed("watchdog", f"watchdog {usec}, service {state}")
 
 
+
+
+KIOSK_UNIT = "alpr-edge-kiosk.service"
+# Without these the touchscreen is not a kiosk, or stays silent until the officer first touches it.
+KIOSK_FLAGS = ("--kiosk", "--autoplay-policy=no-user-gesture-required")
+
+
+def check_kiosk(ctx: Context) -> CheckResult:
+    """The in-car touchscreen's unit: installed, enabled, with the kiosk and sound flags, opening the UI's port."""
+    if not ctx.config.ui.enabled:
+        return passed("kiosk", "the touchscreen UI is disabled: no kiosk needed")
+    unit = ctx.probes.systemd_units / KIOSK_UNIT
+    # In a car the screen is the officer's only alarm; elsewhere (a desk, a pole) a browser may do.
+    missing = failed if ctx.profile.kind == "vehicle" else warned
+    if not unit.is_file():
+        return missing("kiosk", f"{unit} is not installed: the touchscreen is not started at boot (scripts/install.sh --kiosk)")
+    text = unit.read_text(encoding="utf-8", errors="replace").replace("\\\n", " ")
+    command = " ".join(line.split("=", 1)[1] for line in text.splitlines() if line.strip().startswith("ExecStart="))
+    absent = [flag for flag in KIOSK_FLAGS if flag not in command.split()]
+    if absent:
+        return failed("kiosk", f"{unit}: ExecStart lacks {', '.join(absent)} (the page would not be a kiosk, or would be silent until touched)")
+    wanted = [ctx.probes.systemd_units / f"{target}.wants" / KIOSK_UNIT for target in ("multi-user.target", "graphical.target")]
+    if not any(link.exists() or link.is_symlink() for link in wanted):
+        return missing("kiosk", f"{KIOSK_UNIT} is installed but not enabled: sudo systemctl enable --now {KIOSK_UNIT}")
+    port = _kiosk_port(text, ctx.layout.config_path.parent / "kiosk.env")
+    if port is not None and port != ctx.config.ui.port:
+        return failed("kiosk", f"the kiosk opens port {port} but the UI listens on {ctx.config.ui.port}: set ALPR_EDGE_UI_URL in /etc/alpr-edge/kiosk.env")
+    shown = ctx.probes.systemctl_show(KIOSK_UNIT)
+    if shown is not None and shown.get("ActiveState") not in (None, "active"):
+        return warned("kiosk", f"installed and enabled, but {shown.get('ActiveState')} (journalctl -u alpr-edge-kiosk)")
+    return passed("kiosk", f"{KIOSK_UNIT} installed and enabled: kiosk, sound without a first touch")
+
+
+def _kiosk_port(unit_text: str, override: Path) -> int | None:
+    """The port of ALPR_EDGE_UI_URL, from kiosk.env where it sets one, else from the unit."""
+    sources = [override.read_text(errors="replace")] if override.is_file() else []
+    for text in [*sources, unit_text]:
+        for line in text.splitlines():
+            _, found, url = line.strip().removeprefix("Environment=").partition("ALPR_EDGE_UI_URL=")
+            if found:
+                parts = urlsplit(url.strip().strip('"'))
+                try:
+                    return parts.port or (443 if parts.scheme == "https" else 80)
+                except ValueError:
+                    return None
+    return None

@@ -26,8 +26,26 @@ keys 0600). The uplink stage reads its files from ``uplink/`` by default
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
+
+# Under DATA_DIR: what the last purge removed, written by the store's purge and
+# read by `status` (here, so that `status` needs none of the store's crypto).
+LAST_PURGE = Path("run") / "last-purge.json"
+
+
+def read_last_purge(data_dir: Path) -> dict | None:
+    """The last purge's record, or None (never purged, or unreadable: said in the record)."""
+    path = Path(data_dir) / LAST_PURGE
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        return {"error": f"{path}: {error}"}
+    return record if isinstance(record, dict) else {"error": f"{path}: not a JSON object"}
+
 
 SERVICE_USER = "alpr-edge"
 CONFIG_PATH = Path("/etc/alpr-edge/config.toml")

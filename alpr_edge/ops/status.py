@@ -111,7 +111,9 @@ def temperatures(root: Path = THERMAL_ROOT) -> dict:
 
 
 def default_models_dir() -> Path:
-    return Path(__file__).resolve().parent.parent.parent / "models"
+    from alpr_edge.vision.runtime import DEFAULT_MODELS_DIR  # the one default: the package's models
+
+    return DEFAULT_MODELS_DIR
 
 
 def model_files(models_dir: Path | None) -> list[dict]:
@@ -150,12 +152,20 @@ def reads_today(data_dir: Path, now: float | None = None) -> dict | None:
     return {"since": midnight.isoformat(timespec="seconds"), "reads": reads, "hits": hits}
 
 
+def receipts_stalled(daemon: dict | None) -> bool:
+    """The broker acknowledges reads but the agency's receipts stopped (uplink.Uplink.status decides)."""
+    uplink = (daemon or {}).get("uplink")
+    return bool(isinstance(uplink, dict) and uplink.get("receipts_stalled"))
+
+
 def collect_status(config, data_dir: Path, now: float | None = None, thermal_root: Path = THERMAL_ROOT) -> dict:
     from alpr_edge import __version__
-    from alpr_edge.store.retention import read_last_purge
+    from alpr_edge.ops.layout import read_last_purge
 
     daemon = read_daemon_status(Path(data_dir) / "run" / "status.json", now)
     return {
+        # A warning, not a figure: reads pile up on the car while the broker says all is well.
+        "uplink_receipts_stalled": receipts_stalled(daemon.get("daemon")),
         "running": daemon["running"],
         "state": daemon["reason"],
         "daemon": daemon.get("daemon") or daemon.get("last"),

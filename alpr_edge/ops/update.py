@@ -14,10 +14,14 @@ Releases live side by side (``/opt/alpr-edge/releases/ID/venv`` and
 ``.../ID/models``); ``/opt/alpr-edge/venv`` (the unit's ExecStart) and
 ``/opt/alpr-edge/models`` (``recognition.models_dir``) are symlinks switched
 atomically, so a rollback restores the models with the code. An update
-folder may carry a ``models/`` folder; otherwise the current models are kept. ``apply_update`` verifies, installs the new release next to the
-current one, switches, restarts the service and runs the self-test; if the
-self-test fails, it switches back, restarts again and says so. The steps
-that touch the system (pip, systemctl, the self-test) go through
+folder may carry a ``models/`` folder; otherwise the current models are kept.
+
+``apply_update`` verifies, installs the new release next to the current one,
+switches, restarts the service and runs the self-test. Any failure after the
+switch (the service does not start, does not say READY in time, dies right
+after, or its self-test fails) switches back to the previous release and
+restarts it; the failure, the rollback and the restart are each audited. The
+steps that touch the system (pip, systemctl, the self-test) go through
 ``Installer`` so tests can run the whole sequence in a temporary root.
 """
 
@@ -144,6 +148,7 @@ class Installer:
     service: str = "alpr-edge.service"
     selftest_args: list[str] = field(default_factory=lambda: ["selftest", "--json"])
     settle_s: float = 10.0
+    ready_timeout_s: float = 120.0  # longest wait for READY=1 after a restart
     # Each release gets its own pip (ensurepip), so the next update can run from it. False: the
     # new venv is made without pip and this interpreter's pip installs into it (--python), faster.
     own_pip: bool = True
@@ -202,11 +207,24 @@ class Installer:
             os.replace(tmp, link)
 
     def restart(self) -> None:
-        self._check(self.run(["systemctl", "restart", self.service], capture_output=True, text=True), "restarting the service")
+        """Restart the unit and wait for it: with Type=notify, systemctl returns once the daemon said READY=1."""
+        try:
+            result = self.run(["systemctl", "restart", self.service], capture_output=True, text=True, timeout=self.ready_timeout_s)
+        except subprocess.TimeoutExpired:
+            raise UpdateError(f"{self.service} did not report READY within {self.ready_timeout_s:.0f} s") from None
+        self._check(result, f"restarting {self.service}")
+
+    def running(self) -> str | None:
+        """None while the unit is active; otherwise what systemd says it is (a daemon that died after READY)."""
+        result = self.run(["systemctl", "is-active", self.service], capture_output=True, text=True)
+        state = (result.stdout or "").strip() or "unknown"
+        return None if state == "active" else f"{self.service} is {state}, not active"
+
+    def settle(self) -> None:
+        time.sleep(self.settle_s)  # let the restarted daemon write its first status, or fall over
 
     def selftest(self) -> dict:
         """The self-test of the active release, run as that release's own command."""
-        time.sleep(self.settle_s)  # let the restarted daemon write its first status
         result = self.run([str(self.link / "bin" / "alpr-edge"), *self.selftest_args], capture_output=True, text=True)
         try:
             return json.loads(result.stdout.strip().splitlines()[-1])
@@ -235,15 +253,25 @@ class UpdateOutcome:
     rolled_back: bool
     selftest: dict
     removed: list[str] = field(default_factory=list)
+    failure: str = ""  # why the new release was given up (rolled back): restart, ready or self-test
 
 
 def release_id(digest: str, clock: Callable[[], float] = time.time) -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(clock())) + "-" + digest[:12]
 
 
-def apply_update(artifact: Path, update_key: Path, installer: Installer, audit: Callable[[str, dict], None] | None = None) -> UpdateOutcome:
-    """Verify, install beside the current release, switch, restart, self-test; roll back on failure."""
+STEPS = ["verify", "install", "switch", "restart", "self-test"]
+
+
+def apply_update(artifact: Path, update_key: Path, installer: Installer, audit: Callable[[str, dict], None] | None = None,
+                 step: Callable[[str], None] | None = None) -> UpdateOutcome:
+    """Verify, install beside the current release, switch, restart, self-test; roll back on any failure after the switch.
+
+    ``step`` is told each of STEPS as it begins (a progress bar on a terminal).
+    """
     audit = audit or (lambda action, data: None)
+    step = step or (lambda name: None)
+    step("verify")
     try:
         digest = verify_artifact(artifact, update_key)
     except UpdateError as error:
@@ -254,21 +282,58 @@ def apply_update(artifact: Path, update_key: Path, installer: Installer, audit: 
     suffix = 1
     while (installer.releases / release).exists():  # never build over an existing (maybe the live) release
         release, suffix = f"{release_id(digest)}-{suffix}", suffix + 1
-    installer.install(artifact, release)  # the running release is untouched until here
+    step("install")
+    try:
+        installer.install(artifact, release)  # the running release is untouched until here
+    except UpdateError as error:
+        audit("update.failed", {"release": release, "previous": previous, "stage": "install", "reason": str(error)})
+        raise
+    step("switch")
     installer.activate(release)
     log(logger, logging.INFO, "update_activated", release=release, previous=previous)
-    installer.restart()
-    report = installer.selftest()
-    if report.get("ok"):
+    report, failure = _bring_up(installer, step)
+    if failure is None:
         audit("update.installed", {"release": release, "previous": previous, "artifact": Path(artifact).name})
         removed = installer.prune([r for r in (release, previous) if r])
         return UpdateOutcome(release, previous, False, report, removed)
     failures = [c for c in report.get("checks", []) if c.get("status") == "fail"]
+    audit("update.failed", {"release": release, "previous": previous, "stage": "after the switch", "reason": failure, "failures": failures})
     if previous is None:
-        audit("update.failed", {"release": release, "failures": failures})
-        raise UpdateError(f"self-test failed after installing {release} and there is no previous release to go back to: {failures}")
+        raise UpdateError(f"{release} failed ({failure}) and there is no previous release to go back to")
+    _roll_back(installer, release, previous, failure, failures, audit)
+    return UpdateOutcome(release, previous, True, report, failure=failure)
+
+
+def _bring_up(installer: Installer, step: Callable[[str], None]) -> tuple[dict, str | None]:
+    """Restart on the new release and judge it: (self-test report, None) or (report, why it failed)."""
+    step("restart")
+    try:
+        installer.restart()
+    except UpdateError as error:
+        return {}, str(error)
+    installer.settle()
+    stopped = installer.running()
+    if stopped is not None:
+        return {}, stopped
+    step("self-test")
+    report = installer.selftest()
+    if not report.get("ok"):
+        failed = [c.get("name", "?") for c in report.get("checks", []) if c.get("status") == "fail"]
+        return report, "self-test failed: " + (", ".join(failed) or "no report")
+    return report, None
+
+
+def _roll_back(installer: Installer, release: str, previous: str, failure: str, failures: list, audit) -> None:
+    """Back to ``previous`` and restart it, each step audited; UpdateError if even that one will not run."""
     installer.activate(previous)
-    installer.restart()
-    log(logger, logging.WARNING, "update_rolled_back", release=release, previous=previous, failures=len(failures))
-    audit("update.rolled_back", {"release": release, "previous": previous, "failures": failures})
-    return UpdateOutcome(release, previous, True, report)
+    log(logger, logging.WARNING, "update_rolled_back", release=release, previous=previous, reason=failure)
+    audit("update.rolled_back", {"release": release, "previous": previous, "reason": failure, "failures": failures})
+    try:
+        installer.restart()
+        stopped = installer.running()
+    except UpdateError as error:
+        stopped = str(error)
+    if stopped is not None:
+        audit("update.rollback_restart_failed", {"release": previous, "reason": stopped})
+        raise UpdateError(f"{release} failed ({failure}); rolled back to {previous}, but it does not run either: {stopped}")
+    audit("update.rollback_restarted", {"release": previous})

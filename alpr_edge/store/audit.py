@@ -22,6 +22,7 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +30,10 @@ from cryptography.exceptions import InvalidSignature
 
 from alpr_edge.ids import uuid7
 from alpr_edge.store.keys import load_device_key, load_device_public_key
+
+# Who did what, appended to the trail: (user, role, action, *, data=, purpose=, case_number=,
+# outcome=). Components take it as a callable (Store.audit), so tests can hand in a recorder.
+AuditSink = Callable[..., object]
 
 GENESIS = "0" * 64
 HASHED_FIELDS = ("seq", "id", "at", "user", "role", "action", "details", "case_number", "outcome", "prev_hash")
@@ -164,8 +169,8 @@ def records(store, since: datetime | None = None) -> list[dict]:
     sql, params = "SELECT * FROM audit", []
     if since is not None:
         sql, params = sql + " WHERE at >= ?", [timestamp(since)]
-    with store.lock:
-        rows = list(store.db.query(sql + " ORDER BY seq", params))
+    with store.read() as db:
+        rows = list(db.query(sql + " ORDER BY seq", params))
     out = []
     for row in rows:
         details = json.loads(store.unseal(row["id"], None, row["details"])) if row["details"] else {}
@@ -186,3 +191,31 @@ def export(store, since: datetime | None, fmt: str) -> str:
             writer.writerow({**row, "data": json.dumps(row["data"]) if row["data"] is not None else ""})
         return buffer.getvalue()
     raise ValueError(f"unknown audit export format {fmt!r}: expected csv or json")
+
+
+# -- shipping the trail off the device (alpr_edge.uplink.audit_forward) ---------
+
+def has_trail(store) -> bool:
+    """True when this store keeps an audit trail that can be shipped."""
+    try:
+        with store.read() as db:
+            return "audit" in db.table_names()
+    except Exception:  # a closed store or a stand-in without a database
+        return False
+
+
+def records_after(store, after: int, limit: int) -> list[dict]:
+    """Stored audit records (details still sealed) after ``after``, with their signatures where made."""
+    with store.read() as db:
+        return list(db.query(
+            "SELECT a.*, s.signature AS signature, s.signed_at AS signed_at FROM audit a"
+            " LEFT JOIN audit_signatures s ON s.seq = a.seq WHERE a.seq > ? ORDER BY a.seq LIMIT ?",
+            [after, limit]))
+
+
+def signature_between(store, after: int, upto: int) -> tuple | None:
+    """The first head signature (seq, hash, signature, signed_at) with after < seq <= upto, or None."""
+    with store.read() as db:
+        return db.execute(
+            "SELECT seq, hash, signature, signed_at FROM audit_signatures WHERE seq > ? AND seq <= ?"
+            " ORDER BY seq LIMIT 1", [after, upto]).fetchone()

@@ -93,4 +93,13 @@ def _v1_reads_holds_audit(db: Database) -> None:
     db.create_table("audit_anchor", {"id": int, "seq": int, "hash": str, "purged_at": str, "signature": bytes}, pk="id")
 
 
-STORE_STEPS: list[Step] = [_v1_reads_holds_audit]
+def _v2_acknowledged_at(db: Database) -> None:
+    # End-to-end receipts (uplink/receipts.py): the broker's PUBACK sets
+    # acked_at, the agency's receipt sets uploaded_at. A read acknowledged
+    # but not receipted is sent again once acked_at is old enough. The
+    # index covers the outbox query so it never reads the rows' images.
+    db.execute("ALTER TABLE reads ADD COLUMN acked_at REAL")
+    db.execute("CREATE INDEX reads_outbox ON reads (has_hit DESC, id, acked_at) WHERE uploaded_at IS NULL")
+
+
+STORE_STEPS: list[Step] = [_v1_reads_holds_audit, _v2_acknowledged_at]

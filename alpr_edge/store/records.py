@@ -7,7 +7,10 @@ and ``.source``) and may be None: the GPS stage supplies them.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 PAYLOAD_FIELDS = ("text", "candidates", "state", "state_confidence", "format_ok", "position", "timestamp", "box", "extra")
 
@@ -41,7 +44,7 @@ def payload_of(read) -> bytes:
         "position": _as_dict(read.position),
         "timestamp": _as_dict(read.timestamp),
         "box": list(read.box),
-        "extra": read.extra or {},
+        "extra": dict(read.extra or {}),
         "capture_wall_time": read.capture_wall_time,
         "capture_monotonic_s": read.capture_monotonic_s,
         "first_seen_monotonic_s": read.first_seen_monotonic_s,
@@ -81,3 +84,44 @@ def payload_dict(row: dict, payload: dict, crop: bytes | None, overview: bytes |
         "crop_jpeg": crop or b"",
         "overview_jpeg": overview or b"",
     }
+
+
+@dataclass(frozen=True)
+class StoredRead:
+    """A read as the store gives it back: ``read_id`` as everywhere else, times as ISO 8601 UTC."""
+
+    read_id: str
+    captured_at: str | None
+    stored_at: str | None
+    clock_source: str
+    text: str
+    confidence: float
+    candidates: tuple[tuple[str, float], ...]
+    state: str | None
+    state_confidence: float | None
+    format_ok: bool | None
+    camera: str
+    frames: int
+    has_hit: bool
+    uploaded_at: str | None
+    timestamp: Mapping[str, Any] | None = None
+    position: Mapping[str, Any] | None = None
+    crop_jpeg: bytes = b""
+    overview_jpeg: bytes = b""
+
+    @classmethod
+    def from_dict(cls, view: Mapping[str, Any]) -> StoredRead:
+        """From the JSON-ready view (``payload_dict``: what searches, exports and the uplink carry)."""
+        return cls(
+            read_id=view["id"], captured_at=view["captured_at"], stored_at=view["stored_at"],
+            clock_source=view["clock_source"], text=view["text"], confidence=float(view["confidence"] or 0.0),
+            candidates=tuple((c["text"], c["confidence"]) for c in view["candidates"]), state=view["state"],
+            state_confidence=view["state_confidence"], format_ok=view["format_ok"], camera=view["camera"],
+            frames=view["frames"], has_hit=view["has_hit"], uploaded_at=view["uploaded_at"],
+            timestamp=view["timestamp"], position=view["position"], crop_jpeg=view.get("crop_jpeg") or b"",
+            overview_jpeg=view.get("overview_jpeg") or b"",
+        )
+
+    @property
+    def captured_epoch_s(self) -> float:
+        return datetime.fromisoformat(self.captured_at.replace("Z", "+00:00")).timestamp() if self.captured_at else 0.0

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from alpr_edge.ids import uuid7
 from alpr_edge.logs import log
+from alpr_edge.ops.layout import LAST_PURGE
 from alpr_edge.store import audit as audit_trail
 from alpr_edge.store.keys import KeyShredded, day_use, write_secret
 
@@ -38,7 +39,6 @@ logger = logging.getLogger(__name__)
 
 HELD = "id IN (SELECT read_id FROM holds WHERE released_at IS NULL)"
 IMAGE_GRACE_S = 3600  # hit matching happens within seconds; never strip images of a read that young
-LAST_PURGE = Path("run") / "last-purge.json"  # under DATA_DIR: what the last purge removed, for `status`
 
 
 @dataclass
@@ -158,18 +158,6 @@ def _record_last_purge(data_dir: Path, record: dict) -> None:
                 os.chown(path, owner.st_uid, owner.st_gid)
     except OSError as error:
         log(logger, logging.WARNING, "last_purge_not_recorded", error=str(error))
-
-
-def read_last_purge(data_dir: Path) -> dict | None:
-    """The last purge's record, or None (never purged, or unreadable: said in the record)."""
-    path = Path(data_dir) / LAST_PURGE
-    try:
-        record = json.loads(path.read_text())
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as error:
-        return {"error": f"{path}: {error}"}
-    return record if isinstance(record, dict) else {"error": f"{path}: not a JSON object"}
 
 
 def _days_in_use(store) -> set[str]:

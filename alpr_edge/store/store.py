@@ -17,7 +17,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,10 +25,12 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from alpr_edge.logs import log
+from alpr_edge.plates import normalise_plate
 from alpr_edge.store import audit as audit_trail
 from alpr_edge.store.keys import INDEX, RECORDS, KeyRing, KeyShredded, day_use
-from alpr_edge.store.migrations import STORE_STEPS, Step, apply_migrations
-from alpr_edge.store.records import capture_time, payload_dict, payload_of
+from alpr_edge.store.migrations import STORE_STEPS, Step
+from alpr_edge.store.records import StoredRead, capture_time, payload_dict, payload_of
+from alpr_edge.store.transactions import Transactions
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +39,6 @@ DB_NAME = "alpr.db"
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def normalise_plate(text: str) -> str:
-    """The form plates are indexed and compared in: upper case, no spaces or dashes."""
-    return "".join(c for c in text.upper() if c.isalnum())
 
 
 @dataclass(frozen=True)
@@ -62,7 +59,8 @@ class Store:
         self.data_dir = data_dir
         self.clock: Callable[[], datetime] = clock or utc_now
         self.uplink_enabled = uplink_enabled
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # the store's own modules only: others use write() and read()
+        self.transactions = Transactions(db, self.lock)
         self._index_keys: dict[str, bytes] = {}
         self.sealed_tables: dict[str, SealedTable] = {}
         self.register_sealed("reads", id_column="id", day_column="day", blob_columns=("payload", "crop", "overview"))
@@ -105,8 +103,7 @@ class Store:
     # -- schema and transactions -------------------------------------------------
 
     def apply_migrations(self, component: str, steps: list[Step]) -> int:
-        with self.lock:
-            return apply_migrations(self.db, component, steps)
+        return self.transactions.apply_migrations(component, steps)
 
     def register_sealed(self, table: str, *, id_column: str, day_column: str, blob_columns: Iterable[str]) -> None:
         """Declare a table sealed with ``seal(row[id], row[day], ...)``.
@@ -117,22 +114,13 @@ class Store:
         """
         self.sealed_tables[table] = SealedTable(table, id_column, day_column, tuple(blob_columns))
 
-    @contextmanager
-    def write(self):
+    def write(self) -> AbstractContextManager[Database]:
         """One write transaction (BEGIN IMMEDIATE); nested uses join the outer one."""
-        with self.lock:
-            conn = self.db.conn
-            if conn.in_transaction:
-                yield self.db
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        return self.transactions.write()
+
+    def read(self) -> AbstractContextManager[Database]:
+        """A consistent look at the database, not interleaved with another thread's writes."""
+        return self.transactions.read()
 
     def now(self) -> datetime:
         return self.clock()
@@ -140,7 +128,12 @@ class Store:
     # -- sealing -----------------------------------------------------------------
 
     def _key_id(self, day: date | None) -> str:
-        return self.keys.key_for(RECORDS if day is None else day_use(day))
+        return self._key(RECORDS if day is None else day_use(day))
+
+    def _key(self, use: str) -> str:
+        key_id = self.keys.key_for(use)  # made when absent: never None here
+        assert key_id is not None, use
+        return key_id
 
     def seal(self, row_id: str, day: date | None, plaintext: bytes) -> bytes:
         """AES-256-GCM under ``day``'s data key, bound to ``row_id``.
@@ -156,7 +149,7 @@ class Store:
 
     def plate_hmac(self, text: str) -> str:
         """Keyed hash of a plate for look-ups outside stored reads (hot lists, alerts)."""
-        return self._hmac(self.keys.key_for(INDEX), text)
+        return self._hmac(self._key(INDEX), text)
 
     def _hmac(self, key_id: str, text: str) -> str:
         index_key = self._index_keys.get(key_id)
@@ -231,17 +224,24 @@ class Store:
         overview = self.keys.unseal(aad, row["overview"]) if images and row.get("overview") else None
         return payload_dict(row, payload, crop, overview)
 
-    def get_read(self, read_id: str, *, images: bool = True) -> dict | None:
+    def get_read(self, read_id: str, *, images: bool = True) -> StoredRead | None:
         with self.lock:
             rows = list(self.db.query("SELECT * FROM reads WHERE id = ?", [read_id]))
-        return self._decode(rows[0], images) if rows else None
+        return StoredRead.from_dict(self._decode(rows[0], images)) if rows else None
 
-    def pending_uploads(self, limit: int) -> list[dict]:
-        """Reads not yet acknowledged by the broker: hits first, then oldest first."""
+    def pending_uploads(self, limit: int, resend_after_s: float | None = None) -> list[dict]:
+        """Reads the agency does not have yet: hits first, then oldest first.
+
+        ``resend_after_s`` (receipts on): leave out reads the broker
+        acknowledged less than that many seconds ago; they are awaiting the
+        agency's receipt, and are sent again once it is overdue.
+        """
+        sql, params = "SELECT * FROM reads WHERE uploaded_at IS NULL", []
+        if resend_after_s is not None:
+            sql += " AND (acked_at IS NULL OR acked_at < ?)"
+            params.append(self.now().timestamp() - resend_after_s)
         with self.lock:
-            rows = list(self.db.query(
-                "SELECT * FROM reads WHERE uploaded_at IS NULL ORDER BY has_hit DESC, id LIMIT ?", [int(limit)]
-            ))
+            rows = list(self.db.query(sql + " ORDER BY has_hit DESC, id LIMIT ?", params + [int(limit)]))
         out = []
         for row in rows:
             try:
@@ -250,7 +250,17 @@ class Store:
                 log(logger, logging.ERROR, "read_unreadable", read_id=row["id"], error=str(error))
         return out
 
+    def mark_acknowledged(self, read_ids: Iterable[str]) -> int:
+        """The broker acknowledged these reads (receipts on): they wait for the agency's receipt."""
+        at = self.now().timestamp()
+        with self.write() as db:
+            cursor = db.conn.executemany(
+                "UPDATE reads SET acked_at = ? WHERE id = ? AND uploaded_at IS NULL", [(at, i) for i in read_ids]
+            )
+            return cursor.rowcount
+
     def mark_uploaded(self, read_ids: Iterable[str]) -> int:
+        """The agency has these reads (its receipt, or the PUBACK when receipts are off)."""
         at = self.now().timestamp()
         ids = list(read_ids)
         with self.write() as db:
@@ -259,9 +269,24 @@ class Store:
             )
             return cursor.rowcount
 
+    def pending_by_kind(self) -> list[tuple[bool, int, float]]:
+        """(is a hit, how many, oldest capture time) of the reads not yet acknowledged by the broker."""
+        with self.read() as db:
+            rows = db.execute(
+                "SELECT has_hit, count(*), min(captured_at) FROM reads WHERE uploaded_at IS NULL GROUP BY has_hit"
+            ).fetchall()
+        return [(bool(hit), int(count), float(first)) for hit, count, first in rows]
+
     def upload_backlog(self) -> int:
         with self.lock:
             return self.db.execute("SELECT count(*) FROM reads WHERE uploaded_at IS NULL").fetchone()[0]
+
+    def receipt_backlog(self) -> int:
+        """Reads the broker acknowledged that the agency has not receipted yet."""
+        with self.lock:
+            return self.db.execute(
+                "SELECT count(*) FROM reads WHERE uploaded_at IS NULL AND acked_at IS NOT NULL"
+            ).fetchone()[0]
 
     def iter_reads(self, *, since: datetime | None = None, until: datetime | None = None, plate_hmacs=None):
         """Stored rows (still sealed) in capture order, optionally filtered."""
@@ -291,9 +316,17 @@ class Store:
         return audit_trail.verify(self.db, self.data_dir)
 
     def purge(self, now: datetime | None = None, *, trigger: str = "command"):
+        """Apply retention; then rows that follow reads (alerts) go with their reads."""
+        from alpr_edge.store.followers import purge_followers
         from alpr_edge.store.retention import purge
 
-        return purge(self, now or self.now(), trigger=trigger)
+        report = purge(self, now or self.now(), trigger=trigger)
+        with self.write() as db:
+            removed = purge_followers(db)
+        if any(removed.values()):
+            self.audit("system", "system", "purge_followers", data=removed)
+            log(logger, logging.INFO, "purge_followers", **removed)
+        return report
 
     def search(self, plate_pattern: str, *, user: str, role: str, purpose: str, case_number: str, partial: bool = False, since=None, until=None) -> list[dict]:
         from alpr_edge.store.search import search

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 
 from alpr_edge.logs import log
 
@@ -22,7 +23,7 @@ class UiStartError(Exception):
 class UiServer:
     """``start()`` returns once the port accepts connections; ``stop()`` within a few seconds."""
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 8080, *,
+    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 8080, *,
                  tls_cert: Path | None = None, tls_key: Path | None = None):
         self.app = app
         self.host = host
@@ -34,7 +35,7 @@ class UiServer:
         )
         self._server = uvicorn.Server(config)
         # uvicorn would otherwise install its own SIGINT/SIGTERM handlers: the daemon owns signals.
-        self._server.install_signal_handlers = lambda: None
+        self._server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]  # uvicorn's own hook
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
         self._bound_port = 0
@@ -80,6 +81,7 @@ class UiServer:
 
     def _serve(self) -> None:
         try:
+            assert self._socket is not None  # bound by start()
             self._server.run(sockets=[self._socket])
         except BaseException as error:  # bad TLS files and the like: reported by start()
             self._error = str(error) or type(error).__name__
@@ -104,4 +106,4 @@ def free_port(host: str = "127.0.0.1") -> int:
     """A port nobody listens on right now (for tests)."""
     with socket.socket() as sock:
         sock.bind((host, 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])

@@ -81,4 +81,4 @@ class SessionStore:
 
 
 def csrf_ok(session: Session, presented: str | None) -> bool:
-    return bool(presented) and hmac.compare_digest(session.csrf, presented)
+    return bool(presented) and hmac.compare_digest(session.csrf, presented or "")

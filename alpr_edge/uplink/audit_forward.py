@@ -8,9 +8,9 @@ with the device's records key (they may name a plate), yet the agency can
 check the chain, because the hash covers the stored bytes, and the
 signatures with the device's public key.
 
-This reads the store's ``audit`` and ``audit_signatures`` tables directly
-(the store has no outbox for them); a store without them (the in-memory
-fake) simply has nothing to ship. Progress is a cursor, the highest sequence
+This reads the store's ``audit`` and ``audit_signatures`` tables through
+the store's own queries (``alpr_edge.store.audit``); a store without them
+(the in-memory fake) simply has nothing to ship. Progress is a cursor, the highest sequence
 number acknowledged with all before it, kept in ``audit-cursor.json``.
 
 Every signature also goes as its own message once its record is acknowledged,
@@ -27,6 +27,7 @@ import logging
 from pathlib import Path
 
 from alpr_edge.logs import RateLimited, log
+from alpr_edge.store import audit as audit_trail
 from alpr_edge.uplink.hotlists import write_json_atomically
 from alpr_edge.uplink.wire import dumps_strict
 
@@ -57,15 +58,7 @@ class AuditForwarder:
         self._errors = RateLimited(logger, 60.0)
 
     def _has_tables(self) -> bool:
-        db = getattr(self.store, "db", None)
-        if db is None:
-            return False
-        try:
-            with self.store.lock:
-                db.execute("SELECT seq FROM audit LIMIT 1").fetchall()
-            return True
-        except Exception:
-            return False
+        return audit_trail.has_trail(self.store)
 
     def _load_cursor(self) -> tuple[int, int]:
         try:
@@ -100,10 +93,7 @@ class AuditForwarder:
         if self._signature_sent is not None:
             return []
         try:
-            with self.store.lock:
-                row = self.store.db.execute(
-                    "SELECT seq, hash, signature, signed_at FROM audit_signatures WHERE seq > ? AND seq <= ?"
-                    " ORDER BY seq LIMIT 1", [self.signature_cursor, self.cursor]).fetchone()
+            row = audit_trail.signature_between(self.store, self.signature_cursor, self.cursor)
         except Exception as error:
             self._errors(logging.WARNING, "audit_read_failed", error=str(error))
             return []
@@ -121,11 +111,7 @@ class AuditForwarder:
             return []
         after = max([self.cursor, *self._sent, *self._acked])
         try:
-            with self.store.lock:
-                rows = list(self.store.db.query(
-                    "SELECT a.*, s.signature AS signature, s.signed_at AS signed_at FROM audit a"
-                    " LEFT JOIN audit_signatures s ON s.seq = a.seq WHERE a.seq > ? ORDER BY a.seq LIMIT ?",
-                    [after, free]))
+            rows = audit_trail.records_after(self.store, after, free)
         except Exception as error:  # the store is busy or closing: try again at the next poll
             self._errors(logging.WARNING, "audit_read_failed", error=str(error))
             return []

@@ -10,12 +10,15 @@ The "uplink" thread owns the paho client; the flow is:
     on loss: forget the window (those rows are still pending in the store),
              wait a jittered, doubling delay, connect again and re-send them.
 
-The "uplink-marker" thread (marking.py) marks acknowledged reads uploaded in
-group commits, so fsyncs do not stall publishing. A row is marked uploaded
-only after its PUBACK; everything else stays pending, so a crash, a dropped
-link or a restart re-sends it (receivers deduplicate by read_id). A hit
-stored now goes out right after the reads already in flight, never behind
-the backlog.
+The "uplink-marker" thread (marking.py) marks acknowledged reads in group
+commits, so fsyncs do not stall publishing. With receipts on (the default
+once an agency key is pinned), a PUBACK only marks a read acknowledged: it
+stays pending until the agency's ingest has committed it and says so in a
+signed receipt (receipts.py); a read whose receipt is ``receipt_timeout_s``
+late is sent again. With receipts off, the PUBACK marks it uploaded. Anything
+not marked stays pending, so a crash, a dropped link or a restart re-sends it
+(receivers deduplicate by read_id). A hit stored now goes out right after
+the reads already in flight, never behind the backlog.
 """
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ from paho.mqtt.properties import Properties
 from alpr_edge.logs import RateLimited, log
 from alpr_edge.uplink import payloads
 from alpr_edge.uplink.audit_forward import AuditForwarder
-from alpr_edge.uplink.downlink import QUARANTINE_NAME, Downlink, Quarantine
+from alpr_edge.uplink.downlink import QUARANTINE_NAME, Downlink, Quarantine, refusal_digest
 from alpr_edge.uplink.hotlists import (
     LEDGER_NAME,
     MAX_MESSAGE_BYTES,
@@ -46,6 +49,7 @@ from alpr_edge.uplink.hotlists import (
 )
 from alpr_edge.uplink.marking import Marker
 from alpr_edge.uplink.outbox import OutboxReader
+from alpr_edge.uplink.receipts import ReceiptRejected, verify_receipt
 from alpr_edge.uplink.reconnect import PROBE_EVERY_S, ReconnectWait, tcp_probe
 from alpr_edge.uplink.sealing import seal_row
 
@@ -62,9 +66,11 @@ REFUSED_PROTOCOL = {1, 132}  # CONNACK "unacceptable protocol version" (3.1.1) /
 class OutboxStore(Protocol):
     """What the uplink needs from the store (alpr_edge.store.Store provides it)."""
 
-    def pending_uploads(self, limit: int) -> list[dict]: ...
+    def pending_uploads(self, limit: int, resend_after_s: float | None = None) -> list[dict]: ...
+    def mark_acknowledged(self, read_ids: list[str]) -> Any: ...
     def mark_uploaded(self, read_ids: list[str]) -> Any: ...
     def upload_backlog(self) -> int: ...
+    def receipt_backlog(self) -> int: ...
     def audit(self, user: str, role: str | None, action: str, *, data=None, purpose=None, case_number=None, outcome="ok") -> Any: ...
 
 
@@ -138,6 +144,8 @@ class Uplink:
             raise UplinkConfigError("broker: mqtts:// needs the CA, client certificate and key")
         self._tls = tls_context(tls) if (self.endpoint and self.endpoint.tls) else None
         self._seal_key = seal_public_key
+        # Receipts are signed with the agency key pinned for hot lists: without it none could be trusted.
+        self._receipt_key = hotlist_public_key if settings.require_receipts else None
         self.subscribe_downlink = subscribe_downlink  # False for `uplink flush`: send only
         state_dir = Path(state_dir)
         self.quarantine = Quarantine(state_dir / QUARANTINE_NAME, getattr(store, "audit", None))
@@ -156,9 +164,13 @@ class Uplink:
         self._errors = RateLimited(logger, 60.0)
         self.protocol = mqtt.MQTTv5
         self._state = "disabled" if self.endpoint is None else "offline"
-        self._counts = {"published": 0, "acknowledged": 0, "reconnects": 0, "refused_by_broker": 0}
+        self._counts = {"published": 0, "acknowledged": 0, "receipted": 0, "receipts_rejected": 0,
+                        "reconnects": 0, "refused_by_broker": 0}
         self._last_error: str | None = None
         self._last_puback: float | None = None
+        self._last_receipt: float | None = None
+        self._last_receipt_rejection: str | None = None
+        self._started_at = time.time()
         self._connected_since: float | None = None
         self._audit = AuditForwarder(store, state_dir, agency, device_id)
         self._reset_session()
@@ -182,8 +194,12 @@ class Uplink:
             return
         if self._thread is not None:
             return
-        self._marker = Marker(self.store, self._marked, lambda error: self._set(error=f"store: {error}"))
-        self._outbox = OutboxReader(self.store, batch=min(256, max(64, 4 * self.settings.in_flight)))
+        on_error = lambda error: self._set(error=f"store: {error}")  # noqa: E731
+        receipts = self.receipts_required
+        self._marker = Marker(self.store.mark_acknowledged if receipts else self.store.mark_uploaded, self._marked, on_error)
+        self._receipt_marker = Marker(self.store.mark_uploaded, self._receipted, on_error)
+        self._outbox = OutboxReader(self.store, batch=min(256, max(64, 4 * self.settings.in_flight)),
+                                    resend_after_s=self.settings.receipt_timeout_s if receipts else None)
         self._thread = threading.Thread(target=self._run, name="uplink", daemon=True)
         self._thread.start()
 
@@ -200,6 +216,7 @@ class Uplink:
             self._thread.join(timeout + 0.5)
             self._thread = None
             self._marker.close(0.5)
+            self._receipt_marker.close(0.5)
 
     def wake(self) -> None:
         """New rows are in the store: send them now rather than at the next poll."""
@@ -215,9 +232,22 @@ class Uplink:
             time.sleep(0.05)
         return False
 
+    @property
+    def receipts_required(self) -> bool:
+        return self._receipt_key is not None
+
+    def _receipts_stalled(self, awaiting: int | None) -> bool:
+        """PUBACKs keep coming but receipts stopped: the agency's ingest is down or cannot commit."""
+        if not self.receipts_required or not awaiting or self._last_puback is None:
+            return False
+        return self._last_puback - (self._last_receipt or self._started_at) > self.settings.receipt_timeout_s
+
     def status(self) -> dict:
+        awaiting = None
         try:
             backlog = self.store.upload_backlog()
+            if self.receipts_required:
+                awaiting = self.store.receipt_backlog()
         except Exception as error:  # status must answer even when the store is unwell
             backlog = None
             self._last_error = f"store: {error}"
@@ -233,6 +263,12 @@ class Uplink:
                 **self._counts,
                 "last_error": self._last_error,
                 "last_puback_at": _iso(self._last_puback),
+                "receipts": "required" if self.receipts_required else (
+                    "off" if not self.settings.require_receipts else "off (no agency key pinned)"),
+                "awaiting_receipt": awaiting,
+                "last_receipt_at": _iso(self._last_receipt),
+                "receipts_stalled": self._receipts_stalled(awaiting),
+                "last_receipt_rejection": self._last_receipt_rejection,
                 "connected_since": _iso(self._connected_since),
                 "hotlists": self.hotlists.ledger.versions(),
                 "hotlists_accepted": self.hotlists.accepted,
@@ -339,8 +375,11 @@ class Uplink:
         log(logger, logging.INFO, "uplink_connected", broker=self.endpoint.url(),
             protocol="5" if self.protocol == mqtt.MQTTv5 else "3.1.1")
         self._publish_control(client, self.topics.health, payloads.health_payload(self.agency, self.device_id, "online"), retain=True)
+        subscriptions = [(self.topics.receipts, 1)] if self.receipts_required else []
         if self.subscribe_downlink:
-            client.subscribe([(self.topics.hotlists_filter, 1), (self.topics.commands, 1)])
+            subscriptions += [(self.topics.hotlists_filter, 1), (self.topics.commands, 1)]
+        if subscriptions:
+            client.subscribe(subscriptions)
         self._wake.set()
         last_poll = 0.0
         self._outbox.reset()
@@ -355,7 +394,8 @@ class Uplink:
                 if woken:
                     self._wake.clear()
                     last_poll = now
-                active = set(self._in_flight.values()) | self._refused | self._marker.pending()
+                active = (set(self._in_flight.values()) | self._refused | self._marker.pending()
+                          | self._receipt_marker.pending())
                 for row in self._outbox.take(free, woken=woken, active=active):
                     self._publish_read(client, row)
                 if self._outbox.last_error:
@@ -397,10 +437,16 @@ class Uplink:
         self._control_mids.add(info.mid)
         return info.mid
 
-    def _marked(self, count: int) -> None:
+    def _marked(self, count: int, result=None) -> None:
         with self._lock:
             self._counts["acknowledged"] += count
             self._last_puback = time.time()
+
+    def _receipted(self, count: int, changed=None) -> None:
+        with self._lock:
+            # Rows the receipt released (a receipt repeated for a resend releases none).
+            self._counts["receipted"] += changed if isinstance(changed, int) and changed >= 0 else count
+            self._last_receipt = time.time()
 
     def _goodbye(self, client: mqtt.Client) -> None:
         """Graceful stop: a last chance for in-flight acks, then "offline" and DISCONNECT (no will)."""
@@ -410,6 +456,7 @@ class Uplink:
         while (self._in_flight or offline in self._control_mids) and time.monotonic() < deadline and not self._lost:
             client.loop(LOOP_TIMEOUT_S)
         self._marker.drain(max(0.1, deadline - time.monotonic()))
+        self._receipt_marker.drain(max(0.1, deadline - time.monotonic()))
         self.quarantine.flush(force=True)  # the refusals counted but not yet summarised
         client.disconnect()
         log(logger, logging.INFO, "uplink_stopped", unacknowledged=len(self._in_flight))
@@ -471,11 +518,29 @@ class Uplink:
             self._subscribed = True
 
     def _on_message(self, client, userdata, message) -> None:
+        if message.topic == self.topics.receipts and self.receipts_required:
+            self._on_receipt(message.topic, message.payload)  # never raises either
+            return
         # Returns normally whatever the payload (Downlink.handle never raises),
         # so paho acknowledges the message: nothing is redelivered forever.
         reply = self.downlink.handle(message.topic, message.payload)
         if reply is not None:
             self._publish_control(client, self.topics.health, reply)
+
+    def _on_receipt(self, topic: str, payload: bytes) -> None:
+        """A receipt releases its reads; anything else is refused and audited (rate-limited), never raised."""
+        try:
+            receipt = verify_receipt(payload, self._receipt_key, agency=self.agency, device=self.device_id)
+        except Exception as error:  # ReceiptRejected, or a bug: the message must not come back forever
+            reason = str(error) if isinstance(error, ReceiptRejected) else f"{type(error).__name__}: {str(error)[:200]}"
+            with self._lock:
+                self._counts["receipts_rejected"] += 1
+                self._last_receipt_rejection = reason
+            # A forged or misrouted receipt is a security event: audited once per distinct message.
+            self.quarantine.refuse("uplink_receipt_rejected", {"reason": reason}, refusal_digest(topic, payload, reason))
+            return
+        for read_id in receipt.read_ids:
+            self._receipt_marker.add(read_id)
 
 
 def _iso(moment: float | None) -> str | None:

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from alpr_edge.fileio import write_atomically
 from alpr_edge.hotlist.model import version_problem
 from alpr_edge.logs import log
 from alpr_edge.uplink.wire import WireError, dumps_strict, flat_strings, loads_bounded
@@ -167,19 +168,8 @@ def _parse_document(document_bytes: bytes, topic_list: str) -> HotlistDocument:
 
 
 def write_json_atomically(path: Path, data: dict) -> None:
-    """Write, fsync, rename, fsync the folder: a crash leaves the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(dumps_strict(data, indent=1, sort_keys=True))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    """Strict JSON (alpr_edge.uplink.wire), written by the one atomic write: old file or new, never half."""
+    write_atomically(path, dumps_strict(data, indent=1, sort_keys=True).encode())
 
 
 class VersionLedger:

@@ -1,4 +1,4 @@
-"""Marking acknowledged reads uploaded, off the network thread, in group commits.
+"""Marking reads acknowledged or receipted, off the network thread, in group commits.
 
 The store commits with fsync (synchronous=FULL): 5 to 30 ms on an SD card or a
 busy disk. Done on the network thread after every few PUBACKs, those waits
@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from alpr_edge.logs import RateLimited
 
@@ -23,8 +24,14 @@ COMMIT_INTERVAL_S = 0.05
 
 
 class Marker:
-    def __init__(self, store, on_marked: Callable[[int], None], on_error: Callable[[Exception], None]):
-        self.store = store
+    """``mark(ids)`` (a store method: mark_uploaded, mark_acknowledged) on batches of ids.
+
+    ``on_marked(count, result)`` after each commit: the batch size and what ``mark`` returned.
+    """
+
+    def __init__(self, mark: Callable[[list[str]], Any], on_marked: Callable[[int, Any], None],
+                 on_error: Callable[[Exception], None]):
+        self._mark = mark
         self._on_marked = on_marked
         self._on_error = on_error
         self._errors = RateLimited(logger, 60.0)
@@ -69,12 +76,12 @@ class Marker:
                 self._committing = batch
             last_commit = time.monotonic()
             try:
-                self.store.mark_uploaded(batch)
+                result = self._mark(batch)
             except Exception as error:  # left pending: they go again (receivers deduplicate)
                 self._errors(logging.ERROR, "uplink_mark_failed", count=len(batch), error=str(error))
                 self._on_error(error)
             else:
-                self._on_marked(len(batch))
+                self._on_marked(len(batch), result)
             finally:
                 with self._cond:
                     self._committing = []

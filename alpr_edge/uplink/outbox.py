@@ -28,9 +28,12 @@ STORE_RETRY_S = 1.0
 
 
 class OutboxReader:
-    def __init__(self, store, batch: int):
+    def __init__(self, store, batch: int, resend_after_s: float | None = None):
         self.store = store
         self.batch = batch
+        # Receipts on: reads acknowledged by the broker less than this long ago
+        # wait for the agency's receipt and are not offered again yet.
+        self.resend_after_s = resend_after_s
         self._buffer: collections.deque[dict] = collections.deque()
         self._hits: set[str] = set()  # hits handed out or buffered, while they may still be pending
         self._more = True  # the last query was full: more rows are probably waiting
@@ -65,7 +68,9 @@ class OutboxReader:
 
     def _query(self, limit: int) -> list[dict] | None:
         try:
-            return self.store.pending_uploads(limit)
+            if self.resend_after_s is None:
+                return self.store.pending_uploads(limit)
+            return self.store.pending_uploads(limit, resend_after_s=self.resend_after_s)
         except Exception as error:  # e.g. the database is busy: try again shortly, keep the connection
             self._retry_at = time.monotonic() + STORE_RETRY_S
             self.last_error = f"store: {error}"

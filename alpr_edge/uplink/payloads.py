@@ -47,6 +47,11 @@ class Topics:
         return f"{self.device_root}/audit"
 
     @property
+    def receipts(self) -> str:
+        """The agency's signed receipts for this device (uplink/receipts.py)."""
+        return f"{self.device_root}/receipts"
+
+    @property
     def commands(self) -> str:
         return f"{self.device_root}/commands"
 

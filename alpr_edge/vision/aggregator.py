@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Callable
 
 import cv2
@@ -21,6 +22,7 @@ from alpr_edge.capture.frame import Frame
 from alpr_edge.ids import uuid7
 from alpr_edge.logs import log, plate_for_log
 from alpr_edge.vision.formats import fits_format
+from alpr_edge.vision.geometry import box_iou
 from alpr_edge.vision.types import Candidate, PlateObservation, Read
 
 logger = logging.getLogger(__name__)
@@ -36,14 +38,6 @@ class _Track:
     best: PlateObservation | None = None
     best_frame: Frame | None = None
     emitted: bool = False  # read already emitted early (a hot plate); no second read
-
-
-def _iou(a, b) -> float:
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _similarity(a: str, b: str) -> float:
@@ -66,7 +60,7 @@ def _match_score(track: _Track, obs: PlateObservation) -> float:
     box must also read similar text, unless the boxes clearly overlap (a misread frame).
     """
     text = _similarity(track.text, obs.text)
-    overlap = _iou(track.box, obs.box)
+    overlap = box_iou(track.box, obs.box)
     tx, ty = track.box[0] + track.box[2] / 2, track.box[1] + track.box[3] / 2
     ox, oy = obs.box[0] + obs.box[2] / 2, obs.box[1] + obs.box[3] / 2
     reach = 1.2 * max(track.box[2], obs.box[2], 1)
@@ -152,8 +146,8 @@ class ReadAggregator:
                 read = self._read(track)
                 if read is not None:
                     track.emitted = True
-                    read.extra.update(early=True, trigger_monotonic_s=frame.monotonic_s)
-                    early.append(read)
+                    early.append(replace(read, extra=MappingProxyType(
+                        {**read.extra, "early": True, "trigger_monotonic_s": frame.monotonic_s})))
         ended = [t for t in self._tracks if now - t.last_seen >= self.passage_gap_s]
         return early + self._finish(ended)
 

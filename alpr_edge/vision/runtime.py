@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,8 +13,9 @@ import numpy as np
 from alpr_edge.logs import log
 from alpr_edge.vision.ctc import beam_search, char_confidences
 from alpr_edge.vision.formats import STATE_CLASSES, fits_format, plausible_plate_text
-from alpr_edge.vision.geometry import (CLOSE_UP_WIDTH, DET_H, DET_STRIDE, DET_W, REFINE_H, REFINE_W, corners_box, from_window, letterbox,
-                                      order_corners, rectify, refine_window, scaled_quad, zoom_tiles)
+from alpr_edge.vision.geometry import (CLOSE_UP_WIDTH, DET_H, DET_STRIDE, DET_W, REFINE_H, REFINE_W, box_iou, corners_box,
+                                      from_window, letterbox, order_corners, rectify, refine_window, scaled_quad,
+                                      zoom_tiles)
 from alpr_edge.vision.types import Candidate, PlateObservation
 
 logger = logging.getLogger(__name__)
@@ -22,7 +24,10 @@ DETECTOR_FILE = "plate_detector_int8.tflite"
 OCR_FILE = "plate_ocr_int8.tflite"
 CORNERS_FILE = "plate_corners_int8.tflite"  # optional: without it the detector's corners are read as found
 OFFSET_UNIT_CELLS = 4  # corner offsets are regressed in units of 4 heatmap cells (16 input pixels)
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+# The shipped models are package data (alpr_edge/models, a link to the checkout's models/ that a
+# built wheel turns into files), so an installed device needs no checkout; recognition.models_dir
+# in the config overrides them (provision points it at the installed copy).
+DEFAULT_MODELS_DIR = Path(str(resources.files("alpr_edge") / "models"))
 
 
 def _interpreter_class():
@@ -212,21 +217,11 @@ def _best_apart(ranked: list, limit: int, box=lambda detection: corners_box(dete
     dropping any whose box overlaps a better one's."""
     kept: list = []
     for item in ranked:
-        if all(_iou(box(item), box(k)) <= SAME_PLATE_IOU for k in kept):
+        if all(box_iou(box(item), box(k)) <= SAME_PLATE_IOU for k in kept):
             kept.append(item)
             if len(kept) >= limit:
                 break
     return kept
-
-
-def _iou(a, b) -> float:
-    ax0, ay0, aw, ah = a
-    bx0, by0, bw, bh = b
-    ix = max(0, min(ax0 + aw, bx0 + bw) - max(ax0, bx0))
-    iy = max(0, min(ay0 + ah, by0 + bh) - max(ay0, by0))
-    inter = ix * iy
-    union = aw * ah + bw * bh - inter
-    return inter / union if union > 0 else 0.0
 
 
 # The detector's quads on small plates are often a little loose (most often) or tight.

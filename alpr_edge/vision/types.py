@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from alpr_edge.gps.clock import Timestamp
+    from alpr_edge.gps.fix import Position
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +60,13 @@ class Read:
     state_confidence: float = 0.0
     format_ok: bool = True
     # Added by the daemon's tagging step (alpr_edge.gps):
-    position: object | None = None  # alpr_edge.gps.Position
-    timestamp: object | None = None  # alpr_edge.gps.Timestamp
-    extra: dict = field(default_factory=dict)
+    position: Position | None = None
+    timestamp: Timestamp | None = None
+    # Recognition's notes on the passage (early=True, trigger_monotonic_s): read-only, as the rest.
+    extra: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
 
 class Recognizer(Protocol):
     """Finds and reads plates in a grey image."""
 
-    def recognize(self, grey: np.ndarray) -> list[PlateObservation]: ...
+    def recognize(self, grey: np.ndarray, zoom: bool = False) -> list[PlateObservation]: ...

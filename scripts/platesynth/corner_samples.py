@@ -13,8 +13,9 @@ import random
 import cv2
 import numpy as np
 
-from alpr_edge.vision.geometry import REFINE_H, REFINE_W, corners_box, order_corners, rectify, refine_window, to_window
-from alpr_edge.vision.runtime import _iou
+from alpr_edge.vision.geometry import (
+    REFINE_H, REFINE_W, box_iou, corners_box, order_corners, rectify, refine_window, to_window,
+)
 
 from .ocr_samples import _clutter, jitter_corners, turned_quad
 from .plate import PLATE_H, PLATE_W, degrade, render_plate, to_grey
@@ -80,7 +81,7 @@ def photo_samples(rng: random.Random, grey: np.ndarray, box, us_crops: list[np.n
     guesses = []
     if detector is not None:
         truth_box = corners_box(truth)
-        found = [d.corners for d in detector.detect(photo) if _iou(corners_box(d.corners), truth_box) >= 0.3]
+        found = [d.corners for d in detector.detect(photo) if box_iou(corners_box(d.corners), truth_box) >= 0.3]
         guesses += found[:1]
     _, _, w, h = corners_box(truth)
     while len(guesses) < count:

@@ -126,7 +126,7 @@ def test_list_has_no_secrets(accounts):
 
 
 def test_every_refusal_carries_a_code_for_programs_and_the_audit(accounts, store, clock):
-    uri = accounts.add("sue", "supervisor", "correct horse")
+    accounts.add("sue", "supervisor", "correct horse")
     accounts.add("olly", "officer", "123456")
 
     def code_of(*attempt):

@@ -10,6 +10,7 @@ from alpr_edge.alerts import (
 )
 from alpr_edge.config import AlertsSection
 from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_clew, parse_csv, parse_ncic
+from alpr_edge.store.transactions import Transactions
 from tests.alerts.conftest import SAMPLES
 
 
@@ -28,7 +29,7 @@ def db(tmp_path):
 
 @pytest.fixture
 def book(db, audit, clock):
-    return AlertBook(db, audit, clock=clock, settings=AlertsSection(suppress_window_s=300))
+    return AlertBook(Transactions(db), audit, clock=clock, settings=AlertsSection(suppress_window_s=300))
 
 
 def _raise(book, engine, clock, text="7XKM219", read_id="read-1", state="CA"):
@@ -156,13 +157,13 @@ def test_suppression_holds_across_a_restart_with_a_lasting_hash_key(db, audit, e
         return read_text_hash(text, b"key kept in the store's keyring")
 
     settings = AlertsSection(suppress_window_s=300)
-    first = AlertBook(db, audit, clock=clock, settings=settings, text_hasher=device_hash).raise_alert(
+    first = AlertBook(Transactions(db), audit, clock=clock, settings=settings, text_hasher=device_hash).raise_alert(
         "r1", engine.match("7XKM219"), clock())
     clock.advance(60)
-    restarted = AlertBook(db, audit, clock=clock, settings=settings, text_hasher=device_hash)
+    restarted = AlertBook(Transactions(db), audit, clock=clock, settings=settings, text_hasher=device_hash)
     again = restarted.raise_alert("r2", engine.match("7XKM219"), clock())
     assert again.alert_id == first.alert_id and again.repeats == 1
-    rekeyed = AlertBook(db, audit, clock=clock, settings=settings, text_hasher=lambda t: read_text_hash(t, b"another key"))
+    rekeyed = AlertBook(Transactions(db), audit, clock=clock, settings=settings, text_hasher=lambda t: read_text_hash(t, b"another key"))
     assert rekeyed.raise_alert("r3", engine.match("7XKM219"), clock()).alert_id != first.alert_id
 
 
@@ -198,7 +199,7 @@ def test_stale_list_alerts_say_so(book, engine, clock):
 
 
 def test_unattended_alerts_time_out(db, audit, engine, clock):
-    book = AlertBook(db, audit, clock=clock, settings=AlertsSection(unattended_timeout_s=600))
+    book = AlertBook(Transactions(db), audit, clock=clock, settings=AlertsSection(unattended_timeout_s=600))
     waiting = _raise(book, engine, clock, "7XKM219", "r1")
     confirmed = _raise(book, engine, clock, "8BRT552", "r2")
     book.transition(confirmed.alert_id, "verified", "o", "officer")
@@ -211,9 +212,9 @@ def test_unattended_alerts_time_out(db, audit, engine, clock):
 
 def test_alerts_and_steps_survive_a_restart(tmp_path, audit, engine, clock):
     path = tmp_path / "a.db"
-    book = AlertBook(sqlite_utils.Database(path), audit, clock=clock)
+    book = AlertBook(Transactions(sqlite_utils.Database(path)), audit, clock=clock)
     alert = _raise(book, engine, clock)
     book.transition(alert.alert_id, "verified", "o", "officer", note="characters and state compared")
-    reopened = AlertBook(sqlite_utils.Database(path), audit, clock=clock)
+    reopened = AlertBook(Transactions(sqlite_utils.Database(path)), audit, clock=clock)
     assert reopened.get(alert.alert_id).state == "verified"
     assert reopened.steps(alert.alert_id)[-1].note == "characters and state compared"

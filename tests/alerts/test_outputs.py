@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 
 import pytest
-import sqlite_utils
 
 from alpr_edge.alerts import (
-    AlertBook, AlertSignals, AlsaOutput, GpioOutput, MultiOutput, NullOutput, RecordingOutput, open_outputs,
+    AlertDesk, AlertSignals, AlsaOutput, GpioOutput, MultiOutput, NullOutput, RecordingOutput, open_outputs,
 )
+from alpr_edge.config import StoreSection
 from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_clew, parse_csv, parse_ncic
 from alpr_edge.profiles import OutputSettings, load_profile
+from alpr_edge.store import Store
 from alpr_edge.vision.types import Candidate, Read
 from tests.alerts.conftest import SAMPLES
 
@@ -82,9 +83,9 @@ def _setup(tmp_path, clock, audit):
     engine.replace(parse_ncic(SAMPLES / "ncic-extract.txt", clock=clock))
     engine.replace(parse_csv(SAMPLES / "agency-bolo.csv", clock=clock, name="bolo"))
     engine.replace(parse_clew(SAMPLES / "ca-clew-stolen.txt", clock=clock, name="covert", covert=True))
-    book = AlertBook(sqlite_utils.Database(tmp_path / "alerts.db"), audit, clock=clock)
+    store = Store.open(tmp_path, StoreSection(), dev_keys=True)
     output = open_outputs(load_profile("sim").outputs, clock=Tick())
-    return engine, book, output, AlertSignals(output)
+    return engine, AlertDesk(store, signals=AlertSignals(output), clock=clock), output, store
 
 
 def _read(read_id, text, candidates=(), state="CA"):
@@ -94,7 +95,8 @@ def _read(read_id, text, candidates=(), state="CA"):
 
 
 def test_sim_profile_alerts_reach_the_store_and_the_outputs(tmp_path, clock, audit):
-    engine, book, output, signals = _setup(tmp_path, clock, audit)
+    """Through the desk, as the daemon and the touchscreen use it: the outputs follow each change."""
+    engine, desk, output, store = _setup(tmp_path, clock, audit)
     reads = [
         _read("r1", "6WQP4I8"),  # stakeout list, lenient (I for 1): priority 3
         _read("r2", "9ZZAII4", [Candidate("9ZZA114", 0.4)]),  # Amber alert through the lenient form: priority 1
@@ -103,10 +105,7 @@ def test_sim_profile_alerts_reach_the_store_and_the_outputs(tmp_path, clock, aud
     ]
     raised = []
     for read in reads:
-        alert = book.raise_alert(read.read_id, engine.match(read.text, read.state, read.candidates), clock())
-        if alert is not None:
-            raised.append(alert)
-        signals.update(book.open_alerts())
+        raised += desk.raise_for(read.read_id, engine.match(read.text, read.state, read.candidates))[:1]
     assert [(a.read_id, a.list_name, a.priority, a.match_kind, a.covert) for a in raised] == [
         ("r1", "bolo", 3, "lenient", False), ("r2", "ncic", 1, "lenient", False), ("r3", "covert", 2, "exact", True)]
     assert [(c.device, c.state) for c in output.history] == [
@@ -114,11 +113,10 @@ def test_sim_profile_alerts_reach_the_store_and_the_outputs(tmp_path, clock, aud
         ("buzzer", "beep 0.1/0.1"), ("light", "blink 0.15/0.15"),  # the Amber alert overrides it
         ("none", "covert alert: no in-car output")]
     amber, stakeout = raised[1], raised[0]
-    book.transition(amber.alert_id, "acknowledged", "ofc", "officer")
-    signals.update(book.open_alerts())
+    desk.step(amber.alert_id, "acknowledged", "ofc", "officer")
     assert output.state["buzzer"] == "beep 0.5/1"  # the stakeout hit is still unacknowledged
-    book.transition(stakeout.alert_id, "misread", "ofc", "officer")
-    signals.update(book.open_alerts())
+    desk.step(stakeout.alert_id, "misread", "ofc", "officer")
     assert output.state == {"buzzer": "off", "light": "off"}
-    stored = sqlite_utils.Database(tmp_path / "alerts.db")
-    assert stored["alerts"].count == 3 and stored["alert_steps"].count == 5
+    with store.read() as db:
+        assert db["alerts"].count == 3 and db["alert_steps"].count == 5
+    store.close()

@@ -84,7 +84,7 @@ def test_a_log_without_sentences_or_missing_is_refused_with_its_name(tmp_path):
     with pytest.raises(ValueError, match="absent.nmea"):
         NmeaReplay(tmp_path / "absent.nmea")
     with pytest.raises(RuntimeError):
-        NmeaReplay(DRIVE).device_path
+        _ = NmeaReplay(DRIVE).device_path
 
 
 def test_replayed_drive_reaches_the_receiver_at_the_current_time():

@@ -117,18 +117,21 @@ def test_alerts_ls_and_step_need_a_login_and_record_who(run, tmp_path, clock, mo
     import io
 
     from alpr_edge.accounts import Accounts
-    from alpr_edge.alerts import AlertBook
+    from alpr_edge.alerts import AlertDesk
     from alpr_edge.config import StoreSection
-    from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_ncic
+    from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_clew, parse_ncic
     from alpr_edge.store import Store
 
     engine = HotListEngine(MemoryListStorage(), clock=clock)
     engine.replace(parse_ncic(SAMPLES / "ncic-extract.txt", clock=clock))
+    engine.replace(parse_clew(SAMPLES / "ca-clew-stolen.txt", clock=clock, name="covert", covert=True))
     store = Store.open(tmp_path / "data", StoreSection(), dev_keys=True)
     Accounts(store).add("ofc1", "officer", "pin-4711")
     Accounts(store).add("tech1", "technician", "pin-0815")
-    book = AlertBook(store.db, store.audit, clock=clock)
-    alert = book.raise_alert("r1", engine.match("9ZZA114"), clock())
+    desk = AlertDesk(store, clock=clock)
+    [alert] = desk.raise_for("r1", engine.match("9ZZA114"))
+    [covert] = desk.raise_for("r2", engine.match("3JRT448"))
+    assert covert.covert
     store.close()
 
     def as_user(name, pin, *args):
@@ -141,11 +144,16 @@ def test_alerts_ls_and_step_need_a_login_and_record_who(run, tmp_path, clock, mo
     assert status == 1 and "login refused" in err
     status, out, err = as_user("ofc1", "pin-4711", "alerts", "ls")
     assert status == 0 and out.splitlines()[1] == f"{alert.alert_id}  2026-11-22 12:00:00  P1   ncic         exact     raised        000000009"
+    assert covert.alert_id not in out and "covert" not in out  # an officer never learns of a covert alert
+    status, out, err = as_user("ofc1", "pin-4711", "alerts", "ls", "--all")
+    assert status == 0 and covert.alert_id not in out
+    status, out, err = as_user("ofc1", "pin-4711", "alerts", "step", covert.alert_id, "verified")
+    assert status == 1 and "no alert" in err
     status, out, err = as_user("ofc1", "pin-4711", "alerts", "step", alert.alert_id, "confirmed")
     assert status == 1 and "an alert that is raised cannot become confirmed" in err
     status, out, err = as_user("ofc1", "pin-4711", "alerts", "step", alert.alert_id, "verified")
     assert (status, out) == (0, f"{alert.alert_id}: verified\n")
     store = Store.open(tmp_path / "data", StoreSection(), dev_keys=True)
-    [step] = AlertBook(store.db, store.audit).steps(alert.alert_id)[-1:]
+    [step] = AlertDesk(store).history(alert.alert_id, "admin")[-1:]
     store.close()
     assert (step.user, step.role) == ("ofc1", "officer")

@@ -103,12 +103,22 @@ def test_systemd_analyze_verify_passes_on_the_installed_unit(staged):
     assert broken.returncode != 0 and "/opt/alpr-edge/venv/bin/alpr-edge" in broken.stderr
 
 
-def fake_data(root: Path) -> None:
+def fake_data(root: Path, holds: list[tuple[str, str | None]] = ()) -> None:
+    """Keys, a database with the store's holds table (``holds``: (case number, released at or None)), a config."""
+    import sqlite3
+
     keys = root / "var/lib/alpr-edge/keys"
     keys.mkdir(parents=True, exist_ok=True)
     for name in ("kek", "device.key", "datakeys"):
         (keys / name).write_bytes(os.urandom(32))
-    (root / "var/lib/alpr-edge/alpr.db").write_bytes(b"ciphertext")
+    conn = sqlite3.connect(root / "var/lib/alpr-edge/alpr.db")
+    conn.execute("CREATE TABLE holds (id TEXT PRIMARY KEY, read_id TEXT NOT NULL, case_number TEXT NOT NULL, reason TEXT NOT NULL,"
+                 " created_by TEXT NOT NULL, created_at TEXT NOT NULL, released_at TEXT, released_by TEXT)")
+    for index, (case, released) in enumerate(holds):
+        conn.execute("INSERT INTO holds VALUES (?, ?, ?, 'evidence', 'sgt.lee', '2026-11-02T10:00:00Z', ?, NULL)",
+                     (f"h{index}", f"r{index}", case, released))
+    conn.commit()
+    conn.close()
     (root / "etc/alpr-edge/config.toml").write_text("[device]\n")
 
 
@@ -119,7 +129,7 @@ def test_uninstall_keeps_data_unless_wipe(staged):
     assert not (staged / "opt/alpr-edge").exists() and not (staged / "etc/systemd/system/alpr-edge.service").exists()
     assert (staged / "var/lib/alpr-edge/keys/kek").exists() and (staged / "etc/alpr-edge/config.toml").exists()
     assert "kept the configuration" in kept.stdout
-    wiped = sh(UNINSTALL, "--root", str(staged), "--wipe")
+    wiped = sh(UNINSTALL, "--root", str(staged), "--wipe", "--yes")
     assert wiped.returncode == 0, wiped.stderr
     lines = wiped.stdout.splitlines()
     assert lines.index("uninstall.sh: destroyed the keys in /var/lib/alpr-edge/keys") < lines.index("uninstall.sh: removed the data /var/lib/alpr-edge")
@@ -152,3 +162,141 @@ def test_an_image_root_gets_the_service_user_in_its_own_user_database(tmp_path):
     uid = int(next(line for line in passwd.splitlines() if line.startswith("alpr-edge:")).split(":")[2])
     assert (root / "var/lib/alpr-edge").stat().st_uid == uid
     assert "useradd" not in (root / "opt/alpr-edge/install-plan.sh").read_text()
+
+
+# The interpreter the image's virtualenv is built on: the system one, at the same path inside the image.
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+
+def in_chroot(root: Path, *command: str) -> subprocess.CompletedProcess:
+    """``command`` run inside ``root`` as its /, with this host's /usr/bin and /usr/lib standing in for the
+    image's system packages (the plan's `apt-get install python3 ...`), in a private mount namespace."""
+    mounts = []
+    for folder in ("usr/bin", "usr/lib", "usr/lib64"):
+        if Path("/", folder).is_dir() and not Path("/", folder).is_symlink():
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            mounts.append(f"mount --bind /{folder} '{root / folder}'")
+    for link in ("bin", "lib", "lib64"):
+        if not (root / link).exists():
+            (root / link).symlink_to(f"usr/{link}")
+    script = " && ".join(mounts + [f'exec {shutil.which("chroot") or "chroot"} "$0" "$@"'])
+    return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, str(root), *command],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"})
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare") or not SYSTEM_PYTHON.exists(),
+                    reason="chroot in a private mount namespace needs root, unshare and /usr/bin/python3")
+def test_a_staged_virtualenv_runs_once_the_root_is_in_place(tmp_path):
+    root = tmp_path / "image"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    # Its dependencies are not what is tested here (and would take minutes to fetch): the CLI alone.
+    env.update(PYTHON=str(SYSTEM_PYTHON), PIP_NO_DEPS="1")
+    built = subprocess.run(["bash", str(INSTALL), "--root", str(root), "--venv"], capture_output=True, text=True,
+                           timeout=600, check=False, env=env)
+    assert built.returncode == 0, built.stdout + built.stderr
+    release = root / "opt/alpr-edge/releases/0.1.0/venv"
+    assert (release / "bin/alpr-edge").read_text().splitlines()[0] == "#!/opt/alpr-edge/releases/0.1.0/venv/bin/python"
+    staged = str(root).encode()
+    leaks = [str(p.relative_to(root)) for p in (root / "opt/alpr-edge").rglob("*")
+             if p.is_file() and not p.is_symlink() and staged in p.read_bytes()]
+    assert leaks == []  # not in a #! line, pyvenv.cfg, the activate scripts, RECORD files or bytecode
+    try:
+        probe = in_chroot(root, "/usr/bin/true")
+    except OSError as error:
+        pytest.skip(f"no chroot here: {error}")
+    if probe.returncode != 0:
+        pytest.skip(f"no bind mounts here: {probe.stderr.strip()}")
+
+    version = in_chroot(root, "/usr/local/bin/alpr-edge", "--version")
+    assert version.returncode == 0 and version.stdout.strip() == "alpr-edge 0.1.0", version.stderr
+    where = in_chroot(root, "/opt/alpr-edge/venv/bin/python", "-c", "import alpr_edge; print(alpr_edge.__file__)")
+    assert where.stdout.startswith("/opt/alpr-edge/") and "/site-packages/alpr_edge/" in where.stdout, where.stdout + where.stderr
+    status = in_chroot(root, "/usr/local/bin/alpr-edge", "status")
+    assert status.returncode == 1 and "NOT RUNNING" in status.stdout and "Traceback" not in status.stderr, status.stderr
+    # And the way it was before: without the rewrite, the script's #! line names the staging folder.
+    (release / "bin/alpr-edge").write_text(f"#!{release}/bin/python\nprint('staged')\n")
+    assert in_chroot(root, "/usr/local/bin/alpr-edge", "--version").returncode != 0
+
+
+def test_wipe_without_a_terminal_needs_yes_and_changes_nothing(staged):
+    fake_data(staged)
+    before = snapshot(staged)
+    refused = sh(UNINSTALL, "--root", str(staged), "--wipe")
+    assert refused.returncode == 2 and "pass --yes" in refused.stderr
+    assert snapshot(staged) == before  # not even the software was removed
+
+
+def on_a_terminal(*args: str, answer: str) -> tuple[int, str]:
+    """uninstall.sh ARGS with a pseudo-terminal for stdin, answering its question with ``answer``."""
+    master, slave = os.openpty()
+    try:
+        os.write(master, (answer + "\n").encode())
+        result = subprocess.run(["bash", str(UNINSTALL), *args], stdin=slave, capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        os.close(slave)
+        os.close(master)
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_wipe_on_a_terminal_asks_to_type_wipe(staged):
+    fake_data(staged)
+    before = snapshot(staged)
+    status, said = on_a_terminal("--root", str(staged), "--wipe", answer="y")
+    assert status == 1 and "Type WIPE to go on" in said and "not wiped; nothing was changed" in said
+    assert snapshot(staged) == before
+    status, said = on_a_terminal("--root", str(staged), "--wipe", answer="WIPE")
+    assert status == 0 and "uninstall.sh: wiped" in said, said
+    assert not (staged / "var/lib/alpr-edge").exists()
+
+
+def test_wipe_refuses_while_evidence_is_held_unless_told_explicitly(staged):
+    fake_data(staged, holds=[("24-001234", None), ("24-000777", "2026-11-20T09:00:00Z")])
+    before = snapshot(staged)
+    refused = sh(UNINSTALL, "--root", str(staged), "--wipe", "--yes")
+    assert refused.returncode == 1 and "evidence holds are in force (1 hold(s), case(s) 24-001234)" in refused.stderr
+    assert "24-000777" not in refused.stderr  # released: no longer holds anything
+    assert snapshot(staged) == before
+    told = sh(UNINSTALL, "--root", str(staged), "--wipe", "--yes", "--including-held-evidence")
+    assert told.returncode == 0, told.stderr
+    assert "destroying held evidence as told" in told.stdout and not (staged / "var/lib/alpr-edge").exists()
+
+
+def test_wipe_proceeds_once_every_hold_is_released(staged):
+    fake_data(staged, holds=[("24-000777", "2026-11-20T09:00:00Z")])
+    wiped = sh(UNINSTALL, "--root", str(staged), "--wipe", "--yes")
+    assert wiped.returncode == 0, wiped.stderr
+    assert not (staged / "var/lib/alpr-edge").exists()
+
+
+def test_wipe_refuses_when_it_cannot_tell_whether_evidence_is_held(staged):
+    fake_data(staged)
+    (staged / "var/lib/alpr-edge/alpr.db").write_bytes(b"not a database")
+    refused = sh(UNINSTALL, "--root", str(staged), "--wipe", "--yes")
+    assert refused.returncode == 1 and "the database cannot be read" in refused.stderr
+
+
+def test_steps_are_announced_on_a_terminal_only(tmp_path):
+    piped = sh(INSTALL, "--dry-run", "--venv", "--root", str(tmp_path / "a"))
+    assert piped.returncode == 0 and "[1/7]" not in piped.stdout and "--quiet" in piped.stdout
+    master, slave = os.openpty()
+    try:
+        result = subprocess.run(["bash", str(INSTALL), "--dry-run", "--venv", "--root", str(tmp_path / "b")], stdout=slave,
+                                stderr=subprocess.PIPE, timeout=120, check=False)
+        os.close(slave)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the other side is closed and drained
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+    text = shown.decode()
+    assert result.returncode == 0, result.stderr
+    assert "install.sh: [1/7] system packages" in text and "install.sh: [4/7] virtualenv" in text
+    assert "--progress-bar on" in text  # pip draws its bars for a person watching

@@ -99,6 +99,7 @@ def probes(**overrides) -> Probes:
         "load_models": lambda config: {"detector": "stand-in", "ocr": "stand-in"},
         "systemctl_show": lambda unit: {"LoadState": "loaded", "ActiveState": "active", "SubState": "running",
                                         "WatchdogUSec": "30s", "NRestarts": "0"},
+        "systemd_units": Path("/nonexistent/etc/systemd/system"),  # not this host's units (tests/ops/test_kiosk.py stages them)
     }
     base.update(overrides)
     return Probes(**base)
@@ -120,7 +121,7 @@ def test_passes_on_a_working_sim_profile(device):
     assert checks["exposure"].status == "pass" and checks["database"].status == "warn"
     assert [c["name"] for c in outcome["checks"]] == [
         "camera", "ir_colour", "exposure", "gps", "clock", "storage", "database", "keys", "key_protection", "hotlists",
-        "broker", "models", "watchdog"]
+        "broker", "models", "watchdog", "kiosk"]
     assert checks["key_protection"].detail.startswith("plain file (sim/test only)")
 
 
@@ -186,7 +187,9 @@ def test_fails_when_the_disk_is_nearly_full(device):
 
 def test_fails_when_a_hot_list_is_stale(device):
     config, profile_path = device
-    stale = lambda config, layout: [{"name": "ncic-stolen", "age_s": 50 * 3600, "stale": True}, {"name": "local-bolo", "age_s": 60}]
+    def stale(config, layout):
+        return [{"name": "ncic-stolen", "age_s": 50 * 3600, "stale": True}, {"name": "local-bolo", "age_s": 60}]
+
     outcome, checks = run(config, profile_path, hotlists=stale)
     assert not outcome["ok"]
     assert checks["hotlists"].status == "fail"

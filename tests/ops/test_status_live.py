@@ -37,5 +37,6 @@ def test_status_reads_the_running_daemon_and_then_its_stop(tmp_path):
         daemon.stop("test over")
         thread.join(10)
     after = run_cli("status", "--config", str(config_path))
-    assert after.returncode == 1 and "daemon        stopped (test over)" in after.stdout, after.stdout
+    assert after.returncode == 1 and "daemon        NOT RUNNING: stopped (test over)" in after.stdout, after.stdout
+    assert "sudo systemctl start alpr-edge" in after.stdout and "journalctl -u alpr-edge" in after.stdout
     assert "ABC1234" not in after.stdout

@@ -71,7 +71,7 @@ def test_status_says_when_the_daemon_is_not_running(tmp_path):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     result = run_cli("status", "--config", str(config_file(tmp_path, data_dir)))
-    assert result.returncode == 1 and "not running (no " in result.stdout
+    assert result.returncode == 1 and "NOT RUNNING: it has not run with this data folder (no " in result.stdout
     # A status file a minute old from a process that is gone:
     write_status(data_dir, status_document(age_s=90, pid=2**22 + 12345))
     stale = read_daemon_status(data_dir / "run" / "status.json")
@@ -182,7 +182,7 @@ def test_stats_counts_alert_outcomes_from_the_alert_stages_own_tables(tmp_path):
     settings = load_config(config)
     now = datetime.now(UTC).timestamp()
     with store_module.Store.open(data_dir, settings.store, dev_keys=True) as store:
-        alerts_module.AlertBook(store.db, store.audit, settings=settings.alerts)  # creates its tables
+        alerts_module.AlertDesk(store, settings=settings.alerts)  # creates its tables (the "alerts" migrations)
         # Every column filled with a neutral value of its type, then the ones that matter here.
         blank = {name: (0 if kind in ("INTEGER", "REAL") else "") for _, name, kind, *_ in store.db.execute("PRAGMA table_info(alerts)").fetchall()}
         paths = {"a1": ["raised", "verified", "confirmed", "disposed"], "a2": ["raised", "misread"], "a3": ["raised", "verified", "not_confirmed"]}
@@ -202,3 +202,13 @@ def test_stats_counts_alert_outcomes_from_the_alert_stages_own_tables(tmp_path):
     assert (reaching["verified"], reaching["misread"], reaching["confirmed"], reaching["raised"]) == (2, 1, 1, 3)
     assert counts["dispositions"] == {"arrest": 1, "none": 2}
     assert PLATE not in result.stdout
+
+
+def test_status_warns_when_the_uplink_says_receipts_stopped(tmp_path):
+    config = Config(device=DeviceSection(data_dir=tmp_path))
+    write_status(tmp_path, status_document())
+    assert collect_status(config, tmp_path, thermal_root=tmp_path)["uplink_receipts_stalled"] is False
+    stalled = status_document()
+    stalled["uplink"] = {"connected": True, "backlog": 120, "awaiting_receipt": 120, "receipts_stalled": True}
+    write_status(tmp_path, stalled)
+    assert collect_status(config, tmp_path, thermal_root=tmp_path)["uplink_receipts_stalled"] is True

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from alpr_edge.ops.update import (
+    STEPS,
     Installer,
     UpdateError,
     apply_update,
@@ -36,12 +37,19 @@ def wheel(folder: Path, version: str) -> Path:
 
 class FakeSystem:
     """Runs the installer's commands against the staging root: builds stand-in venvs, records restarts,
-    and answers the self-test with the verdict set for each release."""
+    and answers systemctl and the self-test as set for each release: ``failing`` fails its self-test,
+    ``unstartable`` fails its restart, ``silent`` never reports READY, ``dying`` is gone right after READY."""
 
     def __init__(self, install_dir: Path):
         self.install_dir = install_dir
         self.commands: list[list[str]] = []
         self.failing: set[str] = set()
+        self.unstartable: set[str] = set()
+        self.silent: set[str] = set()
+        self.dying: set[str] = set()
+
+    def active(self) -> str:
+        return Path(os.readlink(self.install_dir / "venv")).parent.name
 
     def __call__(self, command, **kwargs):
         self.commands.append([str(c) for c in command])
@@ -50,8 +58,16 @@ class FakeSystem:
             bin_dir.mkdir(parents=True)
             (bin_dir / "alpr-edge").write_text("#!/bin/sh\n")
             (bin_dir / "alpr-edge").chmod(0o755)
+        if command[:2] == ["systemctl", "restart"]:
+            if self.active() in self.silent:
+                raise subprocess.TimeoutExpired(command, kwargs.get("timeout"))
+            if self.active() in self.unstartable:
+                return subprocess.CompletedProcess(command, 1, "", "Job for alpr-edge.service failed because the control process exited with error code.\n")
+        if command[:2] == ["systemctl", "is-active"]:
+            dead = self.active() in self.unstartable | self.dying
+            return subprocess.CompletedProcess(command, 3 if dead else 0, "failed\n" if dead else "active\n", "")
         if str(command[0]).endswith("bin/alpr-edge"):
-            release = Path(os.readlink(self.install_dir / "venv")).parent.name
+            release = self.active()
             bad = release in self.failing
             report = {"ok": not bad, "checks": [{"name": "camera", "status": "fail" if bad else "pass", "detail": f"release {release}"}]}
             return subprocess.CompletedProcess(command, 1 if bad else 0, json.dumps(report) + "\n", "")
@@ -130,7 +146,68 @@ def test_update_keeps_the_previous_release_and_rolls_back_when_the_selftest_fail
     assert os.readlink(inst.link) == f"releases/{good.installed}/venv"
     assert (inst.releases / outcome.installed).exists()  # the failed release is kept for inspection
     assert system.restarts() == 3  # first install, the bad one, the rollback
-    assert audit[-1][0] == "update.rolled_back" and audit[-1][1]["failures"][0]["name"] == "camera"
+    actions = [action for action, _ in audit]
+    assert actions == ["update.failed", "update.rolled_back", "update.rollback_restarted"]
+    assert audit[1][1]["failures"][0]["name"] == "camera" and "self-test failed: camera" in audit[1][1]["reason"]
+
+
+def bad_release_after(inst: Installer, mark: set[str]) -> None:
+    """The next release installed is put in ``mark`` (its id is known only once it is installed)."""
+    original = inst.install
+
+    def install_and_mark(artifact, release):
+        mark.add(release)
+        return original(artifact, release)
+
+    inst.install = install_and_mark
+
+
+@pytest.mark.parametrize("failure, reason", [
+    ("unstartable", "restarting alpr-edge.service failed (exit 1): Job for alpr-edge.service failed"),
+    ("silent", "alpr-edge.service did not report READY within 120 s"),
+    ("dying", "alpr-edge.service is failed, not active"),
+])
+def test_a_release_that_does_not_start_is_rolled_back_restarted_and_audited(tmp_path, keys, failure, reason):
+    inst, system = installer(tmp_path)
+    first = wheel(tmp_path / "dist", "0.1.0")
+    sign_artifact(first, keys["vendor"][0])
+    good = apply_update(first, keys["vendor"][1], inst)
+    second = wheel(tmp_path / "dist", "0.2.0")
+    sign_artifact(second, keys["vendor"][0])
+    bad_release_after(inst, getattr(system, failure))
+    audit = []
+    outcome = apply_update(second, keys["vendor"][1], inst, lambda action, data: audit.append((action, data)))
+    assert outcome.rolled_back and reason in outcome.failure
+    assert inst.current() == good.installed and system.active() == good.installed
+    assert system.restarts() == 3  # the first install, the release that would not run, the rollback
+    assert sum(c[0].endswith("bin/alpr-edge") for c in system.commands) == 1  # only the first release got as far as its self-test
+    assert [action for action, _ in audit] == ["update.failed", "update.rolled_back", "update.rollback_restarted"]
+    assert reason in audit[0][1]["reason"] and audit[1][1]["previous"] == good.installed == audit[2][1]["release"]
+
+
+def test_a_rollback_that_will_not_start_either_says_so_and_is_audited(tmp_path, keys):
+    inst, system = installer(tmp_path)
+    first = wheel(tmp_path / "dist", "0.1.0")
+    sign_artifact(first, keys["vendor"][0])
+    good = apply_update(first, keys["vendor"][1], inst)
+    system.dying.add(good.installed)  # the old release stopped working meanwhile (a broken disk, say)
+    second = wheel(tmp_path / "dist", "0.2.0")
+    sign_artifact(second, keys["vendor"][0])
+    bad_release_after(inst, system.unstartable)
+    audit = []
+    with pytest.raises(UpdateError, match=f"rolled back to {good.installed}, but it does not run either"):
+        apply_update(second, keys["vendor"][1], inst, lambda action, data: audit.append(action))
+    assert inst.current() == good.installed
+    assert audit == ["update.failed", "update.rolled_back", "update.rollback_restart_failed"]
+
+
+def test_steps_are_reported_in_order(tmp_path, keys):
+    inst, _ = installer(tmp_path)
+    artifact = wheel(tmp_path / "dist", "0.1.0")
+    sign_artifact(artifact, keys["vendor"][0])
+    seen = []
+    apply_update(artifact, keys["vendor"][1], inst, step=seen.append)
+    assert seen == STEPS
 
 
 def test_successful_updates_keep_exactly_one_release_to_go_back_to(tmp_path, keys):
@@ -169,8 +246,8 @@ def test_the_same_update_twice_never_builds_over_the_live_release(tmp_path, keys
     assert (inst.releases / first.installed / "venv/bin/alpr-edge").exists()
 
 
-def build_wheel(folder: Path, version: str, selftest_ok: bool) -> Path:
-    """A tiny real wheel named alpr-edge whose `alpr-edge selftest --json` answers as told."""
+def build_wheel(folder: Path, version: str, selftest_ok: bool, module: str | None = None) -> Path:
+    """A tiny real wheel named alpr-edge whose `alpr-edge selftest --json` answers as told (or runs ``module``)."""
     import base64
     import hashlib
     import zipfile
@@ -178,7 +255,7 @@ def build_wheel(folder: Path, version: str, selftest_ok: bool) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     dist = f"alpr_edge-{version}.dist-info"
     files = {
-        "alpr_edge_standin.py": f"import json\ndef main():\n    print(json.dumps({{'ok': {selftest_ok}, 'checks': [{{'name': 'camera', 'status': '{'pass' if selftest_ok else 'fail'}', 'detail': 'stand-in {version}'}}]}}))\n",
+        "alpr_edge_standin.py": module or f"import json\ndef main():\n    print(json.dumps({{'ok': {selftest_ok}, 'checks': [{{'name': 'camera', 'status': '{'pass' if selftest_ok else 'fail'}', 'detail': 'stand-in {version}'}}]}}))\n",
         f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: alpr-edge\nVersion: {version}\n",
         f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
         f"{dist}/entry_points.txt": "[console_scripts]\nalpr-edge = alpr_edge_standin:main\n",
@@ -204,6 +281,8 @@ def test_real_virtualenvs_offline_install_and_rollback(tmp_path, keys):
     restarts = []
 
     def run(command, **kwargs):
+        if command[:2] == ["systemctl", "is-active"]:
+            return subprocess.CompletedProcess(command, 0, "active\n", "")
         if command[0] == "systemctl":
             restarts.append(command)
             return subprocess.CompletedProcess(command, 0, "", "")
@@ -252,3 +331,71 @@ def test_models_travel_with_their_release_and_roll_back_with_it(tmp_path, keys):
     inst.install = original
     fourth = apply_update(plain, keys["vendor"][1], inst)
     assert (inst.releases / fourth.installed / "models" / "plate_detector_int8.tflite").read_bytes() == b"detector v2"
+
+
+# systemctl for the CLI test: `restart` runs the active release's command as the unit's ExecStart would
+# (so a release that cannot start fails its restart), `is-active` says what became of it.
+FAKE_SYSTEMCTL = """#!/bin/sh
+state="{state}"
+case "$1" in
+  restart)
+    if "{link}/bin/alpr-edge" --version >/dev/null 2>"$state.log"; then echo active > "$state"; exit 0; fi
+    echo failed > "$state"
+    echo "Job for $2 failed because the control process exited with error code." >&2
+    exit 1 ;;
+  is-active) now=$(cat "$state" 2>/dev/null || echo inactive); echo "$now"; [ "$now" = active ] ;;
+  *) exit 0 ;;
+esac
+"""
+
+GOOD_RELEASE = """#!/bin/sh
+case "$1" in
+  --version) echo "alpr-edge 0.1.0" ;;
+  selftest) echo '{"ok": true, "checks": []}' ;;
+esac
+"""
+
+
+@pytest.mark.slow
+def test_cli_update_that_cannot_start_rolls_back_and_the_audit_export_shows_it(tmp_path, agency_keys):
+    """As a technician would: a signed release whose service cannot start; the device goes back and says so."""
+    import re
+
+    import pyotp
+
+    from tests.ops.conftest import ADMIN_PASSWORD, provision_args, run_here
+
+    keys = agency_keys
+    root = tmp_path / "root"
+    provisioned = run_here(*provision_args(root, None, keys, admin="chief", non_interactive=True), input=ADMIN_PASSWORD + "\n")
+    assert provisioned.returncode == 0, provisioned.stderr
+    secret = re.search(r"secret=([A-Z2-7]+)", provisioned.stdout).group(1)
+    install_dir = root / "opt/alpr-edge"
+    old = install_dir / "releases/0.1.0/venv/bin/alpr-edge"  # what scripts/install.sh laid down
+    old.parent.mkdir(parents=True)
+    old.write_text(GOOD_RELEASE)
+    old.chmod(0o755)
+    (install_dir / "venv").symlink_to("releases/0.1.0/venv")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "systemctl").write_text(FAKE_SYSTEMCTL.format(state=tmp_path / "service-state", link=install_dir / "venv"))
+    (bin_dir / "systemctl").chmod(0o755)
+
+    broken = tmp_path / "wheelhouse-0.2.0"  # its first import fails: the service cannot start
+    build_wheel(broken, "0.2.0", selftest_ok=True, module="import alpr_edge_dependency_left_out\ndef main():\n    pass\n")
+    sign_artifact(broken, keys["update"][0])
+    where = ["--config", str(root / "etc/alpr-edge/config.toml"), "--data-dir", str(root / "var/lib/alpr-edge")]
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    result = run_cli("update", "--from", str(broken), "--root", str(root), "--technician", "tech.jo", *where, env=env, timeout=600)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "ROLLED BACK: release" in result.stdout and "restarting alpr-edge.service failed" in result.stdout
+    assert "back on 0.1.0, restarted" in result.stdout and "Traceback" not in result.stderr
+    assert os.readlink(install_dir / "venv") == "releases/0.1.0/venv"
+    assert (tmp_path / "service-state").read_text().strip() == "active"  # the old release runs again
+
+    exported = run_here("audit", "export", "--format", "json", "--user", "chief", "--totp", pyotp.TOTP(secret).now(),
+                        "--password-stdin", *where, input=ADMIN_PASSWORD + "\n")
+    assert exported.returncode == 0, exported.stderr
+    records = [r for r in json.loads(exported.stdout) if r["action"].startswith("update.")]
+    assert [r["action"] for r in records] == ["update.failed", "update.rolled_back", "update.rollback_restarted"]
+    assert all(r["user"] == "tech.jo" and r["role"] == "technician" for r in records)

@@ -48,5 +48,5 @@ def test_kill_minus_nine_loses_nothing_acknowledged(tmp_path):
     assert not missing, f"{len(missing)} acknowledged reads lost"
     # Every acknowledged read decrypts in full.
     for read_id in rng.sample(acknowledged, 20):
-        assert len(store.get_read(read_id)["overview_jpeg"]) == 60_000
+        assert len(store.get_read(read_id).overview_jpeg) == 60_000
     store.close()

@@ -86,7 +86,7 @@ def test_a_sealed_key_serves_the_store_and_leaves_no_plain_key(host_key, tmp_pat
     with Store.open(data, StoreSection()) as store:  # not the sim: unsealed by systemd-creds
         store.add_read(read)
     with Store.open(data, StoreSection()) as store:
-        assert store.get_read(read.read_id)["text"] == "SEALED1"
+        assert store.get_read(read.read_id).text == "SEALED1"
 
 
 def test_a_stolen_card_without_the_host_key_opens_nothing(host_key, tmp_path, monkeypatch):
@@ -117,7 +117,7 @@ def test_the_service_reads_the_key_systemd_decrypted_for_it(host_key, tmp_path, 
     files = KekFiles(data / "keys", SystemdCreds(run=runner))
     assert len(files.read()) == 32 and runner.calls == []
     with Store.open(data, StoreSection()) as store:
-        assert store.get_read(read.read_id)["text"] == "SERVICE"
+        assert store.get_read(read.read_id).text == "SERVICE"
 
 
 def test_sealing_a_plain_key_rotates_it_and_removes_the_plain_file(host_key, tmp_path):
@@ -132,7 +132,7 @@ def test_sealing_a_plain_key_rotates_it_and_removes_the_plain_file(host_key, tmp
     assert not (data / "keys" / "kek").exists() and not (data / "keys" / "kek.next.cred").exists()
     assert SystemdCreds().decrypt((data / "keys/kek.cred").read_bytes(), CREDENTIAL_NAME) != plain
     with Store.open(data, StoreSection()) as store:
-        assert store.get_read(read.read_id)["text"] == "MIGRATE"
+        assert store.get_read(read.read_id).text == "MIGRATE"
 
 
 def test_rotating_a_sealed_key_keeps_it_sealed(host_key, tmp_path):
@@ -146,7 +146,7 @@ def test_rotating_a_sealed_key_keeps_it_sealed(host_key, tmp_path):
     assert made["kek"] == data / "keys/kek.cred" and not (data / "keys/kek").exists()
     assert (data / "keys/kek.cred").read_bytes() != before
     with Store.open(data, StoreSection()) as store:
-        assert store.get_read(read.read_id)["text"] == "ROTATE2"
+        assert store.get_read(read.read_id).text == "ROTATE2"
 
 
 def test_an_interrupted_sealed_rotation_is_finished_at_the_next_open(host_key, tmp_path):
@@ -166,7 +166,7 @@ def test_an_interrupted_sealed_rotation_is_finished_at_the_next_open(host_key, t
     _write_entries(data / "keys/datakeys", new, entries)
     assert json.loads((data / "keys/datakeys").read_text())["kek_id"] == _kek_id(new)
     with Store.open(data, StoreSection()) as store:
-        assert store.get_read(read.read_id)["text"] == "CRASH01"
+        assert store.get_read(read.read_id).text == "CRASH01"
     assert files.read() == new and not (data / "keys/kek.next.cred").exists()
 
 

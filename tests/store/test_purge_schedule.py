@@ -10,7 +10,8 @@ from tests.conftest import run_cli
 from tests.store.store_fakes import make_read
 
 from alpr_edge.config import StoreSection
-from alpr_edge.store.retention import LAST_PURGE, PurgeSchedule, read_last_purge
+from alpr_edge.ops.layout import LAST_PURGE, read_last_purge
+from alpr_edge.store.retention import PurgeSchedule
 
 DAY1 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

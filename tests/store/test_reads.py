@@ -94,14 +94,14 @@ def test_round_trip(open_store, read):
     store.add_read(read)
     got = store.get_read(read.read_id)
     store.mark_uploaded([read.read_id])
-    assert got["text"] == read.text
-    assert got["candidates"] == [{"text": c.text, "confidence": c.confidence} for c in read.candidates]
-    assert got["crop_jpeg"] == read.crop_jpeg and got["overview_jpeg"] == read.overview_jpeg
-    assert got["position"] == (read.position.to_dict() if read.position else None)
-    assert got["timestamp"] == read.timestamp.to_dict()
-    assert got["state"] == read.state and got["camera"] == read.camera and got["frames"] == read.frames
-    assert datetime.fromisoformat(got["captured_at"]) == read.timestamp.utc
-    assert got["clock_source"] == "gps"
+    assert got.text == read.text
+    assert got.candidates == tuple((c.text, c.confidence) for c in read.candidates)
+    assert got.crop_jpeg == read.crop_jpeg and got.overview_jpeg == read.overview_jpeg
+    assert got.position == (read.position.to_dict() if read.position else None)
+    assert got.timestamp == read.timestamp.to_dict()
+    assert got.state == read.state and got.camera == read.camera and got.frames == read.frames
+    assert datetime.fromisoformat(got.captured_at) == read.timestamp.utc
+    assert got.clock_source == "gps"
 
 
 def test_read_without_gps_uses_the_system_clock(open_store):
@@ -110,5 +110,5 @@ def test_read_without_gps_uses_the_system_clock(open_store):
                 capture_monotonic_s=1.0, capture_wall_time=1_700_000_000.5, first_seen_monotonic_s=0.5, frames=2, box=(0, 0, 1, 1))
     store.add_read(read)
     got = store.get_read(read.read_id)
-    assert got["clock_source"] == "system" and got["position"] is None and got["crop_jpeg"] == b""
-    assert got["captured_at"] == "2023-11-14T22:13:20.500000Z"
+    assert got.clock_source == "system" and got.position is None and got.crop_jpeg == b""
+    assert got.captured_at == "2023-11-14T22:13:20.500000Z"

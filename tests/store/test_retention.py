@@ -92,7 +92,7 @@ def test_a_hold_keeps_a_read_until_released(open_store, clock):
     clock.advance(days=400)
     report = store.purge()
     assert report.held_kept == 1 and ids(store) == {held.read_id}
-    assert store.get_read(held.read_id)["crop_jpeg"] == held.crop_jpeg  # images kept too, still decryptable
+    assert store.get_read(held.read_id).crop_jpeg == held.crop_jpeg  # images kept too, still decryptable
     assert [h["id"] for h in list_holds(store)] == [hold_id]
     release_hold(store, hold_id, user="sue", role="supervisor")
     assert list_holds(store) == [] and len(list_holds(store, include_released=True)) == 1
@@ -109,8 +109,8 @@ def test_images_of_reads_without_hit_can_be_dropped(open_store, clock):
     assert store.purge().images_dropped == 0  # too young: hit matching may not have run yet
     clock.advance(hours=2)
     assert store.purge().images_dropped == 1
-    assert store.get_read(plain.read_id)["crop_jpeg"] == b""
-    assert store.get_read(hit.read_id)["crop_jpeg"] == hit.crop_jpeg
+    assert store.get_read(plain.read_id).crop_jpeg == b""
+    assert store.get_read(hit.read_id).crop_jpeg == hit.crop_jpeg
 
 
 def test_images_of_reads_without_hit_follow_their_own_limit(open_store, clock):
@@ -123,8 +123,8 @@ def test_images_of_reads_without_hit_follow_their_own_limit(open_store, clock):
     clock.advance(hours=2)
     report = store.purge()
     assert report.images_dropped == 1 and report.reads_purged == 0  # the read stays to its own limit
-    assert store.get_read(plain.read_id)["crop_jpeg"] == b""
-    assert store.get_read(hit.read_id)["crop_jpeg"] == hit.crop_jpeg
+    assert store.get_read(plain.read_id).crop_jpeg == b""
+    assert store.get_read(hit.read_id).crop_jpeg == hit.crop_jpeg
 
 
 def _copy_db(tmp_path, name):
@@ -169,7 +169,7 @@ def test_shredding_makes_a_copy_taken_before_the_purge_undecryptable(open_store,
         with pytest.raises(KeyShredded):
             store.unseal(read_id, None, crop)
     # The survivor is readable in the live store, and still found by exact search.
-    assert store.get_read(day1_hit.read_id)["text"] == "KEEPME1"
+    assert store.get_read(day1_hit.read_id).text == "KEEPME1"
     found = store.search("KEEPME1", user="a", role="admin", purpose="stolen vehicle report", case_number="24-7")
     assert [r["id"] for r in found] == [day1_hit.read_id]
     # The keys file holds no key for day 2 any more, and one (new) key for day 1.
@@ -193,7 +193,7 @@ def test_open_days_are_not_shredded_yet(open_store, clock):
 
 def test_audit_retention_keeps_the_chain_verifiable(open_store, clock):
     store = open_store(settings=replace(StoreSection(), audit_retention_days=10, audit_sign_every=3))
-    for i in range(7):
+    for _ in range(7):
         store.audit("u", "admin", "login")
     clock.advance(days=11)
     store.audit("u", "admin", "login")
@@ -217,7 +217,7 @@ def test_key_rotation_keeps_old_data_readable(open_store, tmp_path):
     assert create_keys(tmp_path / "data", rotate=True)["rotated"]
     assert (tmp_path / "data" / "keys" / "kek").read_bytes() != old_kek
     again = open_store()
-    assert again.get_read(read.read_id)["text"] == "ROTATE1"
+    assert again.get_read(read.read_id).text == "ROTATE1"
 
 
 def test_missing_keys_are_named(tmp_path):
@@ -245,6 +245,6 @@ def test_rotation_by_another_process_is_picked_up(open_store, tmp_path):
     create_keys(tmp_path / "data", rotate=True)  # as `provision --rotate` would, while the store is open
     later = make_read("AFTER01", datetime(2026, 11, 3, tzinfo=UTC))  # a new day: needs a new key written
     store.add_read(later)
-    assert store.get_read(first.read_id)["text"] == "BEFORE1"
+    assert store.get_read(first.read_id).text == "BEFORE1"
     with Store.open(tmp_path / "data", StoreSection()) as fresh:
-        assert fresh.get_read(later.read_id)["text"] == "AFTER01"
+        assert fresh.get_read(later.read_id).text == "AFTER01"

@@ -1,16 +1,16 @@
-"""Fixtures for the touchscreen: a fake backend with one account per role, a controllable clock, clients."""
+"""Fixtures for the touchscreen: the device's real pieces over a temporary store (``tests.ui.world``),
+one account per role, a controllable session clock, clients."""
 
 from __future__ import annotations
 
-import pyotp
 import pytest
 from fastapi.testclient import TestClient
 
 from alpr_edge.config import UiSection
 from alpr_edge.ui import create_app
-from alpr_edge.ui.testing import FakeBackend
+from tests.ui.world import UiWorld
 
-PASSWORDS = {"olive": "olive-pass-1", "sam": "sam-pass-22", "ada": "ada-pass-333", "tim": "4321"}
+PASSWORDS = {"olive": "olive-pass-1", "sam": "sam-pass-22", "ada": "ada-pass-333", "tim": "tim-4321", "lou": "lou-pass-4"}
 
 
 class FakeClock:
@@ -25,15 +25,16 @@ class FakeClock:
 
 
 @pytest.fixture
-def backend() -> FakeBackend:
-    backend = FakeBackend()
-    backend.add_account("olive", PASSWORDS["olive"], "officer", totp=True)
-    backend.add_account("sam", PASSWORDS["sam"], "supervisor")
-    backend.add_account("ada", PASSWORDS["ada"], "admin")
-    backend.add_account("tim", PASSWORDS["tim"], "technician")
-    backend.add_hot("7ABC123", "CA", "Stolen vehicle", case_number="24-001234", vehicle="2016 Honda Civic, grey",
-                    entered_by="NCIC", priority=1)
-    return backend
+def world(tmp_path) -> UiWorld:
+    world = UiWorld(tmp_path)
+    world.add_account("olive", PASSWORDS["olive"], "officer")
+    world.add_account("sam", PASSWORDS["sam"], "supervisor")
+    world.add_account("ada", PASSWORDS["ada"], "admin")
+    world.add_account("tim", PASSWORDS["tim"], "technician")
+    world.add_hot("7ABC123", "CA", "Stolen vehicle", case_number="24-001234", vehicle="2016 Honda Civic, grey",
+                  entered_by="NCIC", priority=1)
+    yield world
+    world.close()
 
 
 @pytest.fixture
@@ -47,8 +48,8 @@ def settings() -> UiSection:
 
 
 @pytest.fixture
-def app(backend, settings, clock):
-    return create_app(backend, settings, clock=clock)
+def app(world, settings, clock):
+    return create_app(world.services, settings, clock=clock)
 
 
 @pytest.fixture
@@ -59,18 +60,17 @@ def make_client(app):
     return make
 
 
-def totp_now(backend: FakeBackend, name: str) -> str:
-    return pyotp.TOTP(backend.accounts[name].totp_secret).now()
+def totp_now(world: UiWorld, name: str) -> str | None:
+    return world.code(name) if name in world.totp else None
 
 
 @pytest.fixture
-def login(make_client, backend):
+def login(make_client, world):
     """login(name) -> (client, csrf token), with the right TOTP code where the account has one."""
 
     def do(name: str):
         client = make_client()
-        code = totp_now(backend, name) if backend.accounts[name].totp_secret else None
-        response = client.post("/api/login", json={"name": name, "secret": PASSWORDS[name], "totp": code})
+        response = client.post("/api/login", json={"name": name, "secret": PASSWORDS[name], "totp": totp_now(world, name)})
         assert response.status_code == 200, response.text
         return client, response.json()["csrf"]
 

@@ -18,17 +18,20 @@ import pyotp
 from argon2 import PasswordHasher
 
 from alpr_edge.accounts import Accounts
-from alpr_edge.alerts import AlertBook, AlertSignals, RecordingOutput
+from alpr_edge.alerts import AlertDesk, AlertSignals, RecordingOutput
+from alpr_edge.assembly import wire_early_check
 from alpr_edge.config import AlertsSection, Config, DeviceSection, UiSection
 from alpr_edge.daemon import Components, Daemon
 from alpr_edge.hotlist import FileListStorage, HotListEngine
+from alpr_edge.pipeline import PipelineCounters
 from alpr_edge.profiles import load_profile
 from alpr_edge.store import Store
-from alpr_edge.ui.device_backend import open_ui
+from alpr_edge.types import LiveFeed
 from alpr_edge.ui.server import free_port
-from alpr_edge.ui.testing import overview_image, plate_crop
+from alpr_edge.ui.services import DeviceServices, open_ui
 from alpr_edge.vision.types import Candidate, PlateObservation
 from tests.fakes import EndlessSource, ReadPerObservation
+from tests.ui.world import overview_image, plate_crop
 
 
 class ScriptedRecognizer:
@@ -79,9 +82,7 @@ class DeviceWorld:
     def show(self, text: str, state: str | None = "CA") -> None:
         self.recognizer.show(text, state)
 
-    @property
-    def store(self):
-        return self.daemon.parts.store
+    store: Store
 
     def code(self, name: str) -> str:
         return self.totp[name].now()
@@ -118,10 +119,14 @@ def start_device(data_dir: Path, *, hot_plate: str | None = "ABC1234", fps: floa
     recognizer = ScriptedRecognizer()
     parts = Components(
         source=EndlessSource(fps=fps), recognizer=recognizer, aggregator=ImagedReads(), store=store,
-        hotlists=engine, alert_book=AlertBook(store.db, store.audit, settings=config.alerts), signals=AlertSignals(output),
+        hotlists=engine, desk=AlertDesk(store, signals=AlertSignals(output), settings=config.alerts),
     )
-    daemon = Daemon(config, load_profile("sim"), parts)
-    parts.ui = open_ui(config, daemon)
+    wire_early_check(parts.aggregator, engine)
+    # Wired as alpr_edge.assembly wires it: the screen gets the services, never the daemon.
+    feed, counters = LiveFeed(), PipelineCounters()
+    services = DeviceServices(config, load_profile("sim"), parts, feed=feed, counters=counters, accounts=accounts)
+    parts.ui = open_ui(config, services)
+    daemon = Daemon(config, load_profile("sim"), parts, feed=feed, counters=counters)
     runner = threading.Thread(target=daemon.run, name="daemon-under-test")
     runner.start()
     url = f"http://127.0.0.1:{port}/"
@@ -133,6 +138,6 @@ def start_device(data_dir: Path, *, hot_plate: str | None = "ABC1234", fps: floa
         except httpx.ConnectError:
             if time.monotonic() > deadline or not runner.is_alive():
                 daemon.stop("ui never came up")
-                raise AssertionError("the daemon's UI never came up")
+                raise AssertionError("the daemon's UI never came up") from None
             time.sleep(0.05)
-    return DeviceWorld(daemon, url, totp, output, runner, recognizer)
+    return DeviceWorld(daemon, url, totp, output, runner, recognizer, store)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -15,7 +14,9 @@ from alpr_edge.config import Config, DeviceSection, UiSection
 from alpr_edge.daemon import Components, Daemon
 from alpr_edge.profiles import load_profile
 from alpr_edge.store import Store
-from alpr_edge.ui.device_backend import open_ui
+from alpr_edge.pipeline import PipelineCounters
+from alpr_edge.types import LiveFeed
+from alpr_edge.ui.services import DeviceServices, open_ui
 from alpr_edge.ui.server import free_port
 from tests.fakes import EndlessSource, ReadPerObservation, SlowRecognizer
 
@@ -27,8 +28,9 @@ def test_the_daemon_serves_its_reads_on_the_touchscreen_and_stops_it(tmp_path: P
     Accounts(store, config.accounts, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)).add(
         "olive", "officer", "olive-secret")
     parts = Components(source=EndlessSource(fps=100), recognizer=SlowRecognizer(), aggregator=ReadPerObservation(), store=store)
-    daemon = Daemon(config, load_profile("sim"), parts)
-    parts.ui = open_ui(config, daemon)
+    feed, counters = LiveFeed(), PipelineCounters()
+    parts.ui = open_ui(config, DeviceServices(config, load_profile("sim"), parts, feed=feed, counters=counters))
+    daemon = Daemon(config, load_profile("sim"), parts, feed=feed, counters=counters)
     runner = threading.Thread(target=daemon.run)
     runner.start()
     try:
@@ -70,8 +72,9 @@ def test_a_taken_ui_port_does_not_stop_the_daemon(tmp_path: Path):
         config = Config(device=DeviceSection(data_dir=tmp_path), ui=UiSection(port=taken.getsockname()[1]))
         store = Store.open(tmp_path, config.store, dev_keys=True)
         parts = Components(source=EndlessSource(), recognizer=SlowRecognizer(), aggregator=ReadPerObservation(), store=store)
-        daemon = Daemon(config, load_profile("sim"), parts, max_frames=50)
-        parts.ui = open_ui(config, daemon)
+        feed, counters = LiveFeed(), PipelineCounters()
+        parts.ui = open_ui(config, DeviceServices(config, load_profile("sim"), parts, feed=feed, counters=counters))
+        daemon = Daemon(config, load_profile("sim"), parts, max_frames=50, feed=feed, counters=counters)
         summary = daemon.run()
     assert summary["frames_in"] == 50
     assert "cannot listen" in parts.ui.error

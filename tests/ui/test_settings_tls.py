@@ -62,9 +62,9 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def test_https_with_a_certificate_and_a_secure_cookie(backend, tmp_path):
+def test_https_with_a_certificate_and_a_secure_cookie(world, tmp_path):
     cert, key = _self_signed(tmp_path)
-    server = UiServer(create_app(backend, UiSection()), "127.0.0.1", free_port(), tls_cert=cert, tls_key=key)
+    server = UiServer(create_app(world.services, UiSection()), "127.0.0.1", free_port(), tls_cert=cert, tls_key=key)
     server.start()
     try:
         assert server.url.startswith("https://")
@@ -77,9 +77,9 @@ def test_https_with_a_certificate_and_a_secure_cookie(backend, tmp_path):
         server.stop()
 
 
-def test_unreadable_tls_files_are_a_clear_start_error(backend, tmp_path):
+def test_unreadable_tls_files_are_a_clear_start_error(world, tmp_path):
     (tmp_path / "bad.pem").write_text("not a certificate")
-    server = UiServer(create_app(backend, UiSection()), "127.0.0.1", free_port(),
+    server = UiServer(create_app(world.services, UiSection()), "127.0.0.1", free_port(),
                       tls_cert=tmp_path / "bad.pem", tls_key=tmp_path / "bad.pem")
     with pytest.raises(UiStartError, match="cannot serve"):
         server.start()

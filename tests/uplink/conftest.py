@@ -254,6 +254,7 @@ class FakeStore:
         self.lock = threading.Lock()
         self.rows: dict[str, dict] = {}
         self.uploaded: set[str] = set()
+        self.acked: dict[str, float] = {}  # read_id -> when the broker acknowledged it (receipts on)
         self.mark_calls: list[list[str]] = []
         self.audits: list[tuple] = []
 
@@ -276,9 +277,11 @@ class FakeStore:
     def image(self, read_id: str, kind: str) -> bytes:
         return self.rows[read_id][kind]
 
-    def pending_uploads(self, limit: int) -> list[dict]:
+    def pending_uploads(self, limit: int, resend_after_s: float | None = None) -> list[dict]:
+        cutoff = None if resend_after_s is None else time.time() - resend_after_s
         with self.lock:
-            pending = [r for i, r in self.rows.items() if i not in self.uploaded]
+            pending = [r for i, r in self.rows.items() if i not in self.uploaded
+                       and (cutoff is None or self.acked.get(i, cutoff - 1) < cutoff)]
         pending.sort(key=lambda r: (not r["has_hit"], r["read_id"]))
         return [dict(r) for r in pending[:limit]]
 
@@ -289,9 +292,20 @@ class FakeStore:
             self.uploaded.update(read_ids)
             return len(self.uploaded) - before
 
+    def mark_acknowledged(self, read_ids) -> int:
+        now = time.time()
+        with self.lock:
+            fresh = [i for i in read_ids if i not in self.uploaded]
+            self.acked.update((i, now) for i in fresh)
+            return len(fresh)
+
     def upload_backlog(self) -> int:
         with self.lock:
             return len(self.rows) - len(self.uploaded)
+
+    def receipt_backlog(self) -> int:
+        with self.lock:
+            return len(set(self.acked) - self.uploaded)
 
     def audit(self, user, role, action, *, data=None, purpose=None, case_number=None, outcome="ok") -> int:
         self.audits.append((user, role, action, data, outcome))
@@ -332,7 +346,7 @@ class RealOutbox:
         return {row[0] for row in rows}
 
     def image(self, read_id: str, kind: str) -> bytes:
-        return self.store.get_read(read_id)[kind]
+        return getattr(self.store.get_read(read_id), kind)
 
     def __getattr__(self, name):  # pending_uploads, mark_uploaded, upload_backlog, audit, close
         return getattr(self.store, name)

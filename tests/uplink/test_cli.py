@@ -96,7 +96,7 @@ def test_flush_sends_the_whole_backlog_then_status_shows_it_empty(broker, receiv
     assert result.returncode == 0, result.stderr
     status = json.loads(result.stdout)
     assert (status["backlog_hits"], status["backlog_reads"], status["state"]) == (2, 30, "not running")
-    assert status["oldest_pending_age_s"] >= 0
+    assert status["oldest_pending_age_s"] >= 0 and status["awaiting_receipt"] == 0
     result = run_cli("uplink", "flush", "--config", str(config), "--timeout", "30")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("flushed 32 read(s)")

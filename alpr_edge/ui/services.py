@@ -1,11 +1,14 @@
-"""The touchscreen's backend on the device: the daemon's store, accounts, hot lists and alert book.
+"""What the touchscreen may use of the device: a narrow service, built by ``alpr_edge.assembly``.
 
-Each method is a thin adapter: the rules live in the pieces (``Accounts`` for
-logins, ``Store.search`` for look-ups, ``AlertBook.transition`` for alert
-steps, ``HotListEngine.add_manual`` for hot plates), and so does the audit
-trail. This module only translates their errors and records into the UI's
-words (``alpr_edge.ui.backend``). Without a hot list engine or an alert book
-(not configured) the screen says so instead of failing.
+``DeviceServices`` is handed the alert desk, the store (for look-ups and
+images), the accounts, the hot lists, the live feed of new reads and the
+parts whose health the shift check reports; never the daemon. Each method
+is a thin adapter: the rules live in their owners (``Accounts`` for logins,
+``AlertDesk`` for alerts and who may see them, ``Store.search`` for what a
+look-up needs, ``HotListEngine.add_manual`` for hot plates,
+``accounts.permissions`` for what a role may do), and so does the audit
+trail. This module translates their errors and records into the screen's
+words (``alpr_edge.ui.backend``).
 """
 
 from __future__ import annotations
@@ -13,41 +16,63 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from datetime import datetime
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from alpr_edge.accounts.permissions import can
+from alpr_edge.alerts import Alert, AlertError, UnknownAlert, may_see_covert
+from alpr_edge.alerts.desk import may_dismiss
+from alpr_edge.alerts.lifecycle import next_steps
+from alpr_edge.config import Config
+from alpr_edge.health import clock_level, gps_level, storage_level
 from alpr_edge.logs import log
+from alpr_edge.pipeline import PipelineCounters
+from alpr_edge.profiles import Profile
+from alpr_edge.types import AlertDeskPort, Components, LiveFeed, StoredRead
 from alpr_edge.ui.backend import (
     AlertStep, AlertView, AuditRecord, Check, HotEntry, LiveRead, LiveStatus, LoginRefused, NotFound, Refused,
     SearchHit, SessionUser,
 )
+
+if TYPE_CHECKING:
+    from alpr_edge.accounts import Accounts
+    from alpr_edge.hotlist import HotListEngine
+    from alpr_edge.store import Store
+    from alpr_edge.ui.server import UiServer
 
 logger = logging.getLogger(__name__)
 
 BROWSE_LIMIT = 500  # lists longer than this (NCIC extracts) are summarised, not listed
 
 
-def _sentence(text: str) -> str:
+def _sentence(text: object) -> str:
     text = str(text).strip()
     return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
 
-class DeviceBackend:
-    def __init__(self, daemon, accounts, *, disk_usage: Callable = shutil.disk_usage):
-        self.daemon = daemon
-        self.accounts = accounts
+class DeviceServices:
+    """The touchscreen's ``UiBackend`` on the device."""
+
+    def __init__(self, config: Config, profile: Profile, parts: Components, *, feed: LiveFeed,
+                 counters: PipelineCounters, accounts: Accounts | None = None,
+                 disk_usage: Callable[[Any], Any] = shutil.disk_usage):
+        from alpr_edge.accounts import Accounts
+
+        if parts.store is None:
+            raise ValueError("the touchscreen needs the store")
+        self.config = config
+        self.profile = profile
+        self.store: Store = parts.store  # type: ignore[assignment]  # the device's Store, not only the port
+        self.desk: AlertDeskPort | None = parts.desk
+        self.hotlists: HotListEngine | None = parts.hotlists  # type: ignore[assignment]
+        self.accounts = accounts or Accounts(self.store, config.accounts)
+        self.feed = feed
+        self.counters = counters
+        self._source, self._positions, self._clock, self._uplink = parts.source, parts.positions, parts.clock, parts.uplink
         self.disk_usage = disk_usage
         self._entries: dict[str, HotEntry] = {}  # alert_id -> the hot list entry it matched (never changes)
-        self._reads: dict[str, dict] = {}  # read_id -> text, state, confidence of alerts' reads (decrypted once)
+        self._reads: dict[str, dict[str, Any]] = {}  # read_id -> text, state, confidence of alerts' reads
         self._lock = threading.Lock()
-
-    @property
-    def parts(self):
-        return self.daemon.parts
-
-    @property
-    def store(self):
-        return self.daemon.parts.store
 
     # -- accounts ------------------------------------------------------------
 
@@ -66,58 +91,60 @@ class DeviceBackend:
     # -- health ----------------------------------------------------------------
 
     def start_of_shift(self) -> list[Check]:
-        return [self._camera(), self._ir(), self._gps(), self._clock(), self._storage(), self._hotlists(), self._uplink()]
+        return [self._camera(), self._ir(), self._gps(), self._clock_check(), self._storage(), self._hotlist_check(),
+                self._uplink_check()]
 
     def _camera(self) -> Check:
-        frames = self.daemon.counters.frames_in
-        status = self.parts.source.status()
+        frames = self.counters.frames_in
+        status = self._source.status()
         if not status.get("connected", True):
             return Check("camera", "fail", f"{status.get('camera', 'camera')} not connected")
         if frames == 0:
             return Check("camera", "fail", "no frames have arrived")
-        return Check("camera", "pass", f"frames arriving ({frames} so far, {self.daemon.summary().get('fps_in', 0)} fps)")
+        uptime = self.counters.uptime_s()
+        fps = round(frames / uptime, 2) if uptime else 0.0
+        return Check("camera", "pass", f"frames arriving ({frames} so far, {fps} fps)")
 
     def _ir(self) -> Check:
-        profile = self.daemon.profile
+        profile = self.profile
         if profile.is_sim:
             return Check("ir", "pass", "simulated")
-        camera = profile.camera
-        if getattr(camera, "ir_strobe", False) and getattr(profile.outputs, "ir_strobe_pin", None) is None:
+        strobe = getattr(profile.camera, "ir_strobe", False)
+        if strobe and getattr(profile.outputs, "ir_strobe_pin", None) is None:
             return Check("ir", "warn", "IR strobe asked for but no strobe pin in the profile")
-        return Check("ir", "pass", "IR illuminator configured" if getattr(camera, "ir_strobe", False) else "no IR strobe on this camera")
+        return Check("ir", "pass", "IR illuminator configured" if strobe else "no IR strobe on this camera")
 
     def _gps(self) -> Check:
-        positions = self.parts.positions
-        if positions is None:
+        if self._positions is None:
             return Check("gps", "warn", "no GPS configured: reads carry no position")
-        status = positions.status()
+        status = self._positions.status()
+        level = gps_level(status)  # the self-test's thresholds (alpr_edge.health)
         if status.get("source") == "surveyed":
-            return Check("gps", "pass", "fixed site, surveyed position")
+            return Check("gps", level, "fixed site, surveyed position")
         if not status.get("has_fix"):
-            return Check("gps", "fail", f"{status.get('source', 'gps')}: no fix")
+            return Check("gps", level, f"{status.get('source', 'gps')}: no fix")
         if status.get("stale"):
-            return Check("gps", "warn", "fix is stale")
-        return Check("gps", "pass", f"fix, {status.get('satellites', '?')} satellites")
+            return Check("gps", level, "fix is stale")
+        return Check("gps", level, f"fix, {status.get('satellites', '?')} satellites")
 
-    def _clock(self) -> Check:
-        clock = self.parts.clock
-        if clock is None:
+    def _clock_check(self) -> Check:
+        if self._clock is None:
             return Check("clock", "warn", "clock not checked")
-        status = clock.status()
+        status = self._clock.status()
         source, offset = status.get("time_source", "?"), status.get("offset_s")
         detail = f"{source} time" + (f", offset {offset} s" if offset is not None else "")
-        if status.get("clock_ok") is False:
-            return Check("clock", "warn", detail + f": beyond {status.get('max_offset_s')} s, reads use GPS time")
-        return Check("clock", "pass" if status.get("clock_ok") else "warn", detail if status.get("clock_ok") else detail + ", not verified")
+        level = clock_level(status)  # the self-test's thresholds (alpr_edge.health)
+        if level == "fail":
+            return Check("clock", level, detail + f": beyond {status.get('max_offset_s')} s, reads use GPS time")
+        return Check("clock", level, detail if level == "pass" else detail + ", not verified")
 
     def _storage(self) -> Check:
-        free_mb = self.disk_usage(self.daemon.config.data_dir).free / 1e6
-        minimum = self.daemon.config.store.min_free_mb
-        status = "fail" if free_mb < minimum else "warn" if free_mb < 4 * minimum else "pass"
-        return Check("storage", status, f"{free_mb / 1000:.1f} GB free (minimum {minimum} MB)")
+        free_mb = self.disk_usage(self.config.data_dir).free / 1e6
+        minimum = self.config.store.min_free_mb
+        return Check("storage", storage_level(free_mb, minimum), f"{free_mb / 1000:.1f} GB free (minimum {minimum} MB)")
 
-    def _hotlists(self) -> Check:
-        engine = self.parts.hotlists
+    def _hotlist_check(self) -> Check:
+        engine = self.hotlists
         if engine is None:
             return Check("hotlist", "fail", "no hot list engine: reads are not being checked")
         health = engine.health()
@@ -128,11 +155,10 @@ class DeviceBackend:
         lists = engine.lists()
         return Check("hotlist", "pass", ", ".join(f"{s.name} ({s.age_s / 3600:.1f} h old)" for s in lists) or "loaded")
 
-    def _uplink(self) -> Check:
-        uplink = self.parts.uplink
-        if uplink is None:
+    def _uplink_check(self) -> Check:
+        if self._uplink is None:
             return Check("uplink", "warn", "not configured: reads stay on the device")
-        status = uplink.status()
+        status = self._uplink.status()
         state, backlog = status.get("state", "?"), status.get("backlog", "?")
         detail = f"{state}, {backlog} waiting"
         if state != "connected" and status.get("last_error"):
@@ -141,102 +167,87 @@ class DeviceBackend:
 
     # -- live view ---------------------------------------------------------------
 
-    def live(self, limit: int = 20) -> LiveStatus:
-        reads = list(self.daemon.recent_reads)[-limit:][::-1]
-        book = self.parts.alert_book
-        by_read = {}
-        if book is not None and reads:
-            with self.store.lock:
-                by_read = {a.read_id: a.alert_id for a in book.recent(limit=50)}
+    def live(self, user: SessionUser, limit: int = 20) -> LiveStatus:
+        reads = self.feed.newest(limit)
+        by_read: dict[str, str] = {}
+        if self.desk is not None and reads:  # only alerts this user may see: a covert hit reads as a plain read
+            by_read = {a.read_id: a.alert_id for a in self.desk.recent_for(user.role, limit=50)}
         live = tuple(
             LiveRead(r.read_id, float(r.capture_wall_time), r.text, r.state, float(r.confidence), by_read.get(r.read_id))
             for r in reads
         )
-        warnings = []
-        engine = self.parts.hotlists
-        if engine is not None:
-            health = engine.health()
+        warnings: list[str] = []
+        if self.hotlists is not None:
+            health = self.hotlists.health()
             warnings += list(health.problems) + list(health.warnings)
         else:
             warnings.append("No hot list engine: reads are not being checked.")
         storage = self._storage()
         if storage.status != "pass":
             warnings.append(f"Storage: {storage.detail}")
-        return LiveStatus(live, self._gps(), self._uplink(), tuple(warnings))
+        return LiveStatus(live, self._gps(), self._uplink_check(), tuple(warnings))
 
     def read_image(self, read_id: str, kind: str) -> bytes:
-        for read in list(self.daemon.recent_reads):
-            if read.read_id == read_id:
-                data = read.crop_jpeg if kind == "crop" else read.overview_jpeg
-                if data:
-                    return data
-        stored = self.store.get_read(read_id, images=True) if self.store is not None else None
-        data = (stored or {}).get(f"{kind}_jpeg")
+        read = self.feed.find(read_id)
+        if read is not None:
+            data = read.crop_jpeg if kind == "crop" else read.overview_jpeg
+            if data:
+                return data
+        stored = self.store.get_read(read_id, images=True)
+        data = (stored.crop_jpeg if kind == "crop" else stored.overview_jpeg) if stored else b""
         if not data:
             raise NotFound(f"No {kind} image for read {read_id}.")
         return data
 
-    # -- alerts --------------------------------------------------------------------
+    # -- alerts: every rule in the desk --------------------------------------------
 
-    def _book(self):
-        if self.parts.alert_book is None:
-            raise NotFound("Alerts are not configured on this device.")
-        return self.parts.alert_book
-
-    def open_alerts(self) -> list[AlertView]:
-        if self.parts.alert_book is None:
+    def open_alerts(self, user: SessionUser) -> list[AlertView]:
+        if self.desk is None:
             return []
-        with self.store.lock:
-            alerts = self.parts.alert_book.open_alerts()
-        return [self._view(a, history=False) for a in alerts]
+        return [self._view(a, user, history=False) for a in self.desk.open_for(user.role)]
 
-    def alert(self, alert_id: str) -> AlertView:
-        from alpr_edge.alerts import AlertError
+    def pending_alerts(self, user: SessionUser) -> int:
+        return self.desk.pending_for(user.role) if self.desk is not None else 0
 
-        book = self._book()
+    def alert(self, alert_id: str, user: SessionUser) -> AlertView:
+        desk = self._desk()
         try:
-            with self.store.lock:
-                return self._view(book.get(alert_id))
-        except AlertError as error:
-            raise NotFound(str(error)) from None
+            return self._view(desk.get_for(alert_id, user.role), user)
+        except UnknownAlert as error:
+            raise NotFound(_sentence(error)) from None
 
     def transition(self, alert_id: str, step: str, user: SessionUser, note: str = "", disposition: str = "") -> AlertView:
-        from alpr_edge.alerts import AlertError
-
-        book = self._book()
+        desk = self._desk()
         try:
-            with self.store.lock:
-                book.get(alert_id)
-        except AlertError as error:
-            raise NotFound(str(error)) from None
-        try:
-            with self.store.lock:
-                alert = book.transition(alert_id, step, user.name, user.role, note or None, disposition or None)
-                still_open = book.open_alerts()
+            alert = desk.step(alert_id, step, user.name, user.role, note or None, disposition or None)
+        except UnknownAlert as error:
+            raise NotFound(_sentence(error)) from None
         except AlertError as error:
             raise Refused(_sentence(error)) from None
-        signals = getattr(self.parts, "signals", None)
-        if signals is not None:  # the car's buzzer and light follow the screen (silenced, closed)
-            signals.update(still_open)
-        return self._view(alert)
+        return self._view(alert, user)
 
-    def _view(self, alert, history: bool = True) -> AlertView:
+    def _desk(self) -> AlertDeskPort:
+        if self.desk is None:
+            raise NotFound("Alerts are not configured on this device.")
+        return self.desk
+
+    def _view(self, alert: Alert, user: SessionUser, history: bool = True) -> AlertView:
         read = self._read(alert.read_id)
         entry = self._entry(alert, read)
-        steps = ()
-        if history:
-            with self.store.lock:
-                steps = tuple(AlertStep(s.at, s.user, s.to_state, s.note or s.disposition or "")
-                              for s in self.parts.alert_book.steps(alert.alert_id))
+        steps: tuple[AlertStep, ...] = ()
+        if history and self.desk is not None:
+            steps = tuple(AlertStep(s.at, s.user, s.to_state, s.note or s.disposition or "")
+                          for s in self.desk.history(alert.alert_id, user.role))
         return AlertView(
             alert_id=alert.alert_id, read_id=alert.read_id, raised_at=alert.created_at, state=alert.state,
             priority=alert.priority, read_text=read.get("text", "?"), read_state=read.get("state"),
             confidence=float(read.get("confidence") or 0.0), match_kind=alert.match_kind, entry=entry,
             covert=alert.covert, stale=alert.stale, state_differs=alert.state_differs,
-            disposition=alert.disposition or "", history=steps,
+            disposition=alert.disposition or "", history=steps, sounding=alert.sounding,
+            next_steps=tuple(next_steps(alert.state)), can_dismiss=may_dismiss(user.role),
         )
 
-    def _read(self, read_id: str) -> dict:
+    def _read(self, read_id: str) -> dict[str, Any]:
         with self._lock:
             cached = self._reads.get(read_id)
         if cached is not None:
@@ -249,30 +260,30 @@ class DeviceBackend:
                 self._reads[read_id] = found
         return found
 
-    def _find_read(self, read_id: str) -> dict:
-        for read in list(self.daemon.recent_reads):
-            if read.read_id == read_id:
-                return {"text": read.text, "state": read.state, "confidence": read.confidence,
-                        "candidates": [(c.text, c.confidence) for c in read.candidates]}
-        stored = self.store.get_read(read_id, images=False) if self.store is not None else None
+    def _find_read(self, read_id: str) -> dict[str, Any]:
+        read = self.feed.find(read_id)
+        if read is not None:
+            return {"text": read.text, "state": read.state, "confidence": read.confidence,
+                    "candidates": [(c.text, c.confidence) for c in read.candidates]}
+        stored = self.store.get_read(read_id, images=False)
         if stored is None:
             return {}
-        return {**stored, "candidates": [(c["text"], c["confidence"]) for c in stored.get("candidates", [])]}
+        return {"text": stored.text, "state": stored.state, "confidence": stored.confidence,
+                "candidates": list(stored.candidates)}
 
-    def _entry(self, alert, read: dict) -> HotEntry:
-        """The entry the alert matched: matched again by its key (the alert keeps no plate text)."""
+    def _entry(self, alert: Alert, read: dict[str, Any]) -> HotEntry:
+        """The entry the alert matched: matched again by its (keyed) key; the alert keeps no plate text."""
         with self._lock:
             cached = self._entries.get(alert.alert_id)
         if cached is not None:
             return cached
         plate, state, synopsis, expires = "?", None, "", ""
-        engine = self.parts.hotlists
-        if engine is not None and read.get("text"):
+        if self.hotlists is not None and self.desk is not None and read.get("text"):
             from alpr_edge.vision.types import Candidate
 
             candidates = [Candidate(t, c) for t, c in read.get("candidates", [])]
-            for match in engine.match(read["text"], read.get("state"), candidates):
-                if match.entry_key == alert.entry_key:
+            for match in self.hotlists.match(read["text"], read.get("state"), candidates):
+                if self.desk.entry_token(match.entry_key) == alert.entry_key:
                     plate, state = match.entry.plate, match.entry.state
                     synopsis = match.entry.synopsis
                     expires = match.entry.expires.isoformat() if match.entry.expires else ""
@@ -291,30 +302,35 @@ class DeviceBackend:
     def search(self, plate: str, partial: bool, purpose: str, case_number: str, user: SessionUser) -> list[SearchHit]:
         from alpr_edge.store import AccessRefused
 
+        if not can(user.role, "reads.search"):  # decided here, above the store; audited as the store would
+            self.store.audit(user.name, user.role, "reads.search", data={"plate": plate, "partial": partial},
+                             purpose=purpose, case_number=case_number, outcome=f"refused: role {user.role} may not search")
+            raise Refused(f"Your role ({user.role}) may not search stored reads.")
         try:
             rows = self.store.search(plate, user=user.name, role=user.role, purpose=purpose,
                                      case_number=case_number, partial=partial)
         except AccessRefused as refusal:
             raise Refused(_sentence(refusal)) from None
         hits = []
-        for row in rows:
-            position = row.get("position") or {}
-            captured = row.get("captured_at")
-            when = datetime.fromisoformat(captured.replace("Z", "+00:00")).timestamp() if captured else 0.0
-            hits.append(SearchHit(row["id"], when, row["text"], row.get("state"), float(row.get("confidence") or 0),
-                                  row.get("camera", ""), position.get("lat"), position.get("lon")))
+        for read in (StoredRead.from_dict(row) for row in rows):
+            position = read.position or {}
+            hits.append(SearchHit(read.read_id, read.captured_epoch_s, read.text, read.state, read.confidence,
+                                  read.camera, position.get("lat"), position.get("lon")))
         return hits
 
     def hot_entries(self, user: SessionUser) -> list[HotEntry]:
-        engine = self.parts.hotlists
+        """The hot plates this user may browse: covert lists only for supervisors and admins."""
+        engine = self.hotlists
         self.record(user, "hotlist.browse")
         if engine is None:
             return []
         entries = []
         for summary in engine.lists():
-            if summary.entries > BROWSE_LIMIT:
+            if summary.entries > BROWSE_LIMIT or (summary.covert and not may_see_covert(user.role)):
                 continue
             hotlist = engine.get(summary.name)
+            if hotlist is None:
+                continue
             for e in hotlist.entries:
                 entries.append(HotEntry(
                     plate=e.plate, state=e.state, list_name=summary.name, reason=e.reason, case_number=e.case_number,
@@ -326,23 +342,24 @@ class DeviceBackend:
     def add_hot_plate(self, entry: HotEntry, user: SessionUser) -> HotEntry:
         from alpr_edge.hotlist import HotListError
 
-        engine = self.parts.hotlists
-        if engine is None:
+        if self.hotlists is None:
             raise Refused("No hot list engine on this device.")
         try:
-            added = engine.add_manual(
+            added = self.hotlists.add_manual(
                 entry.plate, entry.state, entry.reason, entered_by=user.name, case_number=entry.case_number,
                 synopsis=entry.synopsis, expires=entry.expires, vehicle=entry.vehicle, role=user.role,
             )
         except HotListError as error:
             raise Refused(_sentence("; ".join(error.problems))) from None
         return HotEntry(
-            plate=added.plate, state=added.state, list_name=getattr(self.daemon.config.hotlist, "manual_list", "manual"),
+            plate=added.plate, state=added.state, list_name=self.config.hotlist.manual_list,
             reason=added.reason, case_number=added.case_number, vehicle=added.vehicle, entered_by=added.entered_by,
             synopsis=added.synopsis, expires=added.expires.isoformat() if added.expires else "",
         )
 
     def audit(self, user: SessionUser, limit: int = 200) -> list[AuditRecord]:
+        from datetime import datetime
+
         from alpr_edge.store.audit import records
 
         self.record(user, "audit.view")
@@ -357,14 +374,14 @@ class DeviceBackend:
             for r in rows
         ]
 
-    def record(self, user: SessionUser | None, action: str, **detail) -> None:
+    def record(self, user: SessionUser | None, action: str, **detail: Any) -> None:
         self.store.audit(user.name if user else "system", user.role if user else "system", action, data=detail or None)
 
 
 class DaemonUi:
     """The UI as one of the daemon's parts: a UI that cannot start is logged, and plates are still read."""
 
-    def __init__(self, server):
+    def __init__(self, server: UiServer):
         self.server = server
         self.error: str | None = None
 
@@ -382,15 +399,12 @@ class DaemonUi:
             self.server.stop()
 
 
-def open_ui(config, daemon) -> DaemonUi:
-    """The touchscreen over the daemon's parts (called by build_daemon once the store is open)."""
-    from alpr_edge.accounts import Accounts
+def open_ui(config: Config, services: DeviceServices) -> DaemonUi:
+    """The touchscreen over the device's services (built by ``alpr_edge.assembly``)."""
     from alpr_edge.ui.app import create_app
     from alpr_edge.ui.server import UiServer
 
-    accounts = Accounts(daemon.parts.store, config.accounts)
-    backend = DeviceBackend(daemon, accounts)
     settings = config.ui
-    app = create_app(backend, settings)
+    app = create_app(services, settings)
     server = UiServer(app, settings.host, settings.port, tls_cert=settings.tls_cert, tls_key=settings.tls_key)
     return DaemonUi(server)

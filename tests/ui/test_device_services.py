@@ -1,4 +1,4 @@
-"""The device backend over the real encrypted store and accounts, and the app on top of it."""
+"""The device services over the real encrypted store and accounts, and the app on top of it."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from alpr_edge.ids import uuid7
 from alpr_edge.profiles import load_profile
 from alpr_edge.store import Store
 from alpr_edge.ui import LoginRefused, Refused, SessionUser, create_app
-from alpr_edge.ui.device_backend import DeviceBackend
+from alpr_edge.pipeline import PipelineCounters
+from alpr_edge.types import Components, LiveFeed
+from alpr_edge.ui.services import DeviceServices
 from alpr_edge.vision.types import Candidate, Read
 
 NOW = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
@@ -59,13 +61,13 @@ def device(tmp_path):
         if uri:
             enrol[name] = pyotp.parse_uri(uri)
     config = replace(Config(), device=replace(Config().device, data_dir=tmp_path / "data"))
-    daemon = SimpleNamespace(
-        parts=SimpleNamespace(store=store, hotlists=None, alert_book=None, uplink=None, positions=None, clock=None, source=Source()),
-        counters=SimpleNamespace(frames_in=120), recent_reads=[], config=config, profile=load_profile("sim"),
-        summary=lambda: {"fps_in": 10.0},
-    )
-    backend = DeviceBackend(daemon, accounts, disk_usage=lambda _path: SimpleNamespace(free=50e9))
-    yield SimpleNamespace(backend=backend, store=store, accounts=accounts, clock=clock, daemon=daemon, enrol=enrol)
+    parts = Components(source=Source(), recognizer=None, aggregator=None, store=store)  # type: ignore[arg-type]
+    feed, counters = LiveFeed(), PipelineCounters()
+    counters.frames_in = 120
+    backend = DeviceServices(config, load_profile("sim"), parts, feed=feed, counters=counters, accounts=accounts,
+                             disk_usage=lambda _path: SimpleNamespace(free=50e9))
+    yield SimpleNamespace(backend=backend, store=store, accounts=accounts, clock=clock, feed=feed, counters=counters,
+                          enrol=enrol)
     store.close()
 
 
@@ -78,7 +80,7 @@ def test_login_refusals_carry_a_code_and_the_accounts_words(device):
     assert backend.authenticate("olive", "olive-secret", None) == SessionUser("olive", "officer")
     with pytest.raises(LoginRefused) as wrong:
         backend.authenticate("olive", "nope-nope", None)
-    assert wrong.value.reason == "wrong_secret" and wrong.value.message.startswith("Unknown user or wrong password")
+    assert wrong.value.reason == "wrong_secret" and "wrong password" in wrong.value.message.lower()
     with pytest.raises(LoginRefused) as totp:
         backend.authenticate("sam", "sam-secret", None)
     assert totp.value.reason == "totp_needed"
@@ -110,15 +112,15 @@ def test_start_of_shift_names_every_check_and_what_is_missing(device):
     assert checks["camera"].status == "pass" and "120" in checks["camera"].detail
     assert checks["hotlist"].status == "fail" and "not being checked" in checks["hotlist"].detail
     assert checks["uplink"].status == "warn"
-    device.daemon.counters.frames_in = 0
+    device.counters.frames_in = 0
     assert device.backend.start_of_shift()[0].status == "fail"
 
 
 def test_live_reads_and_images_come_from_memory_then_the_encrypted_store(device):
     old, new = make_read("4XYZ987", NOW - timedelta(minutes=5)), make_read("7ABC123")
     device.store.add_reads([old, new])
-    device.daemon.recent_reads = [new]
-    live = device.backend.live()
+    device.feed.add([new])
+    live = device.backend.live(SessionUser("olive", "officer"))
     assert [r.text for r in live.reads] == ["7ABC123"]
     assert "No hot list engine" in live.warnings[0]
     assert device.backend.read_image(new.read_id, "crop") == b"\xff\xd8crop-7ABC123"
@@ -140,7 +142,7 @@ def test_search_goes_through_the_store_rules_and_audit(device):
     assert ("reads.search", "24-1", "refused") in actions
 
 
-def test_the_app_over_the_device_backend(device):
+def test_the_app_over_the_device_services(device):
     device.store.add_reads([make_read("7ABC123")])
     client = TestClient(create_app(device.backend, UiSection()), base_url="https://testserver")
     response = client.post("/api/login", json={"name": "sam", "secret": "sam-secret", "totp": code(device, "sam")})

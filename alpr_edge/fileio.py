@@ -1,0 +1,41 @@
+"""The one atomic file write: a crash leaves the old file or the new one, never half of one.
+
+Written to a uniquely named temporary file in the same folder, created with
+``mode`` before any byte lands (a secret is never briefly world-readable),
+fsynced, renamed over the target, and the folder fsynced so the rename
+survives a power cut. Keys, certificates, hot lists, cursors and the status
+file all go through here.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def write_atomically(path: Path, data: bytes, *, mode: int = 0o600, private_dir: bool = False) -> None:
+    """Replace ``path`` with ``data`` atomically and durably; ``private_dir`` creates the folder 0700."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True, **({"mode": 0o700} if private_dir else {}))
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)  # the umask may have narrowed it
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    sync_folder(path.parent)
+
+
+def sync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
