@@ -364,6 +364,26 @@ class LoggingSection:
 
 
 @dataclass(frozen=True)
+class EvidenceSection:
+    permitted_recipients: list[str] = field(default_factory=list, metadata=_help(
+        "Public agencies of this state that evidence packages may go to (SB 34: no sale, sharing or transfer except to"
+        " another public agency; not federal, not out of state); a recipient is written \"AGENCY / person\""))
+    historical_window_hours: float = field(default=24.0, metadata=_help(
+        "A hot list entry that arrives is matched against the stored reads of this many past hours (0: never; capped at retention)"))
+
+    def validate(self) -> list[str]:
+        problems = []
+        for number, name in enumerate(self.permitted_recipients, start=1):
+            if not isinstance(name, str):  # the loader has already said what it got
+                continue
+            if not name.strip() or "/" in name:
+                problems.append(f"permitted_recipients[{number}]: expected an agency name without '/', got {name!r}")
+        if not 0 <= self.historical_window_hours <= 24 * 366:
+            problems.append(f"historical_window_hours: expected 0 to 8784, got {self.historical_window_hours}")
+        return problems
+
+
+@dataclass(frozen=True)
 class Config:
     device: DeviceSection = field(default_factory=DeviceSection)
     recognition: RecognitionSection = field(default_factory=RecognitionSection)
@@ -378,6 +398,7 @@ class Config:
     ui: UiSection = field(default_factory=UiSection)
     ignition: IgnitionSection = field(default_factory=IgnitionSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
+    evidence: EvidenceSection = field(default_factory=EvidenceSection)
     # Where it was loaded from, for messages; not a key of the file.
     source: str = field(default="defaults", metadata={"internal": True})
 

@@ -38,7 +38,7 @@ from alpr_edge.fileio import write_atomically
 from alpr_edge.logs import log, plate_for_log
 from alpr_edge.pipeline import DropOldestQueue, PipelineCounters
 from alpr_edge.profiles import Profile
-from alpr_edge.types import Alert, Components, LiveFeed, Read
+from alpr_edge.types import Alert, Components, LiveFeed, Read, ReadStore
 
 __all__ = ["Components", "Daemon", "LiveFeed", "StartupError"]
 
@@ -175,6 +175,11 @@ class Daemon:
             self.parts.store.close()
         self.write_status()
         log(logger, logging.INFO, "daemon_stopped", reason=self.stop_reason, **self._counts())
+
+    @property
+    def store(self) -> ReadStore | None:
+        """The store the daemon writes (the command line reads its start-up notes from it)."""
+        return self.parts.store
 
     def wait_done(self, timeout: float) -> bool:
         """True once every read of a finite input is handled (benchmarks poll this while sampling)."""
@@ -416,6 +421,5 @@ class Daemon:
         if self.parts.hotlists is not None:
             status["hotlists"] = [dataclasses.asdict(s) for s in self.parts.hotlists.lists()]
         if self.parts.ui is not None:  # a touchscreen that could not start is said in `status` and the run summary
-            error = getattr(self.parts.ui, "error", None)
-            status["ui"] = {"serving": error is None, "error": error, "url": None if error else self.parts.ui.server.url}
+            status["ui"] = self.parts.ui.status()
         return status

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Aggregator", "Alert", "AlertDeskPort", "AuditSink", "Candidate", "ClockPort", "Components", "Fix", "Frame", "FrameSource",
     "HotLists", "IgnitionSense", "PlateObservation", "Position", "PositionSource", "PowerControl", "Read",
-    "ReadStore", "Recognizer", "Service", "StoredRead", "Timestamp", "Transactional", "Uplink",
+    "ReadStore", "Recognizer", "Service", "StoredRead", "Timestamp", "Transactional", "UiPart", "Uplink",
 ]
 
 class Recognizer(Protocol):
@@ -103,6 +103,10 @@ class Service(Protocol):
     def stop(self) -> None: ...
 
 
+class UiPart(Service, Protocol):
+    def status(self) -> dict[str, Any]: ...  # serving, error, url: for `status` and the run summary
+
+
 class Uplink(Service, Protocol):
     def wake(self) -> None: ...
     def status(self) -> dict[str, Any]: ...
@@ -141,7 +145,7 @@ class Components:
     hotlists: HotLists | None = None
     desk: AlertDeskPort | None = None  # the alert book, the buzzer and light, who may see what
     uplink: Uplink | None = None
-    ui: Service | None = None
+    ui: UiPart | None = None
     ignition: IgnitionSense = field(default_factory=AlwaysOn)
     power: PowerControl = field(default_factory=RecordingPowerOff)
     notifier: ServiceNotifier = field(default_factory=ServiceNotifier)

@@ -158,9 +158,8 @@ def check_store(data_dir: Path, logged: set[str]) -> dict:
         undecryptable = 0
         for read_id in stored:
             try:
-                read = store.get_read(read_id)  # a StoredRead (a dict before the store's typed records)
-                text = read.get("text") if isinstance(read, dict) else getattr(read, "text", None)
-                if not text:
+                read = store.get_read(read_id)
+                if read is None or not read.text:
                     undecryptable += 1
             except Exception:  # a read that does not decrypt is what this campaign looks for
                 undecryptable += 1

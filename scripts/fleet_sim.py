@@ -150,7 +150,7 @@ class Workers:
         self.processes[name].wait(10)
 
     def stop_all(self) -> None:
-        for name, process in self.processes.items():
+        for process in self.processes.values():
             process.send_signal(signal.SIGTERM)
         for name, process in self.processes.items():
             process.wait(30)

@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "alpr_edge.cli.config_cmd",
     "alpr_edge.cli.gps",
     "alpr_edge.cli.reads",
+    "alpr_edge.cli.evidence",
     "alpr_edge.cli.hold",
     "alpr_edge.cli.purge",
     "alpr_edge.cli.audit",
@@ -85,7 +86,9 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], float] = time.tim
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.handler(args) or 0)
+        status = int(args.handler(args) or 0)
+        sys.stdout.flush()  # here, not at exit: a reader that went away is caught below
+        return status
     except CliError as error:
         print(f"alpr-edge {args.command}: {error}", file=sys.stderr)
         return error.status

@@ -80,10 +80,16 @@ def _engine(args):
 
     from alpr_edge.cli.store_access import open_store
     from alpr_edge.hotlist import HotListEngine, device_list_storage
+    from alpr_edge.hotlist.historical import describe, for_device
 
     config, store = open_store(args)
     atexit.register(store.close)
-    engine = HotListEngine(device_list_storage(config.data_dir, store), clock=args.clock, settings=config.hotlist, audit=store.audit)
+    # A list or plate added here is checked against the stored reads at once (historical hits, said when found).
+    historical = for_device(store, config, clock=args.clock,
+                            notify=lambda report: report.hits and print("\n".join(describe(report))))
+    engine = HotListEngine(device_list_storage(config.data_dir, store), clock=args.clock, settings=config.hotlist, audit=store.audit,
+                           on_new_version=historical)
+    historical.would_alert = engine.would_alert
     return engine, config
 
 

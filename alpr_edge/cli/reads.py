@@ -39,9 +39,14 @@ def register(subparsers, common) -> None:
     search.set_defaults(handler=search_reads)
     export = actions.add_parser("export", parents=[common], help="export reads of a plate for a map")
     _add_query_options(export)
-    export.add_argument("--format", required=True, choices=("geojson", "kml", "csv"))
-    export.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    export.add_argument("--format", required=True, choices=("geojson", "kml", "csv", "package"),
+                        help="package: a signed evidence folder (needs --recipient and --output DIR)")
+    export.add_argument("--output", metavar="FILE", help="write here instead of stdout (package: a new folder)")
+    export.add_argument("--recipient", metavar="\"AGENCY / PERSON\"", help="package: who receives it (a permitted public agency)")
     export.set_defaults(handler=export_reads)
+    from alpr_edge.cli.corrections import add_correct_parser
+
+    add_correct_parser(actions, common)
 
 
 def _query(args, store) -> dict:
@@ -65,6 +70,9 @@ def search_reads(args) -> int:
         position = r["position"] or {}
         where = f"{position.get('lat'):.5f},{position.get('lon'):.5f}" if position.get("lat") is not None else "no fix"
         print(f"{r['id']}  {r['captured_at']}  {r['text']:<10} {r['confidence']:.2f}  {r['state'] or '-':<3} {r['camera']:<10} {where}")
+        if r.get("corrections"):
+            first = r["corrections"][0]["from"]
+            print(f"    corrected from {first['text']} {first['state'] or '-'}: {r['corrections'][-1]['reason']}")
     print(f"{len(results)} read(s)")
     return EXIT_OK
 
@@ -72,6 +80,10 @@ def search_reads(args) -> int:
 def export_reads(args) -> int:
     from alpr_edge.store import AccessRefused
 
+    if args.format == "package":
+        from alpr_edge.cli.evidence import export_package
+
+        return export_package(args, _query(args, None))
     config, store = open_store(args)
     with store:
         user = login(args, store, config, "reads.export")

@@ -72,7 +72,7 @@ def print_first_account_hint(daemon, config) -> None:
     """A device with no account yet: say how to make the first one (nobody can log in to the touchscreen until then)."""
     from alpr_edge.accounts import Accounts
 
-    if daemon.parts.store is None or Accounts(daemon.parts.store, config.accounts).count() > 0:
+    if daemon.store is None or Accounts(daemon.store, config.accounts).count() > 0:
         return
     print("No accounts on this device yet: nobody can log in to the touchscreen or export data.\n"
           "Create the first one (an admin) with:\n"

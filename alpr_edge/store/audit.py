@@ -29,6 +29,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 
 from alpr_edge.ids import uuid7
+from alpr_edge.store import counts
 from alpr_edge.store.keys import load_device_key, load_device_public_key
 
 # Who did what, appended to the trail: (user, role, action, *, data=, purpose=, case_number=,
@@ -78,6 +79,7 @@ def append(store, user: str, role: str | None, action: str, *, data=None, purpos
             record["details"] = store.seal(record["id"], None, details)
         record["hash"] = record_hash(record)
         db["audit"].insert(record)
+        counts.count_audited(db, record["at"][:10], action, outcome, data, purpose)
         if record["seq"] % store.settings.audit_sign_every == 0:
             _sign(store, db, record["seq"], record["hash"])
     return record["seq"]

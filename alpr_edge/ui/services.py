@@ -398,6 +398,10 @@ class DaemonUi:
         if self.error is None:
             self.server.stop()
 
+    def status(self) -> dict[str, Any]:
+        """Serving or not, and why not: a port in use must not hide among the log lines."""
+        return {"serving": self.error is None, "error": self.error, "url": None if self.error else self.server.url}
+
 
 def open_ui(config: Config, services: DeviceServices) -> DaemonUi:
     """The touchscreen over the device's services (built by ``alpr_edge.assembly``)."""

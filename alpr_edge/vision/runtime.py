@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from alpr_edge import SHIPPED_MODELS_DIR
 from alpr_edge.logs import log
 from alpr_edge.vision.ctc import beam_search, char_confidences
 from alpr_edge.vision.formats import STATE_CLASSES, fits_format, plausible_plate_text
@@ -27,7 +27,7 @@ OFFSET_UNIT_CELLS = 4  # corner offsets are regressed in units of 4 heatmap cell
 # The shipped models are package data (alpr_edge/models, a link to the checkout's models/ that a
 # built wheel turns into files), so an installed device needs no checkout; recognition.models_dir
 # in the config overrides them (provision points it at the installed copy).
-DEFAULT_MODELS_DIR = Path(str(resources.files("alpr_edge") / "models"))
+DEFAULT_MODELS_DIR = SHIPPED_MODELS_DIR
 
 
 def _interpreter_class():
