@@ -85,7 +85,9 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], float] = time.tim
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.handler(args) or 0)
+        status = int(args.handler(args) or 0)
+        sys.stdout.flush()  # here, not at exit: a reader gone by then is caught below, not printed as ignored
+        return status
     except CliError as error:
         print(f"alpr-edge {args.command}: {error}", file=sys.stderr)
         return error.status

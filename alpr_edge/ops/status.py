@@ -111,9 +111,9 @@ def temperatures(root: Path = THERMAL_ROOT) -> dict:
 
 
 def default_models_dir() -> Path:
-    from alpr_edge.vision.runtime import DEFAULT_MODELS_DIR  # the one default: the package's models
+    from alpr_edge.resources import shipped_models_dir  # the one default, as recognition's
 
-    return DEFAULT_MODELS_DIR
+    return shipped_models_dir()
 
 
 def model_files(models_dir: Path | None) -> list[dict]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import cv2
 import numpy as np
 
 from alpr_edge.logs import log
+from alpr_edge.resources import shipped_models_dir
 from alpr_edge.vision.ctc import beam_search, char_confidences
 from alpr_edge.vision.formats import STATE_CLASSES, fits_format, plausible_plate_text
 from alpr_edge.vision.geometry import (CLOSE_UP_WIDTH, DET_H, DET_STRIDE, DET_W, REFINE_H, REFINE_W, box_iou, corners_box,
@@ -24,10 +24,9 @@ DETECTOR_FILE = "plate_detector_int8.tflite"
 OCR_FILE = "plate_ocr_int8.tflite"
 CORNERS_FILE = "plate_corners_int8.tflite"  # optional: without it the detector's corners are read as found
 OFFSET_UNIT_CELLS = 4  # corner offsets are regressed in units of 4 heatmap cells (16 input pixels)
-# The shipped models are package data (alpr_edge/models, a link to the checkout's models/ that a
-# built wheel turns into files), so an installed device needs no checkout; recognition.models_dir
-# in the config overrides them (provision points it at the installed copy).
-DEFAULT_MODELS_DIR = Path(str(resources.files("alpr_edge") / "models"))
+# The shipped models are package data, so an installed device needs no checkout;
+# recognition.models_dir in the config overrides them (provision points it at the installed copy).
+DEFAULT_MODELS_DIR = shipped_models_dir()
 
 
 def _interpreter_class():
