@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from pathlib import Path
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -125,12 +126,18 @@ def _build_on_store(config: Config, profile: Profile, parts: Components, store: 
 
     parts.store = store
     _record_config(config, store)
+    parts.desk = AlertDesk(store, signals=signals, settings=config.alerts)
     if hotlists is None:
-        hotlists = HotListEngine(device_list_storage(config.data_dir, store), settings=config.hotlist, audit=store.audit)
+        from alpr_edge.hotlist.historical import for_device
+
+        # Historical hits: each new version's new entries against the stored reads, on their own thread.
+        historical = for_device(store, config, clock=time.time, desk=parts.desk, background=True)
+        hotlists = HotListEngine(device_list_storage(config.data_dir, store), settings=config.hotlist, audit=store.audit,
+                                 on_new_version=historical)
+        historical.would_alert = hotlists.would_alert
         if profile.demo_hotlist:
             _load_demo_hotlist(profile, hotlists)
     parts.hotlists = hotlists
-    parts.desk = AlertDesk(store, signals=signals, settings=config.alerts)
     if config.uplink.broker or broker_override:
         parts.uplink = _build_uplink(config, store, hotlists, broker_override)
     wire_early_check(parts.aggregator, hotlists)

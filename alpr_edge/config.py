@@ -173,6 +173,12 @@ class StoreSection:
         return {key: getattr(self, key) for key in RETENTION_BOUNDS}
 
 
+def _lawful_purposes() -> list[str]:
+    from alpr_edge.accounts.purposes import DEFAULT_PURPOSES  # the rule's owner lists and explains them
+
+    return list(DEFAULT_PURPOSES)
+
+
 @dataclass(frozen=True)
 class AccountsSection:
     max_failed_logins: int = field(default=5, metadata=_help("Consecutive failed logins that lock an account"))
@@ -182,15 +188,22 @@ class AccountsSection:
     require_second_factor: Literal["privileged", "all"] = field(default="privileged", metadata=_help(
         "Who must log in with a second factor (TOTP): \"privileged\" (supervisors and admins) or \"all\" (every role, "
         "as the model policy asks); every role may enrol one"))
+    cli_session_minutes: float = field(default=15.0, metadata=_help("`alpr-edge login` lasts this long for that Unix user"))
+    search_purposes: list[str] = field(default_factory=_lawful_purposes,
+                                       metadata=_help("Authorised purposes of a search of stored reads (keys; default: the six of the California DOJ ALPR FAQ)"))
 
     def validate(self) -> list[str]:
+        from alpr_edge.accounts.purposes import purpose_list_problems
+
         problems = []
         for name in ("max_failed_logins", "inactive_days", "training_valid_days"):
             if getattr(self, name) < 1:
                 problems.append(f"{name}: expected at least 1, got {getattr(self, name)}")
         if self.lockout_minutes < 0:
             problems.append(f"lockout_minutes: expected 0 or more, got {self.lockout_minutes}")
-        return problems
+        if not 1 <= self.cli_session_minutes <= 480:
+            problems.append(f"cli_session_minutes: expected 1 to 480, got {self.cli_session_minutes}")
+        return problems + purpose_list_problems(self.search_purposes)
 
 
 @dataclass(frozen=True)
@@ -364,6 +377,26 @@ class LoggingSection:
 
 
 @dataclass(frozen=True)
+class EvidenceSection:
+    permitted_recipients: list[str] = field(default_factory=list, metadata=_help(
+        "Public agencies of this state that evidence packages may go to (SB 34: no sale, sharing or transfer except to"
+        " another public agency; not federal, not out of state); a recipient is written \"AGENCY / person\""))
+    historical_window_hours: float = field(default=24.0, metadata=_help(
+        "A hot list entry that arrives is matched against the stored reads of this many past hours (0: never; capped at retention)"))
+
+    def validate(self) -> list[str]:
+        problems = []
+        for number, name in enumerate(self.permitted_recipients, start=1):
+            if not isinstance(name, str):  # the loader has already said what it got
+                continue
+            if not name.strip() or "/" in name:
+                problems.append(f"permitted_recipients[{number}]: expected an agency name without '/', got {name!r}")
+        if not 0 <= self.historical_window_hours <= 24 * 366:
+            problems.append(f"historical_window_hours: expected 0 to 8784, got {self.historical_window_hours}")
+        return problems
+
+
+@dataclass(frozen=True)
 class Config:
     device: DeviceSection = field(default_factory=DeviceSection)
     recognition: RecognitionSection = field(default_factory=RecognitionSection)
@@ -378,6 +411,7 @@ class Config:
     ui: UiSection = field(default_factory=UiSection)
     ignition: IgnitionSection = field(default_factory=IgnitionSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
+    evidence: EvidenceSection = field(default_factory=EvidenceSection)
     # Where it was loaded from, for messages; not a key of the file.
     source: str = field(default="defaults", metadata={"internal": True})
 

@@ -68,7 +68,7 @@ def main() -> int:
         batch_rate = len(reads) / elapsed
         store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db_bytes = (data / "alpr.db").stat().st_size
-        user = dict(user="bench", role="admin", purpose="benchmark of the store", case_number="bench-1")
+        user = dict(user="bench", role="admin", purpose="critical-infrastructure", detail="benchmark of the store", case_number="bench-1")
         t = time.perf_counter()
         exact = store.search("123ABC4", **user)
         exact_ms = (time.perf_counter() - t) * 1000

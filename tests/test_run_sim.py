@@ -103,7 +103,7 @@ def test_reads_search_with_a_proper_purpose_finds_a_sim_read(sim_run):
     uri = next(line for line in created.stdout.splitlines() if line.startswith("otpauth://"))
     code = pyotp.parse_uri(uri).now()
     found = run_cli(
-        "reads", "search", "--plate", text, "--user", "sgt-lee", "--purpose", "stolen vehicle recovery",
+        "reads", "search", "--plate", text, "--user", "sgt-lee", "--purpose", "stolen-wanted-or-suspect-vehicle", "--detail", "stolen vehicle recovery",
         "--case", "26-004518", "--password-stdin", "--totp", code, "--json", "--data-dir", str(data_dir),
         input="correct horse battery\n",
     )

@@ -5,23 +5,32 @@ plates; supervisors and admins may also search stored reads, export them and
 place evidence holds; admins manage users and read the audit trail;
 technicians service the device (self-test, status, purge, provisioning) and
 never see plates or images. A second factor (TOTP) is required for every role
-that can search stored data: supervisor and admin.
+that can search stored data: supervisor and admin; every other role may enrol
+one, and the configuration can require it of every role.
+
+Covert lists and covert alerts (``covert.view``) are for supervisors and
+admins only: `visible_to` is the one filter every path (command line,
+touchscreen) applies before showing a hot-list entry, match or alert.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Protocol, TypeVar
+
 ROLES = ("officer", "supervisor", "admin", "technician")
 
 _OFFICER = {"live.view", "alerts.verify", "hotplate.add", "hotlist.browse", "images.view", "plates.view"}
-_SUPERVISOR = _OFFICER | {"reads.search", "reads.export", "hold.add", "hold.list", "hold.release", "users.list"}
+_SUPERVISOR = _OFFICER | {"reads.search", "reads.export", "hold.add", "hold.list", "hold.release", "users.list",
+                          "covert.view", "hotplate.remove"}
 _ADMIN = _SUPERVISOR | {"audit.view", "audit.export", "users.manage", "purge", "hotlist.manage"}
-_TECHNICIAN = {"selftest", "status", "purge", "provision", "device.service"}
+_TECHNICIAN = {"selftest", "status", "purge", "provision", "device.service", "stats.view"}
 _AT_THE_CAR = {"shift.check"}  # who starts a shift at the car: the start-of-shift check shows at login
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "officer": frozenset(_OFFICER | _AT_THE_CAR),
-    "supervisor": frozenset(_SUPERVISOR),
-    "admin": frozenset(_ADMIN),
+    "supervisor": frozenset(_SUPERVISOR | {"stats.view"}),
+    "admin": frozenset(_ADMIN | {"stats.view"}),
     "technician": frozenset(_TECHNICIAN | _AT_THE_CAR),
 }
 
@@ -30,5 +39,27 @@ def can(role: str | None, action: str) -> bool:
     return action in PERMISSIONS.get(role or "", frozenset())
 
 
-def needs_second_factor(role: str) -> bool:
-    return can(role, "reads.search")
+def needs_second_factor(role: str, *, every_role: bool = False) -> bool:
+    """Whether ``role`` must log in with a second factor; ``every_role``: the agency requires it of all."""
+    return role in PERMISSIONS and (every_role or can(role, "reads.search"))
+
+
+def may_see_covert(role: str | None) -> bool:
+    return can(role, "covert.view")
+
+
+class _MaybeCovert(Protocol):
+    @property
+    def covert(self) -> bool: ...
+
+
+T = TypeVar("T", bound=_MaybeCovert)
+
+
+def visible_to(role: str | None, items: Iterable[T]) -> list[T]:
+    """The items (hot-list matches, list summaries, alerts: anything with ``covert``) ``role`` may see.
+
+    Officers never learn that a covert list or alert exists: the covert ones
+    are dropped, not masked.
+    """
+    return [item for item in items if not item.covert or may_see_covert(role)]

@@ -27,10 +27,12 @@ COMMAND_MODULES = [
     "alpr_edge.cli.config_cmd",
     "alpr_edge.cli.gps",
     "alpr_edge.cli.reads",
+    "alpr_edge.cli.evidence",
     "alpr_edge.cli.hold",
     "alpr_edge.cli.purge",
     "alpr_edge.cli.audit",
     "alpr_edge.cli.users",
+    "alpr_edge.cli.login",
     "alpr_edge.cli.hotlist",
     "alpr_edge.cli.alerts",
     "alpr_edge.cli.bench",
@@ -86,7 +88,7 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], float] = time.tim
         return EXIT_USAGE
     try:
         status = int(args.handler(args) or 0)
-        sys.stdout.flush()  # here, not at exit: a reader gone by then is caught below, not printed as ignored
+        sys.stdout.flush()  # here, not at exit: a reader that went away is caught below
         return status
     except CliError as error:
         print(f"alpr-edge {args.command}: {error}", file=sys.stderr)

@@ -2,8 +2,9 @@
 
 Both go through the alert desk (``alpr_edge.alerts.AlertDesk``), as the touchscreen does:
 covert alerts are listed only for supervisors and admins, and each step is
-written to the store's audit trail. (The car's buzzer and light belong to the
-running daemon; a step taken here is heard there at its next change.)
+written to the store's audit trail, and so is every listing. (The car's buzzer
+and light belong to the running daemon; a step taken here is heard there at its
+next change.)
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def register(subparsers, common) -> None:
 
 
 def _desk(args):
-    """(the device's alert desk over the encrypted store, the logged-in user); steps are audited there."""
+    """(the device's alert desk over the encrypted store, the logged-in user, the store); steps are audited there."""
     import atexit
 
     from alpr_edge.alerts import AlertDesk
@@ -42,12 +43,13 @@ def _desk(args):
     config, store = open_store(args)
     atexit.register(store.close)
     user = login(args, store, config, "alerts.verify")  # alerts carry case numbers and reasons
-    return AlertDesk(store, settings=config.alerts), user
+    return AlertDesk(store, settings=config.alerts), user, store
 
 
 def list_alerts(args) -> int:
-    desk, user = _desk(args)
+    desk, user, store = _desk(args)
     alerts = desk.recent_for(user.role, 200) if args.all else desk.open_for(user.role)
+    store.audit(user.name, user.role, "alerts.browse", data={"all": args.all, "alerts": [a.alert_id for a in alerts]})
     if args.json:
         print(json.dumps([{**a.__dict__, "other_lists": list(a.other_lists)} for a in alerts], indent=2))
         return EXIT_OK
@@ -62,7 +64,7 @@ def list_alerts(args) -> int:
 def step_alert(args) -> int:
     from alpr_edge.alerts import AlertError
 
-    desk, user = _desk(args)
+    desk, user, _ = _desk(args)
     try:
         alert = desk.step(args.alert_id, args.step, user.name, user.role, note=args.note, disposition=args.disposition)
     except AlertError as error:

@@ -3,16 +3,24 @@
 Lists live under ``<data-dir>/hotlists/``. An import that finds any problem
 prints every one (file:line: field: why), applies nothing and exits 1: the
 list in force stays.
+
+Every command needs a login (an `alpr-edge login` session, or ``--user``)
+with a role that may do it: officers browse, match and add hot plates;
+supervisors also remove them and see covert lists; admins import and delete
+lists. Who entered or changed what is the login, never free text. Officers
+never see covert lists or entries (`alpr_edge.accounts.visible_to`). Lists
+signed by the agency arrive over the uplink, authenticated by their signature.
+Browsing and matching are audited like every other look-up.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from pathlib import Path
 
 from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError
+from alpr_edge.cli.store_access import add_login_options
 
 
 def register(subparsers, common) -> None:
@@ -30,36 +38,37 @@ def register(subparsers, common) -> None:
     imp.add_argument("--one-char", action="store_true", help="lenient lists: also match one missing or extra character")
     imp.add_argument("--active-hours", metavar="HH:MM-HH:MM", help="alert only between these local times")
     imp.add_argument("--list-version", type=int, help="version number (default: from the file's header or the clock)")
-    imp.add_argument("--actor", help="who imports it, for the audit trail (default: the login name)")
+    add_login_options(imp)
     imp.set_defaults(handler=import_list)
 
     ls = actions.add_parser("list", aliases=["ls"], parents=[common], help="the lists in force, their age and health")
     ls.add_argument("--json", action="store_true")
+    add_login_options(ls)
     ls.set_defaults(handler=list_lists)
 
     add = actions.add_parser("add", aliases=["add-plate"], parents=[common], help="add a hand-entered hot plate (partial: ? and *)")
     add.add_argument("plate")
     add.add_argument("--state", help="two-letter state or province; omit for any")
     add.add_argument("--reason", required=True)
-    add.add_argument("--entered-by", required=True)
     add.add_argument("--case", dest="case_number", required=True)
     add.add_argument("--synopsis", required=True)
     add.add_argument("--expires", required=True, metavar="YYYY-MM-DD")
     add.add_argument("--vehicle", default="")
     add.add_argument("--type", dest="list_type", default="BOLO", help="list type shown in the alert (default BOLO)")
     add.add_argument("--list", dest="name", help="manual list (default: the config's hotlist.manual_list)")
+    add_login_options(add)
     add.set_defaults(handler=add_plate)
 
     remove = actions.add_parser("remove", aliases=["remove-plate"], parents=[common], help="remove a hand-entered hot plate")
     remove.add_argument("plate")
     remove.add_argument("--state")
     remove.add_argument("--list", dest="name")
-    remove.add_argument("--actor")
+    add_login_options(remove)
     remove.set_defaults(handler=remove_plate)
 
     rm = actions.add_parser("rm", aliases=["delete"], parents=[common], help="delete a whole list")
     rm.add_argument("name")
-    rm.add_argument("--actor")
+    add_login_options(rm)
     rm.set_defaults(handler=delete_list)
 
     match = actions.add_parser("match", parents=[common], help="which entries a plate matches, and how")
@@ -67,24 +76,29 @@ def register(subparsers, common) -> None:
     match.add_argument("--state")
     match.add_argument("--candidate", action="append", default=[], metavar="TEXT[:CONFIDENCE]", help="an OCR alternative (repeatable)")
     match.add_argument("--json", action="store_true")
+    add_login_options(match)
     match.set_defaults(handler=match_plate)
 
 
-def _actor(args) -> str:
-    return getattr(args, "actor", None) or f"cli:{getpass.getuser()}"
-
-
-def _engine(args):
-    """The device's hot lists, with every change written to the store's audit trail."""
+def _engine(args, action: str, asked: dict | None = None):
+    """(the device's hot lists, config, the logged-in user allowed ``action``, the store);
+    every change is written to the store's audit trail as that user."""
     import atexit
 
-    from alpr_edge.cli.store_access import open_store
+    from alpr_edge.cli.store_access import login, open_store
     from alpr_edge.hotlist import HotListEngine, device_list_storage
+    from alpr_edge.hotlist.historical import describe, for_device
 
     config, store = open_store(args)
     atexit.register(store.close)
-    engine = HotListEngine(device_list_storage(config.data_dir, store), clock=args.clock, settings=config.hotlist, audit=store.audit)
-    return engine, config
+    user = login(args, store, config, action, asked=asked)
+    # A list or plate added here is checked against the stored reads at once (historical hits, said when found).
+    historical = for_device(store, config, clock=args.clock,
+                            notify=lambda report: report.hits and print("\n".join(describe(report))))
+    engine = HotListEngine(device_list_storage(config.data_dir, store), clock=args.clock, settings=config.hotlist, audit=store.audit,
+                           on_new_version=historical)
+    historical.would_alert = engine.would_alert
+    return engine, config, user, store
 
 
 def _refused(what: str, error) -> CliError:
@@ -94,7 +108,7 @@ def _refused(what: str, error) -> CliError:
 def import_list(args) -> int:
     from alpr_edge.hotlist import PARSERS, ActiveHours, HotListError
 
-    engine, config = _engine(args)
+    engine, config, user, _ = _engine(args, "hotlist.manage")
     if not args.file.is_file():
         raise CliError(f"{args.file}: no such file")
     options = {
@@ -112,7 +126,7 @@ def import_list(args) -> int:
             from dataclasses import replace
 
             hotlist = replace(hotlist, active_hours=ActiveHours.parse(args.active_hours))
-        summary = engine.replace(hotlist, actor=_actor(args), role="admin")
+        summary = engine.replace(hotlist, actor=user.name, role=user.role)
     except HotListError as error:
         raise _refused(f"import of {args.file} (the list in force stays)", error) from None
     except ValueError as error:
@@ -126,21 +140,27 @@ def import_list(args) -> int:
 
 
 def list_lists(args) -> int:
-    engine, _ = _engine(args)
-    summaries = engine.lists()
+    from alpr_edge.accounts import visible_to
+
+    engine, _, user, store = _engine(args, "hotlist.browse")
+    summaries = visible_to(user.role, engine.lists())
+    hidden = {s.name for s in engine.lists()} - {s.name for s in summaries}
     health = engine.health()
+    problems = [line for line in health.problems if not any(repr(name) in line for name in hidden)]
+    warnings = [line for line in health.warnings if not any(repr(name) in line for name in hidden)]
+    store.audit(user.name, user.role, "hotlist.browse", data={"lists": [s.name for s in summaries]})
     if args.json:
         print(json.dumps({"lists": [s.__dict__ for s in summaries], "ok": health.ok,
-                          "problems": list(health.problems), "warnings": list(health.warnings)}, indent=2))
+                          "problems": problems, "warnings": warnings}, indent=2))
     else:
         print(f"{'NAME':16} {'SOURCE':7} {'VERSION':>15} {'ENTRIES':>9} {'AGE':>8} {'PRI':>3}  STATUS")
         for s in summaries:
             status = "not alerting" if not s.alerting else "stale" if s.stale else "ok"
             flags = " covert" if s.covert else ""
             print(f"{s.name:16} {s.source:7} {s.version:>15} {s.entries:>9} {s.age_s / 3600:>7.1f}h {s.priority:>3}  {status}{flags}")
-        for line in health.problems:
+        for line in problems:
             print(f"problem: {line}", file=sys.stderr)
-        for line in health.warnings:
+        for line in warnings:
             print(f"warning: {line}", file=sys.stderr)
     return EXIT_OK if health.ok else EXIT_FAILED
 
@@ -148,10 +168,10 @@ def list_lists(args) -> int:
 def add_plate(args) -> int:
     from alpr_edge.hotlist import HotListError
 
-    engine, _ = _engine(args)
+    engine, _, user, _ = _engine(args, "hotplate.add", {"data": {"plate": args.plate}, "case_number": args.case_number})
     try:
-        entry = engine.add_manual(args.plate, args.state, args.reason, args.entered_by, args.case_number, args.synopsis,
-                                  args.expires, list_name=args.name, vehicle=args.vehicle, list_type=args.list_type, role="admin")
+        entry = engine.add_manual(args.plate, args.state, args.reason, user.name, args.case_number, args.synopsis,
+                                  args.expires, list_name=args.name, vehicle=args.vehicle, list_type=args.list_type, role=user.role)
     except HotListError as error:
         raise _refused(f"hot plate {args.plate}", error) from None
     print(f"added {entry.plate} ({entry.state or 'any state'}) until {entry.expires}, case {entry.case_number}")
@@ -161,9 +181,9 @@ def add_plate(args) -> int:
 def remove_plate(args) -> int:
     from alpr_edge.hotlist import HotListError
 
-    engine, _ = _engine(args)
+    engine, _, user, _ = _engine(args, "hotplate.remove", {"data": {"plate": args.plate}})
     try:
-        count = engine.remove_manual(args.plate, args.state, list_name=args.name, actor=_actor(args), role="admin")
+        count = engine.remove_manual(args.plate, args.state, list_name=args.name, actor=user.name, role=user.role)
     except HotListError as error:
         raise _refused(f"removal of {args.plate}", error) from None
     print(f"removed {count} entr{'y' if count == 1 else 'ies'}")
@@ -173,9 +193,9 @@ def remove_plate(args) -> int:
 def delete_list(args) -> int:
     from alpr_edge.hotlist import HotListError
 
-    engine, _ = _engine(args)
+    engine, _, user, _ = _engine(args, "hotlist.manage", {"data": {"list": args.name}})
     try:
-        engine.remove_list(args.name, actor=_actor(args))
+        engine.remove_list(args.name, actor=user.name, role=user.role)
     except HotListError as error:
         raise _refused("delete", error) from None
     print(f"deleted list {args.name!r}")
@@ -183,9 +203,10 @@ def delete_list(args) -> int:
 
 
 def match_plate(args) -> int:
+    from alpr_edge.accounts import visible_to
     from alpr_edge.vision.types import Candidate
 
-    engine, _ = _engine(args)
+    engine, _, user, store = _engine(args, "hotlist.browse", {"data": {"plate": args.plate}})
     candidates = []
     for item in args.candidate:
         text, _, confidence = item.partition(":")
@@ -193,7 +214,9 @@ def match_plate(args) -> int:
             candidates.append(Candidate(text, float(confidence) if confidence else 0.0))
         except ValueError:
             raise CliError(f"--candidate {item!r}: expected TEXT or TEXT:CONFIDENCE") from None
-    matches = engine.match(args.plate, args.state, candidates)
+    matches = visible_to(user.role, engine.match(args.plate, args.state, candidates))
+    store.audit(user.name, user.role, "hotlist.match", data={"plate": args.plate, "state": args.state,
+                "candidates": [c.text for c in candidates], "matches": [(m.list_name, m.entry.plate) for m in matches]})
     if args.json:
         print(json.dumps([{
             "list": m.list_name, "version": m.list_version, "kind": m.kind, "priority": m.priority, "covert": m.covert,

@@ -79,7 +79,10 @@ def _check_audit_trail(config) -> None:
 
     if not config.data_dir.is_dir():
         raise CliError(f"cannot record the update in the audit trail: no data folder {config.data_dir} (run alpr-edge provision)")
+    from alpr_edge.ops.provision import give_to_service_user
+
     try:
         Store.open(config.data_dir, config.store).close()
     except KeysMissing as error:
         raise CliError(f"cannot record the update in the audit trail: {error}") from None
+    give_to_service_user(config.data_dir)  # files the store may have made as root

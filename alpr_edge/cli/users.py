@@ -1,9 +1,12 @@
-"""`alpr-edge users add|list|disable|enable|training`: individual accounts.
+"""`alpr-edge users add|list|disable|enable|training|delete|enrol-totp|identity`: individual accounts.
 
 The first account of a device must be an admin and needs no login (that is
-how provisioning creates it); every later change needs an admin (`--as`).
-With ``--password-stdin`` the new user's password is the first line of stdin
-and the acting admin's password the second.
+how provisioning creates it); every later change needs an admin (`--as`, or
+the admin's `alpr-edge login` session). With ``--password-stdin`` the new
+user's password is the first line of stdin and the acting admin's password
+the second. A re-enabled account works again only once `users training`
+records current training. Every change is audited; a deleted user's name
+stays in the audit trail.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ from __future__ import annotations
 from datetime import date
 
 from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError
-from alpr_edge.cli.store_access import add_login_options, login, open_store, read_secret
+from alpr_edge.cli.store_access import add_login_options, login, open_store, read_secret, require_terminal
 
 
 def _as_admin(parser) -> None:
-    parser.add_argument("--as", dest="user", metavar="ADMIN", help="the admin making the change (not needed for a device's first account)")
+    parser.add_argument("--as", dest="user", metavar="ADMIN",
+                        help="the admin making the change (default: your `alpr-edge login` session; not needed for a device's first account)")
     parser.add_argument("--password-stdin", action="store_true", help="read passwords from stdin (new user's first, then the admin's)")
     parser.add_argument("--totp", metavar="CODE", help="the admin's second-factor code")
 
@@ -27,6 +31,9 @@ def register(subparsers, common) -> None:
     add.add_argument("name", metavar="NAME")
     add.add_argument("--role", required=True, choices=("officer", "supervisor", "admin", "technician"))
     add.add_argument("--training-date", type=date.fromisoformat, metavar="DATE", help="date of the user's ALPR training (default today)")
+    add.add_argument("--agency", metavar="ID", help="the user's agency (ORI or name), kept in every audit record")
+    add.add_argument("--badge", metavar="NUMBER", help="the user's badge number, kept in every audit record")
+    add.add_argument("--second-factor", action="store_true", help="enrol a TOTP second factor for any role (supervisors and admins always have one)")
     _as_admin(add)
     add.set_defaults(handler=add_user)
     listing = actions.add_parser("list", parents=[common], help="accounts, roles and states (no secrets)")
@@ -42,6 +49,18 @@ def register(subparsers, common) -> None:
     training.add_argument("date", type=date.fromisoformat, metavar="DATE")
     _as_admin(training)
     training.set_defaults(handler=change_user)
+    for name, helptext in (("delete", "delete an account (the audit trail keeps its name)"),
+                           ("enrol-totp", "enrol a new second factor for an account (prints the URI once)")):
+        sub = actions.add_parser(name, parents=[common], help=helptext)
+        sub.add_argument("name", metavar="NAME")
+        _as_admin(sub)
+        sub.set_defaults(handler=change_user)
+    identity = actions.add_parser("identity", parents=[common], help="set a user's agency and badge number")
+    identity.add_argument("name", metavar="NAME")
+    identity.add_argument("--agency", metavar="ID")
+    identity.add_argument("--badge", metavar="NUMBER")
+    _as_admin(identity)
+    identity.set_defaults(handler=change_user)
 
 
 def add_user(args) -> int:
@@ -55,6 +74,7 @@ def add_user(args) -> int:
         if args.password_stdin:
             password = read_secret(args, "")
         else:
+            require_terminal()
             password = getpass.getpass(f"new password or PIN for {args.name}: ")
             if getpass.getpass("again: ") != password:
                 raise CliError("the two entries differ")
@@ -63,12 +83,11 @@ def add_user(args) -> int:
                 raise CliError("the first account of a device must be an admin")
             actor, actor_role = f"os:{getpass.getuser()}", None
         else:
-            if not args.user:
-                raise CliError("--as ADMIN is required: accounts exist on this device")
             admin = login(args, store, config, "users.manage")
             actor, actor_role = admin.name, admin.role
         try:
-            uri = accounts.add(args.name, args.role, password, args.training_date, actor=actor, actor_role=actor_role)
+            uri = accounts.add(args.name, args.role, password, args.training_date, actor=actor, actor_role=actor_role,
+                               agency=args.agency, badge=args.badge, second_factor=args.second_factor)
         except AuthError as error:
             raise CliError(error.reason, EXIT_FAILED) from None
     print(f"user {args.name} ({args.role}) created")
@@ -87,8 +106,10 @@ def list_users(args) -> int:
         rows = Accounts(store, config.accounts).list()
         store.audit(user.name, user.role, "users.list")
     for u in rows:
-        flags = ",".join(f for f, on in (("disabled", u["disabled"]), ("locked", u["locked"]), ("totp", u["second_factor"])) if on) or "-"
-        print(f"{u['name']:<20} {u['role']:<11} {flags:<20} last used {u['last_used'] or 'never'}  training {u['training_date']}")
+        flags = ",".join(f for f, on in (("disabled", u["disabled"]), ("locked", u["locked"]), ("totp", u["second_factor"]),
+                                         ("needs-training", u["needs_training"])) if on) or "-"
+        who = " ".join(x for x in (u["agency"], f"#{u['badge']}" if u["badge"] else None) if x) or "-"
+        print(f"{u['name']:<20} {u['role']:<11} {who:<20} {flags:<20} last used {u['last_used'] or 'never'}  training {u['training_date']}")
     return EXIT_OK
 
 
@@ -96,19 +117,30 @@ def change_user(args) -> int:
     from alpr_edge.accounts import Accounts, AuthError
 
     config, store = open_store(args)
+    uri = None
     with store:
-        if not args.user:
-            raise CliError("--as ADMIN is required")
-        admin = login(args, store, config, "users.manage")
+        admin = login(args, store, config, "users.manage", asked={"data": {"name": args.name, "change": args.action}})
         accounts = Accounts(store, config.accounts)
+        who = {"actor": admin.name, "actor_role": admin.role}
         try:
             if args.action == "disable":
-                accounts.disable(args.name, actor=admin.name, actor_role=admin.role)
+                accounts.disable(args.name, **who)
             elif args.action == "enable":
-                accounts.enable(args.name, actor=admin.name, actor_role=admin.role)
+                accounts.enable(args.name, **who)
+            elif args.action == "delete":
+                accounts.delete(args.name, **who)
+            elif args.action == "enrol-totp":
+                uri = accounts.enrol_second_factor(args.name, **who)
+            elif args.action == "identity":
+                accounts.set_identity(args.name, agency=args.agency, badge=args.badge, **who)
             else:
-                accounts.set_training(args.name, args.date, actor=admin.name, actor_role=admin.role)
+                accounts.set_training(args.name, args.date, **who)
         except AuthError as error:
             raise CliError(error.reason, EXIT_FAILED) from None
     print(f"user {args.name}: {args.action} done")
+    if args.action == "enable":
+        print(f"record the user's current training before the account works: alpr-edge users training {args.name} DATE")
+    if uri:
+        print("second factor: enrol this URI in an authenticator app now; it is not shown again:")
+        print(uri)
     return EXIT_OK

@@ -29,6 +29,7 @@ from alpr_edge.logs import log
 logger = logging.getLogger(__name__)
 
 Audit = Callable[..., object]
+NewVersion = Callable[[HotList | None, HotList, ListIndex], object]
 
 
 def log_audit(user, role, action, data=None, purpose=None, case_number=None, outcome=None):
@@ -83,7 +84,11 @@ def _latitude_longitude(position) -> tuple[float, float] | None:
 
 class HotListEngine:
     def __init__(self, storage: ListStorage, clock: Callable[[], float] = time.time,
-                 settings: HotlistSection | None = None, audit: Audit | None = None):
+                 settings: HotlistSection | None = None, audit: Audit | None = None,
+                 on_new_version: NewVersion | None = None):
+        # on_new_version(previous, new, new_index): told after each version takes effect, outside
+        # the write lock (historical hits, alpr_edge.hotlist.historical); it must return quickly.
+        self._on_new_version = on_new_version
         self._storage = storage
         self._clock = clock
         self._settings = settings or HotlistSection()
@@ -142,6 +147,8 @@ class HotListEngine:
             self._lists = lists
             self._load_problems.pop(hotlist.name, None)
         log(logger, logging.INFO, "hotlist_replaced", list=hotlist.name, version=hotlist.version, previous=previous, entries=len(hotlist))
+        if self._on_new_version is not None:
+            self._on_new_version(current.hotlist if current else None, hotlist, index)
         return previous
 
     def remove_list(self, name: str, actor: str, role: str = "admin") -> None:
@@ -238,13 +245,18 @@ class HotListEngine:
             covert=hotlist.covert, match_mode=hotlist.match_mode,
         )
 
-    def _why_not_alerting(self, hotlist: HotList, now: float, position) -> str | None:
+    def would_alert(self, hotlist: HotList, position, at: float) -> bool:
+        """Whether ``hotlist`` alerts now for a read made at ``at`` in ``position`` (historical hits)."""
+        return self._why_not_alerting(hotlist, self._clock(), position, at) is None
+
+    def _why_not_alerting(self, hotlist: HotList, now: float, position, at: float | None = None) -> str | None:
+        """Why the list raises no alert now for a read at ``position`` made at ``at`` (default: now)."""
         limit_s = self._settings.stop_alerting_after_hours * 3600
         if hotlist.max_age_s is not None and hotlist.age_s(now) > limit_s:
             return (f"list {hotlist.name!r} is {hotlist.age_s(now) / 3600:.1f} h old, beyond the "
                     f"{self._settings.stop_alerting_after_hours:g} h limit: it raises no alerts until a new version arrives")
         if hotlist.active_hours is not None:
-            if not hotlist.active_hours.contains(local_minute(now).minute_of_day):
+            if not hotlist.active_hours.contains(local_minute(now if at is None else at).minute_of_day):
                 return f"list {hotlist.name!r} is outside its active hours"
         if hotlist.area is not None:
             where = _latitude_longitude(position)

@@ -147,8 +147,9 @@ class ListIndex:
         return int(self.keys.nbytes + self.rows.nbytes)
 
 
-# How an entry matched, best first.
-KINDS = ("exact", "lenient", "wildcard", "candidate", "edit")
+# How an entry matched, best first. "historical": a stored read matched an entry that arrived
+# after it (alpr_edge.hotlist.history), never a live sighting.
+KINDS = ("exact", "lenient", "wildcard", "candidate", "edit", "historical")
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,3 +106,20 @@ def _grouped(conn, table: str, column: str, since: datetime | None) -> dict:
         f"SELECT {_quote(column)}, count(*) FROM {_quote(table)}{where} GROUP BY 1 ORDER BY 2 DESC", args
     ).fetchall()
     return {("none" if value is None else str(value)): count for value, count in rows}
+
+
+def stored_counts(data_dir: Path, since: datetime | None, until: datetime | None) -> dict:
+    """The daily counts (`alpr_edge.store.counts`) of whole UTC days from ``since`` to ``until`` (excluded).
+
+    Unlike the counts above, these outlive the reads: retention never purges them.
+    """
+    from alpr_edge.store.counts import period_counts
+
+    path = Path(data_dir) / DB_NAME
+    if not path.exists():
+        raise FileNotFoundError(f"no database at {path}")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        return period_counts(conn, since.astimezone(UTC).date() if since else None, until.astimezone(UTC).date() if until else None)
+    finally:
+        conn.close()

@@ -111,9 +111,9 @@ def temperatures(root: Path = THERMAL_ROOT) -> dict:
 
 
 def default_models_dir() -> Path:
-    from alpr_edge.resources import shipped_models_dir  # the one default, as recognition's
+    from alpr_edge import SHIPPED_MODELS_DIR  # the one default: the package's models (no OpenCV needed)
 
-    return shipped_models_dir()
+    return SHIPPED_MODELS_DIR
 
 
 def model_files(models_dir: Path | None) -> list[dict]:

@@ -22,6 +22,7 @@ import csv
 import hashlib
 import io
 import json
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 
 from alpr_edge.ids import uuid7
+from alpr_edge.store import counts
 from alpr_edge.store.keys import load_device_key, load_device_public_key
 
 # Who did what, appended to the trail: (user, role, action, *, data=, purpose=, case_number=,
@@ -37,6 +39,8 @@ AuditSink = Callable[..., object]
 
 GENESIS = "0" * 64
 HASHED_FIELDS = ("seq", "id", "at", "user", "role", "action", "details", "case_number", "outcome", "prev_hash")
+# Added later (store migration 2): hashed only when set, so records written before still verify.
+IDENTITY_FIELDS = ("agency", "badge")
 
 
 def timestamp(moment: datetime) -> str:
@@ -48,6 +52,9 @@ def record_hash(record: dict) -> str:
     for name in HASHED_FIELDS:
         value = record.get(name)
         values.append(value.hex() if isinstance(value, bytes) else value)
+    identity = [record.get(name) for name in IDENTITY_FIELDS]
+    if any(value is not None for value in identity):
+        values.extend(identity)
     return hashlib.sha256(json.dumps(values, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -72,15 +79,26 @@ def append(store, user: str, role: str | None, action: str, *, data=None, purpos
             "case_number": case_number,
             "outcome": outcome,
             "prev_hash": last[1],
+            **_identity(db, user),
         }
         if data is not None or purpose is not None:
             details = json.dumps({"data": data, "purpose": purpose}, default=str).encode()
             record["details"] = store.seal(record["id"], None, details)
         record["hash"] = record_hash(record)
         db["audit"].insert(record)
+        counts.count_audited(db, record["at"][:10], action, outcome, data, purpose)
         if record["seq"] % store.settings.audit_sign_every == 0:
             _sign(store, db, record["seq"], record["hash"])
     return record["seq"]
+
+
+def _identity(db, user: str) -> dict:
+    """The acting user's agency and badge number, when the user is an account on this device."""
+    try:
+        row = db.execute("SELECT agency, badge FROM users WHERE name = ?", [user]).fetchone()
+    except sqlite3.OperationalError:  # no accounts table (yet): system and tool records
+        row = None
+    return {"agency": row[0], "badge": row[1]} if row else {}
 
 
 def _sign(store, db, seq: int, digest: str) -> None:
@@ -116,7 +134,7 @@ def purge_before(store, db, cutoff: datetime) -> int:
 
 
 def _brief(row: dict) -> dict:
-    return {k: row.get(k) for k in ("seq", "id", "at", "user", "role", "action", "outcome")}
+    return {k: row.get(k) for k in ("seq", "id", "at", "user", "agency", "badge", "role", "action", "outcome")}
 
 
 def verify(db, data_dir: Path) -> tuple[bool, dict | None, str]:
@@ -185,7 +203,7 @@ def export(store, since: datetime | None, fmt: str) -> str:
         return json.dumps(rows, indent=1, default=str)
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=["seq", "id", "at", "user", "role", "action", "data", "purpose", "case_number", "outcome", "hash"])
+        writer = csv.DictWriter(buffer, fieldnames=["seq", "id", "at", "user", "agency", "badge", "role", "action", "data", "purpose", "case_number", "outcome", "hash"])
         writer.writeheader()
         for row in rows:
             writer.writerow({**row, "data": json.dumps(row["data"]) if row["data"] is not None else ""})

@@ -102,4 +102,30 @@ def _v2_acknowledged_at(db: Database) -> None:
     db.execute("CREATE INDEX reads_outbox ON reads (has_hit DESC, id, acked_at) WHERE uploaded_at IS NULL")
 
 
-STORE_STEPS: list[Step] = [_v1_reads_holds_audit, _v2_acknowledged_at]
+def _daily_counts_and_corrections(db: Database) -> None:
+    # Counts that outlive the data (alpr_edge/store/counts.py): never purged.
+    db.execute("CREATE TABLE daily_counts (day TEXT NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL,"
+               " PRIMARY KEY (day, name))")
+    # Reads and hits are counted by the database itself, whichever path stores them.
+    db.execute("CREATE TRIGGER daily_counts_reads AFTER INSERT ON reads BEGIN"
+               " INSERT INTO daily_counts (day, name, value) VALUES (NEW.day, 'reads', 1)"
+               " ON CONFLICT (day, name) DO UPDATE SET value = value + 1; END")
+    db.execute("CREATE TRIGGER daily_counts_hits AFTER UPDATE OF has_hit ON reads"
+               " WHEN NEW.has_hit = 1 AND OLD.has_hit = 0 BEGIN"
+               " INSERT INTO daily_counts (day, name, value) VALUES (NEW.day, 'hits', 1)"
+               " ON CONFLICT (day, name) DO UPDATE SET value = value + 1; END")
+    # Corrections waiting to go upstream (alpr_edge/store/corrections.py): ids only, the
+    # correction itself lives in the read's sealed payload and dies with it.
+    db.execute("CREATE TABLE correction_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, read_id TEXT NOT NULL,"
+               " correction_id TEXT NOT NULL, queued_at REAL NOT NULL)")
+    db.execute("CREATE TRIGGER correction_outbox_purged AFTER DELETE ON reads BEGIN"
+               " DELETE FROM correction_outbox WHERE read_id = OLD.id; END")
+
+
+def _v4_audit_identity(db: Database) -> None:
+    # Who acted, beyond the login name: the user's agency and badge number at the time (issue 20).
+    db.table("audit").add_column("agency", str)
+    db.table("audit").add_column("badge", str)
+
+
+STORE_STEPS: list[Step] = [_v1_reads_holds_audit, _v2_acknowledged_at, _daily_counts_and_corrections, _v4_audit_identity]

@@ -81,6 +81,8 @@ def payload_dict(row: dict, payload: dict, crop: bytes | None, overview: bytes |
         "frames": row["frames"],
         "has_hit": bool(row["has_hit"]),
         "uploaded_at": iso(row["uploaded_at"]),
+        # Supervisors' corrections, oldest first; the first one's "from" is the read as captured.
+        "corrections": payload.get("corrections", []),
         "crop_jpeg": crop or b"",
         "overview_jpeg": overview or b"",
     }

@@ -1,10 +1,12 @@
 """Searching and exporting stored reads, under the access rules, always audited.
 
-A search needs a purpose that says why (not empty, not just "investigation")
-and a case number. Refused searches are audited too, with the reason. Who may
-search at all is decided above the store (the command line's login, the
-touchscreen's services, from ``alpr_edge.accounts.permissions``): the store
-only stores, searches and records who asked.
+A search needs one of the agency's authorised purposes with a detail, and a
+case number (`alpr_edge.accounts.purposes`). Refused searches are audited
+too, with the reason, the plate, the purpose and the case (sealed), unless
+they held personal data. Who may search at all is decided above the store
+(the command line's login, the touchscreen's services, from
+``alpr_edge.accounts.permissions``): the store only stores, searches and
+records who asked.
 
 Exact plates go through the HMAC column: the plate's keyed hash under each
 day key is computed (one HMAC per stored day, microseconds) and matched by
@@ -24,32 +26,45 @@ import csv
 import io
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from xml.sax.saxutils import escape
 
+from alpr_edge.accounts.purposes import SearchPurpose, stored_text
 from alpr_edge.plates import normalise_plate
 from alpr_edge.store.records import payload_dict
 
-VAGUE_PURPOSES = {"investigation", "investigations", "investigative purposes", "law enforcement"}
 MIN_KNOWN_CHARACTERS = 3
 EXPORT_FORMATS = ("geojson", "kml", "csv")
 
 
 class AccessRefused(Exception):
-    """A look-up refused by policy; the message says why."""
+    """A look-up refused by policy; the message says why. ``personal``: the request held personal
+    data (not stored); ``barred``: a use the law forbids (immigration, federal or out-of-state)."""
+
+    def __init__(self, message: str, *, personal: bool = False, barred: bool = False):
+        super().__init__(message)
+        self.personal = personal
+        self.barred = barred
 
 
-def check_purpose(purpose: str | None, case_number: str | None) -> None:
-    text = " ".join((purpose or "").split())
-    bare = re.sub(r"[^a-z ]", "", text.lower()).strip()
-    if not text:
-        raise AccessRefused("a purpose is required: say why these reads are needed")
-    if bare in VAGUE_PURPOSES:
-        raise AccessRefused(f"purpose {text!r} is too vague: describe the specific investigation (e.g. 'stolen vehicle report 24-1187')")
-    if len(bare.replace(" ", "")) < 4:
-        raise AccessRefused(f"purpose {text!r} is too short to say why these reads are needed")
-    if not (case_number or "").strip():
-        raise AccessRefused("a case number is required for every search of stored reads")
+def check_purpose(purpose: str | None, case_number: str | None, detail: str | None = None,
+                  authorised: Sequence[str] | None = None) -> SearchPurpose:
+    """The request's purpose as a SearchPurpose, or AccessRefused saying why not.
+
+    The rule is `alpr_edge.accounts.purposes.screen`; ``detail=None`` reads
+    ``purpose`` as one field, ``"KEY: detail"`` (the touchscreen's form).
+    """
+    from alpr_edge.accounts.purposes import DEFAULT_PURPOSES, PurposeRefused, screen, split_purpose
+
+    one_field = detail is None
+    if one_field:
+        purpose, detail = split_purpose(purpose or "")
+    try:
+        return screen(purpose, detail, case_number, authorised or DEFAULT_PURPOSES)
+    except PurposeRefused as refusal:
+        hint = " (write it as PURPOSE: detail)" if one_field and "authorised purposes" in str(refusal) else ""
+        raise AccessRefused(f"{refusal}{hint}", personal=refusal.personal, barred=refusal.barred) from None
 
 
 def _pattern(plate_pattern: str, partial: bool) -> re.Pattern | None:
@@ -70,15 +85,18 @@ def _pattern(plate_pattern: str, partial: bool) -> re.Pattern | None:
     return re.compile(regex)
 
 
-def _authorise(store, action: str, plate_pattern, *, user, role, purpose, case_number, partial, since, until):
+def _authorise(store, action: str, plate_pattern, *, user, role, purpose, detail, purposes, case_number, partial, since, until):
     data = {"plate": plate_pattern, "partial": partial, "since": since, "until": until}
     try:
-        check_purpose(purpose, case_number)
+        request = check_purpose(purpose, case_number, detail, purposes)
         pattern = _pattern(plate_pattern, partial)
     except AccessRefused as refusal:
-        store.audit(user, role, action, data=data, purpose=purpose, case_number=case_number, outcome=f"refused: {refusal}")
+        # A refusal keeps the plate, purpose and case (sealed), except text that holds personal data.
+        kept_case = None if refusal.personal else case_number
+        store.audit(user, role, action, data={**data, "barred": refusal.barred} if refusal.barred else data,
+                    purpose=stored_text(purpose, detail, personal=refusal.personal), case_number=kept_case, outcome=f"refused: {refusal}")
         raise
-    return data, pattern
+    return data, pattern, request
 
 
 def _matches(store, plate_pattern: str, pattern, since, until) -> list[dict]:
@@ -102,14 +120,16 @@ def _matches(store, plate_pattern: str, pattern, since, until) -> list[dict]:
     return results
 
 
-def search(store, plate_pattern: str, *, user: str, role: str, purpose: str, case_number: str,
-           partial: bool = False, since: datetime | None = None, until: datetime | None = None,
-           action: str = "reads.search") -> list[dict]:
-    data, pattern = _authorise(store, action, plate_pattern, user=user, role=role, purpose=purpose,
-                               case_number=case_number, partial=partial, since=since, until=until)
+def search(store, plate_pattern: str, *, user: str, role: str, purpose: str, case_number: str, detail: str | None = None,
+           purposes: Sequence[str] | None = None, partial: bool = False, since: datetime | None = None,
+           until: datetime | None = None, action: str = "reads.search") -> list[dict]:
+    """Reads matching ``plate_pattern`` for ``purpose`` (one of ``purposes``, the agency's list) and
+    ``detail``; AccessRefused otherwise. Audited either way."""
+    data, pattern, request = _authorise(store, action, plate_pattern, user=user, role=role, purpose=purpose, detail=detail,
+                                        purposes=purposes, case_number=case_number, partial=partial, since=since, until=until)
     results = _matches(store, plate_pattern, pattern, since, until)
     data.update(results=len(results), read_ids=[r["id"] for r in results[:200]])
-    store.audit(user, role, action, data=data, purpose=purpose, case_number=case_number)
+    store.audit(user, role, action, data=data, purpose=request.text, case_number=request.case_number)
     return results
 
 

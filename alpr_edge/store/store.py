@@ -16,7 +16,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -328,12 +328,16 @@ class Store:
             log(logger, logging.INFO, "purge_followers", **removed)
         return report
 
-    def search(self, plate_pattern: str, *, user: str, role: str, purpose: str, case_number: str, partial: bool = False, since=None, until=None) -> list[dict]:
+    def search(self, plate_pattern: str, *, user: str, role: str, purpose: str, case_number: str, detail: str | None = None,
+               purposes: Sequence[str] | None = None, partial: bool = False, since=None, until=None) -> list[dict]:
         from alpr_edge.store.search import search
 
-        return search(self, plate_pattern, user=user, role=role, purpose=purpose, case_number=case_number, partial=partial, since=since, until=until)
+        return search(self, plate_pattern, user=user, role=role, purpose=purpose, detail=detail, purposes=purposes,
+                      case_number=case_number, partial=partial, since=since, until=until)
 
-    def export(self, fmt: str, plate_pattern: str, *, user: str, role: str, purpose: str, case_number: str, partial: bool = False, since=None, until=None) -> str:
+    def export(self, fmt: str, plate_pattern: str, *, user: str, role: str, purpose: str, case_number: str, detail: str | None = None,
+               purposes: Sequence[str] | None = None, partial: bool = False, since=None, until=None) -> str:
         from alpr_edge.store.search import export
 
-        return export(self, fmt, plate_pattern, user=user, role=role, purpose=purpose, case_number=case_number, partial=partial, since=since, until=until)
+        return export(self, fmt, plate_pattern, user=user, role=role, purpose=purpose, detail=detail, purposes=purposes,
+                      case_number=case_number, partial=partial, since=since, until=until)

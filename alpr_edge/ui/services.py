@@ -307,8 +307,8 @@ class DeviceServices:
                              purpose=purpose, case_number=case_number, outcome=f"refused: role {user.role} may not search")
             raise Refused(f"Your role ({user.role}) may not search stored reads.")
         try:
-            rows = self.store.search(plate, user=user.name, role=user.role, purpose=purpose,
-                                     case_number=case_number, partial=partial)
+            rows = self.store.search(plate, user=user.name, role=user.role, purpose=purpose, case_number=case_number,
+                                     purposes=self.config.accounts.search_purposes, partial=partial)
         except AccessRefused as refusal:
             raise Refused(_sentence(refusal)) from None
         hits = []

@@ -28,6 +28,8 @@ from pathlib import Path
 
 from alpr_edge.logs import RateLimited, log
 from alpr_edge.store import audit as audit_trail
+from alpr_edge.uplink.accountability import KINDS as EXTRA_KINDS
+from alpr_edge.uplink.accountability import AccountabilityFeed
 from alpr_edge.uplink.hotlists import write_json_atomically
 from alpr_edge.uplink.wire import dumps_strict
 
@@ -36,7 +38,7 @@ logger = logging.getLogger(__name__)
 AUDIT_SCHEMA = "alpr-edge/audit/1"
 SIGNATURE_SCHEMA = "alpr-edge/audit-signature/1"
 CURSOR_NAME = "audit-cursor.json"
-FIELDS = ("seq", "id", "at", "user", "role", "action", "case_number", "outcome", "prev_hash", "hash")
+FIELDS = ("seq", "id", "at", "user", "agency", "badge", "role", "action", "case_number", "outcome", "prev_hash", "hash")
 
 
 def _b64(value) -> str | None:
@@ -44,8 +46,10 @@ def _b64(value) -> str | None:
 
 
 class AuditForwarder:
-    def __init__(self, store, state_dir: Path, agency: str, device: str, window: int = 16):
+    def __init__(self, store, state_dir: Path, agency: str, device: str, window: int = 16, seal_public_key=None):
         self.store = store
+        # Daily counts and read corrections ride along (alpr_edge/uplink/accountability.py).
+        self.extra = AccountabilityFeed(store, state_dir, agency, device, seal_public_key, window)
         self.path = Path(state_dir) / CURSOR_NAME
         self.agency = agency
         self.device = device
@@ -82,12 +86,13 @@ class AuditForwarder:
         self._sent.clear()
         self._acked.clear()
         self._signature_sent = None
+        self.extra.reset()
 
     def next_messages(self) -> list[tuple[tuple[str, int], bytes]]:
         """((kind, seq), payload) to publish now: records oldest first within the window, then a late signature."""
         if not self.enabled:
             return []
-        return self._records() + self._late_signature()
+        return self._records() + self._late_signature() + self.extra.next_messages()
 
     def _late_signature(self) -> list[tuple[tuple[str, int], bytes]]:
         if self._signature_sent is not None:
@@ -127,6 +132,9 @@ class AuditForwarder:
 
     def acknowledged(self, key: tuple[str, int]) -> None:
         kind, seq = key
+        if kind in EXTRA_KINDS:
+            self.extra.acknowledged(key)
+            return
         if kind == "signature":
             self._signature_sent = None
             self.signature_cursor = max(self.signature_cursor, seq)

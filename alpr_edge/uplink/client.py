@@ -172,7 +172,7 @@ class Uplink:
         self._last_receipt_rejection: str | None = None
         self._started_at = time.time()
         self._connected_since: float | None = None
-        self._audit = AuditForwarder(store, state_dir, agency, device_id)
+        self._audit = AuditForwarder(store, state_dir, agency, device_id, seal_public_key=seal_public_key)
         self._reset_session()
 
     def _reset_session(self) -> None:

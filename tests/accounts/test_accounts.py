@@ -77,7 +77,70 @@ def test_unused_accounts_are_refused_until_enabled(accounts, clock):
     with pytest.raises(AuthError, match=r"unused since 2026-11-01 \(more than 90 days\)"):
         accounts.authenticate("olly", "123456")
     accounts.enable("olly", actor="root", actor_role="admin")
+    with pytest.raises(AuthError, match="re-enabled: an admin must record the user's current training") as refused:
+        accounts.authenticate("olly", "123456")
+    assert refused.value.code == "training_out_of_date"
+    accounts.set_training("olly", date(2027, 1, 30), actor="root", actor_role="admin")
     accounts.authenticate("olly", "123456")
+
+
+def test_a_training_date_in_the_future_or_out_of_date_is_refused(accounts, store):
+    with pytest.raises(AuthError, match="training date 2026-11-02 is in the future"):
+        accounts.add("olly", "officer", "123456", training_date=date(2026, 11, 2))
+    accounts.add("olly", "officer", "123456")
+    with pytest.raises(AuthError, match="in the future"):
+        accounts.set_training("olly", date(2027, 1, 1), actor="root", actor_role="admin")
+    (refused,) = [a for a in actions(store) if a[1] == "users.training"]
+    assert refused[2] == "refused: training date 2027-01-01 is in the future: record the date the training was completed"
+
+
+def test_every_role_can_enrol_a_second_factor_and_the_policy_can_require_it(store, accounts, clock):
+    from alpr_edge.accounts import Accounts
+    from alpr_edge.config import AccountsSection
+
+    uri = accounts.add("olly", "officer", "123456", second_factor=True)
+    assert uri is not None
+    with pytest.raises(AuthError, match="second factor") as refused:
+        accounts.authenticate("olly", "123456")
+    assert refused.value.code == "totp_needed"
+    assert accounts.authenticate("olly", "123456", code(uri, clock)).second_factor
+    accounts.add("tina", "technician", "123456")
+    strict = Accounts(store, AccountsSection(require_second_factor="all"), hasher=accounts.hasher)
+    with pytest.raises(AuthError, match="requires a second factor for every account") as refused:
+        strict.authenticate("tina", "123456")
+    assert refused.value.code == "enrolment_needed"
+    tina = strict.enrol_second_factor("tina", actor="root", actor_role="admin")
+    assert strict.authenticate("tina", "123456", code(tina, clock)).role == "technician"
+    assert strict.add("otto", "officer", "123456") is not None  # the policy enrols every new account
+
+
+def test_delete_is_audited_and_the_trail_keeps_the_name(accounts, store):
+    accounts.add("root", "admin", "root-pass")
+    accounts.add("olly", "officer", "123456", agency="CA0010000", badge="5120")
+    accounts.authenticate("olly", "123456")
+    accounts.delete("olly", actor="root", actor_role="admin")
+    assert [u["name"] for u in accounts.list()] == ["root"]
+    with pytest.raises(AuthError, match="unknown user or wrong password"):
+        accounts.authenticate("olly", "123456")
+    assert ("olly", "login", "ok") in actions(store) and ("root", "users.delete", "ok") in actions(store)
+    (deleted,) = [r for r in audit.records(store) if r["action"] == "users.delete"]
+    assert deleted["data"] == {"name": "olly", "role": "officer", "agency": "CA0010000", "badge": "5120"}
+    with pytest.raises(AuthError, match="last admin"):
+        accounts.delete("root", actor="root", actor_role="admin")
+    with pytest.raises(AuthError) as missing:
+        accounts.delete("olly", actor="root", actor_role="admin")
+    assert missing.value.code == "no_such_user"
+
+
+def test_users_carry_agency_and_badge_and_audit_rows_include_them(accounts, store):
+    accounts.add("olly", "officer", "123456", agency="CA0010000", badge="5120")
+    user = accounts.authenticate("olly", "123456")
+    assert (user.agency, user.badge) == ("CA0010000", "5120")
+    row = store.db.execute("SELECT user, agency, badge FROM audit WHERE action = 'login'").fetchone()
+    assert row == ("olly", "CA0010000", "5120")
+    assert store.verify_audit()[0]
+    with pytest.raises(AuthError, match="badge number"):
+        accounts.add("otto", "officer", "123456", badge="5120; DROP")
 
 
 def test_stale_training_is_refused_with_the_reason(accounts, clock):

@@ -130,17 +130,42 @@ def test_stats_counts_reads_hits_alert_outcomes_and_dispositions(tmp_path):
     assert recent["reads"] == 6 and recent["alerts"] == 3 and recent["dispositions"] == {"confirmed": 1, "none": 1, "no-action": 1}
 
 
-def test_stats_cli_has_no_plate_text(tmp_path):
+def technician(data_dir, settings) -> None:
+    """The account `stats` runs as (a login is needed: every look is audited)."""
+    from alpr_edge.accounts import Accounts
+    from alpr_edge.store import Store
+
+    with Store.open(data_dir, settings, dev_keys=True) as store:
+        Accounts(store).add("tech", "technician", "tech-pass")
+
+
+def stats(config, *args):
+    return run_cli("stats", "--config", str(config), *args, "--user", "tech", "--password-stdin", input="tech-pass\n")
+
+
+def test_stats_cli_has_no_plate_text_needs_a_login_and_is_audited(tmp_path):
+    from alpr_edge.config import load_config
+    from alpr_edge.store import Store, audit
+    from tests.store.store_fakes import make_read
+
     data_dir = tmp_path / "data"
-    make_database(data_dir)
     config = config_file(tmp_path, data_dir)
+    settings = load_config(config).store
+    technician(data_dir, settings)
+    with Store.open(data_dir, settings, dev_keys=True) as store:
+        store.add_reads([make_read(PLATE, datetime.now(UTC) - timedelta(minutes=m)) for m in range(10)])
     for args in (["--json"], [], ["--since", "2026-01-01"]):
-        result = run_cli("stats", "--config", str(config), *args)
+        result = stats(config, *args)
         assert result.returncode == 0, result.stderr
         assert PLATE not in result.stdout and PLATE not in result.stderr
-    assert json.loads(run_cli("stats", "--json", "--config", str(config)).stdout)["reads"] == 10
-    bad = run_cli("stats", "--since", "last tuesday", "--config", str(config))
+    assert json.loads(stats(config, "--json").stdout)["reads"] == 10
+    bad = stats(config, "--since", "last tuesday")
     assert bad.returncode == 2 and "expected a date like 2026-01-31" in bad.stderr
+    anonymous = run_cli("stats", "--config", str(config))
+    assert anonymous.returncode == 1 and "stats.view needs a login" in anonymous.stderr
+    with Store.open(data_dir, settings, dev_keys=True) as store:
+        looks = [(r["user"], r["outcome"][:7]) for r in audit.records(store) if r["action"] == "stats.view"]
+    assert looks == [("tech", "ok")] * 4 + [("(no login)", "refused")]
 
 
 def test_stats_and_status_on_a_real_store(tmp_path):
@@ -154,16 +179,17 @@ def test_stats_and_status_on_a_real_store(tmp_path):
 
     settings = load_config(config).store
     now = datetime.now(UTC)
+    technician(data_dir, settings)
     with store_module.Store.open(data_dir, settings, dev_keys=True) as store:
         reads = [make_read(PLATE, now - timedelta(minutes=m)) for m in (1, 2, 3)] + [make_read("5XYZ999", now - timedelta(days=3))]
         store.add_reads(reads)
         store.mark_hit(reads[0].read_id)
         store.audit("sgt.lee", "supervisor", "reads.search", data={"plate": PLATE}, purpose="investigation", case_number="C-1")
-    result = run_cli("stats", "--json", "--config", str(config))
+    result = stats(config, "--json")
     assert result.returncode == 0, result.stderr
     counts = json.loads(result.stdout)
     assert counts["reads"] == 4 and counts["reads_with_hit"] == 1 and counts["audit_by_action"]["reads.search"] == 1
-    since = run_cli("stats", "--json", "--since", (now - timedelta(days=1)).date().isoformat(), "--config", str(config))
+    since = stats(config, "--json", "--since", (now - timedelta(days=1)).date().isoformat())
     assert json.loads(since.stdout)["reads"] == 3
     status = run_cli("status", "--json", "--config", str(config))
     assert json.loads(status.stdout)["today"]["hits"] == 1 or now.astimezone().hour == 0
@@ -181,6 +207,7 @@ def test_stats_counts_alert_outcomes_from_the_alert_stages_own_tables(tmp_path):
 
     settings = load_config(config)
     now = datetime.now(UTC).timestamp()
+    technician(data_dir, settings.store)
     with store_module.Store.open(data_dir, settings.store, dev_keys=True) as store:
         alerts_module.AlertDesk(store, settings=settings.alerts)  # creates its tables (the "alerts" migrations)
         # Every column filled with a neutral value of its type, then the ones that matter here.
@@ -195,7 +222,7 @@ def test_stats_counts_alert_outcomes_from_the_alert_stages_own_tables(tmp_path):
                 store.db["alert_steps"].insert({"step_id": f"{alert_id}-{step}", "alert_id": alert_id, "from_state": previous,
                                                 "to_state": state, "user": "ofc.day", "role": "officer", "at": now, "note": None, "disposition": None})
                 previous = state
-    result = run_cli("stats", "--json", "--config", str(config))
+    result = stats(config, "--json")
     counts = json.loads(result.stdout)
     assert counts["alerts"] == 3 and counts["hits_by_list"] == {"ncic-stolen": 2, "local-bolo": 1}
     reaching = counts["alerts_reaching"]

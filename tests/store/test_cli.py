@@ -17,7 +17,8 @@ from alpr_edge import cli
 from alpr_edge.config import StoreSection
 from alpr_edge.store import Store
 
-MODULES = ["alpr_edge.cli.reads", "alpr_edge.cli.hold", "alpr_edge.cli.purge", "alpr_edge.cli.audit", "alpr_edge.cli.users"]
+MODULES = ["alpr_edge.cli.reads", "alpr_edge.cli.hold", "alpr_edge.cli.purge", "alpr_edge.cli.audit", "alpr_edge.cli.users",
+           "alpr_edge.cli.login"]
 
 
 class Codes:
@@ -74,7 +75,8 @@ def device(run):
     return {"root": root, "sue": sue, "reads": reads}
 
 
-SEARCH = ["reads", "search", "--plate", "7ABC123", "--purpose", "stolen vehicle report", "--case", "24-1", "--password-stdin"]
+SEARCH = ["reads", "search", "--plate", "7ABC123", "--purpose", "stolen-wanted-or-suspect-vehicle", "--detail", "stolen vehicle report",
+          "--case", "24-1", "--password-stdin"]
 
 
 def test_search_with_account_purpose_and_case(run, device):
@@ -82,7 +84,7 @@ def test_search_with_account_purpose_and_case(run, device):
     assert status == 0, err
     assert [r["text"] for r in json.loads(out)] == ["7ABC123"]
     status, out, err = run(*SEARCH[:5], "investigation", *SEARCH[6:], "--user", "sue", "--totp", device["sue"].next(), stdin="sue-pass\n")
-    assert status == 1 and "search refused: purpose 'investigation' is too vague" in err
+    assert status == 1 and "search refused: 'investigation' is not one of this agency's authorised purposes" in err
 
 
 def test_technician_and_bad_credentials_are_refused(run, device):
@@ -129,7 +131,7 @@ def test_audit_verify_and_export(run, device):
 
 def test_user_management_needs_an_admin(run, device):
     status, _, err = run("users", "add", "eve", "--role", "admin", "--password-stdin", stdin="eve-pass1\n")
-    assert status == 2 and "--as ADMIN is required" in err
+    assert status == 1 and "users.manage needs a login: log in first" in err
     status, _, err = run("users", "add", "eve", "--role", "admin", "--as", "tech", "--password-stdin", stdin="eve-pass1\ntech-pass\n")
     assert status == 1 and "may not users.manage" in err
     status, out, err = run("users", "list", "--user", "sue", "--totp", device["sue"].next(), "--password-stdin", stdin="sue-pass\n")
@@ -139,3 +141,63 @@ def test_user_management_needs_an_admin(run, device):
 def test_first_account_must_be_an_admin(run):
     status, _, err = run("users", "add", "olly", "--role", "officer", "--password-stdin", stdin="olly-pass\n")
     assert status == 2 and "first account of a device must be an admin" in err
+
+
+def audit_records():
+    from alpr_edge.store.audit import records
+
+    def read(data):
+        with Store.open(data, StoreSection(), dev_keys=True) as store:
+            return records(store)
+
+    return read
+
+
+def test_a_search_for_immigration_enforcement_is_refused_citing_the_law_and_audited(run, device):
+    status, out, err = run(*SEARCH[:7], "immigration enforcement", *SEARCH[8:], "--user", "sue", "--totp", device["sue"].next(),
+                           stdin="sue-pass\n")
+    assert status == 1 and out == ""
+    assert "search refused: civil immigration enforcement is not a permitted use" in err
+    assert "California Civil Code 1798.90.55(b)" in err and "SB 54" in err
+    row = audit_records()(run.data)[-1]
+    assert (row["user"], row["action"], row["case_number"]) == ("sue", "reads.search", "24-1")
+    assert row["outcome"].startswith("refused: search refused: civil immigration enforcement")
+    assert row["data"]["plate"] == "7ABC123" and row["purpose"] == "stolen-wanted-or-suspect-vehicle: immigration enforcement"
+
+
+def test_a_refused_login_keeps_the_plate_purpose_and_case_sealed_in_the_audit(run, device):
+    status, _, err = run(*SEARCH, "--user", "tech", stdin="tech-pass\n")
+    assert status == 1 and "role technician may not reads.search" in err
+    status, _, err = run(*SEARCH)
+    assert status == 1 and "reads.search needs a login" in err
+    rows = audit_records()(run.data)[-2:]
+    for row, user in zip(rows, ("tech", "(no login)")):
+        assert (row["user"], row["action"], row["case_number"]) == (user, "reads.search", "24-1")
+        assert row["data"]["plate"] == "7ABC123" and row["purpose"] == "stolen-wanted-or-suspect-vehicle: stolen vehicle report"
+    raw = sqlite3.connect(run.data / "alpr.db").execute("SELECT details FROM audit ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    assert b"7ABC123" not in raw  # sealed
+
+
+def test_users_add_without_a_terminal_says_how_to_pass_the_password(run):
+    status, out, err = run("users", "add", "root", "--role", "admin")
+    assert status == 2 and "pass it as the first line of stdin with --password-stdin" in err and "Traceback" not in err
+
+
+def test_delete_enable_training_and_identity_from_the_command_line(run, device):
+    status, out, err = run("login", "--user", "root", "--totp", device["root"].next(), "--password-stdin", stdin="root-pass\n")
+    assert status == 0, err  # one second factor for the whole session, not one per command
+    status, out, err = run("users", "add", "olly", "--role", "officer", "--agency", "CA0010000", "--badge", "5120", "--second-factor",
+                           "--password-stdin", stdin="olly-pass\n")
+    assert status == 0 and "otpauth://" in out, err
+    status, out, err = run("users", "training", "olly", "2999-01-01")
+    assert status == 1 and "in the future" in err
+    status, out, err = run("users", "enable", "olly")
+    assert status == 0 and "alpr-edge users training olly DATE" in out
+    status, out, err = run("users", "list")
+    (olly,) = [line for line in out.splitlines() if line.startswith("olly")]
+    assert "CA0010000 #5120" in olly and "needs-training" in olly
+    status, out, err = run("users", "delete", "olly")
+    assert (status, out) == (0, "user olly: delete done\n"), err
+    assert run("logout")[1] == "logged out root\n"
+    (deleted,) = [r for r in audit_records()(run.data) if r["action"] == "users.delete"]
+    assert deleted["data"]["name"] == "olly" and deleted["user"] == "root"

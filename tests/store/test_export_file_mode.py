@@ -6,7 +6,8 @@ import stat
 
 from tests.store.test_cli import Codes, device, run  # noqa: F401  (fixtures)
 
-EXPORT = ["reads", "export", "--plate", "7ABC123", "--purpose", "stolen vehicle report", "--case", "24-1",
+EXPORT = ["reads", "export", "--plate", "7ABC123", "--purpose", "stolen-wanted-or-suspect-vehicle",
+          "--detail", "stolen vehicle report", "--case", "24-1",
           "--format", "csv", "--password-stdin", "--user", "sue"]
 
 

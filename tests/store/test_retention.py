@@ -170,7 +170,7 @@ def test_shredding_makes_a_copy_taken_before_the_purge_undecryptable(open_store,
             store.unseal(read_id, None, crop)
     # The survivor is readable in the live store, and still found by exact search.
     assert store.get_read(day1_hit.read_id).text == "KEEPME1"
-    found = store.search("KEEPME1", user="a", role="admin", purpose="stolen vehicle report", case_number="24-7")
+    found = store.search("KEEPME1", user="a", role="admin", purpose="stolen-wanted-or-suspect-vehicle", detail="stolen vehicle report", case_number="24-7")
     assert [r["id"] for r in found] == [day1_hit.read_id]
     # The keys file holds no key for day 2 any more, and one (new) key for day 1.
     uses = list(store.keys.key_ids().values())

@@ -12,9 +12,10 @@ import pytest
 
 from tests.store.store_fakes import make_read
 
-from alpr_edge.store import AccessRefused
+from alpr_edge.store import AccessRefused, audit
 
-GOOD = dict(user="sue", role="supervisor", purpose="stolen vehicle report 24-118", case_number="24-118")
+GOOD = dict(user="sue", role="supervisor", purpose="stolen-wanted-or-suspect-vehicle", detail="stolen vehicle report 24-118",
+            case_number="24-118")
 
 
 @pytest.fixture
@@ -34,10 +35,12 @@ def last_audit(store):
 
 
 @pytest.mark.parametrize("change, reason", [
-    (dict(purpose=""), "purpose is required"),
-    (dict(purpose="  Investigation "), "too vague"),
-    (dict(purpose="INVESTIGATION."), "too vague"),
-    (dict(purpose="n/a"), "too short"),
+    (dict(purpose=""), "no purpose given"),
+    (dict(purpose="  Investigation "), "not one of this agency's authorised purposes"),
+    (dict(purpose="INVESTIGATION."), "not one of this agency's authorised purposes"),
+    (dict(detail="n/a"), "does not say why"),
+    (dict(detail="Investigation"), "does not say why"),
+    (dict(detail=""), "a detail is required"),
     (dict(case_number=""), "case number is required"),
     (dict(case_number="   "), "case number is required"),
 ])
@@ -84,6 +87,43 @@ def test_exports(store):
     assert last_audit(store)["action"] == "reads.export.kml"
     with pytest.raises(AccessRefused):
         store.export("csv", "7ABC123", **{**GOOD, "purpose": "investigation"})
+
+
+def test_the_purpose_and_detail_are_audited_and_one_field_reads_as_key_and_detail(store):
+    store.search("7ABC123", **GOOD)
+    (row,) = [r for r in audit.records(store) if r["action"] == "reads.search"]
+    assert row["purpose"] == "stolen-wanted-or-suspect-vehicle: stolen vehicle report 24-118" and row["case_number"] == "24-118"
+    one_field = {**GOOD, "purpose": "special-event: county fair traffic plan", "detail": None}
+    assert len(store.search("7ABC123", **one_field)) == 2
+    assert audit.records(store)[-1]["purpose"] == "special-event: county fair traffic plan"
+    with pytest.raises(AccessRefused, match="not one of this agency's authorised purposes: special-event"):
+        store.search("7ABC123", **{**GOOD, "purposes": ["special-event"]})
+
+
+@pytest.mark.parametrize("change, law", [
+    (dict(detail="immigration enforcement"), "civil immigration enforcement is not a permitted use"),
+    (dict(detail="request from ICE ERO field office"), "civil immigration enforcement is not a permitted use"),
+    (dict(detail="on behalf of the FBI, stolen truck"), "federal or out-of-state agency"),
+    (dict(detail="request from an out-of-state agency (Nevada)"), "federal or out-of-state agency"),
+])
+def test_immigration_and_federal_or_out_of_state_requests_are_refused_citing_the_law_and_audited(store, change, law):
+    with pytest.raises(AccessRefused, match=law) as refused:
+        store.search("7ABC123", **{**GOOD, **change})
+    assert "1798.90.55(b)" in str(refused.value) and "SB 54" in str(refused.value)
+    row = audit.records(store)[-1]
+    assert row["action"] == "reads.search" and row["outcome"].startswith("refused: search refused: ")
+    assert row["data"]["plate"] == "7ABC123" and row["data"]["barred"] is True
+    assert row["purpose"] == f"stolen-wanted-or-suspect-vehicle: {change['detail']}" and row["case_number"] == "24-118"
+
+
+def test_a_purpose_with_personal_or_criminal_history_data_is_refused_and_not_stored(store):
+    for detail in ("suspect John Smith, DOB 04/12/1988", "CII A12345678 shows priors", "CLETS return SMITH,JOHN"):
+        with pytest.raises(AccessRefused, match="not stored"):
+            store.search("7ABC123", **{**GOOD, "detail": detail})
+        row = audit.records(store)[-1]
+        assert row["purpose"] == "[withheld: personal or criminal-history data]" and row["data"]["plate"] == "7ABC123"
+        unsealed = json.dumps(audit.records(store), default=str)
+        assert "Smith" not in unsealed and "SMITH" not in unsealed and "A12345678" not in unsealed
 
 
 def test_a_pattern_with_a_stray_character_is_refused_not_silently_changed(store):

@@ -169,15 +169,15 @@ def test_a_look_up_needs_a_case_number_and_a_real_purpose(world, page):
     login(page, world, "sam")
     page.click("[data-tab=search]")
     page.fill("#search-plate", "5SRC*")
-    page.fill("#search-purpose", "Hit and run on Route 9, white van")
+    page.fill("#search-purpose", "stolen-wanted-or-suspect-vehicle: Hit and run on Route 9, white van")
     page.click("#search-submit")
     expect(page.locator("#search-error")).to_contain_text("case number is required")
     page.fill("#search-purpose", "investigation")
     page.fill("#search-case", "24-5555")
     page.click("#search-submit")
-    expect(page.locator("#search-error")).to_contain_text("too vague")
+    expect(page.locator("#search-error")).to_contain_text("not one of this agency's authorised purposes")
     assert not [r for r in backend.actions("reads.search", outcome="ok") if r.user == "sam"]
-    page.fill("#search-purpose", "Hit and run on Route 9, white van")
+    page.fill("#search-purpose", "stolen-wanted-or-suspect-vehicle: Hit and run on Route 9, white van")
     page.click("#search-submit")
     expect(page.locator("#search-results")).to_contain_text("5SRC901")
     assert backend.actions("reads.search", outcome="ok")[-1].detail["case_number"] == "24-5555"

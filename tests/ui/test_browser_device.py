@@ -108,7 +108,7 @@ def test_a_look_up_without_a_case_number_is_refused(world, page):
     login(page, world, "ada")
     page.click("[data-tab=search]")
     page.fill("#search-plate", "ABC12*")
-    page.fill("#search-purpose", "Stolen vehicle report, grey Civic")
+    page.fill("#search-purpose", "stolen-wanted-or-suspect-vehicle: Stolen vehicle report, grey Civic")
     page.click("#search-submit")
     expect(page.locator("#search-error")).to_contain_text("case number is required")
     page.fill("#search-case", "24-001234")

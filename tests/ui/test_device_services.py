@@ -130,9 +130,11 @@ def test_live_reads_and_images_come_from_memory_then_the_encrypted_store(device)
 def test_search_goes_through_the_store_rules_and_audit(device):
     device.store.add_reads([make_read("7ABC123"), make_read("7ABD123"), make_read("4XYZ987")])
     sam = SessionUser("sam", "supervisor")
-    with pytest.raises(Refused, match="too vague"):
+    with pytest.raises(Refused, match="not one of this agency's authorised purposes"):
         device.backend.search("7ABC123", False, "investigation", "24-1", sam)
-    hits = device.backend.search("7AB?123", True, "Stolen vehicle report, grey Civic", "24-1187", sam)
+    with pytest.raises(Refused, match="SB 54"):
+        device.backend.search("7ABC123", False, "special-event: immigration enforcement sweep", "24-1", sam)
+    hits = device.backend.search("7AB?123", True, "stolen-wanted-or-suspect-vehicle: Stolen vehicle report, grey Civic", "24-1187", sam)
     assert sorted(h.text for h in hits) == ["7ABC123", "7ABD123"]
     with pytest.raises(Refused, match="may not search"):
         device.backend.search("7ABC123", False, "Stolen vehicle report", "24-1187", SessionUser("olive", "officer"))
@@ -148,10 +150,10 @@ def test_the_app_over_the_device_services(device):
     response = client.post("/api/login", json={"name": "sam", "secret": "sam-secret", "totp": code(device, "sam")})
     assert response.status_code == 200, response.text
     csrf = response.json()["csrf"]
-    result = client.post("/api/search", json={"plate": "7ABC123", "purpose": "Stolen vehicle report 24-1187",
+    result = client.post("/api/search", json={"plate": "7ABC123", "purpose": "stolen-wanted-or-suspect-vehicle: Stolen vehicle report 24-1187",
                                                "case_number": "24-1187"}, headers={"X-CSRF-Token": csrf})
     assert [h["text"] for h in result.json()["hits"]] == ["7ABC123"]
-    refused = client.post("/api/search", json={"plate": "7ABC123", "purpose": "Stolen vehicle report", "case_number": ""},
+    refused = client.post("/api/search", json={"plate": "7ABC123", "purpose": "stolen-wanted-or-suspect-vehicle: Stolen vehicle report", "case_number": ""},
                           headers={"X-CSRF-Token": csrf})
     assert refused.status_code == 400 and "case number" in refused.json()["message"]
     assert client.get("/api/audit").status_code == 403  # supervisors do not read the audit trail

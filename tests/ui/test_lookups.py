@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-GOOD = {"purpose": "Armed robbery at 5th and Main, getaway car", "case_number": "24-001234"}
+GOOD = {"purpose": "stolen-wanted-or-suspect-vehicle: Armed robbery at 5th and Main, getaway car", "case_number": "24-001234"}
 
 
 @pytest.fixture
@@ -29,11 +29,12 @@ def test_search_with_purpose_and_case_number_finds_partial_plates_and_is_audited
 
 @pytest.mark.parametrize("body, words", [
     ({"plate": "7ABC123", "purpose": GOOD["purpose"], "case_number": ""}, "case number is required"),
-    ({"plate": "7ABC123", "purpose": "", "case_number": "24-1"}, "purpose is required"),
-    ({"plate": "7ABC123", "purpose": "investigation", "case_number": "24-001234"}, "too vague"),
-    ({"plate": "7ABC123", "purpose": " Investigation. ", "case_number": "24-001234"}, "too vague"),
+    ({"plate": "7ABC123", "purpose": "", "case_number": "24-1"}, "No purpose given"),
+    ({"plate": "7ABC123", "purpose": "investigation", "case_number": "24-001234"}, "not one of this agency's authorised purposes"),
+    ({"plate": "7ABC123", "purpose": " Investigation. ", "case_number": "24-001234"}, "write it as PURPOSE: detail"),
+    ({"plate": "7ABC123", "purpose": "Immigration enforcement", "case_number": "24-001234"}, "SB 54"),
     ({"plate": "*", **GOOD}, "3 known characters"),
-    ({"plate": "7A!C123", "purpose": "", "case_number": "24-1"}, "purpose is required"),
+    ({"plate": "7A!C123", "purpose": "", "case_number": "24-1"}, "No purpose given"),
 ])
 def test_searches_without_proper_grounds_are_refused_with_the_reason(login, world, reads, body, words):
     client, csrf = login("sam")
@@ -47,7 +48,7 @@ def test_searches_without_proper_grounds_are_refused_with_the_reason(login, worl
 def test_the_services_refuse_too_even_if_the_app_did_not(world):
     from alpr_edge.ui.backend import Refused, SessionUser
 
-    with pytest.raises(Refused, match="too vague"):
+    with pytest.raises(Refused, match="not one of this agency's authorised purposes"):
         world.services.search("7ABC123", False, "investigation", "24-1", SessionUser("sam", "supervisor"))
     with pytest.raises(Refused, match="may not search"):  # the role is decided above the store, and audited
         world.services.search("7ABC123", False, "Stolen vehicle report", "24-1187", SessionUser("olive", "officer"))
