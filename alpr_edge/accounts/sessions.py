@@ -112,9 +112,9 @@ class CliSessions:
         now = self.store.now().timestamp()
         if not fields.get("issued_at", now + 1) <= now < fields.get("expires_at", 0):
             return "the session has expired"
-        with self.store.lock:
-            row = self.store.db.execute("SELECT name, uid, expires_at FROM cli_sessions WHERE token_hash = ?",
-                                        [_digest(fields["token"])]).fetchone()
+        with self.store.read() as db:
+            row = db.execute("SELECT name, uid, expires_at FROM cli_sessions WHERE token_hash = ?",
+                             [_digest(fields["token"])]).fetchone()
         if row is None or row != (fields["user"], self.caller.uid, fields["expires_at"]):
             return "the session was ended (logout, or the account was deleted)"
         return None

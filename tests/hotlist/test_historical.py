@@ -69,8 +69,8 @@ def test_a_plate_added_now_raises_a_historical_alert_for_the_read_an_hour_ago(wo
     assert not world.store.get_read(world.reads["day_and_half_ago"].read_id).has_hit  # outside the 24 h window
     audited = [r for r in audit_trail.records(world.store) if r["action"] == "hotlist.historical_match"][-1]
     assert audited["data"]["hits"] == 1 and audited["data"]["read_ids"] == [read.read_id] and audited["case_number"] == "26-9"
-    with world.store.lock:
-        totals = period_counts(world.store.db.conn, None, None)["totals"]
+    with world.store.read() as db:
+        totals = period_counts(db.conn, None, None)["totals"]
     assert totals["alerts.historical"] == 1 and totals["historical_checks"] == 1 and "searches" not in totals
     assert describe(report) == [
         f"historical hit on 'manual': read {read.read_id} at 2026-11-20T11:00:00Z (37.80440,-122.27120): HISTORICAL alert {alert.alert_id}",

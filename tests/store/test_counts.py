@@ -22,8 +22,8 @@ CASE = dict(user="sue", role="supervisor", purpose="stolen-wanted-or-suspect-veh
 
 
 def totals(store, since=None, until=None) -> dict:
-    with store.lock:
-        return period_counts(store.db.conn, since, until)["totals"]
+    with store.read() as db:
+        return period_counts(db.conn, since, until)["totals"]
 
 
 def test_reads_and_hits_are_counted_per_capture_day_and_outlive_the_purge(open_store, clock):
@@ -35,8 +35,8 @@ def test_reads_and_hits_are_counted_per_capture_day_and_outlive_the_purge(open_s
     store.mark_hit(reads[0].read_id)  # marking twice is one hit
     report = store.purge()
     assert report.reads_purged == 2 and store.get_read(reads[0].read_id) is None
-    with store.lock:
-        counted = period_counts(store.db.conn, None, None)
+    with store.read() as db:
+        counted = period_counts(db.conn, None, None)
     assert counted["days"][old_day.date().isoformat()] == {"reads": 2, "hits": 1}
     assert counted["totals"]["reads"] == 3 and counted["totals"]["purge.reads_purged"] == 2 and counted["totals"]["purges"] == 1
     assert b"7ABC123" not in all_bytes(store.data_dir)

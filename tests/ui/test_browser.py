@@ -115,7 +115,7 @@ def test_officer_verifies_confirms_and_disposes_a_pushed_alert(world, page, tmp_
     assert steps_of(backend, alert.alert_id) == [
         ("alert_raised", "system"), ("alert_verified", "olive"), ("alert_confirmed", "olive"), ("alert_disposed", "olive"),
     ]
-    assert backend.actions("alert_confirmed")[-1].detail["note"] == "dispatch: still stolen"
+    assert backend.actions("alert_confirmed", outcome="confirmed")[-1].detail["note"] == "dispatch: still stolen"
     assert backend.alert(alert.alert_id).state == "disposed"
     assert backend.actions("ui_alert_viewed")[0].detail["alert_id"] == alert.alert_id
 
