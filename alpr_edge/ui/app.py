@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -75,11 +76,29 @@ def create_app(backend: UiBackend, settings: UiSection, *, clock: Callable[[], f
     async def not_found(_request: Request, error: NotFound) -> JSONResponse:
         return JSONResponse({"error": "not_found", "message": str(error) or "Not found."}, status_code=404)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse(invalid_body(error), status_code=422)
+
     for module in (session, live, alerts, lookups):
         app.include_router(module.router(web))
     app.mount("/static", StaticFiles(directory=str(session.STATIC)), name="static")
     app.add_middleware(RequestLimits)  # outermost: before any parsing
     return app
+
+
+def invalid_body(error: RequestValidationError) -> dict[str, Any]:
+    """Names the fields at fault and why, never their values.
+
+    FastAPI's default answer echoes the input: a submitted secret would come
+    back, and a NaN in the body could not be serialised at all (HTTP 500).
+    """
+    problems = [
+        {"field": ".".join(str(part) for part in problem.get("loc", ())), "type": str(problem.get("type", "invalid"))}
+        for problem in error.errors()[:20]
+    ]
+    fields = ", ".join(f"{problem['field']} ({problem['type']})" for problem in problems)
+    return {"error": "invalid_request", "message": f"Invalid request: {fields}.", "fields": problems}
 
 
 class RequestLimits:

@@ -41,9 +41,9 @@ def may(role: str | None, ability: str) -> bool:
 
 
 class Body(BaseModel):
-    """Request bodies are strict: unknown fields and oversize values are 422."""
+    """Request bodies are strict: unknown fields, oversize values and non-finite numbers are 422."""
 
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "allow_inf_nan": False}
 
 
 @dataclass
