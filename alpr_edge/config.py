@@ -427,12 +427,12 @@ def effective_settings(config: Config) -> dict:
     """Every setting in force (after command-line overrides), as plain JSON values."""
     settings = asdict(config)
     settings.pop("source", None)  # where it came from is not what it says
-    return json.loads(json.dumps(settings, default=str))
+    return json.loads(json.dumps(settings, default=str, allow_nan=False))
 
 
 def config_fingerprint(config: Config) -> str:
     """SHA-256 of the effective settings: equal for equal settings, whatever the file's layout or comments."""
-    canonical = json.dumps(effective_settings(config), sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(effective_settings(config), sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

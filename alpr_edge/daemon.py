@@ -35,6 +35,7 @@ from alpr_edge import __version__
 from alpr_edge.capture import CameraMissing
 from alpr_edge.config import Config
 from alpr_edge.fileio import write_atomically
+from alpr_edge.finite import checked_read
 from alpr_edge.logs import log, plate_for_log
 from alpr_edge.pipeline import DropOldestQueue, PipelineCounters
 from alpr_edge.profiles import Profile
@@ -261,7 +262,7 @@ class Daemon:
     def handle_reads(self, reads: list[Read]) -> list[Alert]:
         """Tag, store (one transaction), match and alert reads. Returns the alerts raised."""
         parts = self.parts
-        reads = [parts.tag(read) for read in reads]
+        reads = self._finite([parts.tag(read) for read in reads])
         self.counters.reads += len(reads)
         started = time.monotonic()
         if parts.store is not None:
@@ -281,6 +282,17 @@ class Daemon:
         if parts.uplink is not None:
             parts.uplink.wake()
         return alerts
+
+    def _finite(self, reads: list[Read]) -> list[Read]:
+        """Reads with non-finite positions nulled; a read with non-finite numbers of its own is refused and logged."""
+        kept = []
+        for read in reads:
+            checked, reason = checked_read(read)
+            if checked is None:
+                log(logger, logging.WARNING, "read.refused", read_id=read.read_id, reason=reason)
+                continue
+            kept.append(checked)
+        return kept
 
     def _match_and_alert(self, read: Read) -> list[Alert]:
         parts = self.parts
@@ -376,7 +388,7 @@ class Daemon:
             **self.summary(),
         }
         try:
-            write_atomically(self.status_path(), json.dumps(status, default=str).encode(), private_dir=True)
+            write_atomically(self.status_path(), json.dumps(status, default=str, allow_nan=False).encode(), private_dir=True)
         except OSError:
             logger.exception("status_write_failed")
 

@@ -62,7 +62,7 @@ class CliSessions:
     def _mac(self, fields: dict) -> str:
         records_key = self.store.keys.raw_key(self.store.keys.key_for(RECORDS))
         session_key = hmac.new(records_key, b"alpr-edge cli session", hashlib.sha256).digest()
-        return hmac.new(session_key, json.dumps(fields, sort_keys=True).encode(), hashlib.sha256).hexdigest()
+        return hmac.new(session_key, json.dumps(fields, sort_keys=True, allow_nan=False).encode(), hashlib.sha256).hexdigest()
 
     def open(self, user: User) -> float:
         """Start a session for ``user`` (already authenticated with every factor); returns its expiry."""
@@ -78,7 +78,7 @@ class CliSessions:
             self.store.audit(user.name, user.role, "login.session_start", data={"uid": self.caller.uid,
                              "sudo_uid": self.caller.sudo_uid, "expires_at": expires})
         self.path.parent.mkdir(mode=0o700, exist_ok=True)
-        write_secret(self.path, json.dumps({**fields, "mac": self._mac(fields)}).encode())
+        write_secret(self.path, json.dumps({**fields, "mac": self._mac(fields)}, allow_nan=False).encode())
         return expires
 
     def current(self) -> User | None:

@@ -131,7 +131,7 @@ def read_row(topic: str, payload: bytes, settings: IngestSettings, seal_key, rec
         "state": message.get("state") if isinstance(message.get("state"), str) else None,
         "latitude": _number(position.get("lat")), "longitude": _number(position.get("lon")),
         "confidence": _number(message.get("confidence")),
-        "message": json.dumps(message, separators=(",", ":")), "crop_jpeg": crop, "overview_jpeg": overview,
+        "message": json.dumps(message, separators=(",", ":"), allow_nan=False), "crop_jpeg": crop, "overview_jpeg": overview,
         "received_at": received_at, "committed_at": 0.0, "worker": settings.worker,
     }
 

@@ -176,7 +176,7 @@ class AlertBook:
                 created_at=now, updated_at=now, last_seen_at=now, repeats=0, state=RAISED,
             )
             record = {name: getattr(alert, name) for name in _ALERT_COLUMNS}
-            record["other_lists"] = json.dumps(list(alert.other_lists))
+            record["other_lists"] = json.dumps(list(alert.other_lists), allow_nan=False)
             record["suppress_key"] = suppress_key
             db.table("alerts").insert(record)
             self._insert_step(alert.alert_id, None, RAISED, "system", "system", now, None, None)

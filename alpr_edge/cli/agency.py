@@ -64,7 +64,7 @@ def run_ingest(args) -> int:
     counts = worker.counts
     print(json.dumps({"worker": args.worker, "received": counts.received, "committed": counts.committed,
                       "duplicates": counts.duplicates, "rejected": counts.rejected, "receipts": counts.receipts,
-                      "reconnects": counts.reconnects, "last_error": counts.last_error}))
+                      "reconnects": counts.reconnects, "last_error": counts.last_error}, allow_nan=False))
     return EXIT_OK
 
 
@@ -90,7 +90,7 @@ def show_stats(args) -> int:
     finally:
         database.close()
     if args.json:
-        print(json.dumps(counts))
+        print(json.dumps(counts, allow_nan=False))
     else:
         for key, value in counts.items():
             print(f"{key:18} {value}")

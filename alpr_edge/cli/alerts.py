@@ -51,7 +51,7 @@ def list_alerts(args) -> int:
     alerts = desk.recent_for(user.role, 200) if args.all else desk.open_for(user.role)
     store.audit(user.name, user.role, "alerts.browse", data={"all": args.all, "alerts": [a.alert_id for a in alerts]})
     if args.json:
-        print(json.dumps([{**a.__dict__, "other_lists": list(a.other_lists)} for a in alerts], indent=2))
+        print(json.dumps([{**a.__dict__, "other_lists": list(a.other_lists)} for a in alerts], indent=2, allow_nan=False))
         return EXIT_OK
     print(f"{'ALERT':36}  {'CREATED (UTC)':19}  PRI  {'LIST':12} {'KIND':9} {'STATE':13} CASE")
     for a in alerts:

@@ -29,7 +29,7 @@ def bench(args) -> int:
     )
     print_tables(report)
     if args.json:
-        print(json.dumps(report, separators=(",", ":"), default=str))
+        print(json.dumps(report, separators=(",", ":"), default=str, allow_nan=False))
     return EXIT_OK
 
 

@@ -43,7 +43,7 @@ def print_fixes(args) -> int:
             if got is None:
                 continue
             sequence, fix = got
-            print(json.dumps(fix.to_dict()) if args.json else describe(fix), flush=True)
+            print(json.dumps(fix.to_dict(), allow_nan=False) if args.json else describe(fix), flush=True)
             printed += 1
     finally:
         receiver.stop()

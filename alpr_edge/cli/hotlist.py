@@ -151,7 +151,7 @@ def list_lists(args) -> int:
     store.audit(user.name, user.role, "hotlist.browse", data={"lists": [s.name for s in summaries]})
     if args.json:
         print(json.dumps({"lists": [s.__dict__ for s in summaries], "ok": health.ok,
-                          "problems": problems, "warnings": warnings}, indent=2))
+                          "problems": problems, "warnings": warnings}, indent=2, allow_nan=False))
     else:
         print(f"{'NAME':16} {'SOURCE':7} {'VERSION':>15} {'ENTRIES':>9} {'AGE':>8} {'PRI':>3}  STATUS")
         for s in summaries:
@@ -223,7 +223,7 @@ def match_plate(args) -> int:
             "stale": m.stale, "plate": m.entry.plate, "state": m.entry.state, "list_type": m.list_type,
             "reason": m.entry.reason, "vehicle": m.entry.vehicle, "entered_by": m.entry.entered_by,
             "case_number": m.entry.case_number, "matched_text": m.matched_text, "state_differs": m.state_differs,
-        } for m in matches], indent=2))
+        } for m in matches], indent=2, allow_nan=False))
     else:
         for m in matches:
             notes = "".join([" STALE" if m.stale else "", " covert" if m.covert else "", " state differs" if m.state_differs else "",

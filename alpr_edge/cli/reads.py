@@ -90,7 +90,7 @@ def search_reads(args) -> int:
         except AccessRefused as refusal:
             raise CliError(f"search refused: {refusal}", EXIT_FAILED) from None
     if args.json:
-        print(json.dumps(results, indent=1))
+        print(json.dumps(results, indent=1, allow_nan=False))
         return EXIT_OK
     for r in results:
         position = r["position"] or {}

@@ -65,14 +65,14 @@ def recognize_images(args) -> int:
             failures += 1
             reason = "no such file" if not path.exists() else "not a readable image"
             if args.json:
-                print(json.dumps({"image": str(path), "error": reason}), flush=True)
+                print(json.dumps({"image": str(path), "error": reason}, allow_nan=False), flush=True)
             else:
                 print(f"{path}: error: {reason}", file=sys.stderr)
             continue
         plates = recognizer.recognize(grey, zoom=not args.fast)
         ms = (time.perf_counter() - start) * 1000
         if args.json:
-            print(json.dumps({"image": str(path), "ms": round(ms, 1), "plates": [plate_json(p) for p in plates]}), flush=True)
+            print(json.dumps({"image": str(path), "ms": round(ms, 1), "plates": [plate_json(p) for p in plates]}, allow_nan=False), flush=True)
             continue
         print(f"{path}  ({ms:.0f} ms, {len(plates)} plate{'s' if len(plates) != 1 else ''})")
         if plates:

@@ -121,7 +121,7 @@ def print_summary(summary: dict, as_json: bool) -> None:
     lines = touchscreen + lines if ui and not ui.get("serving") else lines + touchscreen
     print("\n".join(lines))
     if as_json:
-        print(json.dumps(summary, default=str, separators=(",", ":")))
+        print(json.dumps(summary, default=str, separators=(",", ":"), allow_nan=False))
     sys.stdout.flush()
 
 

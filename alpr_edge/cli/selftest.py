@@ -34,7 +34,7 @@ def selftest(args) -> int:
     results = run_selftest(config, profile, Probes(camera_seconds=args.camera_seconds, gps_wait_s=args.gps_wait))
     outcome = report(results)
     if args.json:
-        print(json.dumps(outcome))
+        print(json.dumps(outcome, allow_nan=False))
     else:
         for result in results:
             print(f"{MARKS[result.status]}  {result.name:10} {result.detail}")

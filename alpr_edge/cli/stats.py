@@ -50,7 +50,7 @@ def show_stats(args) -> int:
         print(to_csv(counts["daily_counts"]), end="")
         return EXIT_OK
     if args.json:
-        print(json.dumps(counts))
+        print(json.dumps(counts, allow_nan=False))
         return EXIT_OK
     counts["daily_counts"] = counts["daily_counts"]["totals"]  # the text form shows the period's totals
     for key, value in counts.items():

@@ -19,7 +19,7 @@ def show_status(args) -> int:
     config = load_config_or_exit(args)
     status = collect_status(config, config.data_dir, now=args.clock())
     if args.json:
-        print(json.dumps(status, default=str))
+        print(json.dumps(status, default=str, allow_nan=False))
     else:
         print("\n".join(format_status(status, now=args.clock())))
     return EXIT_OK if status["running"] else EXIT_FAILED

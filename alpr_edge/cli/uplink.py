@@ -139,7 +139,7 @@ def show_status(args) -> int:
         "hotlists": running.get("hotlists"), "status_updated_at": running.get("daemon_updated_at"),
     }
     if args.json:
-        print(json.dumps(report))
+        print(json.dumps(report, allow_nan=False))
     else:
         for key, value in report.items():
             print(f"{key:22} {'-' if value is None else value}")
@@ -178,7 +178,7 @@ def open_sealed_messages(args) -> int:
             continue
         if args.without_images:
             read = {k: v for k, v in read.items() if not k.endswith("_jpeg_b64")}
-        print(json.dumps(read))
+        print(json.dumps(read, allow_nan=False))
     return EXIT_FAILED if failed else EXIT_OK
 
 

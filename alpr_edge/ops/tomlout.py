@@ -23,7 +23,7 @@ def _value(value) -> str:
         return repr(value)
     if isinstance(value, (str, PurePath)):
         # JSON string escapes are valid TOML basic-string escapes.
-        return json.dumps(str(value), ensure_ascii=False)
+        return json.dumps(str(value), ensure_ascii=False, allow_nan=False)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_value(item) for item in value) + "]"
     raise TypeError(f"cannot write a {type(value).__name__} to TOML")

@@ -55,7 +55,7 @@ def record_hash(record: dict) -> str:
     identity = [record.get(name) for name in IDENTITY_FIELDS]
     if any(value is not None for value in identity):
         values.extend(identity)
-    return hashlib.sha256(json.dumps(values, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(values, separators=(",", ":"), allow_nan=False).encode()).hexdigest()
 
 
 def _signed_message(kind: str, seq: int, digest: str) -> bytes:
@@ -82,7 +82,7 @@ def append(store, user: str, role: str | None, action: str, *, data=None, purpos
             **_identity(db, user),
         }
         if data is not None or purpose is not None:
-            details = json.dumps({"data": data, "purpose": purpose}, default=str).encode()
+            details = json.dumps({"data": data, "purpose": purpose}, default=str, allow_nan=False).encode()
             record["details"] = store.seal(record["id"], None, details)
         record["hash"] = record_hash(record)
         db["audit"].insert(record)
@@ -200,13 +200,13 @@ def records(store, since: datetime | None = None) -> list[dict]:
 def export(store, since: datetime | None, fmt: str) -> str:
     rows = records(store, since)
     if fmt == "json":
-        return json.dumps(rows, indent=1, default=str)
+        return json.dumps(rows, indent=1, default=str, allow_nan=False)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=["seq", "id", "at", "user", "agency", "badge", "role", "action", "data", "purpose", "case_number", "outcome", "hash"])
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "data": json.dumps(row["data"]) if row["data"] is not None else ""})
+            writer.writerow({**row, "data": json.dumps(row["data"], allow_nan=False) if row["data"] is not None else ""})
         return buffer.getvalue()
     raise ValueError(f"unknown audit export format {fmt!r}: expected csv or json")
 

@@ -80,7 +80,7 @@ def correct_read(store, read_id: str, *, text: str | None = None, state: str | N
                       "reason": reason, "from": before, "to": after}
         payload.update(after)
         payload.setdefault("corrections", []).append(correction)
-        blob = store.keys.seal(KeyRing.blob_key_id(sealed), read_id.encode(), json.dumps(payload, separators=(",", ":")).encode())
+        blob = store.keys.seal(KeyRing.blob_key_id(sealed), read_id.encode(), json.dumps(payload, separators=(",", ":"), allow_nan=False).encode())
         # Indexed under the corrected text with the same day key, so an exact search finds the corrected plate.
         db.execute("UPDATE reads SET payload = ?, plate_hmac = ? WHERE id = ?",
                    [blob, store._hmac(KeyRing.blob_key_id(sealed), after["text"]), read_id])

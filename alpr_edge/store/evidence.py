@@ -87,7 +87,7 @@ def _write(path: Path, data: bytes) -> str:
 
 
 def _json(value) -> bytes:
-    return (json.dumps(value, indent=1, sort_keys=True, default=str) + "\n").encode()
+    return (json.dumps(value, indent=1, sort_keys=True, default=str, allow_nan=False) + "\n").encode()
 
 
 def _alert_history(store, read_id: str) -> list[dict]:

@@ -27,7 +27,7 @@ def declare(db: Database, table: str, key_column: str, read_columns: tuple[str, 
     db.execute("CREATE TABLE IF NOT EXISTS read_followers (tbl TEXT PRIMARY KEY, key_column TEXT NOT NULL,"
                " read_columns TEXT NOT NULL, children TEXT NOT NULL)")
     db.execute("INSERT OR REPLACE INTO read_followers VALUES (?, ?, ?, ?)",
-               [table, key_column, json.dumps(list(read_columns)), json.dumps([list(c) for c in children])])
+               [table, key_column, json.dumps(list(read_columns), allow_nan=False), json.dumps([list(c) for c in children], allow_nan=False)])
 
 
 def purge_followers(db: Database) -> dict[str, int]:

@@ -193,7 +193,7 @@ def _write_entries(path: Path, kek: bytes, entries: dict[str, dict]) -> None:
         nonce = secrets.token_bytes(NONCE_BYTES)
         wrapped = nonce + wrapper.encrypt(nonce, entry["key"], _wrap_aad(key_id, entry["use"]))
         document["keys"][key_id] = {"use": entry["use"], "wrapped": base64.b64encode(wrapped).decode()}
-    write_secret(path, json.dumps(document, indent=1).encode())
+    write_secret(path, json.dumps(document, indent=1, allow_nan=False).encode())
 
 
 def day_use(day: date) -> str:

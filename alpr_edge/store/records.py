@@ -49,7 +49,7 @@ def payload_of(read) -> bytes:
         "capture_monotonic_s": read.capture_monotonic_s,
         "first_seen_monotonic_s": read.first_seen_monotonic_s,
     }
-    return json.dumps(document, separators=(",", ":"), default=str).encode()
+    return json.dumps(document, separators=(",", ":"), default=str, allow_nan=False).encode()
 
 
 def day_of(row_day: str) -> date:

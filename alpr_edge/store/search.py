@@ -155,7 +155,7 @@ def to_geojson(results: list[dict]) -> str:
         lat, lon = _lat_lon(r)
         geometry = {"type": "Point", "coordinates": [lon, lat]} if lat is not None else None
         features.append({"type": "Feature", "geometry": geometry, "properties": {k: r[k] for k in PROPERTIES}})
-    return json.dumps({"type": "FeatureCollection", "features": features}, indent=1)
+    return json.dumps({"type": "FeatureCollection", "features": features}, indent=1, allow_nan=False)
 
 
 def to_kml(results: list[dict]) -> str:

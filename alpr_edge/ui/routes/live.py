@@ -69,9 +69,9 @@ def router(web: Web) -> APIRouter:
                     return
                 if session.locked:
                     pending = await asyncio.to_thread(backend.pending_alerts, session.user)
-                    event = f"event: locked\ndata: {json.dumps({'pending_alerts': pending})}\n\n"
+                    event = f"event: locked\ndata: {json.dumps({'pending_alerts': pending}, allow_nan=False)}\n\n"
                 else:
-                    payload = json.dumps(await asyncio.to_thread(live_json, session), default=str)
+                    payload = json.dumps(await asyncio.to_thread(live_json, session), default=str, allow_nan=False)
                     event = f"event: live\ndata: {payload}\n\n"
                 if event != last:
                     last = event
