@@ -15,6 +15,7 @@ their memory and threads do not disturb each other.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -24,7 +25,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -102,26 +105,45 @@ def drive_plates() -> list[str]:
     return sorted(plates)
 
 
-def hotlist_engine(entries: int, plates: list[str]):
+@contextlib.contextmanager
+def throwaway_list_storage() -> Iterator[Any]:
+    """Sealed hot list storage in a temporary folder, keyed by a throwaway store (dev keys), removed on exit.
+
+    The bench's lists are random plates, but they go through the device's own
+    sealed storage: nothing with plates is ever written unencrypted, and
+    nothing is left behind in /tmp, whatever happens in between.
+    """
+    from alpr_edge.config import StoreSection
+    from alpr_edge.hotlist.sealed_storage import device_list_storage
+    from alpr_edge.store import Store
+
+    with tempfile.TemporaryDirectory(prefix="alpr-bench-hotlist-") as folder:
+        store = Store.open(Path(folder) / "data", StoreSection(), dev_keys=True)
+        try:
+            yield device_list_storage(Path(folder) / "data", store)
+        finally:
+            store.close()
+
+
+def hotlist_engine(entries: int, plates: list[str], storage):
     """A HotListEngine with an NCIC extract of ``entries`` random plates, plus ``plates`` on a small list."""
     from alpr_edge.config import HotlistSection
     import gc
 
-    from alpr_edge.hotlist import FileListStorage, HotListEngine, parse_csv, parse_ncic
+    from alpr_edge.hotlist import HotListEngine, parse_csv, parse_ncic
 
     sys.path.insert(0, str(SCRIPTS))
     from bench_hotlist import generate_extract  # the hot list benchmark's generator
 
-    # Imported once into a folder, then loaded the way the daemon starts: from
-    # the stored list (views over its bytes), not from the parser's leftovers.
-    folder = Path(tempfile.mkdtemp(prefix="alpr-bench-hotlist-"))
+    # Imported once into ``storage``, then loaded the way the daemon starts:
+    # from the stored (sealed) list, not from the parser's leftovers.
     extract, _ = generate_extract(entries, np.random.default_rng(7))
-    HotListEngine(FileListStorage(folder), audit=lambda *a, **k: None).replace(parse_ncic(extract, name="ncic"), actor="bench")
+    HotListEngine(storage, audit=lambda *a, **k: None).replace(parse_ncic(extract, name="ncic"), actor="bench")
     del extract
     gc.collect()
     _return_freed_memory()
     started = time.perf_counter()
-    engine = HotListEngine(FileListStorage(folder), settings=HotlistSection(), audit=lambda *a, **k: None)
+    engine = HotListEngine(storage, settings=HotlistSection(), audit=lambda *a, **k: None)
     load_s = time.perf_counter() - started
     lines = ["plate,state,list,reason,vehicle,entered_by,case_number,synopsis,expires"]
     lines += [f"{plate},,BENCH,Stolen vehicle,Sedan,Bench #1,26-000001,Benchmark entry,2099-12-31" for plate in plates]
@@ -295,10 +317,15 @@ def machine() -> str:
 
 
 def run_bench(seconds: float = 20.0, offered_fps: float = 30.0, hotlist_entries: int = 2_000_000, stages: bool = True, progress=print) -> dict:
+    with throwaway_list_storage() as storage:
+        return _run_bench(storage, seconds, offered_fps, hotlist_entries, stages, progress)
+
+
+def _run_bench(storage, seconds: float, offered_fps: float, hotlist_entries: int, stages: bool, progress) -> dict:
     started = time.perf_counter()
     progress(f"importing and loading a {hotlist_entries:,}-entry hot list ...")
     rss_before = rss_mb()
-    engine, load_s = hotlist_engine(hotlist_entries, drive_plates())
+    engine, load_s = hotlist_engine(hotlist_entries, drive_plates(), storage)
     hotlist_rss = rss_mb() - rss_before
     progress(f"  loaded in {load_s:.1f} s, +{hotlist_rss:.0f} MB")
     pipelines = {}

@@ -21,6 +21,7 @@ def register(subparsers, common) -> None:
 def bench(args) -> int:
     from alpr_edge import logs
     from alpr_edge.bench import run_bench
+    from alpr_edge.uplink.wire import finite_only
 
     logs.configure("warning")
     report = run_bench(
@@ -29,7 +30,7 @@ def bench(args) -> int:
     )
     print_tables(report)
     if args.json:
-        print(json.dumps(report, separators=(",", ":"), default=str, allow_nan=False))
+        print(json.dumps(finite_only(report), separators=(",", ":"), default=str, allow_nan=False))  # a /proc miss is NaN
     return EXIT_OK
 
 
