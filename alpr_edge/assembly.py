@@ -115,6 +115,7 @@ def build_daemon(
     try:
         return _build_on_store(config, profile, parts, store, AlertSignals(outputs), broker_override, max_frames, hotlists)
     except BaseException:
+        outputs.close()
         store.close()
         raise
 

@@ -172,6 +172,8 @@ class Daemon:
                 except Exception:
                     logger.exception("component_stop_failed", extra={"fields": {"component": name}})
         self.parts.source.close()
+        if self.parts.desk is not None:
+            self.parts.desk.close()  # the outputs: silenced, the tone folder removed
         if self.parts.store is not None:
             self.parts.store.close()
         self.write_status()

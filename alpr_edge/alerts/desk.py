@@ -148,3 +148,8 @@ class AlertDesk:
         alert = self._book.transition(alert_id, step, user, role, note or None, disposition or None)
         self._sound()
         return alert
+
+    def close(self) -> None:
+        """Silence and release the outputs (the tone player's folder, the GPIO pins); at daemon shutdown."""
+        if self._signals is not None:
+            self._signals.close()

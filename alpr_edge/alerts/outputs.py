@@ -180,6 +180,9 @@ class AlertSignals:
         self._priority: int | None = None
         self._announced: set[str] = set()
 
+    def close(self) -> None:
+        self._output.close()
+
     def update(self, open_alerts: Iterable) -> None:
         """Call after each new alert and each step; idempotent."""
         open_alerts = list(open_alerts)

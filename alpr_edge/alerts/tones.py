@@ -76,7 +76,7 @@ class AlsaOutput:
         self._device = device
         self._player = tuple(player)
         self._pause_s = pause_s
-        self._folder = Path(tempfile.mkdtemp(prefix="alpr-tones-"))
+        self._folder: Path | None = None  # made when a tone first plays, removed on close
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._process: subprocess.Popen | None = None
@@ -85,6 +85,8 @@ class AlsaOutput:
         self.plays = 0  # how many times a tone was started (for tests and status)
 
     def _wav(self, priority: int) -> Path:
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="alpr-tones-"))
         path = self._folder / f"priority-{priority}.wav"
         if not path.exists():
             path.write_bytes(tone_wav(priority))
@@ -128,4 +130,6 @@ class AlsaOutput:
 
     def close(self) -> None:
         self.clear()
-        shutil.rmtree(self._folder, ignore_errors=True)
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from alpr_edge.alerts import AlertDesk, AlertSignals, RecordingOutput, UnknownAlert
+from alpr_edge.alerts import AlertDesk, AlertSignals, AlsaOutput, RecordingOutput, UnknownAlert
 from alpr_edge.config import AlertsSection, Config, DeviceSection, StoreSection
 from alpr_edge.daemon import Components, Daemon
 from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_clew, parse_ncic
@@ -129,3 +131,20 @@ def test_alerts_go_with_their_hit_reads_and_stay_while_a_hold_keeps_them(tmp_pat
         assert db.execute("SELECT count(*) FROM alert_steps WHERE alert_id = ?", [gone.alert_id]).fetchone()[0] == 0
     assert desk.get_for(kept.alert_id, "admin").read_id == held.read_id  # the hold keeps read and alert
     store.close()
+
+
+def test_the_daemon_closes_the_outputs_at_shutdown_and_the_tone_folder_goes(tmp_path: Path, store, engine, clock,
+                                                                               monkeypatch):
+    """The tone player's folder (issue 21) is removed when the daemon stops, not left in /tmp."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    player = (sys.executable, "-c", "pass")  # a stand-in for aplay
+    output = AlsaOutput(player=player, pause_s=0.05)
+    desk = AlertDesk(store, signals=AlertSignals(output), settings=AlertsSection(), clock=clock)
+    config = Config(device=DeviceSection(data_dir=tmp_path / "run"))
+    parts = Components(source=EndlessSource(), recognizer=SlowRecognizer(), aggregator=ReadPerObservation(),
+                       hotlists=engine, desk=desk)
+    daemon = Daemon(config, load_profile("sim"), parts, max_frames=1)
+    [_alert] = daemon.handle_reads([_read("r1", "9ZZA114", clock())])
+    assert list(tmp_path.glob("alpr-tones-*"))
+    daemon.run()
+    assert not list(tmp_path.glob("alpr-tones-*"))

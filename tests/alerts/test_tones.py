@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+import tempfile
 import time
 import wave
 
@@ -55,3 +56,20 @@ def test_alsa_output_repeats_until_cleared_and_ignores_covert(tmp_path):
     time.sleep(0.3)
     assert output.plays == count  # stopped
     output.close()
+
+
+def test_alsa_output_removes_its_tone_folder_on_close(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    played = tmp_path / "played.txt"
+    player = (sys.executable, "-c", f"import sys; open({str(played)!r}, 'a').write(sys.argv[-1] + chr(10))")
+    output = AlsaOutput(player=player, pause_s=0.05)
+    output.alert(1, covert=False)
+    deadline = time.monotonic() + 10
+    while not played.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmp_path.glob("alpr-tones-*"))
+    output.close()
+    assert not list(tmp_path.glob("alpr-tones-*"))
+    output.alert(2, covert=False)  # a tone after close still plays (a fresh folder), and close removes it again
+    output.close()
+    assert not list(tmp_path.glob("alpr-tones-*"))
