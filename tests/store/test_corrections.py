@@ -11,7 +11,8 @@ from alpr_edge.config import StoreSection
 from alpr_edge.store import add_hold, audit as audit_trail
 from alpr_edge.store.corrections import CorrectionError, correct_read, full_read, pending, sent
 
-CASE = dict(user="sue", role="supervisor", purpose="stolen vehicle report 24-1", case_number="24-1")
+CASE = dict(user="sue", role="supervisor", purpose="stolen-wanted-or-suspect-vehicle", detail="stolen vehicle report 24-1",
+            case_number="24-1")
 WHY = "officer compared the plate on scene: B misread as 8"
 
 
