@@ -26,7 +26,8 @@ confident) plate's text is exact, whether any plate's is, and the state.
 
 Rendered plates (--rendered N): N freshly rendered plates in plain 1280x720 frames, by day and
 with the night IR look (the generator's, so easier than real photos; it shows night and
-corner precision, which the shared photos do not).
+corner precision, which the shared photos do not). With --templates DIR, also N serials per look on
+the real state designs (separator emblems, stacked marks, faded, heavy JPEG, two-row motorcycle).
 
 --no-corner-refiner reads every plate from the detector's corners as found.
 """
@@ -48,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alpr_edge.vision.aggregator import _similarity  # noqa: E402
 from alpr_edge.vision.geometry import box_iou  # noqa: E402
-from alpr_edge.vision.runtime import DETECTOR_FILE, OCR_FILE, OcrModel, PlateRecognizer, load_recognizer  # noqa: E402
+from alpr_edge.vision.runtime import DETECTOR_FILE, OCR_FILE, OcrModel, PlateRecognizer, load_recognizer, reported_state  # noqa: E402
 from alpr_edge.vision.geometry import corners_box, quad_iou  # noqa: E402
 from platesynth.ocr_samples import load_real_crops, real_label_usable, real_sample, split_real  # noqa: E402
 from platesynth.scene import load_scene_annotations, split_scenes, us_composites  # noqa: E402
@@ -61,8 +62,21 @@ def _pick(items, split, splitter):
     return held_out if split == "heldout" else train
 
 
+class _CountingOcr:
+    """The OCR model, counting its reads (each crop read costs one model run)."""
+
+    def __init__(self, ocr):
+        self.ocr = ocr
+        self.reads = 0
+
+    def read(self, crop):
+        self.reads += 1
+        return self.ocr.read(crop)
+
+
 def _recognizer(models: Path, threads: int, threshold: float | None, refine: bool) -> PlateRecognizer:
     recognizer = load_recognizer(models, threads)
+    recognizer.ocr = _CountingOcr(recognizer.ocr)
     if threshold is not None:
         recognizer.detector.threshold = threshold
     if not refine:
@@ -88,7 +102,8 @@ def evaluate_crops(folder: Path, models: Path, split: str, threads: int, show_er
     for image, text, state, name in items:
         start = time.perf_counter()
         crop = real_sample(rng, image, augment=False)
-        candidates, _, pred_state, _ = ocr.read(crop)
+        candidates, _, pred_state, state_conf = ocr.read(crop)
+        pred_state = reported_state(pred_state, state_conf)
         ms.append((time.perf_counter() - start) * 1000)
         best = candidates[0].text if candidates else ""
         top1 += best == text
@@ -125,7 +140,7 @@ def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int,
     fp = dict.fromkeys(criteria, 0)
     gated_tp = gated_fp = 0  # centre criterion, counting only detections the OCR accepted as plate text
     total = exact1 = exact10 = 0
-    ms = []
+    ms, boxes_read = [], []
     for path, boxes in items:
         grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         texts = [line.split("\t")[5].strip().upper() if len(line.split("\t")) > 5 else "" for line in path.with_suffix(".txt").read_text().splitlines() if line.strip()]
@@ -133,6 +148,7 @@ def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int,
         quads = recognizer.find_plates(grey, zoom=zoom)
         observations = [recognizer.read_crop(grey, q) for q in quads]
         ms.append((time.perf_counter() - start) * 1000)
+        boxes_read.append(len(quads))
         total += len(boxes)
         for name, hit in criteria.items():
             matched = set()
@@ -158,6 +174,8 @@ def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int,
     out["recall_centre_after_ocr_gate"] = round(gated_tp / max(total, 1), 4)
     out["precision_centre_after_ocr_gate"] = round(gated_tp / max(gated_tp + gated_fp, 1), 4)
     out.update({"text_exact_top1_of_all": round(exact1 / max(total, 1), 4), "text_exact_top10_of_all": round(exact10 / max(total, 1), 4),
+                "boxes_read_per_photo": round(sum(boxes_read) / max(len(items), 1), 2),
+                "ocr_reads_per_photo": round(recognizer.ocr.reads / max(len(items), 1), 2),
                 "ms_per_photo_includes": "detector + OCR of every detection", **_timing(ms)})
     return out
 
@@ -170,14 +188,16 @@ def composite_photos(crops: Path, scene_folders: list[Path], split: str):
 
 
 def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path, split: str, threads: int, save: Path | None,
-                           threshold: float | None = None, refine: bool = True, zoom: bool = False) -> dict:
+                           threshold: float | None = None, refine: bool = True, zoom: bool = False, jpeg: int | None = None) -> dict:
     """End to end on stand-ins for real US vehicle photos: each real US crop warped over the plate
     of a real EU/BR photo (both from the chosen split), then the full recognizer on the photo."""
     recognizer = _recognizer(models, threads, threshold, refine)
     count, photos = composite_photos(crops, scene_folders, split)
-    found50 = found30 = top1 = anywhere = top10 = state_ok = 0
+    found50 = found30 = top1 = anywhere = top10 = state_ok = state_wrong = reported = 0
     ms, corner_ious = [], []
     for photo, corners, text, state, name in photos:
+        if jpeg:  # as gate cameras send them: the whole frame compressed hard
+            photo = cv2.imdecode(cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, jpeg])[1], cv2.IMREAD_GRAYSCALE)
         truth_box = corners_box(corners)
         start = time.perf_counter()
         plates = recognizer.recognize(photo, zoom=zoom)
@@ -190,6 +210,8 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
         top10 += any(c.text == text for p in plates for c in p.candidates)
         mine = [p for p, i in zip(plates, ious) if i >= 0.3]
         state_ok += bool(mine) and mine[0].state == state
+        state_wrong += bool(mine) and mine[0].state not in (None, state)
+        reported += len(plates)
         if mine:  # how exactly the corners were found, for the plates that were found
             corner_ious.append(quad_iou(np.array(mine[0].corners, np.float32), corners))
         if save is not None:
@@ -200,13 +222,15 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
                 cv2.putText(shown, p.text, (p.box[0], max(12, p.box[1] - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 255, 255), 2)
             cv2.imwrite(str(save / f"{name}.jpg"), shown)
     n = max(count, 1)
-    return {"crops": str(crops), "scenes": [str(f) for f in scene_folders], "split": split, "photos": count,
+    return {"crops": str(crops), "scenes": [str(f) for f in scene_folders], "split": split, "photos": count, "jpeg_quality": jpeg,
             "threshold": recognizer.detector.threshold, "corner_refiner": recognizer.refiner is not None, "zoom_tiles": zoom,
             "corner_quad_iou_mean": round(float(np.mean(corner_ious)), 4) if corner_ious else None,
             "corner_quad_iou80": round(float(np.mean(np.array(corner_ious) >= 0.8)), 4) if corner_ious else None,
             "detected_iou50": round(found50 / n, 4), "detected_iou30": round(found30 / n, 4),
             "exact_top1_first_plate": round(top1 / n, 4), "exact_any_plate": round(anywhere / n, 4),
-            "exact_within_top10_candidates": round(top10 / n, 4), "state_accuracy": round(state_ok / n, 4), **_timing(ms)}
+            "exact_within_top10_candidates": round(top10 / n, 4), "state_accuracy": round(state_ok / n, 4),
+            "state_wrong": round(state_wrong / n, 4), "plates_reported_per_photo": round(reported / n, 2),
+            "ocr_reads_per_photo": round(recognizer.ocr.reads / n, 2), **_timing(ms)}
 
 
 def evaluate_rendered(models: Path, count: int, threads: int, refine: bool = True, seed: int = 99) -> list[dict]:
@@ -236,6 +260,46 @@ def evaluate_rendered(models: Path, count: int, threads: int, refine: bool = Tru
     return out
 
 
+DESIGN_LOOKS = {  # condition -> render_on_template options (and "jpeg": the frame compressed hard)
+    "state designs": {},
+    "separator emblems": {"emblem_odds": 1.0, "stacked_odds": 0.0, "fade_odds": 0.0},
+    "stacked marks": {"emblem_odds": 0.0, "stacked_odds": 1.0, "fade_odds": 0.0},
+    "faded": {"emblem_odds": 0.0, "stacked_odds": 0.0, "fade_odds": 1.0},
+    "heavy JPEG (quality 10-40)": {"jpeg": True},
+    "two-row motorcycle": {"motorcycle": True},
+}
+
+
+def evaluate_designs(models: Path, folder: Path, count: int, threads: int, seed: int = 77) -> list[dict]:
+    """Freshly rendered serials on the real state designs (``--templates``), one condition at a
+    time, warped 60 to 140 pixels wide into plain noisy 1280x720 frames and read as video is."""
+    from platesynth.plate import to_grey
+    from platesynth.scene import warp_plate_into
+    from platesynth.templates import load_templates, render_motorcycle, render_on_template
+
+    designs = load_templates(folder)
+    recognizer = _recognizer(models, threads, None, True)
+    out = []
+    for look, options in DESIGN_LOOKS.items():
+        rng = random.Random(seed)
+        exact = found_any = 0
+        for _ in range(count):
+            frame = np.full((720, 1280), rng.randint(60, 160), np.uint8)
+            frame = np.clip(frame + np.random.default_rng(rng.randrange(1 << 30)).normal(0, 10, frame.shape), 0, 255).astype(np.uint8)
+            if options.get("motorcycle"):
+                plate = render_motorcycle(rng, designs)
+            else:
+                plate = render_on_template(rng, designs, **{k: v for k, v in options.items() if k != "jpeg"})
+            warp_plate_into(rng, frame, to_grey(rng, plate.image, night=False), rng.uniform(300, 1000), rng.uniform(250, 550), rng.uniform(60, 140))
+            if options.get("jpeg"):
+                frame = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(10, 40)])[1], cv2.IMREAD_GRAYSCALE)
+            found = recognizer.recognize(frame)
+            found_any += bool(found)
+            exact += bool(found) and found[0].text == plate.text
+        out.append({"look": look, "plates": count, "read_any": round(found_any / max(count, 1), 4), "exact_top1": round(exact / max(count, 1), 4)})
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--crops", type=Path, action="append", default=[], help="plate crops folder with labels.csv")
@@ -245,6 +309,8 @@ def main(argv=None) -> int:
     parser.add_argument("--save", type=Path, help="with --us-composite: write annotated composites here (never into the repository)")
     parser.add_argument("--rendered", type=int, default=0, metavar="N",
                         help="also read N freshly rendered plates in plain frames, by day and by night")
+    parser.add_argument("--templates", type=Path, metavar="DIR",
+                        help="with --rendered N: also N serials per look on the real state designs in DIR (us-plate-templates)")
     parser.add_argument("--split", choices=["heldout", "train", "all"], default="heldout")
     parser.add_argument("--models", type=Path, default=Path(__file__).resolve().parents[1] / "models")
     parser.add_argument("--threads", type=int, default=1)
@@ -252,6 +318,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threshold", type=float, help="detector heatmap threshold (default: the runtime's)")
     parser.add_argument("--no-corner-refiner", action="store_true", help="read plates from the detector's corners as found")
     parser.add_argument("--zoom", action="store_true", help="scenes and composites: also look at closer tiles, as `alpr-edge recognize` does on stills")
+    parser.add_argument("--jpeg", type=int, metavar="Q", help="--us-composite: JPEG-compress each composite photo at quality Q first")
     parser.add_argument("--errors", action="store_true", help="list misread crops on stderr")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
@@ -272,9 +339,11 @@ def main(argv=None) -> int:
         if not (args.crops and args.scenes):
             parser.error("--us-composite needs --crops and --scenes")
         results["us_composite"] = [evaluate_us_composites(args.crops[0], args.scenes, args.models, args.split, args.threads, args.save, args.threshold,
-                                                               not args.no_corner_refiner, args.zoom)]
+                                                               not args.no_corner_refiner, args.zoom, args.jpeg)]
     if args.rendered:
         results["rendered"] = evaluate_rendered(args.models, args.rendered, args.threads, not args.no_corner_refiner)
+        if args.templates:
+            results["rendered_designs"] = evaluate_designs(args.models, args.templates, args.rendered, args.threads)
     if args.json:
         print(json.dumps(results))
     else:

@@ -28,6 +28,7 @@ from alpr_edge.vision.formats import ALPHABET, STATE_CLASSES  # noqa: E402
 from alpr_edge.vision.geometry import OCR_H, OCR_W  # noqa: E402
 from tflite_export import export_int8  # noqa: E402
 from training_common import seed_everything  # noqa: E402
+from platesynth.templates import load_templates  # noqa: E402
 from platesynth.ocr_samples import load_real_crops, negative_sample, real_label_usable, real_sample, split_real, synthetic_sample  # noqa: E402
 
 BLANK = len(ALPHABET)
@@ -39,15 +40,16 @@ NEGATIVE_FRACTION = 0.07  # sign/sticker/clutter crops labelled "nothing to read
 
 
 def _synth_chunk(args):
-    seed, count, size = args
+    seed, count, size, templates = args
     rng = random.Random(seed)
     np.random.seed(seed % (1 << 31))
-    out = [negative_sample(rng, size) if rng.random() < NEGATIVE_FRACTION else synthetic_sample(rng, size) for _ in range(count)]
+    designs = load_templates(templates) if templates else None
+    out = [negative_sample(rng, size) if rng.random() < NEGATIVE_FRACTION else synthetic_sample(rng, size, designs) for _ in range(count)]
     return np.stack([o[0] for o in out]), [o[1] for o in out], np.array([o[2] for o in out], np.int32)
 
 
-def make_synthetic(count: int, seed: int, workers: int, size: tuple[int, int] = (OCR_H, OCR_W)):
-    chunks = [(seed * 1000 + i, min(1000, count - i * 1000), size) for i in range((count + 999) // 1000)]
+def make_synthetic(count: int, seed: int, workers: int, size: tuple[int, int] = (OCR_H, OCR_W), templates: Path | None = None):
+    chunks = [(seed * 1000 + i, min(1000, count - i * 1000), size, templates) for i in range((count + 999) // 1000)]
     with multiprocessing.Pool(workers) as pool:
         parts = pool.map(_synth_chunk, chunks)
     return np.concatenate([p[0] for p in parts]), sum((p[1] for p in parts), []), np.concatenate([p[2] for p in parts])
@@ -122,6 +124,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="real US crops folder with labels.csv")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "models")
     parser.add_argument("--synthetic", type=int, default=24000, help="synthetic plates rendered once")
+    parser.add_argument("--templates", type=Path, help="blank state designs (us-plate-templates): half the synthetic plates are drawn on them")
     parser.add_argument("--real-repeats", type=int, default=16, help="augmented copies of each real training crop per epoch")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch", type=int, default=64)
@@ -143,7 +146,7 @@ def main(argv=None) -> int:
     real_train, real_val = split_real(real)
     print(f"real crops: {len(real_train)} train, {len(real_val)} held out", flush=True)
     size = (OCR_H, args.width)
-    xs, texts, states = make_synthetic(args.synthetic, args.seed, args.workers, size)
+    xs, texts, states = make_synthetic(args.synthetic, args.seed, args.workers, size, args.templates)
     print(f"synthetic: {len(xs)} in {time.time() - t0:.0f}s", flush=True)
     syn_labels, syn_lengths = encode(texts)
 

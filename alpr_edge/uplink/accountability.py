@@ -130,4 +130,4 @@ class AccountabilityFeed:
 
 
 def _encode(message: dict) -> bytes:
-    return json.dumps(message, separators=(",", ":"), sort_keys=True).encode()
+    return json.dumps(message, separators=(",", ":"), sort_keys=True, allow_nan=False).encode()

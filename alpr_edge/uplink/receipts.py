@@ -58,13 +58,13 @@ def sign_receipt(private_key: Ed25519PrivateKey, *, agency: str, device: str, re
     document = json.dumps({
         "schema": DOCUMENT_SCHEMA, "agency": agency, "device": device, "read_ids": list(read_ids),
         "committed_at": committed_at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }, separators=(",", ":")).encode()
+    }, separators=(",", ":"), allow_nan=False).encode()
     signature = private_key.sign(SIGNING_CONTEXT + document)
     return json.dumps({
         "schema": ENVELOPE_SCHEMA,
         "document": base64.b64encode(document).decode("ascii"),
         "signature": base64.b64encode(signature).decode("ascii"),
-    }).encode()
+    }, allow_nan=False).encode()
 
 
 def _b64(text) -> bytes:

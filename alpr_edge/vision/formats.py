@@ -1,105 +1,89 @@
-"""Standard-issue plate formats per US state, used for format gating and by the generator.
+"""Serial formats of US plates (data in ``us_formats.toml``), used for the format check, the
+re-ranking of the OCR's candidates, and by the generator.
 
-A pattern is written with ``L`` for a letter, ``9`` for a digit and ``?`` for
-either; spaces and dashes in a pattern mark where the plate shows a gap (the
-read text carries no separators). The lists cover the common passenger series
-of each state, not every special or vanity series: a reading that matches none
-of them is flagged (``format_ok=False``), never dropped.
+Two notations live in the table, each kept as its source wrote it:
+
+- the project's: ``L`` a letter, ``9`` a digit, ``?`` either; a space or a dash marks where the
+  plate shows a gap (the read text carries no separators);
+- OpenALPR's (``runtime_data/postprocess/us.patterns``): ``@`` a letter, ``#`` a digit,
+  ``[..]`` one of the listed characters, ``?`` a position OpenALPR reads and then drops (an
+  emblem between groups), so here a gap.
+
+The lists cover the common passenger series of each state, not every special or vanity series:
+a reading that matches none of them is flagged (``format_ok=False``), never dropped.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import tomllib
+from functools import cache
+from pathlib import Path
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+FORMATS_FILE = Path(__file__).with_name("us_formats.toml")
 
-STATE_FORMATS: dict[str, tuple[str, ...]] = {
-    "AL": ("99L 999L", "9L999 9L", "99 L999L"),
-    "AK": ("LLL 999",),
-    "AZ": ("LLL9999", "LLL 9999", "999 LLL"),
-    "AR": ("999 LLL", "999-LLL", "LLL 99L"),
-    "CA": ("9LLL999", "9LLL 999"),
-    "CO": ("LLL-999", "999-LLL", "LLL-L99", "LL 99999"),
-    "CT": ("LL-99999", "999-LLL", "LL 9999", "9LL LL9"),
-    "DE": ("999999", "99999", "9999999"),
-    "DC": ("LL-9999", "LL 9999"),
-    "FL": ("LLL L99", "999 LLL", "LLL9999", "99L LLL", "LLLL99"),
-    "GA": ("LLL9999", "LLL 9999", "999 9LL"),
-    "HI": ("LLL 999", "999 LLL"),
-    "ID": ("9L 99999", "9L L9999", "L 999999", "99L 9999", "LLLL99"),
-    "IL": ("LL 99999", "L99 9999", "999 9999", "LLL 999"),
-    "IN": ("999L", "999LL", "999LLL", "LLL999"),
-    "IA": ("LLL 999", "999 LLL"),
-    "KS": ("999 LLL", "LLL 999"),
-    "KY": ("999 LLL", "LLL 999"),
-    "LA": ("999 LLL", "LLL 999"),
-    "ME": ("9999 LL", "999 LLL", "9999LL"),
-    "MD": ("9LL9999", "9LL 9999", "LLL999", "999L999"),
-    "MA": ("999 LL9", "9LL 999", "9LLL99", "99L L99"),
-    "MI": ("LLL 9999", "9LLL99", "LLL 999", "999 L999"),
-    "MN": ("999 LLL", "LLL 999"),
-    "MS": ("LLL 9999", "LLL 999", "LL9 9999"),
-    "MO": ("LL9 L9L", "LL9L9L", "999 LLL"),
-    "MT": ("9-99999L", "99-9999L", "9 9999L"),
-    "NE": ("LLL 999", "99-L999", "9-L9999"),
-    "NV": ("999 L99", "99L 999", "999-LLL", "LL9 L99"),
-    "NH": ("999 9999", "9999999", "LLL 999"),
-    "NJ": ("L99 LLL", "LLL 99L", "LLL-99L"),
-    "NM": ("LLL-999", "999-LLL", "LLL 999"),
-    "NY": ("LLL-9999", "LLL 9999"),
-    "NC": ("LLL-9999", "LLL 9999"),
-    "ND": ("999 LLL", "LLL 999"),
-    "OH": ("LLL 9999", "LL 99LL"),
-    "OK": ("LLL-999", "999-LLL"),
-    "OR": ("999 LLL", "LLL 999"),
-    "PA": ("LLL-9999", "LLL 9999"),
-    "RI": ("999-999", "LL-999", "99-9999", "999999"),
-    "SC": ("LLL 999", "999 LLL"),
-    "SD": ("9L 999", "99L 999", "9 999"),
-    "TN": ("999-LLL", "L99-99L", "999 LLL"),
-    "TX": ("LLL-9999", "LL9-L999", "999-LLL"),
-    "UT": ("L99 9LL", "999 LLL", "L99 9LL"),
-    "VT": ("LLL 999", "999L999"),
-    "VA": ("LLL-9999", "LLL 9999", "LLL 999"),
-    "WA": ("LLL9999", "999-LLL", "LLL 9999"),
-    "WV": ("9LL 999", "LLL 999", "L 99999"),
-    "WI": ("999-LLL", "LLL-9999", "999 LLL"),
-    "WY": ("9-99999", "99-9999", "9 9999"),
-}
+
+def _load(path: Path = FORMATS_FILE) -> dict:
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+_TABLE = _load()
+STATE_FORMATS: dict[str, tuple[str, ...]] = {code: tuple(entry["project"]) for code, entry in _TABLE["states"].items()}
+OPENALPR_FORMATS: dict[str, tuple[str, ...]] = {code: tuple(entry["openalpr"]) for code, entry in _TABLE["states"].items()}
+COMMON_FORMATS: tuple[str, ...] = tuple(_TABLE["common"]["openalpr"])  # OpenALPR's "base": any US plate
+STATE_NAMES: dict[str, str] = {code: entry["name"] for code, entry in _TABLE["states"].items()}
 
 STATES: tuple[str, ...] = tuple(sorted(STATE_FORMATS))
 STATE_CLASSES: tuple[str, ...] = STATES + ("unknown",)  # the state head's classes, in order
 
-STATE_NAMES = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
-    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "Washington DC", "FL": "Florida",
-    "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana", "IA": "Iowa",
-    "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana", "ME": "Maine", "MD": "Maryland",
-    "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri",
-    "MT": "Montana", "NE": "Nebraska", "NV": "Nevada", "NH": "New Hampshire", "NJ": "New Jersey",
-    "NM": "New Mexico", "NY": "New York", "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio",
-    "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina",
-    "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont",
-    "VA": "Virginia", "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
-}
 
-
-def _regex(pattern: str) -> str:
+def project_regex(pattern: str) -> str:
     parts = {"L": "[A-Z]", "9": "[0-9]", "?": "[A-Z0-9]"}
     return "".join(parts.get(c, "") for c in pattern)
 
 
-@lru_cache(maxsize=None)
+def openalpr_regex(pattern: str) -> str:
+    """OpenALPR's notation as a regex over the read text (its ``?`` positions are not in the text)."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "[":
+            end = pattern.index("]", i)
+            out.append(pattern[i:end + 1])
+            i = end + 1
+            continue
+        out.append({"@": "[A-Z]", "#": "[0-9]", "?": ""}.get(c, re.escape(c) if c.isalnum() else ""))
+        i += 1
+    return "".join(out)
+
+
+def state_regexes(state: str) -> set[str]:
+    return {project_regex(p) for p in STATE_FORMATS[state]} | {openalpr_regex(p) for p in OPENALPR_FORMATS[state]}
+
+
+@cache
 def _compiled(state: str | None) -> re.Pattern:
     states = [state] if state in STATE_FORMATS else list(STATE_FORMATS)
-    alternatives = sorted({_regex(p) for s in states for p in STATE_FORMATS[s]})
+    alternatives = sorted(set().union(*(state_regexes(s) for s in states)))
     return re.compile("^(?:" + "|".join(alternatives) + ")$")
 
 
 def fits_format(text: str, state: str | None) -> bool:
     """Whether ``text`` fits a standard format of ``state`` (any state's when None/unknown)."""
     return bool(_compiled(state).match(text))
+
+
+@cache
+def _common() -> re.Pattern:
+    return re.compile("^(?:" + "|".join(sorted({openalpr_regex(p) for p in COMMON_FORMATS})) + ")$")
+
+
+def fits_common_format(text: str) -> bool:
+    """Whether ``text`` fits one of the formats most US states issue (three letters and three
+    or four digits, or three digits and three letters)."""
+    return bool(_common().match(text))
 
 
 def plausible_plate_text(text: str) -> bool:

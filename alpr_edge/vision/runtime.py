@@ -12,7 +12,7 @@ import numpy as np
 from alpr_edge import SHIPPED_MODELS_DIR
 from alpr_edge.logs import log
 from alpr_edge.vision.ctc import beam_search, char_confidences
-from alpr_edge.vision.formats import STATE_CLASSES, fits_format, plausible_plate_text
+from alpr_edge.vision.formats import STATE_CLASSES, fits_common_format, fits_format, plausible_plate_text
 from alpr_edge.vision.geometry import (CLOSE_UP_WIDTH, DET_H, DET_STRIDE, DET_W, REFINE_H, REFINE_W, box_iou, corners_box,
                                       from_window, letterbox, order_corners, rectify, refine_window, scaled_quad,
                                       zoom_tiles)
@@ -88,7 +88,9 @@ class OcrModel:
         return chars, state
 
     def read(self, crop: np.ndarray, top_k: int = 10) -> tuple[list[Candidate], tuple[float, ...], str | None, float]:
-        """(candidates best first, per-char confidences of the best, state or None, state confidence)."""
+        """(candidates best first, per-char confidences of the best, likeliest state or None
+        for the head's "unknown" class, that state's probability). Whether the state is sure
+        enough to report is the recognizer's call (``STATE_MIN_CONFIDENCE``), after its vote."""
         chars, state_probs = self.probabilities(crop)
         chars = chars / np.maximum(chars.sum(axis=1, keepdims=True), 1e-6)  # int8 rounding breaks the sum
         ranked = beam_search(chars, top_k=top_k)
@@ -96,10 +98,7 @@ class OcrModel:
         best = candidates[0].text if candidates else ""
         k = int(state_probs.argmax())
         state = STATE_CLASSES[k]
-        state_conf = float(state_probs[k])
-        if state == "unknown" or state_conf < 0.3:
-            state = None
-        return candidates, char_confidences(chars, best), state, state_conf
+        return candidates, char_confidences(chars, best), None if state == "unknown" else state, float(state_probs[k])
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,8 @@ class DetectorModel:
                 if _cut_by_tile_edge(detection.corners, x, y, w, h, width, height):
                     continue  # the part of a plate that a tile's edge cuts: another tile or the frame has it whole
                 found.append(Detection(detection.corners + np.float32([x, y]), detection.score))
-        if any(np.ptp(d.corners[:, 0]) > CLOSE_UP_WIDTH * width for d in found):
+        # Only a detection that may be a plate (not a bumper, a sign or the vehicle) calls for it.
+        if any(np.ptp(d.corners[:, 0]) > CLOSE_UP_WIDTH * width and plausible_plate(d, width) for d in found):
             found += self._detect_zoomed_out(grey)
         return _best_apart(sorted(found, key=lambda d: d.score, reverse=True), self.max_plates)
 
@@ -236,55 +236,129 @@ CROP_SCALES = ((1.0, 1.0), (1.12, 1.12), (0.9, 0.9), (0.8, 0.8))
 MIN_TEXT_CONFIDENCE = 0.3
 SURE_ENOUGH = 0.95  # a reading this confident needs no second crop
 NOTHING_THERE = 0.05  # nor does a first crop read as (almost) no plate text: signs, lamps, grilles
+# Candidates that fit a serial format issued in the plate's state (the common US formats when
+# the state is unknown; alpr_edge/vision/us_formats.toml) weigh this many times more in the vote: most
+# misreads swap one look-alike character (8/B, 0/O, 5/S) for a text no state issues. A vanity
+# plate keeps its reading when no candidate near it fits. Chosen on the training composites
+# (models/plate_ocr.md, "Format-aware re-ranking").
+FORMAT_WEIGHT = 11.0
+# The state of issue is reported only when the crops' vote for it is at least this sure; a wrong
+# state is worse than none. Calibrated on the training composites (models/plate_ocr.md).
+STATE_MIN_CONFIDENCE = 0.5
+
+
+def reported_state(state: str | None, confidence: float, floor: float = STATE_MIN_CONFIDENCE) -> str | None:
+    """The state to report for the state head's vote: None when it is not sure enough."""
+    return state if state is not None and confidence >= floor else None
+
+
+def plate_gate(detections: list[Detection], frame_width: int) -> list[Detection]:
+    """The detections (best first) worth reading, before any OCR: those that ``plausible_plate``
+    accepts, and the surest one whatever its score when it has a plate's shape and size. A lone
+    faded or small plate can score under MIN_PLATE_SCORE (a tenth of freshly rendered ones do);
+    reading the frame's surest box costs one read at most."""
+    return [d for i, d in enumerate(detections)
+            if plausible_plate(d, frame_width) or (i == 0 and plausible_plate(d, frame_width, min_score=0.0))]
+
+
+# The plate/non-plate score before the OCR. Fences, lamps, emblems and lettering reach the
+# detector's threshold (0.4) far more often than plates fall under these: on the training
+# composites plates score 0.93 (median; 5% under 0.63), other detections 0.64 (5% over 0.88).
+# Chosen on the training composites and the training EU/BR photos (models/plate_detector.md).
+MIN_PLATE_SCORE = 0.6
+PLATE_ASPECT = (1.2, 6.0)  # width / height along the plate's axes: US 2:1, motorcycle 7:4, EU 4.7:1
+MAX_PLATE_WIDTH = 0.8  # of the frame: a box wider than this is a bumper, a sign or the vehicle
+
+
+def plausible_plate(detection: Detection, frame_width: int, min_score: float | None = None) -> bool:
+    """Whether a detection may be a plate: sure enough, plate-shaped, not wider than any plate."""
+    corners = detection.corners
+    across = float(np.linalg.norm(corners[1] - corners[0]) + np.linalg.norm(corners[2] - corners[3])) / 2
+    down = float(np.linalg.norm(corners[3] - corners[0]) + np.linalg.norm(corners[2] - corners[1])) / 2
+    aspect = across / max(down, 1e-6)
+    floor = MIN_PLATE_SCORE if min_score is None else min_score
+    return bool(detection.score >= floor and PLATE_ASPECT[0] <= aspect <= PLATE_ASPECT[1]
+            and across <= MAX_PLATE_WIDTH * frame_width)
 
 
 class PlateRecognizer:
-    """Detector, corner refiner (when shipped), then OCR on each rectified plate, with gating against non-plate text."""
+    """Detector, plate gate, corner refiner (when shipped), then OCR on each rectified plate,
+    voting over every crop that saw the same plate, with gating against non-plate text."""
 
     def __init__(self, detector: DetectorModel, ocr: OcrModel, min_text_confidence: float = MIN_TEXT_CONFIDENCE,
-                 crop_scales: tuple[tuple[float, float], ...] = CROP_SCALES, refiner: CornerRefiner | None = None):
+                 crop_scales: tuple[tuple[float, float], ...] = CROP_SCALES, refiner: CornerRefiner | None = None,
+                 format_weight: float = FORMAT_WEIGHT, min_state_confidence: float = STATE_MIN_CONFIDENCE):
         self.detector = detector
         self.ocr = ocr
         self.refiner = refiner
         self.min_text_confidence = min_text_confidence
         self.crop_scales = crop_scales
+        self.format_weight = format_weight
+        self.min_state_confidence = min_state_confidence
         self.rejected = 0  # crops read as no plausible plate text (signs, stickers)
+        self.gated = 0  # detections not read at all: no plausible plate (plausible_plate)
 
-    def _best_reading(self, grey: np.ndarray, corners: np.ndarray):
-        """Read the quad's crop and, unless that reading is sure or empty, its grown and shrunk
-        copies; the texts' probabilities are summed over the crops read (a vote: one
-        confidently wrong crop is outvoted by the others)."""
-        totals: dict[str, float] = {}
-        peaks: dict[str, float] = {}
-        readings = []  # (crop, candidates, char_conf, state, state_conf)
+    def _read_quad(self, grey: np.ndarray, corners: np.ndarray) -> list:
+        """The quad's crop and, unless that reading is sure or empty, its grown and shrunk copies:
+        [(crop, candidates, char_conf, state, state_conf)] for each crop read."""
+        readings = []
         for index, (sx, sy) in enumerate(self.crop_scales):
             quad = corners if (sx, sy) == (1.0, 1.0) else scaled_quad(corners, sx, sy)
             crop = rectify(grey, quad)
             candidates, char_conf, state, state_conf = self.ocr.read(crop)
             candidates = [c for c in candidates if plausible_plate_text(c.text)]
             readings.append((crop, candidates, char_conf, state, state_conf))
-            for c in candidates:
-                totals[c.text] = totals.get(c.text, 0.0) + c.confidence
-                peaks[c.text] = max(peaks.get(c.text, 0.0), c.confidence)
             first = candidates[0].confidence if candidates else 0.0
             if index == 0 and (first >= SURE_ENOUGH or first < NOTHING_THERE):
                 break
-        # Ranked by the vote; each text's confidence is its best single-crop probability, so
-        # it means the same as with one crop (the gates and thresholds stay calibrated).
-        ranked = sorted(totals, key=totals.get, reverse=True)[:10]
+        return readings
+
+    def _best_reading(self, grey: np.ndarray, quads: list[np.ndarray]):
+        """Every crop of every quad that saw this plate votes: the texts' probabilities are summed
+        over a quad's crops (one confidently wrong crop is outvoted by the others) and each quad's
+        mean is one vote, so a part-plate quad read four times unsure does not outweigh a whole
+        one read once and sure. Texts that fit a format of the state are weighted up; the state
+        is voted over the crops of the first quad (the detector's surest)."""
+        per_quad = [self._read_quad(grey, corners) for corners in quads]
+        totals: dict[str, float] = {}
+        peaks: dict[str, float] = {}
+        for readings in per_quad:
+            for _, candidates, _, _, _ in readings:
+                for c in candidates:
+                    totals[c.text] = totals.get(c.text, 0.0) + c.confidence / len(readings)
+                    peaks[c.text] = max(peaks.get(c.text, 0.0), c.confidence)
+        states: dict[str, float] = {}
+        for _, _, _, voter, voter_conf in per_quad[0]:
+            if voter is not None:
+                states[voter] = states.get(voter, 0.0) + voter_conf
+        voted = max(states, key=lambda name: states[name]) if states else None
+        state_conf = states[voted] / len(per_quad[0]) if voted else 0.0
+        state = reported_state(voted, state_conf, self.min_state_confidence)
+
+        def weight(text: str) -> float:
+            # State unknown: the formats most states issue, not any state's (which admit most texts).
+            usual = fits_format(text, state) if state else fits_common_format(text)
+            return totals[text] * (self.format_weight if usual else 1.0)
+
+        # Each text's confidence is its best single-crop probability, so it means the same as
+        # with one crop (the gates and thresholds stay calibrated).
+        ranked = sorted(totals, key=weight, reverse=True)[:10]
         candidates = [Candidate(text, peaks[text]) for text in ranked]
+        readings = [r for quad_readings in per_quad for r in quad_readings]
         if not candidates:
-            return readings[0]
-        # The crop, per-character confidences and state of the crop that read the winner best.
+            return readings[0][0], [], (), state, state_conf
+
+        # The crop and per-character confidences of the crop that read the winner best.
         def support(reading):
             return next((c.confidence for c in reading[1] if c.text == candidates[0].text), 0.0)
-        crop, own, char_conf, state, state_conf = max(readings, key=support)
+        crop, own, char_conf, _, _ = max(readings, key=support)
         if not own or own[0].text != candidates[0].text:
             char_conf = ()
         return crop, candidates, char_conf, state, state_conf
 
-    def read_crop(self, grey: np.ndarray, corners: np.ndarray, box=None) -> PlateObservation | None:
-        crop, candidates, char_conf, state, state_conf = self._best_reading(grey, corners)
+    def read_crop(self, grey: np.ndarray, corners: np.ndarray, box=None, also: tuple[np.ndarray, ...] = ()) -> PlateObservation | None:
+        """The plate at ``corners``, read with the other quads that saw it (``also``) voting."""
+        crop, candidates, char_conf, state, state_conf = self._best_reading(grey, [corners, *also])
         # Plate text when some crop read some plausible text with some confidence; the voted
         # winner is reported even when its own best crop was less sure than that.
         if not candidates or max(c.confidence for c in candidates) < self.min_text_confidence:
@@ -307,9 +381,13 @@ class PlateRecognizer:
         )
 
     def find_plates(self, grey: np.ndarray, zoom: bool = False) -> list[np.ndarray]:
-        """Plate quads in a grey frame: the detector's (``zoom``: also in closer tiles, see
-        ``DetectorModel.detect``), refined at full resolution when a refiner is loaded."""
-        quads = [detection.corners for detection in self.detector.detect(grey, zoom=zoom)]
+        """Plate quads in a grey frame, best first: the detector's (``zoom``: also in closer
+        tiles, see ``DetectorModel.detect``) that pass the plate gate, refined at full
+        resolution when a refiner is loaded."""
+        found = self.detector.detect(grey, zoom=zoom)
+        kept = plate_gate(found, grey.shape[1]) if grey is not None else found
+        self.gated += len(found) - len(kept)
+        quads = [detection.corners for detection in kept]
         return [self.refiner.refine(grey, q) for q in quads] if self.refiner else quads
 
     def recognize(self, grey: np.ndarray, zoom: bool = False) -> list[PlateObservation]:
@@ -318,14 +396,27 @@ class PlateRecognizer:
         if grey.ndim == 3:
             grey = cv2.cvtColor(grey, cv2.COLOR_BGR2GRAY)
         observations = []
-        for corners in self.find_plates(grey, zoom=zoom):
-            obs = self.read_crop(grey, corners)
+        # Two detections kept apart by the detector can be refined onto the same plate (often
+        # one of them a part of it, as on close-ups): one plate, one reading, voted over both.
+        for group in same_plate_groups(self.find_plates(grey, zoom=zoom)):
+            obs = self.read_crop(grey, group[0], also=tuple(group[1:]))
             if obs is not None:
                 observations.append(obs)
         observations.sort(key=lambda o: o.confidence, reverse=True)
-        # Two detections kept apart by the detector can be refined onto the same plate (often
-        # one of them a part of it, as on close-ups): one plate, one reading, the surest.
-        return _best_apart(observations, len(observations), box=lambda obs: obs.box)
+        return observations
+
+
+def same_plate_groups(quads: list[np.ndarray]) -> list[list[np.ndarray]]:
+    """Quads (best first) grouped by plate: each joins the first group whose leader's box it
+    overlaps (IoU > SAME_PLATE_IOU, the detector's own rule); the leader reports the box."""
+    groups: list[list[np.ndarray]] = []
+    for quad in quads:
+        home = next((g for g in groups if box_iou(corners_box(quad), corners_box(g[0])) > SAME_PLATE_IOU), None)
+        if home is None:
+            groups.append([quad])
+        else:
+            home.append(quad)
+    return groups
 
 
 def load_recognizer(models_dir: Path | None = None, threads: int = 1) -> PlateRecognizer:

@@ -14,6 +14,7 @@ from alpr_edge.vision.formats import STATE_CLASSES
 from alpr_edge.vision.geometry import OCR_H, OCR_W, rectify
 
 from .plate import PLATE_H, PLATE_W, degrade, render_plate, to_grey
+from .templates import at_final_size, render_on_template
 
 
 def _clutter(rng: random.Random, h: int, w: int) -> np.ndarray:
@@ -53,10 +54,24 @@ def turned_quad(rng: random.Random, corners: np.ndarray, w: float, h: float, sx:
     return out.astype(np.float32)
 
 
-def synthetic_sample(rng: random.Random, size: tuple[int, int] = (OCR_H, OCR_W)) -> tuple[np.ndarray, str, int]:
-    """(crop OCR_HxOCR_W uint8, text, state class index)."""
-    plate = render_plate(rng)
-    grey = to_grey(rng, plate.image)
+TEMPLATE_SHARE = 0.5  # with the real state designs given: this share of plates is drawn on them
+FINAL_SIZE_JPEG = 0.35  # and this share of those is compressed hard at a camera's small size
+
+
+def synthetic_sample(rng: random.Random, size: tuple[int, int] = (OCR_H, OCR_W),
+                     designs: dict | None = None) -> tuple[np.ndarray, str, int]:
+    """(crop OCR_HxOCR_W uint8, text, state class index). With ``designs`` (``templates.load_templates``),
+    half the plates are the real state designs with emblems, stacked marks and faded sheeting."""
+    if designs and rng.random() < TEMPLATE_SHARE:
+        plate = render_on_template(rng, designs)
+        if rng.random() < FINAL_SIZE_JPEG:
+            small = at_final_size(rng, plate.image, rng.randint(50, 130))
+            grey = cv2.resize(small, (PLATE_W, PLATE_H), interpolation=cv2.INTER_LINEAR)
+        else:
+            grey = to_grey(rng, plate.image)
+    else:
+        plate = render_plate(rng)
+        grey = to_grey(rng, plate.image)
     pad = 60
     canvas = _clutter(rng, PLATE_H + 2 * pad, PLATE_W + 2 * pad)
     if rng.random() < 0.3:  # a dealer frame partly covering edges

@@ -163,6 +163,71 @@ def _background(rng: random.Random, w: int, h: int) -> tuple[Image.Image, bool]:
     return pil, dark
 
 
+def draw_serial(rng: random.Random, img: Image.Image, layout: str, ink, accent, height: tuple[float, float] = (0.38, 0.55),
+                width: tuple[float, float] = (0.78, 0.94), middle: tuple[float, float] = (0.5, 0.56),
+                emblem=None, emblem_odds: float = 0.2) -> tuple[float, float, float, float]:
+    """Draw the serial ``layout`` (characters, and spaces or dashes where the plate shows a gap)
+    across ``img``: characters ``height`` of the plate tall, the whole at most ``width`` of it
+    wide, centred ``middle`` of the way down. A gap holds a small emblem ``emblem_odds`` of the
+    time (``emblem(draw, cx, cy, size)``; default a dot). Returns the serial's box (x0, y0, x1, y1)."""
+    w, h = img.size
+    draw = ImageDraw.Draw(img)
+    # Characters, individually placed so we control condensation and spacing.
+    char_font_path = rng.choice(_font_paths("char"))
+    char_h = int(h * rng.uniform(*height))
+    font = _font(char_font_path, char_h)
+    squeeze = rng.uniform(0.55, 0.95)
+    glyphs = []
+    for c in layout:
+        if c == " ":
+            glyphs.append(("gap", None))
+        elif c == "-":
+            glyphs.append(("dash", None))
+        else:
+            box = font.getbbox(c)
+            gw, gh = box[2] - box[0], box[3] - box[1]
+            glyph = Image.new("L", (gw + 4, gh + 4), 0)
+            pen = ImageDraw.Draw(glyph)
+            pen.text((2 - box[0], 2 - box[1]), c, font=font, fill=255)
+            if c == "Q" and rng.random() < 0.7:
+                # Plate typefaces give Q a bold tail across the bowl; most of our fonts' tails
+                # are hairlines that vanish at camera resolution, so the OCR learned Q = 0.
+                pen.line((2 + gw * rng.uniform(0.45, 0.6), 2 + gh * rng.uniform(0.6, 0.72),
+                          2 + gw * rng.uniform(0.85, 1.0), 2 + gh * rng.uniform(0.95, 1.02)),
+                         fill=255, width=max(2, int(gh * rng.uniform(0.09, 0.14))))
+            glyph = glyph.resize((max(1, int((gw + 4) * squeeze)), int((gh + 4) * char_h / max(gh, 1) * 0.95)))
+            glyphs.append(("char", glyph))
+    spacing = rng.uniform(1, 8)
+    gap_w = rng.uniform(8, 24)
+    widths = [g.width if kind == "char" else gap_w for kind, g in glyphs]
+    total = sum(widths) + spacing * (len(glyphs) - 1)
+    max_w = w * rng.uniform(*width)
+    scale = min(1.0, max_w / max(total, 1))
+    x = x0 = (w - total * scale) / 2
+    y_mid = h * rng.uniform(*middle)
+    shadow = rng.random() < 0.5  # embossed characters cast a shadow
+    for (kind, glyph), gw in zip(glyphs, widths):
+        if kind == "char":
+            if scale < 1:
+                glyph = glyph.resize((max(1, int(glyph.width * scale)), glyph.height))
+            top = int(y_mid - glyph.height / 2)
+            if shadow:
+                img.paste((40, 40, 40), (int(x) + 2, top + 2), glyph.point(lambda v: v // 3))
+            img.paste(ink, (int(x), top), glyph)
+        elif kind == "dash":
+            dy = int(y_mid)
+            draw.rectangle((int(x + gw * 0.25 * scale), dy - 3, int(x + gw * 0.75 * scale), dy + 3), fill=ink)
+        elif rng.random() < emblem_odds:  # a small emblem in the gap
+            cx, cy = int(x + gw * scale / 2), int(y_mid)
+            if emblem is None:
+                draw.ellipse((cx - 5, cy - 5, cx + 5, cy + 5), fill=accent)
+            else:
+                emblem(draw, cx, cy, max(5, int(min(gw * scale, char_h) / 2)))
+        x += (gw + spacing) * scale
+
+    return x0, y_mid - char_h / 2, x, y_mid + char_h / 2
+
+
 def render_plate(rng: random.Random, state: str | None = None, text: str | None = None) -> RenderedPlate:
     """One flat plate image at PLATE_W x PLATE_H."""
     state = state or rng.choice(STATES)
@@ -210,55 +275,7 @@ def render_plate(rng: random.Random, state: str | None = None, text: str | None 
             draw.rectangle((x, y, x + sw, y + sh), fill=colour)
             draw.text((x + 2, y + 1), str(rng.randint(1, 31)), font=_font(decor[0], sh - 6), fill=(255 - colour[0],) * 3)
 
-    # Characters, individually placed so we control condensation and spacing.
-    char_font_path = rng.choice(_font_paths("char"))
-    char_h = int(h * rng.uniform(0.38, 0.55))
-    font = _font(char_font_path, char_h)
-    squeeze = rng.uniform(0.55, 0.95)
-    glyphs = []
-    for c in layout:
-        if c == " ":
-            glyphs.append(("gap", None))
-        elif c == "-":
-            glyphs.append(("dash", None))
-        else:
-            box = font.getbbox(c)
-            gw, gh = box[2] - box[0], box[3] - box[1]
-            glyph = Image.new("L", (gw + 4, gh + 4), 0)
-            pen = ImageDraw.Draw(glyph)
-            pen.text((2 - box[0], 2 - box[1]), c, font=font, fill=255)
-            if c == "Q" and rng.random() < 0.7:
-                # Plate typefaces give Q a bold tail across the bowl; most of our fonts' tails
-                # are hairlines that vanish at camera resolution, so the OCR learned Q = 0.
-                pen.line((2 + gw * rng.uniform(0.45, 0.6), 2 + gh * rng.uniform(0.6, 0.72),
-                          2 + gw * rng.uniform(0.85, 1.0), 2 + gh * rng.uniform(0.95, 1.02)),
-                         fill=255, width=max(2, int(gh * rng.uniform(0.09, 0.14))))
-            glyph = glyph.resize((max(1, int((gw + 4) * squeeze)), int((gh + 4) * char_h / max(gh, 1) * 0.95)))
-            glyphs.append(("char", glyph))
-    spacing = rng.uniform(1, 8)
-    gap_w = rng.uniform(8, 24)
-    widths = [g.width if kind == "char" else gap_w for kind, g in glyphs]
-    total = sum(widths) + spacing * (len(glyphs) - 1)
-    max_w = w * rng.uniform(0.78, 0.94)
-    scale = min(1.0, max_w / max(total, 1))
-    x = (w - total * scale) / 2
-    y_mid = h * rng.uniform(0.5, 0.56)
-    shadow = rng.random() < 0.5  # embossed characters cast a shadow
-    for (kind, glyph), gw in zip(glyphs, widths):
-        if kind == "char":
-            if scale < 1:
-                glyph = glyph.resize((max(1, int(glyph.width * scale)), glyph.height))
-            top = int(y_mid - glyph.height / 2)
-            if shadow:
-                img.paste((40, 40, 40), (int(x) + 2, top + 2), glyph.point(lambda v: v // 3))
-            img.paste(ink, (int(x), top), glyph)
-        elif kind == "dash":
-            dy = int(y_mid)
-            draw.rectangle((int(x + gw * 0.25 * scale), dy - 3, int(x + gw * 0.75 * scale), dy + 3), fill=ink)
-        elif rng.random() < 0.2:  # a small emblem in the gap
-            cx, cy = int(x + gw * scale / 2), int(y_mid)
-            draw.ellipse((cx - 5, cy - 5, cx + 5, cy + 5), fill=accent)
-        x += (gw + spacing) * scale
+    draw_serial(rng, img, layout, ink, accent)
 
     # Bolt holes.
     if rng.random() < 0.6:

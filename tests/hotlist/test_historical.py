@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from tests.store.store_fakes import Clock, make_read
 
+from argon2 import PasswordHasher
+
+from alpr_edge.accounts import Accounts
 from alpr_edge.alerts import AlertDesk
 from alpr_edge.config import StoreSection
 from alpr_edge.hotlist import EntryTable, HotList, HotListEngine, HotListEntry, MemoryListStorage
@@ -136,20 +140,17 @@ def test_an_entry_is_new_when_its_plate_or_its_state_is():
 
 
 def test_from_the_command_line_a_plate_read_an_hour_ago_gets_a_historical_alert(tmp_path, monkeypatch, capsys):
-    import io
-
     import alpr_edge.cli as cli
-    from alpr_edge.accounts import Accounts
 
     monkeypatch.setattr(cli, "COMMAND_MODULES", ["alpr_edge.cli.hotlist"])
     data = tmp_path / "data"
-    with Store.open(data, StoreSection(), dev_keys=True, clock=lambda: NOW) as store:
+    with Store.open(data, StoreSection(), dev_keys=True) as store:
         store.add_reads([read := make_read("7ABC123", NOW - timedelta(hours=1), position=(37.8044, -122.2712))])
-        Accounts(store).add("sgt1", "officer", "sgt1-pin")  # who enters the plate is the login
-    monkeypatch.setattr("sys.stdin", io.StringIO("sgt1-pin\n"))
-    status = cli.main(["hotlist", "add", "7ABC123", "--state", "CA", "--reason", "Stolen vehicle", "--user", "sgt1", "--password-stdin",
-                       "--case", "26-9", "--synopsis", "grey sedan", "--expires", "2026-12-01", "--data-dir", str(data)],
-                      clock=NOW.timestamp)
+        Accounts(store, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)).add("ofc1", "officer", "pin-4711")
+    monkeypatch.setattr("sys.stdin", io.StringIO("pin-4711\n"))
+    status = cli.main(["hotlist", "add", "7ABC123", "--state", "CA", "--reason", "Stolen vehicle", "--user", "ofc1",
+                       "--password-stdin", "--case", "26-9", "--synopsis", "grey sedan", "--expires", "2026-12-01",
+                       "--data-dir", str(data)], clock=NOW.timestamp)
     out, err = capsys.readouterr()
     assert status == 0, err
     lines = out.splitlines()

@@ -38,6 +38,8 @@ def test_json_schema(rendered, capsys):
     confidences = [p["confidence"] for p in result["plates"]]
     assert confidences == sorted(confidences, reverse=True)
     for plate in result["plates"]:
+        assert set(plate) == {"text", "confidence", "box", "corners", "state", "state_confidence", "format_ok", "candidates"}
+        assert isinstance(plate["format_ok"], bool)
         assert re.fullmatch(r"[A-Z0-9]+", plate["text"])
         assert 0 <= plate["confidence"] <= 1
         assert len(plate["box"]) == 4 and all(isinstance(v, int) for v in plate["box"])
@@ -47,6 +49,7 @@ def test_json_schema(rendered, capsys):
         assert 1 <= len(plate["candidates"]) <= 10
         assert all(set(c) == {"text", "confidence"} for c in plate["candidates"])
     assert result["plates"][0]["text"] == "7KDM482"
+    assert result["plates"][0]["format_ok"], "9LLL999 is a standard format (California's, and others')"
 
 
 def test_unreadable_files_are_reported_and_others_processed(rendered, tmp_path, capsys):

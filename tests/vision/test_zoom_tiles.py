@@ -37,8 +37,9 @@ class _BrightRectangles(DetectorModel):
     """Stands in for the TFLite detector: 'finds' the bright rectangle in whatever it is shown,
     surer when shown a tile than the whole frame (as the real one is of small plates)."""
 
-    def __init__(self, frame):
+    def __init__(self, frame, whole_frame_score=0.5):
         self.frame = frame
+        self.whole_frame_score = whole_frame_score
         self.max_plates = 8
         self.shown = []  # the shape of each image shown
 
@@ -50,7 +51,7 @@ class _BrightRectangles(DetectorModel):
         x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
         corners = np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
         whole_frame = grey.shape == self.frame.shape and np.array_equal(grey, self.frame)
-        return [Detection(corners, 0.5 if whole_frame else 0.9)]
+        return [Detection(corners, self.whole_frame_score if whole_frame else 0.9)]
 
 
 def test_zoomed_detections_come_back_in_frame_pixels_and_replace_the_whole_frames():
@@ -84,13 +85,25 @@ def test_a_plate_cut_by_a_tiles_edge_is_not_taken_from_that_tile():
 def test_a_close_up_plate_is_looked_at_again_from_further_away():
     frame = np.zeros((720, 1280), np.uint8)
     frame[200:500, 200:1000] = 255  # a plate 62% of the still's width
-    detector = _BrightRectangles(frame)
+    detector = _BrightRectangles(frame, whole_frame_score=0.7)
     zoomed = detector.detect(frame, zoom=True)
     assert len(detector.shown) == 2 + len(zoom_tiles(720, 1280)), "one more look: the frame shrunk to half inside a border"
     assert len(zoomed) == 1
     assert zoomed[0].score == 0.9, "the detection from further away, not the whole frame's"
     np.testing.assert_allclose(zoomed[0].corners, [[200, 200], [1000, 200], [1000, 500], [200, 500]])
-    assert detector.detect(frame)[0].score == 0.5, "video frames go without it"
+    assert detector.detect(frame)[0].score == 0.7, "video frames go without it"
+
+
+@pytest.mark.parametrize("box,score", [((200, 500, 200, 1000), 0.45), ((300, 360, 40, 1240), 0.9)])
+def test_a_large_box_that_is_no_plate_gets_no_look_from_further_away(box, score):
+    # An unsure detection (a fence, a grille) or one wider than any plate (a bumper, a sign band)
+    # fails the plate gate before the OCR, so it triggers no close-up pass either.
+    y0, y1, x0, x1 = box
+    frame = np.zeros((720, 1280), np.uint8)
+    frame[y0:y1, x0:x1] = 255
+    detector = _BrightRectangles(frame, whole_frame_score=score)
+    detector.detect(frame, zoom=True)
+    assert len(detector.shown) == 1 + len(zoom_tiles(720, 1280))
 
 
 def test_a_plate_of_ordinary_size_gets_no_look_from_further_away():
