@@ -38,7 +38,7 @@ def _temporary_files_stay_in_pytests_tree(tmp_path_factory, monkeypatch):
 def _days_ahead():
     """ALPR_EDGE_TEST_DAYS_AHEAD=365 scripts/test.sh runs the suite with this process's clock a year
     ahead: no test may depend on today's date (a hot list test with fixed expiry dates once failed
-    on every day after 2026-12-06). CLI subprocesses keep the real clock, which is today anyway."""
+    on every day after 2026-12-06)."""
     days = float(os.environ.get("ALPR_EDGE_TEST_DAYS_AHEAD") or 0)
     if not days:
         yield
@@ -47,6 +47,10 @@ def _days_ahead():
 
     import time_machine
 
+    # The commands the tests start see the same day, through libfaketime where it is installed.
+    faketime = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+    if faketime.exists():
+        os.environ.update(LD_PRELOAD=str(faketime), FAKETIME=f"+{days:g}d", FAKETIME_DONT_FAKE_MONOTONIC="1")
     with time_machine.travel(time.time() + days * 86400, tick=True):
         yield
 

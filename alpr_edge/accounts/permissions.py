@@ -19,11 +19,12 @@ from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
 ROLES = ("officer", "supervisor", "admin", "technician")
+FIRST_ACCOUNT_ROLE = "admin"  # a new device's first account: someone must be able to manage the others
 
 _OFFICER = {"live.view", "alerts.verify", "hotplate.add", "hotlist.browse", "images.view", "plates.view"}
 _SUPERVISOR = _OFFICER | {"reads.search", "reads.export", "hold.add", "hold.list", "hold.release", "users.list",
                           "covert.view", "hotplate.remove"}
-_ADMIN = _SUPERVISOR | {"audit.view", "audit.export", "users.manage", "purge", "hotlist.manage"}
+_ADMIN = _SUPERVISOR | {"audit.view", "audit.export", "users.manage", "purge", "purge.ahead", "hotlist.manage"}
 _TECHNICIAN = {"selftest", "status", "purge", "provision", "device.service", "stats.view"}
 _AT_THE_CAR = {"shift.check"}  # who starts a shift at the car: the start-of-shift check shows at login
 

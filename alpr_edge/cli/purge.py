@@ -15,12 +15,13 @@ def register(subparsers, common) -> None:
 
 
 def run_purge(args) -> int:
+    from alpr_edge.accounts import can
     from alpr_edge.store.retention import purge
 
     config, store = open_store(args)
     with store:
         user = login(args, store, config, "purge")
-        if args.as_of and args.as_of > store.now() and user.role != "admin":
+        if args.as_of and args.as_of > store.now() and not can(user.role, "purge.ahead"):
             # A date in the future would purge data early: only an admin may.
             store.audit(user.name, user.role, "purge", data={"as_of": args.as_of}, outcome="refused: future --as-of needs an admin")
             raise CliError(f"--as-of {args.as_of.date()} is in the future: only an admin may purge ahead of time", EXIT_FAILED)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from alpr_edge.accounts.permissions import ROLES
 from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError
 from alpr_edge.cli.store_access import add_login_options, login, open_store, read_secret, require_terminal
 
@@ -29,7 +30,7 @@ def register(subparsers, common) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = actions.add_parser("add", parents=[common], help="create an account (prints the TOTP enrolment once)")
     add.add_argument("name", metavar="NAME")
-    add.add_argument("--role", required=True, choices=("officer", "supervisor", "admin", "technician"))
+    add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--training-date", type=date.fromisoformat, metavar="DATE", help="date of the user's ALPR training (default today)")
     add.add_argument("--agency", metavar="ID", help="the user's agency (ORI or name), kept in every audit record")
     add.add_argument("--badge", metavar="NUMBER", help="the user's badge number, kept in every audit record")
@@ -67,6 +68,7 @@ def add_user(args) -> int:
     import getpass
 
     from alpr_edge.accounts import Accounts, AuthError
+    from alpr_edge.accounts.permissions import FIRST_ACCOUNT_ROLE
 
     config, store = open_store(args)
     with store:
@@ -79,8 +81,8 @@ def add_user(args) -> int:
             if getpass.getpass("again: ") != password:
                 raise CliError("the two entries differ")
         if accounts.count() == 0:
-            if args.role != "admin":
-                raise CliError("the first account of a device must be an admin")
+            if args.role != FIRST_ACCOUNT_ROLE:
+                raise CliError(f"the first account of a device must be an {FIRST_ACCOUNT_ROLE}")
             actor, actor_role = f"os:{getpass.getuser()}", None
         else:
             admin = login(args, store, config, "users.manage")

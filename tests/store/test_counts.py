@@ -101,7 +101,7 @@ def test_stats_csv_for_a_month(open_store, clock, monkeypatch, capsys):
     store.close()
     monkeypatch.setattr("sys.stdin", io.StringIO("tech-pass\n"))
     status = cli.main(["stats", "--csv", "--since", "2026-11-01", "--until", "2026-12-01", "--data-dir", str(store.data_dir),
-                       "--user", "tech", "--password-stdin"])
+                       "--user", "tech", "--password-stdin"], clock=lambda: clock().timestamp())
     out, err = capsys.readouterr()
     assert status == 0, err
     assert out == ("day,counter,value\n2026-11-01,reads,2\n2026-11-15,reads,1\n2026-11-30,reads,1\ntotal,reads,4\n")
