@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+CLI_CLOCK_ENV: dict[str, str] = {}  # set by _days_ahead: the CLI's clock moved with the tests'
 
 
 def run_cli(*args: str, timeout: float = 120, env: dict | None = None, input: str | None = None):
     """Run `python -m alpr_edge ARGS` from the checkout, as a user would run alpr-edge."""
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    full_env = {**os.environ, **CLI_CLOCK_ENV, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "alpr_edge", *args],
         capture_output=True, text=True, timeout=timeout, env=full_env, cwd=ROOT, input=input,
@@ -47,10 +48,11 @@ def _days_ahead():
 
     import time_machine
 
-    # The commands the tests start see the same day, through libfaketime where it is installed.
+    # The CLI commands the tests start see the same day, through libfaketime where it is installed
+    # (Only the CLI's: Chromium under libfaketime spins.)
     faketime = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
     if faketime.exists():
-        os.environ.update(LD_PRELOAD=str(faketime), FAKETIME=f"+{days:g}d", FAKETIME_DONT_FAKE_MONOTONIC="1")
+        CLI_CLOCK_ENV.update(LD_PRELOAD=str(faketime), FAKETIME=f"+{days:g}d", FAKETIME_DONT_FAKE_MONOTONIC="1")
     with time_machine.travel(time.time() + days * 86400, tick=True):
         yield
 

@@ -30,7 +30,7 @@ class Pki:
         self.cert = (
             x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(_name(cn))
             .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=3650))
+            .not_valid_before(now - dt.timedelta(days=800)).not_valid_after(now + dt.timedelta(days=3650))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(self.key, hashes.SHA256())
         )
@@ -42,7 +42,7 @@ class Pki:
         builder = (
             x509.CertificateBuilder().subject_name(subject).issuer_name(self.cert.subject)
             .public_key(public_key).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=days))
+            .not_valid_before(now - dt.timedelta(days=800)).not_valid_after(now + dt.timedelta(days=days))
         )
         if server_names:
             builder = builder.add_extension(x509.SubjectAlternativeName(

@@ -28,6 +28,10 @@ MOSQUITTO = Path("/usr/sbin/mosquitto")
 AGENCY = "test-agency"
 DEVICE = "car-7"
 
+# Test certificates are valid from long before "now": with the suite's clock moved ahead
+# (ALPR_EDGE_TEST_DAYS_AHEAD), OpenSSL still checks them against the real clock.
+VALID_BEFORE = datetime.timedelta(days=800)
+
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.02) -> bool:
     deadline = time.monotonic() + timeout
@@ -58,7 +62,7 @@ class Authority:
         self.cert = (
             x509.CertificateBuilder().subject_name(_name(name)).issuer_name(_name(name))
             .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=2))
+            .not_valid_before(now - VALID_BEFORE).not_valid_after(now + datetime.timedelta(days=2))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(self.key, hashes.SHA256())
         )
@@ -71,7 +75,7 @@ class Authority:
         builder = (
             x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(self.cert.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
+            .not_valid_before(now - VALID_BEFORE).not_valid_after(now + datetime.timedelta(days=1))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         )
         if server:
