@@ -385,7 +385,7 @@ class PlateRecognizer:
         tiles, see ``DetectorModel.detect``) that pass the plate gate, refined at full
         resolution when a refiner is loaded."""
         found = self.detector.detect(grey, zoom=zoom)
-        kept = plate_gate(found, grey.shape[1]) if grey is not None else found
+        kept = plate_gate(found, grey.shape[1])
         self.gated += len(found) - len(kept)
         quads = [detection.corners for detection in kept]
         return [self.refiner.refine(grey, q) for q in quads] if self.refiner else quads
