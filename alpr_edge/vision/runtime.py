@@ -256,9 +256,9 @@ def plate_gate(detections: list[Detection], frame_width: int) -> list[Detection]
     """The detections (best first) worth reading, before any OCR: those that ``plausible_plate``
     accepts, and the surest one whatever its score when it has a plate's shape and size. A lone
     faded or small plate can score under MIN_PLATE_SCORE (a tenth of freshly rendered ones do);
-    reading the frame's surest box costs one read at most."""
-    return [d for i, d in enumerate(detections)
-            if plausible_plate(d, frame_width) or (i == 0 and plausible_plate(d, frame_width, min_score=0.0))]
+    reading the frame's surest box costs one read at most. One shape check per detection: a
+    detection that passes with the score floor also passes without it."""
+    return [d for i, d in enumerate(detections) if plausible_plate(d, frame_width, min_score=0.0 if i == 0 else None)]
 
 
 # The plate/non-plate score before the OCR. Fences, lamps, emblems and lettering reach the
