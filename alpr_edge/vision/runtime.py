@@ -410,10 +410,13 @@ def same_plate_groups(quads: list[np.ndarray]) -> list[list[np.ndarray]]:
     """Quads (best first) grouped by plate: each joins the first group whose leader's box it
     overlaps (IoU > SAME_PLATE_IOU, the detector's own rule); the leader reports the box."""
     groups: list[list[np.ndarray]] = []
+    leaders: list[tuple[int, int, int, int]] = []  # each group's leader box, worked out once (not per quad compared)
     for quad in quads:
-        home = next((g for g in groups if box_iou(corners_box(quad), corners_box(g[0])) > SAME_PLATE_IOU), None)
+        box = corners_box(quad)
+        home = next((g for g, lead in zip(groups, leaders) if box_iou(box, lead) > SAME_PLATE_IOU), None)
         if home is None:
             groups.append([quad])
+            leaders.append(box)
         else:
             home.append(quad)
     return groups
