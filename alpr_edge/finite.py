@@ -24,7 +24,7 @@ READ_FLOATS = ("confidence", "state_confidence", "capture_monotonic_s", "capture
 
 def finite_or_none(value: Any) -> Any:
     """``value``, or None when it is a non-finite float."""
-    return None if isinstance(value, float) and not math.isfinite(value) else value
+    return value if _finite(value) else None
 
 
 def checked_read(read: Read) -> tuple[Read | None, str | None]:
@@ -34,17 +34,30 @@ def checked_read(read: Read) -> tuple[Read | None, str | None]:
             return None, f"{name} is not a finite number"
     if not all(math.isfinite(candidate.confidence) for candidate in read.candidates):
         return None, "a candidate's confidence is not a finite number"
-    return dataclasses.replace(read, position=_finite_position(read.position), extra=_finite_extra(read.extra)), None
+    position, extra = _finite_position(read.position), _finite_extra(read.extra)
+    if position is read.position and extra is read.extra:
+        return read, None  # the usual case, once per read: nothing to null, no copy
+    return dataclasses.replace(read, position=position, extra=extra), None
+
+
+def _finite(value: Any) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def _finite_position(position: Any) -> Any:
+    """``position`` itself when every value is finite, else a copy with those values nulled."""
     if position is None:
         return None
     fix = position.fix
-    if fix is not None:
+    if fix is not None and not all(_finite(getattr(fix, name)) for name in FIX_FLOATS):
         fix = dataclasses.replace(fix, **{name: finite_or_none(getattr(fix, name)) for name in FIX_FLOATS})
+    if fix is position.fix and _finite(position.age_s):
+        return position
     return dataclasses.replace(position, fix=fix, age_s=finite_or_none(position.age_s))
 
 
 def _finite_extra(extra: Mapping[str, object]) -> Mapping[str, object]:
-    return MappingProxyType({key: finite_or_none(value) for key, value in (extra or {}).items()})
+    """``extra`` itself when every value is finite, else a copy with those values nulled."""
+    if all(_finite(value) for value in extra.values()):
+        return extra
+    return MappingProxyType({key: finite_or_none(value) for key, value in extra.items()})

@@ -21,6 +21,7 @@ fails CI.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -156,18 +157,17 @@ class LiveFeed:
     """The newest reads, for the touchscreen's live view: the daemon adds, the screen reads."""
 
     def __init__(self, keep: int = 50):
-        self._keep = keep
-        self._reads: list[Read] = []
+        self._reads: deque[Read] = deque(maxlen=keep)  # the oldest fall out as reads come in, no list rebuilt per batch
         self._lock = threading.Lock()
 
     def add(self, reads: Iterable[Read]) -> None:
         with self._lock:
-            self._reads = (self._reads + list(reads))[-self._keep:]
+            self._reads.extend(reads)
 
     def newest(self, limit: int) -> list[Read]:
         """Newest first."""
         with self._lock:
-            return self._reads[-limit:][::-1] if limit > 0 else []
+            return list(self._reads)[-limit:][::-1] if limit > 0 else []
 
     def find(self, read_id: str) -> Read | None:
         with self._lock:

@@ -183,3 +183,18 @@ def test_retention_is_applied_at_start_up_whatever_the_uptime():
     store = RecordingStore()
     make_daemon(recognizer=SlowRecognizer(0.0), store=store, max_frames=20, frame_queue=100).run()
     assert store.purges[:1] == ["start"]
+
+
+def test_the_live_feed_keeps_the_newest_reads_newest_first():
+    from types import SimpleNamespace
+
+    from alpr_edge.daemon import LiveFeed
+
+    feed = LiveFeed(keep=3)
+    reads = [SimpleNamespace(read_id=f"r{n}") for n in range(5)]
+    feed.add(reads[:2])
+    feed.add(reads[2:])
+    assert [read.read_id for read in feed.newest(10)] == ["r4", "r3", "r2"]
+    assert [read.read_id for read in feed.newest(2)] == ["r4", "r3"] and feed.newest(0) == []
+    assert feed.find("r2") is reads[2] and feed.find("r1") is None
+    assert [read.read_id for read in feed] == ["r2", "r3", "r4"]

@@ -7,6 +7,7 @@ logged reason; ``handle_reads`` never raises on either.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -15,6 +16,7 @@ import pytest
 
 from alpr_edge.config import Config, DeviceSection, StoreSection
 from alpr_edge.daemon import Components, Daemon
+from alpr_edge.finite import checked_read
 from alpr_edge.gps.fix import Fix, Position
 from alpr_edge.profiles import load_profile
 from alpr_edge.store import Store
@@ -63,3 +65,14 @@ def test_a_read_with_a_non_finite_confidence_is_refused_with_a_logged_reason(wor
     [refused] = [r for r in caplog.records if r.getMessage() == "read.refused"]
     assert refused.fields == {"read_id": "r-nan", "reason": "confidence is not a finite number"}
     assert "7ABC123" not in caplog.text
+
+
+def test_a_finite_read_passes_the_check_uncopied():
+    # The check runs once per read on the reads thread: the usual, all-finite read costs no copy.
+    fix = Fix(time_utc=None, lat=37.5, lon=-122.1, alt_m=12.0, speed_kmh=42.0, heading_deg=90.0, fix_quality=1,
+              satellites=7, hdop=0.9, received_monotonic_s=0.0)
+    read = dataclasses.replace(_read("r-ok"), position=Position(fix, "gps", False, 0.4))
+    checked, reason = checked_read(read)
+    assert checked is read and reason is None
+    nulled, _ = checked_read(dataclasses.replace(read, extra={"trigger_monotonic_s": math.nan}))
+    assert nulled is not None and nulled.extra["trigger_monotonic_s"] is None and nulled.position is read.position

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from alpr_edge.accounts.permissions import can
-from alpr_edge.accounts.permissions import may_see_covert as _covert_permitted
+from alpr_edge.accounts.permissions import may_see_covert as may_see_covert  # the permission table's rule, re-exported
 from alpr_edge.alerts.book import AlertBook
 from alpr_edge.alerts.lifecycle import PRIVILEGED_ROLES, Alert, AlertStep, UnknownAlert
 from alpr_edge.alerts.outputs import AlertSignals
@@ -53,13 +53,8 @@ def may_handle_alerts(role: str | None) -> bool:
     return can(role, "alerts.verify")
 
 
-def may_see_covert(role: str | None) -> bool:
-    """Covert lists and covert alerts: supervisors and admins only, never an officer's screen
-    (the permission table's rule, `alpr_edge.accounts.permissions.may_see_covert`, which the command line uses too)."""
-    return _covert_permitted(role)
-
-
 def may_see(role: str | None, alert: Alert) -> bool:
+    """Covert alerts: supervisors and admins only, never an officer's screen."""
     return may_handle_alerts(role) and (not alert.covert or may_see_covert(role))
 
 
