@@ -189,11 +189,13 @@ class Accounts:
 
     def _update(self, name: str, action: str, changes: dict, actor: str, actor_role: str | None, data: dict | None = None) -> None:
         with self.store.write() as db:
-            if self._row(name) is None:
-                self.store.audit(actor, actor_role, action, data={"name": name}, outcome="refused: no such user")
-                raise AuthError(f"no user {name!r}", "no_such_user")
-            db["users"].update(name, changes)
-            self.store.audit(actor, actor_role, action, data={"name": name, **(data or {})})
+            found = self._row(name) is not None
+            if found:
+                db["users"].update(name, changes)
+                self.store.audit(actor, actor_role, action, data={"name": name, **(data or {})})
+        if not found:  # audited outside the transaction, which a raise inside would roll back
+            self.store.audit(actor, actor_role, action, data={"name": name}, outcome="refused: no such user")
+            raise AuthError(f"no user {name!r}", "no_such_user")
 
     def disable(self, name: str, *, actor: str, actor_role: str | None) -> None:
         self._update(name, "users.disable", {"disabled": 1}, actor, actor_role)
@@ -229,17 +231,15 @@ class Accounts:
         """Remove the account and its command-line sessions; the audit trail keeps its name and history."""
         with self.store.write() as db:
             row = self._row(name)
-            problem, code = f"no user {name!r}", "no_such_user"
-            if row is not None:
-                last_admin = row["role"] == "admin" and db.execute("SELECT count(*) FROM users WHERE role = 'admin'").fetchone()[0] == 1
-                problem, code = ("the last admin cannot be deleted: create another admin first", "invalid") if last_admin else ("", "")
-            if problem or row is None:
-                self.store.audit(actor, actor_role, "users.delete", data={"name": name}, outcome=f"refused: {problem}")
-                raise AuthError(problem, code)
-            self.store.audit(actor, actor_role, "users.delete", data={"name": name, "role": row["role"],
-                                                                      "agency": row["agency"], "badge": row["badge"]})
-            db.execute("DELETE FROM cli_sessions WHERE name = ?", [name])
-            db["users"].delete(name)
+            refusal = _delete_refusal(db, name, row)
+            if refusal is None and row is not None:
+                self.store.audit(actor, actor_role, "users.delete", data={"name": name, "role": row["role"],
+                                                                          "agency": row["agency"], "badge": row["badge"]})
+                db.execute("DELETE FROM cli_sessions WHERE name = ?", [name])
+                db["users"].delete(name)
+        if refusal is not None:  # audited outside the transaction, which a raise inside would roll back
+            self.store.audit(actor, actor_role, "users.delete", data={"name": name}, outcome=f"refused: {refusal.reason}")
+            raise refusal
 
     # -- login ----------------------------------------------------------------------
 
@@ -369,6 +369,15 @@ class Accounts:
             if totp.at(step * totp.interval) == code:
                 return step
         return None
+
+
+def _delete_refusal(db, name: str, row: dict | None) -> AuthError | None:
+    """Why ``name`` cannot be deleted (unknown, or the last admin), or None."""
+    if row is None:
+        return AuthError(f"no user {name!r}", "no_such_user")
+    if row["role"] == "admin" and db.execute("SELECT count(*) FROM users WHERE role = 'admin'").fetchone()[0] == 1:
+        return AuthError("the last admin cannot be deleted: create another admin first", "invalid")
+    return None
 
 
 def _user(row: dict, trained: date | None) -> User:

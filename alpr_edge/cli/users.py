@@ -40,28 +40,24 @@ def register(subparsers, common) -> None:
     listing = actions.add_parser("list", parents=[common], help="accounts, roles and states (no secrets)")
     add_login_options(listing)
     listing.set_defaults(handler=list_users)
-    for name, helptext in (("disable", "refuse all logins of an account"), ("enable", "re-enable an account (also clears lockout and inactivity)")):
-        sub = actions.add_parser(name, parents=[common], help=helptext)
-        sub.add_argument("name", metavar="NAME")
-        _as_admin(sub)
-        sub.set_defaults(handler=change_user)
-    training = actions.add_parser("training", parents=[common], help="record a user's new training date")
-    training.add_argument("name", metavar="NAME")
+    _change(actions, common, "disable", "refuse all logins of an account")
+    _change(actions, common, "enable", "re-enable an account (also clears lockout and inactivity)")
+    training = _change(actions, common, "training", "record a user's new training date")
     training.add_argument("date", type=date.fromisoformat, metavar="DATE")
-    _as_admin(training)
-    training.set_defaults(handler=change_user)
-    for name, helptext in (("delete", "delete an account (the audit trail keeps its name)"),
-                           ("enrol-totp", "enrol a new second factor for an account (prints the URI once)")):
-        sub = actions.add_parser(name, parents=[common], help=helptext)
-        sub.add_argument("name", metavar="NAME")
-        _as_admin(sub)
-        sub.set_defaults(handler=change_user)
-    identity = actions.add_parser("identity", parents=[common], help="set a user's agency and badge number")
-    identity.add_argument("name", metavar="NAME")
+    _change(actions, common, "delete", "delete an account (the audit trail keeps its name)")
+    _change(actions, common, "enrol-totp", "enrol a new second factor for an account (prints the URI once)")
+    identity = _change(actions, common, "identity", "set a user's agency and badge number")
     identity.add_argument("--agency", metavar="ID")
     identity.add_argument("--badge", metavar="NUMBER")
-    _as_admin(identity)
-    identity.set_defaults(handler=change_user)
+
+
+def _change(actions, common, action: str, helptext: str):
+    """A `users ACTION NAME` subcommand an admin runs, handled by `change_user`."""
+    sub = actions.add_parser(action, parents=[common], help=helptext)
+    sub.add_argument("name", metavar="NAME")
+    _as_admin(sub)
+    sub.set_defaults(handler=change_user)
+    return sub
 
 
 def add_user(args) -> int:

@@ -102,7 +102,7 @@ def _v2_acknowledged_at(db: Database) -> None:
     db.execute("CREATE INDEX reads_outbox ON reads (has_hit DESC, id, acked_at) WHERE uploaded_at IS NULL")
 
 
-def _daily_counts_and_corrections(db: Database) -> None:
+def _v3_daily_counts_and_corrections(db: Database) -> None:
     # Counts that outlive the data (alpr_edge/store/counts.py): never purged.
     db.execute("CREATE TABLE daily_counts (day TEXT NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL,"
                " PRIMARY KEY (day, name))")
@@ -128,4 +128,4 @@ def _v4_audit_identity(db: Database) -> None:
     db.table("audit").add_column("badge", str)
 
 
-STORE_STEPS: list[Step] = [_v1_reads_holds_audit, _v2_acknowledged_at, _daily_counts_and_corrections, _v4_audit_identity]
+STORE_STEPS: list[Step] = [_v1_reads_holds_audit, _v2_acknowledged_at, _v3_daily_counts_and_corrections, _v4_audit_identity]

@@ -219,3 +219,17 @@ def test_every_refusal_carries_a_code_for_programs_and_the_audit(accounts, store
 def test_an_unknown_code_is_a_programming_error():
     with pytest.raises(ValueError, match="AuthError code 'oops'"):
         AuthError("no", "oops")
+
+
+def test_refused_account_changes_stay_in_the_audit_trail(accounts, store):
+    # The refusal is decided inside the change's write transaction: its audit row must outlive the rollback.
+    accounts.add("root", "admin", "correct horse battery")
+    for change in (lambda: accounts.disable("ghost", actor="root", actor_role="admin"),
+                   lambda: accounts.delete("ghost", actor="root", actor_role="admin"),
+                   lambda: accounts.delete("root", actor="root", actor_role="admin")):
+        with pytest.raises(AuthError):
+            change()
+    refused = [(user, action, outcome) for user, action, outcome in actions(store) if outcome.startswith("refused")]
+    assert refused == [("root", "users.disable", "refused: no such user"),
+                       ("root", "users.delete", "refused: no user 'ghost'"),
+                       ("root", "users.delete", "refused: the last admin cannot be deleted: create another admin first")]
