@@ -14,7 +14,10 @@ from alpr_edge.pipeline import PipelineCounters
 from alpr_edge.profiles import load_profile
 from alpr_edge.store import Store
 from alpr_edge.types import Components, LiveFeed
+from alpr_edge.ui import SessionUser
 from alpr_edge.ui.services import DeviceServices
+
+OFFICER = SessionUser("olive", "officer")
 
 CLOCKS = [
     {"clock_ok": False, "offset_s": 600.0, "max_offset_s": 2.0, "time_source": "gps"},  # the shift check said warn
@@ -56,19 +59,19 @@ def services(tmp_path):
 
 @pytest.mark.parametrize("clock", CLOCKS)
 def test_the_clock_check_has_one_threshold(services, clock):
-    shift = {c.name: c.status for c in services(clock=clock).start_of_shift()}
+    shift = {c.name: c.status for c in services(clock=clock).start_of_shift(OFFICER)}
     assert shift["clock"] == _clock_result(clock).status
 
 
 @pytest.mark.parametrize("gps", FIXES)
 def test_the_gps_check_has_one_threshold(services, gps):
-    shift = {c.name: c.status for c in services(gps=gps).start_of_shift()}
+    shift = {c.name: c.status for c in services(gps=gps).start_of_shift(OFFICER)}
     assert shift["gps"] == _gps_result(gps, 5).status
 
 
 @pytest.mark.parametrize("free_mb", [100.0, 800.0, 1500.0, 50_000.0])  # store.min_free_mb is 512 by default
 def test_the_storage_check_has_one_threshold(services, tmp_path, free_mb):
-    shift = {c.name: c.status for c in services(free_mb=free_mb).start_of_shift()}
+    shift = {c.name: c.status for c in services(free_mb=free_mb).start_of_shift(OFFICER)}
     ctx = SimpleNamespace(layout=SimpleNamespace(data_dir=tmp_path), config=Config(),
                           probes=SimpleNamespace(free_bytes=lambda _folder: free_mb * 1e6))
     assert shift["storage"] == check_storage(ctx).status

@@ -140,27 +140,24 @@ def import_list(args) -> int:
 
 
 def list_lists(args) -> int:
-    from alpr_edge.accounts import visible_to
+    from alpr_edge.accounts import may_see_covert, visible_to
 
     engine, _, user, store = _engine(args, "hotlist.browse")
     summaries = visible_to(user.role, engine.lists())
-    hidden = {s.name for s in engine.lists()} - {s.name for s in summaries}
-    health = engine.health()
-    problems = [line for line in health.problems if not any(repr(name) in line for name in hidden)]
-    warnings = [line for line in health.warnings if not any(repr(name) in line for name in hidden)]
+    health = engine.health(None if may_see_covert(user.role) else {s.name for s in summaries})
     store.audit(user.name, user.role, "hotlist.browse", data={"lists": [s.name for s in summaries]})
     if args.json:
         print(json.dumps({"lists": [s.__dict__ for s in summaries], "ok": health.ok,
-                          "problems": problems, "warnings": warnings}, indent=2, allow_nan=False))
+                          "problems": list(health.problems), "warnings": list(health.warnings)}, indent=2, allow_nan=False))
     else:
         print(f"{'NAME':16} {'SOURCE':7} {'VERSION':>15} {'ENTRIES':>9} {'AGE':>8} {'PRI':>3}  STATUS")
         for s in summaries:
             status = "not alerting" if not s.alerting else "stale" if s.stale else "ok"
             flags = " covert" if s.covert else ""
             print(f"{s.name:16} {s.source:7} {s.version:>15} {s.entries:>9} {s.age_s / 3600:>7.1f}h {s.priority:>3}  {status}{flags}")
-        for line in problems:
+        for line in health.problems:
             print(f"problem: {line}", file=sys.stderr)
-        for line in warnings:
+        for line in health.warnings:
             print(f"warning: {line}", file=sys.stderr)
     return EXIT_OK if health.ok else EXIT_FAILED
 

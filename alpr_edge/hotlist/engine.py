@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
@@ -284,13 +284,24 @@ class HotListEngine:
                 matches += match_list(loaded.hotlist, loaded.index, probe, now)
         return sorted(matches, key=lambda m: m.sort_key)
 
-    def health(self) -> Health:
+    def health(self, names: Collection[str] | None = None) -> Health:
+        """Problems and warnings about the lists named in ``names`` (None: every list).
+
+        A viewer who may not see covert lists passes the names they may see, so
+        that no message names a list whose existence they must not learn.
+        """
         now = self._clock()
-        problems = list(self._load_problems.values())
+        if names is None:
+            problems = list(self._load_problems.values())
+        else:  # whether a list that did not load is covert is unknown: say so without its name
+            problems = [f"{len(self._load_problems)} stored hot list(s) could not be loaded; a supervisor can see which"] \
+                if self._load_problems else []
         warnings = []
         if not self._lists:
             problems.append("no hot list loaded: reads are not being checked")
-        for loaded in self._lists.values():
+        for name, loaded in self._lists.items():
+            if names is not None and name not in names:
+                continue
             hotlist = loaded.hotlist
             limit_s = self._settings.stop_alerting_after_hours * 3600
             if hotlist.max_age_s is not None and hotlist.age_s(now) > limit_s:

@@ -148,7 +148,7 @@ class UiBackend(Protocol):
 
         Same rules and audit as a login (failures count toward lockout)."""
 
-    def start_of_shift(self) -> list[Check]: ...
+    def start_of_shift(self, user: SessionUser) -> list[Check]: ...
 
     def live(self, user: SessionUser, limit: int = 20) -> LiveStatus:
         """The newest reads, each with the alert this user may see (if any), and the device's health."""

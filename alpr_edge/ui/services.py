@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from alpr_edge.accounts.permissions import can
+from alpr_edge.accounts.permissions import can, visible_to
 from alpr_edge.alerts import Alert, AlertError, UnknownAlert, may_see_covert
 from alpr_edge.alerts.desk import may_dismiss
 from alpr_edge.alerts.lifecycle import next_steps
@@ -36,7 +36,7 @@ from alpr_edge.ui.backend import (
 
 if TYPE_CHECKING:
     from alpr_edge.accounts import Accounts
-    from alpr_edge.hotlist import HotListEngine
+    from alpr_edge.hotlist import Health, HotListEngine, ListSummary
     from alpr_edge.store import Store
     from alpr_edge.ui.server import UiServer
 
@@ -90,9 +90,9 @@ class DeviceServices:
 
     # -- health ----------------------------------------------------------------
 
-    def start_of_shift(self) -> list[Check]:
-        return [self._camera(), self._ir(), self._gps(), self._clock_check(), self._storage(), self._hotlist_check(),
-                self._uplink_check()]
+    def start_of_shift(self, user: SessionUser) -> list[Check]:
+        return [self._camera(), self._ir(), self._gps(), self._clock_check(), self._storage(),
+                self._hotlist_check(user), self._uplink_check()]
 
     def _camera(self) -> Check:
         frames = self.counters.frames_in
@@ -143,16 +143,20 @@ class DeviceServices:
         minimum = self.config.store.min_free_mb
         return Check("storage", storage_level(free_mb, minimum), f"{free_mb / 1000:.1f} GB free (minimum {minimum} MB)")
 
-    def _hotlist_check(self) -> Check:
+    def _hotlist_health(self, engine: HotListEngine, user: SessionUser) -> tuple[list[ListSummary], Health]:
+        """The lists ``user`` may see, and the engine's health as far as it names only those."""
+        lists = visible_to(user.role, engine.lists())
+        return lists, engine.health(None if may_see_covert(user.role) else {s.name for s in lists})
+
+    def _hotlist_check(self, user: SessionUser) -> Check:
         engine = self.hotlists
         if engine is None:
             return Check("hotlist", "fail", "no hot list engine: reads are not being checked")
-        health = engine.health()
+        lists, health = self._hotlist_health(engine, user)
         if not health.ok:
             return Check("hotlist", "fail", "; ".join(health.problems))
         if health.warnings:
             return Check("hotlist", "warn", "; ".join(health.warnings))
-        lists = engine.lists()
         return Check("hotlist", "pass", ", ".join(f"{s.name} ({s.age_s / 3600:.1f} h old)" for s in lists) or "loaded")
 
     def _uplink_check(self) -> Check:
@@ -178,7 +182,7 @@ class DeviceServices:
         )
         warnings: list[str] = []
         if self.hotlists is not None:
-            health = self.hotlists.health()
+            _, health = self._hotlist_health(self.hotlists, user)
             warnings += list(health.problems) + list(health.warnings)
         else:
             warnings.append("No hot list engine: reads are not being checked.")

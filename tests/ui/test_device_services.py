@@ -22,6 +22,7 @@ from alpr_edge.types import Components, LiveFeed
 from alpr_edge.ui.services import DeviceServices
 from alpr_edge.vision.types import Candidate, Read
 
+OFFICER = SessionUser("olive", "officer")
 NOW = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # Argon2, cheap for tests
 
@@ -107,13 +108,13 @@ def test_unused_accounts_and_old_training_are_refused(device):
 
 
 def test_start_of_shift_names_every_check_and_what_is_missing(device):
-    checks = {c.name: c for c in device.backend.start_of_shift()}
+    checks = {c.name: c for c in device.backend.start_of_shift(OFFICER)}
     assert list(checks) == ["camera", "ir", "gps", "clock", "storage", "hotlist", "uplink"]
     assert checks["camera"].status == "pass" and "120" in checks["camera"].detail
     assert checks["hotlist"].status == "fail" and "not being checked" in checks["hotlist"].detail
     assert checks["uplink"].status == "warn"
     device.counters.frames_in = 0
-    assert device.backend.start_of_shift()[0].status == "fail"
+    assert device.backend.start_of_shift(OFFICER)[0].status == "fail"
 
 
 def test_live_reads_and_images_come_from_memory_then_the_encrypted_store(device):
@@ -160,3 +161,22 @@ def test_the_app_over_the_device_services(device):
     assert client.post("/api/logout", json={}, headers={"X-CSRF-Token": csrf}).status_code == 200
     trail = [r.action for r in device.backend.audit(SessionUser("ada", "admin"))]
     assert "ui_logout" in trail and "login" in trail
+
+
+def test_an_officer_is_never_told_that_a_covert_list_is_stale(device):
+    """The live view and the start-of-shift check named a stale covert list to officers."""
+    from alpr_edge.hotlist import EntryTable, HotList, HotListEngine, HotListEntry, MemoryListStorage
+
+    now = NOW.timestamp()
+    engine = HotListEngine(MemoryListStorage(), clock=lambda: now)
+    for name, covert in (("stolen", False), ("covert-ops", True)):
+        entry = HotListEntry(plate="7ABC123", state="CA", list_type="BOLO", reason="Stolen vehicle", vehicle="",
+                             entered_by="sam", case_number="26-1", synopsis="stolen from a lot")
+        engine.replace(HotList(name=name, source="csv", entries=EntryTable.from_entries([entry]), version=1,
+                               received_at=now - 7200, max_age_s=3600, covert=covert))  # both stale: 2 h old, 1 h allowed
+    device.backend.hotlists = engine
+    sam = SessionUser("sam", "supervisor")
+    officer_sees = " ".join(device.backend.live(OFFICER).warnings)
+    shift = {c.name: c for c in device.backend.start_of_shift(OFFICER)}["hotlist"].detail
+    assert "'stolen' is stale" in officer_sees and "covert-ops" not in officer_sees + shift
+    assert "'covert-ops' is stale" in " ".join(device.backend.live(sam).warnings)

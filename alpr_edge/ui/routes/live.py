@@ -24,11 +24,11 @@ def router(web: Web) -> APIRouter:
 
     @routes.get("/api/start-of-shift")
     def start_of_shift(session: Session = Depends(current)) -> list[dict[str, Any]]:
-        return [asdict(c) for c in backend.start_of_shift()]
+        return [asdict(c) for c in backend.start_of_shift(session.user)]
 
     @routes.post("/api/start-of-shift/ack")
     def start_of_shift_ack(_body: EmptyBody, session: Session = Depends(acting)) -> dict[str, Any]:
-        checks = backend.start_of_shift()
+        checks = backend.start_of_shift(session.user)
         backend.record(session.user, "start_of_shift", **{c.name: c.status for c in checks})
         return {"ok": True}
 

@@ -72,7 +72,7 @@ def router(web: Web) -> APIRouter:
         log(logger, logging.INFO, "ui_login", role=user.role)
         result = web.session_json(session)
         if may(user.role, "shift_check"):  # those who start a shift at the car see its check at login
-            result["start_of_shift"] = [asdict(c) for c in backend.start_of_shift()]
+            result["start_of_shift"] = [asdict(c) for c in backend.start_of_shift(user)]
         return result
 
     @routes.get("/api/session")
