@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,33 +131,35 @@ class SqliteDatabase(ReadDatabase):
         self.conn.execute("CREATE TABLE IF NOT EXISTS agency_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)")
         ran = 0
         for version, step in enumerate(MIGRATIONS, start=1):
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
+            with self._immediate():
                 if not self.conn.execute("SELECT 1 FROM agency_migrations WHERE version = ?", [version]).fetchone():
                     for statement in step[0].split(";"):
                         if statement.strip():
                             self.conn.execute(statement)
                     self.conn.execute("INSERT INTO agency_migrations VALUES (?, ?)", [version, time.time()])
                     ran += 1
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
         return ran
 
     def commit(self, rows: list[dict[str, Any]]) -> Committed:
         new, known = [], []
         sql = _insert_sql("?")
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._immediate():
             for row in rows:
                 cursor = self.conn.execute(sql, [row[c] for c in COLUMNS])
                 (new if cursor.rowcount == 1 else known).append(row["read_id"])
+        return Committed(new, known)
+
+    @contextmanager
+    def _immediate(self) -> Iterator[None]:
+        # BEGIN IMMEDIATE takes the write lock up front: a worker waits for it
+        # (busy_timeout) instead of failing to upgrade a read lock mid-batch.
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
-        return Committed(new, known)
 
     def _write(self, sql: str, params: list) -> None:
         self.conn.execute(sql, params)
