@@ -70,12 +70,6 @@ class ReadDatabase:
     def __init__(self, conn):
         self.conn = conn
 
-    def _ddl(self, step: tuple[str, str]) -> str:
-        raise NotImplementedError
-
-    def _execute_script(self, script: str) -> None:
-        raise NotImplementedError
-
     def migrate(self) -> int:
         """Create or bring the schema up to date; returns how many steps ran."""
         raise NotImplementedError
@@ -86,11 +80,8 @@ class ReadDatabase:
 
     def reject(self, topic: str, reason: str, read_id: str | None, worker: str) -> None:
         p = self.placeholder
-        self._write(f"INSERT INTO rejected (topic, reason, read_id, received_at, worker) VALUES ({p}, {p}, {p}, {p}, {p})",
-                    [topic, reason, read_id, time.time(), worker])
-
-    def _write(self, sql: str, params: list) -> None:
-        raise NotImplementedError
+        self.conn.execute(f"INSERT INTO rejected (topic, reason, read_id, received_at, worker) VALUES ({p}, {p}, {p}, {p}, {p})",
+                          [topic, reason, read_id, time.time(), worker])
 
     def scalar(self, sql: str, params: tuple = ()) -> Any:
         cursor = self.conn.execute(sql, params)
@@ -161,9 +152,6 @@ class SqliteDatabase(ReadDatabase):
             raise
         self.conn.execute("COMMIT")
 
-    def _write(self, sql: str, params: list) -> None:
-        self.conn.execute(sql, params)
-
 
 class PostgresDatabase(ReadDatabase):
     kind = "postgresql"
@@ -208,9 +196,6 @@ class PostgresDatabase(ReadDatabase):
                 cursor.execute(sql, values)
                 (new if cursor.rowcount == 1 else known).append(row["read_id"])
         return Committed(new, known)
-
-    def _write(self, sql: str, params: list) -> None:
-        self.conn.execute(sql, params)
 
 
 def open_database(url: str) -> ReadDatabase:
