@@ -69,19 +69,14 @@ class Broker:
         ]))
         self.process = subprocess.Popen([str(MOSQUITTO), "-c", str(config)], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
-        if not wait_for(self._listening, 10):
+        from alpr_edge.uplink.reconnect import tcp_probe
+
+        if not wait_for(tcp_probe("127.0.0.1", self.port, timeout=0.2), 10):
             raise RuntimeError("mosquitto did not start")
 
     @property
     def url(self) -> str:
         return f"mqtt://127.0.0.1:{self.port}"
-
-    def _listening(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                return True
-        except OSError:
-            return False
 
     def stop(self) -> None:
         self.process.terminate()

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,12 +70,6 @@ class ReadDatabase:
     def __init__(self, conn):
         self.conn = conn
 
-    def _ddl(self, step: tuple[str, str]) -> str:
-        raise NotImplementedError
-
-    def _execute_script(self, script: str) -> None:
-        raise NotImplementedError
-
     def migrate(self) -> int:
         """Create or bring the schema up to date; returns how many steps ran."""
         raise NotImplementedError
@@ -84,11 +80,8 @@ class ReadDatabase:
 
     def reject(self, topic: str, reason: str, read_id: str | None, worker: str) -> None:
         p = self.placeholder
-        self._write(f"INSERT INTO rejected (topic, reason, read_id, received_at, worker) VALUES ({p}, {p}, {p}, {p}, {p})",
-                    [topic, reason, read_id, time.time(), worker])
-
-    def _write(self, sql: str, params: list) -> None:
-        raise NotImplementedError
+        self.conn.execute(f"INSERT INTO rejected (topic, reason, read_id, received_at, worker) VALUES ({p}, {p}, {p}, {p}, {p})",
+                          [topic, reason, read_id, time.time(), worker])
 
     def scalar(self, sql: str, params: tuple = ()) -> Any:
         cursor = self.conn.execute(sql, params)
@@ -129,36 +122,35 @@ class SqliteDatabase(ReadDatabase):
         self.conn.execute("CREATE TABLE IF NOT EXISTS agency_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)")
         ran = 0
         for version, step in enumerate(MIGRATIONS, start=1):
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
+            with self._immediate():
                 if not self.conn.execute("SELECT 1 FROM agency_migrations WHERE version = ?", [version]).fetchone():
                     for statement in step[0].split(";"):
                         if statement.strip():
                             self.conn.execute(statement)
                     self.conn.execute("INSERT INTO agency_migrations VALUES (?, ?)", [version, time.time()])
                     ran += 1
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
         return ran
 
     def commit(self, rows: list[dict[str, Any]]) -> Committed:
         new, known = [], []
         sql = _insert_sql("?")
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._immediate():
             for row in rows:
                 cursor = self.conn.execute(sql, [row[c] for c in COLUMNS])
                 (new if cursor.rowcount == 1 else known).append(row["read_id"])
+        return Committed(new, known)
+
+    @contextmanager
+    def _immediate(self) -> Iterator[None]:
+        # BEGIN IMMEDIATE takes the write lock up front: a worker waits for it
+        # (busy_timeout) instead of failing to upgrade a read lock mid-batch.
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
-        return Committed(new, known)
-
-    def _write(self, sql: str, params: list) -> None:
-        self.conn.execute(sql, params)
 
 
 class PostgresDatabase(ReadDatabase):
@@ -204,9 +196,6 @@ class PostgresDatabase(ReadDatabase):
                 cursor.execute(sql, values)
                 (new if cursor.rowcount == 1 else known).append(row["read_id"])
         return Committed(new, known)
-
-    def _write(self, sql: str, params: list) -> None:
-        self.conn.execute(sql, params)
 
 
 def open_database(url: str) -> ReadDatabase:

@@ -23,6 +23,7 @@ from cryptography.x509.oid import NameOID
 from alpr_edge.config import UplinkSection
 from alpr_edge.ids import uuid7
 from alpr_edge.uplink import TlsFiles
+from alpr_edge.uplink.reconnect import tcp_probe
 
 MOSQUITTO = Path("/usr/sbin/mosquitto")
 AGENCY = "test-agency"
@@ -157,15 +158,8 @@ class Mosquitto:
     def start(self) -> None:
         self.process = subprocess.Popen([str(MOSQUITTO), "-c", str(self.config)], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
-        if not wait_for(self._listening, 10):
+        if not wait_for(tcp_probe("127.0.0.1", self.port, timeout=0.2), 10):
             raise RuntimeError(f"mosquitto did not start; log:\n{self.log()}")
-
-    def _listening(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                return True
-        except OSError:
-            return False
 
     def stop(self) -> None:
         if self.process is not None:
