@@ -22,7 +22,6 @@ import re
 from alpr_edge.ids import uuid7
 from alpr_edge.store import audit as audit_trail
 from alpr_edge.store.keys import KeyRing, KeyShredded
-from alpr_edge.store.records import payload_dict
 from alpr_edge.store.store import normalise_plate
 
 # Correcting a stored read is a supervisor's act on stored evidence, like placing a hold:
@@ -95,13 +94,7 @@ def full_read(store, read_id: str, *, images: bool = True) -> dict | None:
     """The stored read as a dict (`records.payload_dict`), its corrections included; None when not stored."""
     with store.lock:
         rows = list(store.db.query("SELECT * FROM reads WHERE id = ?", [read_id]))
-    if not rows:
-        return None
-    row = rows[0]
-    payload = json.loads(store.unseal(read_id, None, row["payload"]))
-    crop = store.unseal(read_id, None, row["crop"]) if images and row.get("crop") else None
-    overview = store.unseal(read_id, None, row["overview"]) if images and row.get("overview") else None
-    return payload_dict(row, payload, crop, overview)
+    return store._decode(rows[0], images) if rows else None  # the store's own unsealing, as get_read does
 
 
 def pending(store, after_seq: int, limit: int) -> list[tuple[int, dict, dict]]:

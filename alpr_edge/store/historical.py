@@ -55,16 +55,16 @@ class _Position:
     longitude: float
 
 
-def _past_read(store, row: dict) -> PastRead | None:
+def _past_read(store, read_id: str, captured_at: float, blob: bytes) -> PastRead | None:
     try:
-        payload = json.loads(store.unseal(row["id"], None, row["payload"]))
+        payload = json.loads(store.unseal(read_id, None, blob))
     except (KeyShredded, ValueError):  # purged meanwhile: nothing to match
         return None
     position = payload.get("position") or None
     lat, lon = (position or {}).get("lat"), (position or {}).get("lon")
     return PastRead(
-        read_id=row["id"], text=payload["text"], state=payload.get("state"),
-        candidates=tuple(_Candidate(t, c) for t, c in payload.get("candidates", [])), captured_at=row["captured_at"],
+        read_id=read_id, text=payload["text"], state=payload.get("state"),
+        candidates=tuple(_Candidate(t, c) for t, c in payload.get("candidates", [])), captured_at=captured_at,
         position=_Position(float(lat), float(lon)) if lat is not None and lon is not None else None, raw_position=position,
     )
 
@@ -87,8 +87,8 @@ def _window_rows(store, since: datetime, columns: str) -> Iterator[tuple]:
 
 
 def _decrypted(store, rows: Iterable[tuple]) -> Iterator[PastRead]:
-    for read_id, captured_at, payload in rows:
-        read = _past_read(store, {"id": read_id, "captured_at": captured_at, "payload": payload})
+    for row in rows:
+        read = _past_read(store, *row)
         if read is not None:
             yield read
 

@@ -77,7 +77,7 @@ def _delete(db, where: str, params: list) -> tuple[int, set[str]]:
 
 def _image_cut(settings, now: datetime) -> float | None:
     """Images of reads without a hit captured before this go; None: they stay with their read."""
-    days = getattr(settings, "image_retention_days", None)
+    days = settings.image_retention_days
     if not settings.keep_no_hit_images:
         days = 0
     if days is None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 
-import pytest
-
 from alpr_edge.config import Config, DeviceSection
 from alpr_edge.ops.checks_system import check_key_protection
 from alpr_edge.ops.layout import Layout
@@ -14,8 +12,6 @@ from alpr_edge.profiles import load_profile
 from alpr_edge.store.kek import CREDENTIAL_NAME, SystemdCreds, sealed_by
 from tests.ops.conftest import ADMIN_PASSWORD, layout_of, provision_args
 from tests.ops.conftest import run_here as run_cli
-
-pytest.importorskip("alpr_edge.accounts", reason="the accounts stage is not merged yet")
 
 HOST_KEY_ID = "5a1c6a86df9d4096b1d5a65e0862f19a"
 TPM2_ID = "0c7cc07b117645919c4b0bea08bc20fe"
