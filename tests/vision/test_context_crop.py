@@ -114,3 +114,24 @@ def test_images_are_encoded_once_per_read_not_per_frame(monkeypatch):
 def test_a_box_outside_the_frame_falls_back_to_the_recognisers_crop(box):
     crop = stored_crop([frame(rendered_frame())], box=box)
     assert crop.shape == (48, 192)
+
+
+def test_the_real_recogniser_on_the_sim_drive_stores_the_whole_plate_with_its_margin():
+    """End to end on a frame of the simulated drive: the shipped models' box, the stored image around it."""
+    from pathlib import Path
+
+    from alpr_edge.capture.replay import split_grey_colour
+    from alpr_edge.vision import load_recognizer
+
+    path = sorted((Path(__file__).resolve().parents[2] / "firmware_profiles/sim-data/frames").glob("*.jpg"))[20]
+    grey, colour = split_grey_colour(cv2.imread(str(path), cv2.IMREAD_UNCHANGED))
+    [seen] = load_recognizer(threads=1).recognize(grey)
+    x, y, w, h = seen.box
+    aggregator = ReadAggregator("sim")
+    aggregator.add(Frame(0, grey, colour, 1.0, 1.0, "sim"), [seen])
+    [read] = aggregator.flush()
+    crop = cv2.imdecode(np.frombuffer(read.crop_jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert (read.text, read.box) == (seen.text, seen.box)
+    assert abs(crop.shape[0] - 2 * h) <= 2 and abs(crop.shape[1] - 1.5 * w) <= 2
+    top, left = int(np.floor(y - h / 2)), int(np.floor(x - w / 4))
+    assert np.mean(np.abs(crop.astype(int) - grey[top:top + crop.shape[0], left:left + crop.shape[1]])) < 4
