@@ -84,6 +84,12 @@ def _match_score(track: _Track, obs: PlateObservation) -> float:
     return 0.0
 
 
+def _shown(obs: PlateObservation) -> tuple[float, int]:
+    """Which observation gives a read its images: the surest, and among equally sure ones
+    (confidence saturates while a plate approaches) the largest plate, legible to the officer."""
+    return round(obs.confidence, 2), obs.box[2] * obs.box[3]
+
+
 def vote(observations: list[PlateObservation]) -> tuple[str, float, tuple[Candidate, ...]]:
     """Text voted over frames: the best-supported length, then per-position confidence-weighted votes."""
     by_length: dict[int, list[PlateObservation]] = defaultdict(list)
@@ -157,7 +163,7 @@ class ReadAggregator:
             track.last_seen = now
             track.box = obs.box
             track.text = obs.text
-            if track.best is None or obs.confidence > track.best.confidence:
+            if track.best is None or _shown(obs) > _shown(track.best):
                 track.best, track.best_frame = obs, frame
             if self._is_early(track, obs):
                 read = self._read(track)

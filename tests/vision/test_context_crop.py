@@ -5,6 +5,8 @@ It was the recogniser's 192x48 input, cut so tight the state name was lost.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -135,3 +137,18 @@ def test_the_real_recogniser_on_the_sim_drive_stores_the_whole_plate_with_its_ma
     assert abs(crop.shape[0] - 2 * h) <= 2 and abs(crop.shape[1] - 1.5 * w) <= 2
     top, left = int(np.floor(y - h / 2)), int(np.floor(x - w / 4))
     assert np.mean(np.abs(crop.astype(int) - grey[top:top + crop.shape[0], left:left + crop.shape[1]])) < 4
+
+
+def test_among_equally_sure_frames_the_largest_plate_gives_the_image():
+    """Confidence saturates as a plate approaches: the first sure frame, the farthest, gave a thumbnail."""
+    image = rendered_frame()
+    aggregator = ReadAggregator("front", passage_gap_s=1.0)
+    x, y, w, h = BOX
+    for i, scale in enumerate((0.4, 0.6, 0.8, 1.0)):
+        box = (x, y, int(w * scale), int(h * scale))
+        seen = replace(observation(box), confidence=0.996 if i % 2 else 1.0)
+        aggregator.add(frame(image, index=i), [seen])
+    [read] = aggregator.flush()
+    crop = cv2.imdecode(np.frombuffer(read.crop_jpeg, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert read.box == BOX and crop.shape == (2 * h, int(1.5 * w), 3)
+    assert read.capture_monotonic_s == pytest.approx(100.0 + 3 / 15)  # the time and place of the frame shown
