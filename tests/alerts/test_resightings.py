@@ -182,3 +182,19 @@ def test_the_touchscreens_live_list_marks_every_hit(car):
     live = car.screen.live(SessionUser("olive", "officer"))
     assert [(r.text, r.alert_id) for r in live.reads] == [("NOTHOT1", None)] + [(OVERT, first)] * 7
     assert {r.read_id for r in live.reads if r.alert_id} >= set(read_ids)
+
+
+def test_sightings_go_with_their_reads_at_the_retention_purge(car):
+    """The sightings table names reads: it must not outlive them (SB 34 retention)."""
+    from datetime import UTC, datetime, timedelta
+
+    first = _first_alert(car)
+    car.close(first, "lost_sight")
+    car.sight(OVERT, 3)
+    with car.store.read() as db:
+        assert db.execute("SELECT count(*) FROM alert_sightings").fetchone()[0] == 4
+    later = datetime.fromtimestamp(car.clock(), UTC) + timedelta(days=StoreSection().hit_retention_days + 1)
+    car.store.purge(later)
+    with car.store.read() as db:
+        assert db.execute("SELECT count(*) FROM alert_sightings").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM alerts").fetchone()[0] == 0
