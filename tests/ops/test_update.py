@@ -399,3 +399,8 @@ def test_cli_update_that_cannot_start_rolls_back_and_the_audit_export_shows_it(t
     records = [r for r in json.loads(exported.stdout) if r["action"].startswith("update.")]
     assert [r["action"] for r in records] == ["update.failed", "update.rolled_back", "update.rollback_restarted"]
     assert all(r["user"] == "tech.jo" and r["role"] == "technician" for r in records)
+    # An auditor filtering on the outcome sees the failure (it read "ok" next to update.failed).
+    assert [r["outcome"].split(":")[0] for r in records] == ["failed", "ok", "ok"]
+    assert "restarting alpr-edge.service failed" in records[0]["outcome"]
+    # The log line says what was rolled back (it was a bare "update_rolled_back").
+    assert " warning alpr_edge.ops.update update_rolled_back release=" in result.stderr, result.stderr
