@@ -135,6 +135,18 @@ def test_a_supervisor_exports_chosen_results_as_a_signed_package(world, login, e
     assert world.actions("reads.export.package", outcome="ok")[0].detail["purpose"] == GOOD["purpose"]
 
 
+def test_packages_go_to_the_configured_export_folder(world, login, earlier, tmp_path):
+    from dataclasses import replace
+
+    folder = tmp_path / "usb-evidence"
+    world.services.investigations.config = replace(world.config, ui=replace(world.config.ui, export_dir=folder))
+    client, csrf = login("sam")
+    hits = look_up(client, csrf)
+    written = Path(export(client, csrf, [hits[0]["read_id"]]).json()["folder"])
+    assert written.parent == folder and written.name.startswith("24-001234-")
+    assert verify_package(written)[0] and not (world.config.data_dir / "exports").exists()
+
+
 @pytest.mark.parametrize("recipient, words", [
     ("FBI / Agent Smith", "not a permitted recipient"),
     ("Oakland Police Department", "expected \\\"AGENCY / person\\\""),
