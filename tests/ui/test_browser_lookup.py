@@ -220,3 +220,22 @@ def test_the_next_user_of_the_screen_does_not_find_the_last_ones_results(world, 
     expect(page.locator("#search-plate")).to_have_value("")
     expect(page.locator("#search-results tr")).to_have_count(0)
     assert "6LOG606" not in page.content()
+
+
+def test_without_permitted_recipients_the_screen_says_so_and_offers_no_export(world, page):
+    from dataclasses import replace
+
+    from playwright.sync_api import expect
+
+    backend = world["backend"]
+    investigations = backend.services.investigations
+    read = backend.earlier_read("6NON707", hours_ago=23)
+    investigations.config = replace(backend.config, evidence=replace(backend.config.evidence, permitted_recipients=[]))
+    try:
+        login(page, world, "sam")
+        look_up(page, "6NON707", "24-7007")
+        expect(result(page, read.read_id)).to_be_visible()
+        expect(page.locator("#export-none")).to_contain_text("permitted_recipients")
+        expect(page.locator("#export-submit")).to_be_disabled()
+    finally:
+        investigations.config = backend.config

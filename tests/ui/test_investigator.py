@@ -161,6 +161,19 @@ def test_a_recipient_the_agency_does_not_permit_is_refused_and_audited(world, lo
     assert not (world.config.data_dir / "exports").exists() or not any((world.config.data_dir / "exports").iterdir())
 
 
+def test_no_package_leaves_a_device_whose_agency_permits_no_recipient(world, login, earlier):
+    from dataclasses import replace
+
+    world.services.investigations.config = replace(
+        world.config, evidence=replace(world.config.evidence, permitted_recipients=[]))
+    client, csrf = login("sam")
+    assert client.get("/api/lookup/recipients").json() == []
+    hits = look_up(client, csrf)
+    response = export(client, csrf, [hits[0]["read_id"]])
+    assert response.status_code == 400 and "no recipients are permitted" in response.json()["message"]
+    assert world.actions("evidence.export", outcome="refused")
+
+
 def test_an_export_reaches_no_further_than_the_look_up(world, login, earlier):
     client, csrf = login("sam")
     look_up(client, csrf)

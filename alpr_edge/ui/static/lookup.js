@@ -80,6 +80,8 @@ async function recipients() {
   const select = $("export-agency");
   if (select.options.length !== L.recipients.length)
     select.replaceChildren(...L.recipients.map((name) => el("option", { value: name }, name)));
+  $("export-none").hidden = L.recipients.length > 0;
+  $("export-submit").disabled = !L.recipients.length;
 }
 
 async function exportChosen() {
@@ -137,6 +139,8 @@ document.addEventListener("DOMContentLoaded", () => {
     el("form", { id: "lookup-dialog", class: "form dialog", hidden: "", onsubmit: submitDialog }),
     el("div", { id: "lookup-export", class: "form", hidden: "" },
       el("h2", {}, "Evidence package of the chosen reads"),
+      el("p", { id: "export-none", class: "warning", hidden: "" },
+        "No agency may receive packages from this device: the agency lists them in [evidence] permitted_recipients."),
       el("label", {}, "Recipient agency (permitted by this agency)", el("select", { id: "export-agency" })),
       el("label", {}, "Received by (name)", el("input", { id: "export-person", autocomplete: "off" })),
       el("button", { type: "button", id: "export-submit", class: "small", onclick: exportChosen }, "Export chosen")),
