@@ -114,12 +114,12 @@ def _check_free(out_dir: Path) -> None:
 
 def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, permitted: list[str], user: str, role: str,
                   purpose: str, case_number: str, detail: str | None = None, purposes=None, partial: bool = False,
-                  since=None, until=None, reads_of=None, read_ids=None) -> dict:
+                  since=None, until=None, reads_of=None, chosen=None) -> dict:
     """Search (authorised and audited as a search), then write and sign the package; returns case.json's content.
 
     A refused recipient is audited and raises AccessRefused before anything is searched.
     ``reads_of(read_id)`` gives a read with images and corrections (default `corrections.full_read`).
-    ``read_ids``: only these of the search's results (the touchscreen's chosen ones); one the
+    ``chosen``: only these read ids of the search's results (the touchscreen's chosen ones); one the
     search did not return is refused (audited), so a choice never reaches past the look-up.
     """
     out_dir = Path(out_dir)
@@ -138,8 +138,8 @@ def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, p
     results = search(store, plate_pattern, user=user, role=role, purpose=purpose, detail=detail, purposes=purposes,
                      case_number=case_number, partial=partial, since=since, until=until, action=ACTION)
     purpose = stored_text(purpose, detail)  # the screened request, as the search recorded it
-    if read_ids is not None:
-        results = _chosen(store, results, list(read_ids), user=user, role=role, purpose=purpose, case_number=case_number)
+    if chosen is not None:
+        results = _chosen(store, results, list(chosen), user=user, role=role, purpose=purpose, case_number=case_number)
     out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(out_dir, 0o700)
     reads_of = reads_of or (lambda read_id: full_read(store, read_id))

@@ -108,7 +108,7 @@ class Investigations:
             case = write_package(self.store, folder, plate, recipient=recipient,
                                  permitted=list(self.config.evidence.permitted_recipients), user=user.name, role=user.role,
                                  purpose=purpose, case_number=case_number, purposes=self.config.accounts.search_purposes,
-                                 partial=partial, read_ids=read_ids)
+                                 partial=partial, chosen=read_ids)
         except AccessRefused as refusal:
             raise Refused(sentence(f"export refused: {refusal}")) from None
         except PackageError as error:
