@@ -236,6 +236,15 @@ def test_cli_verifies_against_the_pinned_key(tmp_path, keys):
     assert refused.returncode == 1 and "refusing to install it" in refused.stderr
 
 
+def test_the_update_key_pair_is_made_with_the_cli(tmp_path):
+    """`provision --update-key` needs a key a vendor can make: keygen offered only seal and hot list keys."""
+    made = run_cli("uplink", "keygen", "update-signing", str(tmp_path / "vendor-update"))
+    assert made.returncode == 0 and "keep it where releases are signed" in made.stdout, made.stderr
+    artifact = wheel(tmp_path / "dist", "0.2.0")
+    sign_artifact(artifact, tmp_path / "vendor-update.key")
+    assert verify_artifact(artifact, tmp_path / "vendor-update.pub")
+
+
 def test_the_same_update_twice_never_builds_over_the_live_release(tmp_path, keys):
     inst, _ = installer(tmp_path)
     artifact = wheel(tmp_path / "dist", "0.2.0")
