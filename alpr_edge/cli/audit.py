@@ -53,12 +53,14 @@ def verify_audit(args) -> int:
 
 
 def export_audit(args) -> int:
+    from alpr_edge import progress
     from alpr_edge.store.audit import export
 
     config, store = open_store(args)
     with store:
         user = login(args, store, config, "audit.export")
-        text = export(store, args.since, args.format)
+        with progress.counting("exporting", "record") as report:
+            text = export(store, args.since, args.format, report)
         store.audit(user.name, user.role, "audit.export", data={"since": args.since, "format": args.format})
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:

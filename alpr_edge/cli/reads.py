@@ -104,6 +104,7 @@ def search_reads(args) -> int:
 
 
 def export_reads(args) -> int:
+    from alpr_edge import progress
     from alpr_edge.store import AccessRefused
 
     if args.format == "package":
@@ -114,7 +115,8 @@ def export_reads(args) -> int:
     with store:
         user = login(args, store, config, "reads.export", asked=_asked(args))
         try:
-            text = store.export(args.format, args.plate, user=user.name, role=user.role, **_query(args, config))
+            with progress.counting("exporting", "read") as report:
+                text = store.export(args.format, args.plate, user=user.name, role=user.role, progress=report, **_query(args, config))
         except AccessRefused as refusal:
             raise CliError(f"export refused: {refusal}", EXIT_FAILED) from None
     if args.output:
