@@ -3,8 +3,10 @@
 Written to a uniquely named temporary file in the same folder, created with
 ``mode`` before any byte lands (a secret is never briefly world-readable),
 fsynced, renamed over the target, and the folder fsynced so the rename
-survives a power cut. Keys, certificates, hot lists, cursors and the status
-file all go through here.
+survives a power cut. Keys (`store.keys.write_secret`, the KEK, `uplink
+keygen`), certificates, the provisioned config, hot lists, signatures,
+cursors and the status file all go through here; a rename done elsewhere
+(the KEK's promotion) syncs its folder with ``sync_folder``.
 """
 
 from __future__ import annotations

@@ -16,12 +16,17 @@ ROOT = Path(__file__).resolve().parent.parent
 CLI_CLOCK_ENV: dict[str, str] = {}  # set by _days_ahead: the CLI's clock moved with the tests'
 
 
-def run_cli(*args: str, timeout: float = 120, env: dict | None = None, input: str | None = None):
-    """Run `python -m alpr_edge ARGS` from the checkout, as a user would run alpr-edge."""
-    full_env = {**os.environ, **CLI_CLOCK_ENV, "PYTHONPATH": str(ROOT), **(env or {})}
+def cli_env(env: dict | None = None) -> dict[str, str]:
+    """The environment of a CLI command a test starts: the checkout's code, the tests' clock, ``env``."""
+    return {**os.environ, **CLI_CLOCK_ENV, "PYTHONPATH": str(ROOT), **(env or {})}
+
+
+def run_cli(*args: str, timeout: float = 120, env: dict | None = None, input: str | None = None, **popen):
+    """Run `python -m alpr_edge ARGS` from the checkout, as a user would run alpr-edge
+    (``popen``: more of subprocess.run's arguments, e.g. ``preexec_fn``)."""
     return subprocess.run(
         [sys.executable, "-m", "alpr_edge", *args],
-        capture_output=True, text=True, timeout=timeout, env=full_env, cwd=ROOT, input=input,
+        capture_output=True, text=True, timeout=timeout, env=cli_env(env), cwd=ROOT, input=input, **popen,
     )
 
 
