@@ -1,8 +1,11 @@
-"""One launcher for the real Mosquitto the tests talk to (loopback port, TLS, client certificates required).
+"""One launcher for the real Mosquitto that tests and test tools talk to, on a loopback port.
 
-The uplink tests and the self-test's broker check each used to write their own
-config and start-and-wait loop; this is the one copy. Tests that need no broker
-never start one: a test asks for a fixture that builds a ``Mosquitto`` here.
+The uplink tests, the self-test's broker check, the fleet simulation and the
+crash campaign each used to write their own config and start-and-wait loop;
+this is the one copy. With ``ca``/``cert``/``key`` the broker speaks TLS only
+and requires a client certificate (its CN the user name); without them it is
+plain MQTT for anonymous clients (the scripts' agency side). No pytest here:
+scripts/ import it too.
 """
 
 from __future__ import annotations
@@ -13,12 +16,11 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
-
 MOSQUITTO = Path(shutil.which("mosquitto") or "/usr/sbin/mosquitto")
-needs_mosquitto = pytest.mark.skipif(not MOSQUITTO.exists(), reason="mosquitto is not installed")
+LOG_TYPES = ("error", "warning", "notice", "information")
 
 
 def free_port() -> int:
@@ -36,28 +38,32 @@ def accepts(port: int, timeout: float = 0.2) -> bool:
 
 
 class Mosquitto:
-    """A broker on 127.0.0.1 that trusts ``ca`` and requires a client certificate (its CN the user name);
-    ``persistence`` keeps sessions and queued messages across a restart, in ``folder``/db."""
+    """A broker on 127.0.0.1; ``persistence`` keeps sessions and queued messages across a restart
+    (in ``folder``/db), ``extra`` adds config lines, its log is ``folder``/mosquitto.log."""
 
-    def __init__(self, folder: Path, *, ca: Path, cert: Path, key: Path, persistence: bool = False):
+    def __init__(self, folder: Path, *, ca: Path | None = None, cert: Path | None = None, key: Path | None = None,
+                 persistence: bool = False, extra: Sequence[str] = (), log_types: Sequence[str] = LOG_TYPES):
         self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
+        self.tls = ca is not None
         self.process: subprocess.Popen | None = None
         self.config = self.folder / "mosquitto.conf"
-        lines = [
-            "user root", f"listener {self.port} 127.0.0.1", f"cafile {ca}", f"certfile {cert}", f"keyfile {key}",
-            "require_certificate true", "use_identity_as_username true", "allow_anonymous false",
-        ]
+        lines = ["user root" if os.geteuid() == 0 else "", f"listener {self.port} 127.0.0.1"]
+        if self.tls:
+            lines += [f"cafile {ca}", f"certfile {cert}", f"keyfile {key}", "require_certificate true",
+                      "use_identity_as_username true", "allow_anonymous false"]
+        else:
+            lines.append("allow_anonymous true")
         if persistence:
             (self.folder / "db").mkdir(exist_ok=True)
             lines += ["persistence true", f"persistence_location {self.folder / 'db'}/"]
-        lines += [f"log_dest file {self.folder / 'mosquitto.log'}",
-                  "log_type error", "log_type warning", "log_type notice", "log_type information", ""]
+        lines += [*extra, f"log_dest file {self.folder / 'mosquitto.log'}", *(f"log_type {t}" for t in log_types), ""]
         self.config.write_text("\n".join(lines))
 
     @property
     def url(self) -> str:
-        return f"mqtts://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 10.0) -> None:
         self.process = subprocess.Popen([str(MOSQUITTO), "-c", str(self.config)], stdout=subprocess.DEVNULL,
@@ -68,12 +74,13 @@ class Mosquitto:
                 raise RuntimeError(f"mosquitto did not start; log:\n{self.log()}")
             time.sleep(0.05)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM: with persistence it writes its database first, so sessions survive a restart."""
         if self.process is not None:
             if self.process.poll() is None:
                 os.kill(self.process.pid, signal.SIGCONT)  # a frozen broker cannot act on SIGTERM
                 self.process.terminate()
-                self.process.wait(10)
+                self.process.wait(timeout)
             self.process = None
 
     def freeze(self) -> None:
@@ -86,4 +93,4 @@ class Mosquitto:
 
     def log(self) -> str:
         path = self.folder / "mosquitto.log"
-        return path.read_text() if path.exists() else ""
+        return path.read_text(errors="replace") if path.exists() else ""

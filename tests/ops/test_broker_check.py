@@ -12,9 +12,9 @@ from alpr_edge.ops.certs import install_certificate, make_tls_key_and_csr
 from alpr_edge.ops.checks_system import check_broker
 from alpr_edge.ops.layout import CA_CERT, CSR, TLS_KEY, Layout, uplink_files
 from alpr_edge.ops.selftest import Context, Probes
-from tests.mosquitto import Mosquitto, free_port, needs_mosquitto
+from tests.mosquitto import MOSQUITTO, Mosquitto, free_port
 
-pytestmark = needs_mosquitto
+pytestmark = pytest.mark.skipif(not MOSQUITTO.exists(), reason="mosquitto is not installed")
 
 
 @pytest.fixture
