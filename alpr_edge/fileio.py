@@ -35,6 +35,17 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o600, private_dir:
     sync_folder(path.parent)
 
 
+def write_output(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """A file a command was asked to write (``--output``): whole or not at all, with ``mode`` even when it
+    existed before; a device or a pipe named there (/dev/stdout, a FIFO) is written in place, never replaced."""
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return
+    write_atomically(path, data, mode=mode)
+
+
 def sync_folder(folder: Path) -> None:
     descriptor = os.open(folder, os.O_RDONLY)
     try:
