@@ -16,7 +16,7 @@ def register(subparsers, common) -> None:
     verify.set_defaults(handler=verify_audit)
     export = actions.add_parser("export", parents=[common], help="export records (admin)")
     export.add_argument("--since", type=when, metavar="DATE", help="records at or after this date (UTC)")
-    export.add_argument("--format", required=True, choices=("csv", "json"))
+    export.add_argument("--format", default="csv", choices=("csv", "json"), help="csv (default; a spreadsheet opens it) or json")
     export.add_argument("--output", metavar="FILE", help="write here instead of stdout")
     add_login_options(export)
     export.set_defaults(handler=export_audit)

@@ -37,7 +37,8 @@ def register(subparsers, common) -> None:
     opener.set_defaults(handler=open_sealed_messages)
 
     keygen = actions.add_parser("keygen", help="agency side: make a key pair (PREFIX.key 0600, PREFIX.pub)")
-    keygen.add_argument("kind", choices=["seal", "hotlist-signing"], help="X25519 for sealing, Ed25519 for signing hot lists")
+    keygen.add_argument("kind", choices=["seal", "hotlist-signing", "update-signing"],
+                        help="X25519 for sealing, Ed25519 for signing hot lists or software updates (provision --update-key)")
     keygen.add_argument("prefix", type=Path, metavar="PREFIX")
     keygen.set_defaults(handler=make_keys)
 
@@ -202,7 +203,8 @@ def make_keys(args) -> int:
     except OSError as error:
         key_path.unlink(missing_ok=True)  # this run made it (it did not exist above): no key without its public half
         raise CliError(f"{args.prefix}: {error.strerror or error}") from None
-    print(f"wrote {key_path} (keep it at the agency) and {pub_path} (install on devices)")
+    keeper = "where releases are signed (scripts/sign-update.py)" if args.kind == "update-signing" else "at the agency"
+    print(f"wrote {key_path} (keep it {keeper}) and {pub_path} (install on devices)")
     return EXIT_OK
 
 

@@ -263,6 +263,16 @@ def release_id(digest: str, clock: Callable[[], float] = time.time) -> str:
 
 STEPS = ["verify", "install", "switch", "restart", "self-test"]
 
+# The audit outcome of each update action that is not a success: an auditor filtering on the outcome
+# column must not read "ok" next to a release that failed or a signature that was refused.
+AUDIT_OUTCOMES = {"update.refused": "refused", "update.failed": "failed", "update.rollback_restart_failed": "failed"}
+
+
+def audit_outcome(action: str, data: dict) -> str:
+    """The outcome column for an update audit record: "ok", or "failed"/"refused" with the reason."""
+    outcome = AUDIT_OUTCOMES.get(action, "ok")
+    return outcome if outcome == "ok" or not data.get("reason") else f"{outcome}: {data['reason']}"
+
 
 def apply_update(artifact: Path, update_key: Path, installer: Installer, audit: Callable[[str, dict], None] | None = None,
                  step: Callable[[str], None] | None = None) -> UpdateOutcome:

@@ -92,13 +92,15 @@ def _json(value) -> bytes:
 
 
 def _alert_history(store, read_id: str) -> list[dict]:
-    """Alerts this read raised or repeated, each with its steps (nothing when the store has no alerts)."""
+    """Alerts this read raised or repeated (any sighting they absorbed), each with its steps (none without alerts)."""
     with store.lock:
         tables = set(store.db.table_names())
         if "alerts" not in tables:
             return []
         columns = {c.name for c in store.db["alerts"].columns}
         where = "read_id = ?" + (" OR last_read_id = ?" if "last_read_id" in columns else "")
+        if "alert_sightings" in tables:  # every re-sighting the alert absorbed, not only its first and last
+            where += " OR alert_id IN (SELECT alert_id FROM alert_sightings WHERE read_id = ?)"
         params = [read_id] * where.count("?")
         alerts = list(store.db.query(f"SELECT * FROM alerts WHERE {where} ORDER BY created_at", params))
         for alert in alerts:

@@ -189,7 +189,7 @@ def test_alerts_ls_and_step_need_a_login_and_record_who(run, tmp_path, clock):
     status, out, err = as_user("ofc1", "wrong", "alerts", "ls")
     assert status == 1 and "login refused" in err
     status, out, err = as_user("ofc1", "pin-4711", "alerts", "ls")
-    assert status == 0 and out.splitlines()[1] == f"{alert.alert_id}  2026-11-22 12:00:00  P1   ncic         exact     raised        000000009"
+    assert status == 0 and out.splitlines()[1] == f"{alert.alert_id}  2026-11-22 12:00:00  P1   ncic         exact      raised        000000009"
     assert covert.alert_id not in out and "covert" not in out  # an officer never learns of a covert alert
     status, out, err = as_user("ofc1", "pin-4711", "alerts", "ls", "--all")
     assert status == 0 and covert.alert_id not in out

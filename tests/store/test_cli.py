@@ -121,6 +121,9 @@ def test_audit_verify_and_export(run, device):
     assert status == 0, err
     records = json.loads(out)
     assert [r["action"] for r in records][:3] == ["users.add", "login", "users.add"]
+    # As the README has it, `alpr-edge audit export` alone: CSV (it once stopped at "--format is required").
+    status, out, err = run("audit", "export", "--user", "root", "--totp", device["root"].next(), "--password-stdin", stdin="root-pass\n")
+    assert status == 0 and out.startswith("seq,id,at,user,") and ",audit.export," in out, err
     conn = sqlite3.connect(run.data / "alpr.db")
     conn.execute("UPDATE audit SET user = 'mallory' WHERE seq = 2")
     conn.commit()
