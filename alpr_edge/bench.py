@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ class PacedReplay:
 
     name = "bench"
 
-    def __init__(self, images: Sequence[bytes], fps: float, colour: bool = True):
+    def __init__(self, images: DriveRecording, fps: float, colour: bool = True):
         self.images = images
         self.fps = fps
         self.colour = colour
