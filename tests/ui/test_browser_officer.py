@@ -9,7 +9,7 @@ hand-moved one, so the idle lock comes when the test says.
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
 
 import pytest
 
@@ -22,7 +22,7 @@ from tests.ui.contrast import contrast_failures
 from tests.ui.world import UiWorld
 
 pytestmark = needs_chromium
-ROLES = {"olive": "officer", "sam": "supervisor"}
+ROLES = {"olive": "officer", "sam": "supervisor", "ada": "admin"}
 SMALL = {"width": 800, "height": 480}
 
 
@@ -88,6 +88,7 @@ def login(page, world, name: str, theme: str = "night"):
     page.click("#login-submit")
     if name in world["backend"].totp:
         expect(page.locator("#login-totp-row")).to_be_visible()
+        world["backend"].clock.advance(seconds=30)  # a fresh code: each may be used once
         page.fill("#login-totp", world["backend"].code(name))
         page.click("#login-submit")
     if ROLES[name] == "officer":
@@ -244,9 +245,12 @@ def _alert_states(page, world, check) -> None:
     idle_until_locked(page, world)
     expect(page.locator("#a-unlock")).to_be_visible()
     check("alert over the lock")
-    page.fill("#a-unlock-secret", PASSWORDS["olive"])
-    page.click("#a-unlock-submit")
-    expect(page.locator("#alert-actions")).to_be_visible()
+    page.click("#a-back")  # put aside: the lock screen says an alert is sounding
+    expect(page.locator("#lock-pending")).to_be_visible()
+    check("lock screen, alert sounding")
+    page.fill("#unlock-secret", PASSWORDS["olive"])
+    page.click("#unlock-submit")
+    expect(page.locator("#main-screen")).to_be_visible()
 
 
 def test_both_themes_reach_wcag_aa_contrast(world, open_page, tmp_path):
@@ -277,7 +281,6 @@ def test_both_themes_reach_wcag_aa_contrast(world, open_page, tmp_path):
     expect(page.locator("#live-reads li")).not_to_have_count(0)
     check("live")
     _alert_states(page, world, check)
-    page.click("#a-back")
     for tab in ("alerts", "add", "shift", "live"):
         page.click(f"[data-tab={tab}]")
         check(f"tab {tab}")
@@ -286,7 +289,9 @@ def test_both_themes_reach_wcag_aa_contrast(world, open_page, tmp_path):
     check("lock screen")
 
     sam = open_page()
-    login(sam, world, "sam")
+    login(sam, world, "ada")
+    expect(sam.locator("#alert-screen")).to_be_visible()  # the alert left open above: back to the tabs
+    sam.click("#a-back")
     sam.click("[data-tab=search]")
     sam.fill("#search-plate", "5SRC*")
     sam.click("#search-submit")
@@ -315,3 +320,78 @@ def test_the_contrast_walk_catches_a_dim_page(world, open_page):
     assert any("label" in line and "Name" in line for line in failures), failures
 
 
+
+
+def _inside(page, selector: str) -> bool:
+    """The element is wholly inside the viewport and shows all its content (nothing clipped, no scrolling)."""
+    return page.evaluate("""(selector) => {
+        const node = document.querySelector(selector), r = node.getBoundingClientRect();
+        return r.width > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth
+            && node.scrollHeight <= node.clientHeight + 1 && node.scrollWidth <= node.clientWidth + 1;
+    }""", selector)
+
+
+@pytest.mark.parametrize("viewport", [SMALL, {"width": 1280, "height": 800}], ids=["800x480", "1280x800"])
+def test_look_up_results_and_refusals_show_without_scrolling(world, open_page, viewport):
+    from playwright.sync_api import expect
+
+    world["backend"].push_read("5SRC901")
+    page = open_page(viewport)
+    login(page, world, "sam", theme="day")
+    page.click("[data-tab=search]")
+    page.fill("#search-plate", "5SRC*")
+    page.fill("#search-case", "24-5555")
+    page.click("#search-submit")
+    expect(page.locator("#search-error")).to_contain_text("purpose")
+    assert _inside(page, "#search-error")
+    page.fill("#search-purpose", "stolen-wanted-or-suspect-vehicle: hit and run on Route 9, white van")
+    page.click("#search-submit")
+    expect(page.locator("#search-results")).to_contain_text("5SRC901")
+    assert _inside(page, "#search-results tr:nth-child(2)")
+    assert page.evaluate("document.scrollingElement.scrollTop") == 0
+
+
+def test_the_live_list_is_newest_first_and_the_audit_a_dated_table(world, open_page):
+    from playwright.sync_api import expect
+
+    backend = world["backend"]
+    page = open_page(SMALL)
+    login(page, world, "ada", theme="night")
+    newer, _ = backend.push_read("1NEW111")
+    backend.clock.advance(seconds=-30)  # a track that ended later but was seen earlier
+    older, _ = backend.push_read("2OLD222")
+    backend.clock.advance(seconds=60)
+    first = page.locator("#live-reads li").first
+    expect(first).to_have_attribute("data-read", newer.read_id)
+    expect(page.locator(f"#live-reads li[data-read='{older.read_id}']")).to_be_visible()
+    order = page.evaluate("[...document.querySelectorAll('#live-reads li')].map(li => li.dataset.read)")
+    assert order.index(newer.read_id) < order.index(older.read_id)
+
+    page.click("[data-tab=audit]")
+    expect(page.locator("#audit-rows th").first).to_have_text("Date")
+    # The newest record's date, in the screen's time zone (this machine's): the world's clock, not today.
+    expect(page.locator("#audit-rows tr[data-action] td").first).to_have_text(backend.clock.now.astimezone().strftime("%Y-%m-%d"))
+    expect(page.locator("#audit-rows tr[data-action] td").nth(1)).to_have_text(re.compile(r"^\d\d:\d\d:\d\d"))
+    detail = page.locator("#audit-rows tr[data-action] td").nth(4).inner_text()
+    assert detail and "{" not in detail  # key: value, not raw JSON
+
+
+def test_the_synopsis_is_never_clipped_at_800x480(world, open_page):
+    from playwright.sync_api import expect
+
+    backend = world["backend"]
+    synopsis = "Taken at gunpoint from a parking lot on 5th and Main; driver armed, approach with backup"
+    page = open_page(SMALL)
+    login(page, world, "sam", theme="night")
+    backend.push_read("7ABC123", "CA")
+    expect(page.locator("#alert-screen")).to_be_visible()
+    expect(page.locator("#a-synopsis")).to_contain_text(synopsis)
+    assert _inside(page, "#a-synopsis")
+    for button in page.locator("#alert-actions button").all():  # every choice in reach
+        box = button.bounding_box()
+        assert box and box["y"] + box["height"] <= SMALL["height"]
+    page.click("#a-back")
+    page.click("[data-tab=hotlist]")
+    cell = page.locator("#hotlist-rows td.synopsis", has_text="5th and Main")
+    expect(cell).to_have_text(synopsis)
+    assert cell.evaluate("td => td.scrollWidth <= td.clientWidth + 1 && td.getBoundingClientRect().right <= innerWidth")

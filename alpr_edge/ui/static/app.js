@@ -38,6 +38,9 @@ async function api(method, path, body) {
   if (!response.ok) { const error = new Error(message(data, response.status)); error.status = response.status; error.data = data; throw error; }
   return data;
 }
+const day = (t) => { const d = new Date(t * 1000); return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0"); };
+const details = (detail) => Object.entries(detail || {}).filter(([, v]) => v !== null && v !== "")
+  .map(([k, v]) => k + ": " + (typeof v === "object" ? JSON.stringify(v) : v)).join(" · ");
 const clock = (t) => new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
 // -- screens ------------------------------------------------------------
@@ -218,8 +221,9 @@ function renderAlert(a) {
     $("a-crop").src = base + "/crop.jpg"; $("a-overview").src = base + "/overview.jpg"; $("a-crop").dataset.read = a.read_id;
   }
   const rows = [["Reason", a.entry.reason], ["Vehicle", a.entry.vehicle], ["Case number", a.entry.case_number],
-                ["Entered by", a.entry.entered_by], ["Synopsis", a.entry.synopsis]].filter(([, v]) => v);
+                ["Entered by", a.entry.entered_by]].filter(([, v]) => v);
   $("a-entry").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+  $("a-synopsis").textContent = a.entry.synopsis ? "Synopsis: " + a.entry.synopsis : "";  // full width: never clipped
   $("a-prompt").textContent = prompt;
   // The buttons and their words are the server's (alpr_edge.alerts.lifecycle.actions): no second copy here.
   $("alert-actions").replaceChildren(...a.actions.map((x) => {
@@ -260,15 +264,20 @@ function closeAlert(text) {
 async function loadHotlist() {
   try {
     const rows = await api("GET", "/api/hotlist");
-    $("hotlist-rows").replaceChildren(el("tr", {}, ...["Plate", "State", "List", "Reason", "Case", "By", "Expires"].map((h) => el("th", {}, h))),
-      ...rows.map((e) => el("tr", {}, ...[e.plate, e.state || "", e.list_name, e.reason, e.case_number, e.entered_by, e.expires].map((v) => el("td", {}, v)))));
+    const columns = ["Plate", "State", "List", "Reason", "Case", "By", "Expires"];
+    $("hotlist-rows").replaceChildren(el("tr", {}, ...columns.map((h) => el("th", {}, h))),
+      ...rows.flatMap((e) => [  // the synopsis on its own full-width line: never clipped by a narrow column
+        el("tr", { class: e.synopsis ? "entry-top" : "" }, ...[e.plate, e.state || "", e.list_name, e.reason, e.case_number, e.entered_by, e.expires].map((v) => el("td", {}, v))),
+        ...(e.synopsis ? [el("tr", { class: "synopsis-row" }, el("td", { colspan: columns.length, class: "synopsis" }, e.synopsis))] : [])]));
   } catch (e) { $("hotlist-rows").replaceChildren(el("tr", {}, el("td", { class: "error" }, e.message))); }
 }
 async function loadAudit() {
   try {
     const rows = await api("GET", "/api/audit?limit=200");
-    $("audit-rows").replaceChildren(...rows.map((r) => el("tr", { "data-action": r.action },
-      el("td", {}, clock(r.time)), el("td", {}, r.user), el("td", {}, r.action), el("td", {}, JSON.stringify(r.detail)))));
+    $("audit-rows").replaceChildren(el("tr", {}, ...["Date", "Time", "User", "Action", "Detail"].map((h) => el("th", {}, h))),
+      ...rows.map((r) => el("tr", { "data-action": r.action },
+        el("td", { class: "nowrap" }, day(r.time)), el("td", { class: "nowrap" }, clock(r.time)), el("td", {}, r.user),
+        el("td", {}, r.action), el("td", {}, details(r.detail)))));
   } catch (e) { $("audit-rows").replaceChildren(el("tr", {}, el("td", { class: "error" }, e.message))); }
 }
 
