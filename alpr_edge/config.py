@@ -232,7 +232,7 @@ class HotlistSection:
 
 @dataclass(frozen=True)
 class AlertsSection:
-    suppress_window_s: float = field(default=300.0, metadata=_help("The same plate on the same entry re-alerts only after this quiet time"))
+    suppress_window_s: float = field(default=300.0, metadata=_help("Quiet time: a re-sighting of the same plate on the same entry joins its alert if open or settled (stop, arrest, misread...) and seen within this; else it re-alerts"))
     unattended_timeout_s: float = field(default=3600.0, metadata=_help("An alert nobody acts on closes as timed out after this; 0: never"))
 
     def validate(self) -> list[str]:

@@ -10,7 +10,9 @@ one, and the configuration can require it of every role.
 
 Covert lists and covert alerts (``covert.view``) are for supervisors and
 admins only: `visible_to` is the one filter every path (command line,
-touchscreen) applies before showing a hot-list entry, match or alert.
+touchscreen) applies before showing a hot-list entry, match or alert. Acting
+on a covert alert (``alerts.covert``) and dismissing an alert with a note
+(``alerts.dismiss``) are theirs too; `alpr_edge.alerts.lifecycle` asks `can`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ FIRST_ACCOUNT_ROLE = "admin"  # a new device's first account: someone must be ab
 
 _OFFICER = {"live.view", "alerts.verify", "hotplate.add", "hotlist.browse", "images.view", "plates.view"}
 _SUPERVISOR = _OFFICER | {"reads.search", "reads.export", "hold.add", "hold.list", "hold.release", "users.list",
-                          "covert.view", "hotplate.remove"}
+                          "covert.view", "hotplate.remove", "alerts.covert", "alerts.dismiss"}
 _ADMIN = _SUPERVISOR | {"audit.view", "audit.export", "users.manage", "purge", "purge.ahead", "hotlist.manage"}
 _TECHNICIAN = {"selftest", "status", "purge", "provision", "device.service", "stats.view"}
 _AT_THE_CAR = {"shift.check"}  # who starts a shift at the car: the start-of-shift check shows at login

@@ -102,7 +102,21 @@ def actions(state: str, may_dismiss: bool) -> list[Action]:
 
 
 FIELD_ROLES = frozenset(role for role in ROLES if can(role, "alerts.verify"))  # who may act on alerts at all
-PRIVILEGED_ROLES = frozenset({"supervisor", "admin"})  # who handles covert alerts and may dismiss one
+
+# Closed alerts after which the same plate on the same entry is settled: the
+# officer had the vehicle in hand (a stop, an arrest, ...), or judged this very
+# read text against the image (misread, wrong state), or dispatch or a
+# supervisor answered for it. Its re-sightings inside alerts.suppress_window_s
+# stay on that alert. Every other close (lost sight, unable to locate, no
+# action, nobody acted) leaves the vehicle out there: a new sighting raises a
+# new alert.
+SETTLING_DISPOSITIONS = frozenset({"arrest", "citation", "contact", "stop_made", "vehicle_recovered"})
+SETTLING_STATES = frozenset({MISREAD, WRONG_STATE, NOT_CONFIRMED, DISMISSED})
+
+
+def settles(state: str, disposition: str | None) -> bool:
+    """Whether an alert closed as ``state`` (with ``disposition``) settles its plate (see SETTLING_*)."""
+    return state in SETTLING_STATES or (state == DISPOSED and disposition in SETTLING_DISPOSITIONS)
 
 
 def next_steps(state: str) -> list[str]:
@@ -131,10 +145,10 @@ def check_transition(current: str, step: str, role: str, covert: bool, note: str
             raise AlertError("only the system times alerts out")
     elif role not in FIELD_ROLES:
         raise AlertError(f"role {role!r} may not act on alerts")
-    if covert and role not in PRIVILEGED_ROLES | {"system"}:
+    if covert and role != "system" and not can(role, "alerts.covert"):
         raise AlertError("covert alerts are handled by supervisors and admins only")
     if step == DISMISSED:
-        if role not in PRIVILEGED_ROLES:
+        if not can(role, "alerts.dismiss"):
             raise AlertError("only a supervisor or admin may dismiss an alert")
         if not (note or "").strip():
             raise AlertError("dismissing an alert needs a note saying why")

@@ -174,8 +174,8 @@ class DeviceServices:
     def live(self, user: SessionUser, limit: int = 20) -> LiveStatus:
         reads = self.feed.newest(limit)
         by_read: dict[str, str] = {}
-        if self.desk is not None and reads:  # only alerts this user may see: a covert hit reads as a plain read
-            by_read = {a.read_id: a.alert_id for a in self.desk.recent_for(user.role, limit=50)}
+        if self.desk is not None and reads:  # every hit, re-sightings too; a covert hit reads as plain to an officer
+            by_read = self.desk.hits_for([r.read_id for r in reads], user.role)
         live = tuple(
             LiveRead(r.read_id, float(r.capture_wall_time), r.text, r.state, float(r.confidence), by_read.get(r.read_id))
             for r in reads

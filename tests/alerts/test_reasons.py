@@ -7,7 +7,7 @@ import pytest
 import sqlite_utils
 
 from alpr_edge.alerts import AlertBook, AlertError
-from alpr_edge.alerts.book import ALERT_STEPS
+from alpr_edge.alerts.book import ALERT_STEPS, _v4_steps_say_why
 from alpr_edge.alerts.compare import differences
 from alpr_edge.alerts.lifecycle import REASONS, STATES, TRANSITIONS, actions, check_transition
 from alpr_edge.config import AlertsSection
@@ -50,7 +50,7 @@ def test_a_reason_that_does_not_go_with_the_step_is_refused_and_nothing_moves(tm
 
 def test_a_book_from_before_reasons_keeps_its_steps_readable(tmp_path, engine, audit, clock):
     db = sqlite_utils.Database(tmp_path / "alerts.db")
-    Transactions(db).apply_migrations("alerts", ALERT_STEPS[:2])  # the book as it was before reasons
+    Transactions(db).apply_migrations("alerts", ALERT_STEPS[:ALERT_STEPS.index(_v4_steps_say_why)])  # the book as it was before reasons
     assert "reason" not in db["alert_steps"].columns_dict
     db["alert_steps"].insert({"step_id": "s-old", "alert_id": "a-old", "from_state": "raised", "to_state": "misread",
                               "user": "olive", "role": "officer", "at": 1.0, "note": None, "disposition": None})
