@@ -54,7 +54,7 @@ DISPOSITION_LABELS = {
 # says which check failed, and the label is the words on the button (one copy: the screen asks for it).
 REASONS: dict[str, dict[str, str]] = {
     MISREAD: {
-        "characters_differ": "Camera misread: the characters differ",
+        "characters_differ": "Camera misread: characters differ",
         "not_a_plate": "Camera misread: not a plate",
     },
     WRONG_STATE: {"state_differs": "Same characters, wrong state"},

@@ -97,7 +97,7 @@ def test_officer_verifies_confirms_and_disposes_a_pushed_alert(world, page, tmp_
         wait_js(page, f"document.querySelector('{image}').naturalWidth > 0")
     # Unverified: only the visual check is offered, never a dispatch or disposition button.
     expect(page.locator("#alert-actions button")).to_have_text([
-        "Matches: characters AND state", "Camera misread: the characters differ", "Camera misread: not a plate",
+        "Matches: characters AND state", "Camera misread: characters differ", "Camera misread: not a plate",
         "Same characters, wrong state", "Silence (still to check)"])
     wait_js(page, "window.alpr.beeps >= 1")
     wait_js(page, "Object.keys(window.alpr.tones).length === 5")  # the car's tones, decoded by Web Audio

@@ -326,12 +326,14 @@ def _inside(page, selector: str) -> bool:
     """The element is wholly inside the viewport and shows all its content (nothing clipped, no scrolling)."""
     return page.evaluate("""(selector) => {
         const node = document.querySelector(selector), r = node.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);  // not covered
         return r.width > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth
-            && node.scrollHeight <= node.clientHeight + 1 && node.scrollWidth <= node.clientWidth + 1;
+            && node.scrollHeight <= node.clientHeight + 1 && node.scrollWidth <= node.clientWidth + 1
+            && !!hit && (node === hit || node.contains(hit));
     }""", selector)
 
 
-@pytest.mark.parametrize("viewport", [SMALL, {"width": 1280, "height": 800}], ids=["800x480", "1280x800"])
+@pytest.mark.parametrize("viewport", [SMALL, VIEWPORT, {"width": 1280, "height": 800}], ids=["800x480", "1024x600", "1280x800"])
 def test_look_up_results_and_refusals_show_without_scrolling(world, open_page, viewport):
     from playwright.sync_api import expect
 
@@ -376,12 +378,13 @@ def test_the_live_list_is_newest_first_and_the_audit_a_dated_table(world, open_p
     assert detail and "{" not in detail  # key: value, not raw JSON
 
 
-def test_the_synopsis_is_never_clipped_at_800x480(world, open_page):
+@pytest.mark.parametrize("viewport", [SMALL, VIEWPORT, {"width": 1280, "height": 800}], ids=["800x480", "1024x600", "1280x800"])
+def test_the_synopsis_is_never_clipped(world, open_page, viewport):
     from playwright.sync_api import expect
 
     backend = world["backend"]
     synopsis = "Taken at gunpoint from a parking lot on 5th and Main; driver armed, approach with backup"
-    page = open_page(SMALL)
+    page = open_page(viewport)
     login(page, world, "sam", theme="night")
     backend.push_read("7ABC123", "CA")
     expect(page.locator("#alert-screen")).to_be_visible()
@@ -389,7 +392,7 @@ def test_the_synopsis_is_never_clipped_at_800x480(world, open_page):
     assert _inside(page, "#a-synopsis")
     for button in page.locator("#alert-actions button").all():  # every choice in reach
         box = button.bounding_box()
-        assert box and box["y"] + box["height"] <= SMALL["height"]
+        assert box and box["y"] + box["height"] <= viewport["height"]
     page.click("#a-back")
     page.click("[data-tab=hotlist]")
     cell = page.locator("#hotlist-rows td.synopsis", has_text="5th and Main")
