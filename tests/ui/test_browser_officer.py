@@ -140,6 +140,26 @@ def test_the_lock_never_hides_an_unverified_alert(world, open_page, tmp_path):
     expect(page.locator("#alert-banner")).to_contain_text("VISUALLY VERIFIED")
 
 
+def test_a_second_factor_at_unlock_still_returns_to_the_alert(world, open_page):
+    from playwright.sync_api import expect
+
+    backend = world["backend"]
+    page = open_page()
+    login(page, world, "sam")  # a supervisor: password and authenticator code
+    _, alert = backend.push_read("7ABC123", "CA")
+    expect(page.locator("#alert-screen")).to_be_visible()
+    idle_until_locked(page, world)
+    expect(page.locator("#a-unlock")).to_be_visible()
+    page.fill("#a-unlock-secret", PASSWORDS["sam"])
+    page.click("#a-unlock-submit")
+    expect(page.locator("#unlock-totp-row")).to_be_visible()  # the code is asked on the lock screen
+    backend.clock.advance(seconds=30)
+    page.fill("#unlock-totp", backend.code("sam"))
+    page.click("#unlock-submit")
+    expect(page.locator("#alert-actions")).to_be_visible()
+    assert page.get_attribute("#alert-screen", "data-alert") == alert.alert_id
+
+
 def test_unlocking_returns_to_the_alert_the_lock_covered(world, open_page):
     from playwright.sync_api import expect
 

@@ -306,6 +306,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     catch (err) {
       errorNode.textContent = err.message;
       if (err.data && ["totp_needed", "totp_wrong"].includes(err.data.error)) {  // the code is asked on the lock screen
+        if (!$("alert-screen").hidden) S.resumeAlert = S.alertId;  // back to it once the code is in
         $("alert-screen").hidden = true; $("unlock-secret").value = $(secret).value;
         $("unlock-error").textContent = err.message; $("unlock-totp-row").hidden = false; $("unlock-totp").focus();
       }
