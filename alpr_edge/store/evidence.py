@@ -114,11 +114,13 @@ def _check_free(out_dir: Path) -> None:
 
 def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, permitted: list[str], user: str, role: str,
                   purpose: str, case_number: str, detail: str | None = None, purposes=None, partial: bool = False,
-                  since=None, until=None, reads_of=None) -> dict:
+                  since=None, until=None, reads_of=None, chosen=None) -> dict:
     """Search (authorised and audited as a search), then write and sign the package; returns case.json's content.
 
     A refused recipient is audited and raises AccessRefused before anything is searched.
     ``reads_of(read_id)`` gives a read with images and corrections (default `corrections.full_read`).
+    ``chosen``: only these read ids of the search's results (the touchscreen's chosen ones); one the
+    search did not return is refused (audited), so a choice never reaches past the look-up.
     """
     out_dir = Path(out_dir)
     try:
@@ -136,6 +138,8 @@ def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, p
     results = search(store, plate_pattern, user=user, role=role, purpose=purpose, detail=detail, purposes=purposes,
                      case_number=case_number, partial=partial, since=since, until=until, action=ACTION)
     purpose = stored_text(purpose, detail)  # the screened request, as the search recorded it
+    if chosen is not None:
+        results = _chosen(store, results, list(chosen), user=user, role=role, purpose=purpose, case_number=case_number)
     out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(out_dir, 0o700)
     reads_of = reads_of or (lambda read_id: full_read(store, read_id))
@@ -157,9 +161,22 @@ def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, p
     _write(out_dir / PUBLIC_KEY, public)
     store.audit(user, role, "evidence.export",
                 data={"recipient": str(to), "recipient_agency": to.agency, "reads": len(results),
-                      "read_ids": read_ids[:200], "manifest_sha256": hashlib.sha256(manifest).hexdigest()},
+                      "read_ids": read_ids[:200], "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
+                      "folder": str(out_dir)},
                 purpose=purpose, case_number=case_number)
     return case
+
+
+def _chosen(store, results: list[dict], chosen: list[str], *, user: str, role: str, purpose: str, case_number: str) -> list[dict]:
+    """The results whose ids are in ``chosen``; AccessRefused (audited) for a chosen read the search did not return."""
+    found = {r["id"] for r in results}
+    outside = [read_id for read_id in chosen if read_id not in found]
+    if outside or not chosen:
+        why = f"read {outside[0]} is not among this look-up's results" if outside else "no read chosen"
+        store.audit(user, role, "evidence.export", data={"read_ids": chosen[:200]}, purpose=purpose, case_number=case_number,
+                    outcome=f"refused: {why}")
+        raise AccessRefused(why)
+    return [r for r in results if r["id"] in set(chosen)]
 
 
 def _write_read(store, out_dir: Path, read: dict) -> dict[str, str]:

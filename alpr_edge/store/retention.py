@@ -241,14 +241,15 @@ def add_hold(store, read_id: str, *, case_number: str, reason: str, user: str, r
     return hold_id
 
 
-def release_hold(store, hold_or_read_id: str, *, user: str, role: str | None) -> int:
-    """Release the active hold with this id, or every active hold on this read id."""
+def release_hold(store, hold_or_read_id: str, *, user: str, role: str | None, reason: str | None = None) -> int:
+    """Release the active hold with this id, or every active hold on this read id; ``reason`` goes to the audit."""
     with store.write() as db:
         count = db.execute(
             "UPDATE holds SET released_at = ?, released_by = ? WHERE released_at IS NULL AND (id = ? OR read_id = ?)",
             [audit_trail.timestamp(store.now()), user, hold_or_read_id, hold_or_read_id],
         ).rowcount
-        store.audit(user, role, "hold.release", data={"id": hold_or_read_id, "released": count}, outcome="ok" if count else "not found")
+        data = {"id": hold_or_read_id, "released": count, **({"reason": reason} if reason else {})}
+        store.audit(user, role, "hold.release", data=data, outcome="ok" if count else "not found")
     if not count:
         raise HoldError(f"no active hold with id or read id {hold_or_read_id}")
     return count

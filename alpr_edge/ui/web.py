@@ -30,6 +30,9 @@ ABILITIES = {
     "alerts": ("alerts.verify",),
     "add_hot_plates": ("hotplate.add",),
     "search": ("reads.search",),
+    "export": ("reads.search", "reads.export"),  # the investigator's tools act on look-up results
+    "hold": ("reads.search", "hold.add", "hold.release"),
+    "correct": ("reads.search", "reads.correct"),
     "browse_hotlist": ("hotlist.browse",),
     "audit": ("audit.view",),
     "see_plates": ("plates.view", "images.view"),  # technicians: counts and health only, never a plate

@@ -148,3 +148,20 @@ def test_the_permitted_recipients_setting_is_checked(tmp_path):
     assert "evidence.historical_window_hours: expected 0 to 8784, got -1" in problems
     path.write_text('[evidence]\npermitted_recipients = ["Oakland PD"]\n')
     assert load_config(path).evidence.permitted_recipients == ["Oakland PD"]
+
+
+def test_a_package_of_chosen_results_holds_only_those_and_refuses_a_read_the_search_did_not_return(store, tmp_path):
+    """The touchscreen's export (issue 23): the chosen reads of a look-up, never one beyond it."""
+    results = store.search("7ABC123", **CASE)
+    chosen = results[1]["id"]
+    case = _package(store, tmp_path, chosen=[chosen])
+    assert case["reads"] == [chosen]
+    assert [p.name for p in (tmp_path / "pkg" / "reads").iterdir()] == [chosen]
+    assert verify_package(tmp_path / "pkg")[0]
+    other = store.search("8XYZ999", **CASE)[0]["id"]
+    with pytest.raises(AccessRefused, match="not among this look-up's results"):
+        write_package(store, tmp_path / "pkg2", "7ABC123", recipient="Oakland Police Department / Det. R. Ortiz",
+                      permitted=PERMITTED, chosen=[chosen, other], **CASE)
+    assert not (tmp_path / "pkg2").exists()
+    last = audit_trail.records(store)[-1]
+    assert last["action"] == "evidence.export" and last["outcome"].startswith("refused: read ")

@@ -97,7 +97,8 @@ def router(web: Web) -> APIRouter:
             raise HTTPException(423, "The screen is locked.")
         if kind not in ("crop", "overview"):
             raise HTTPException(404, "No such image.")
-        return Response(backend.read_image(read_id, kind), media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+        image = backend.read_image(read_id, kind, session.user, looked_up=read_id in session.looked_up)
+        return Response(image, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
     return routes
 

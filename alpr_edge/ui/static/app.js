@@ -322,15 +322,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("btn-logout").onclick = () => api("POST", "/api/logout").finally(() => showLogin(""));
   $("a-back").onclick = () => { $("alert-screen").hidden = true; S.alertId = null; if (S.locked) show("lock-screen"); };
   for (const button of document.querySelectorAll("#tabs .tab")) button.onclick = () => tab(button.dataset.tab);
-  $("search-form").onsubmit = async (e) => {
-    e.preventDefault(); $("search-error").textContent = ""; $("search-results").replaceChildren();
-    try {
-      const r = await api("POST", "/api/search", { plate: $("search-plate").value, purpose: $("search-purpose").value, case_number: $("search-case").value });
-      $("search-results").replaceChildren(el("tr", {}, el("th", {}, r.hits.length + " read(s) for " + r.pattern)),
-        ...r.hits.map((h) => el("tr", { "data-read": h.read_id }, el("td", { class: "read-text" }, h.text), el("td", {}, h.state || ""),
-          el("td", {}, new Date(h.time * 1000).toLocaleString()), el("td", {}, Math.round(h.confidence * 100) + "%"))));
-    } catch (err) { $("search-error").textContent = err.message; }
-  };
+  // The look-up form and its results: lookup.js.
   $("add-form").onsubmit = async (e) => {
     e.preventDefault(); $("add-error").textContent = ""; $("add-done").textContent = "";
     const v = (id) => $(id).value.trim();
