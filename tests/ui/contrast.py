@@ -53,7 +53,8 @@ MEASURE = """
     if (["SCRIPT", "STYLE", "IMG"].includes(node.tagName) || !seen(node)) continue;
     const text = [...node.childNodes].filter((c) => c.nodeType === 3).map((c) => c.textContent.trim()).join("");
     const isInput = node.tagName === "INPUT";
-    if (text || (isInput && node.value)) {
+    const typed = isInput && !["checkbox", "radio"].includes(node.type) && node.value;  // a box's value is not shown
+    if (text || typed) {
       measured++;
       const r = worst(parse(getComputedStyle(node).color), behind(node));
       if (r < textMin) failures.push(`text ${name(node)} "${(text || node.value).slice(0, 40)}" ${r.toFixed(2)}:1`);
