@@ -10,6 +10,7 @@ hand-moved one, so the idle lock comes when the test says.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -345,8 +346,18 @@ def test_the_contrast_walk_catches_a_dim_page(world, open_page):
 
 
 
-def _inside(page, selector: str) -> bool:
-    """The element is wholly inside the viewport and shows all its content (nothing clipped, no scrolling)."""
+def _inside(page, selector: str, settle_s: float = 5.0) -> bool:
+    """The element is wholly inside the viewport and shows all its content (nothing clipped, no scrolling),
+    once the layout has settled (images decoding on a loaded machine move it for a moment)."""
+    deadline = time.monotonic() + settle_s
+    while not _inside_now(page, selector):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def _inside_now(page, selector: str) -> bool:
     return page.evaluate("""(selector) => {
         const node = document.querySelector(selector), r = node.getBoundingClientRect();
         const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);  // not covered
@@ -412,6 +423,8 @@ def test_the_synopsis_is_never_clipped(world, open_page, viewport):
     backend.push_read("7ABC123", "CA")
     expect(page.locator("#alert-screen")).to_be_visible()
     expect(page.locator("#a-synopsis")).to_contain_text(synopsis)
+    for image in ("#a-crop", "#a-overview"):
+        wait_js(page, f"document.querySelector('{image}').complete && document.querySelector('{image}').naturalWidth > 0")
     assert _inside(page, "#a-synopsis")
     for button in page.locator("#alert-actions button").all():  # every choice in reach
         box = button.bounding_box()
