@@ -199,10 +199,15 @@ def test_alerts_ls_and_step_need_a_login_and_record_who(run, tmp_path, clock):
     assert status == 1 and "an alert that is raised cannot become confirmed" in err
     status, out, err = as_user("ofc1", "pin-4711", "alerts", "step", alert.alert_id, "verified")
     assert (status, out) == (0, f"{alert.alert_id}: verified\n")
+    status, out, err = as_user("ofc1", "pin-4711", "alerts", "step", alert.alert_id, "not_confirmed", "--reason", "misread")
+    assert status == 1 and "reason 'misread' does not go with the not_confirmed step" in err
+    status, out, err = as_user("ofc1", "pin-4711", "alerts", "step", alert.alert_id, "not_confirmed", "--reason", "not_on_file")
+    assert (status, out) == (0, f"{alert.alert_id}: not_confirmed\n")
     store = Store.open(tmp_path / "data", StoreSection(), dev_keys=True)
-    [step] = AlertDesk(store).history(alert.alert_id, "admin")[-1:]
+    verified, closed = AlertDesk(store).history(alert.alert_id, "admin")[-2:]
     store.close()
-    assert (step.user, step.role) == ("ofc1", "officer")
+    assert (verified.user, verified.role, verified.to_state) == ("ofc1", "officer", "verified")
+    assert (closed.to_state, closed.reason) == ("not_confirmed", "not_on_file")
 
 
 def audit_rows(tmp_path, clock):
