@@ -37,6 +37,9 @@ def register(subparsers, common) -> None:
     step.add_argument("step")
     step.add_argument("--note", default=None)
     step.add_argument("--disposition", default=None)
+    step.add_argument("--reason", default=None, help="why a closing step (alpr_edge.alerts.lifecycle.REASONS): "
+                      "misread: characters_differ | not_a_plate; wrong_state: state_differs; "
+                      "not_confirmed: no_longer_wanted | not_on_file")
     add_login_options(step)
     step.set_defaults(handler=step_alert)
 
@@ -100,7 +103,8 @@ def step_alert(args) -> int:
 
     desk, user, _ = _desk(args)
     try:
-        alert = desk.step(args.alert_id, args.step, user.name, user.role, note=args.note, disposition=args.disposition)
+        alert = desk.step(args.alert_id, args.step, user.name, user.role, note=args.note, disposition=args.disposition,
+                           reason=args.reason)
     except AlertError as error:
         raise CliError(str(error), EXIT_FAILED) from None
     print(f"{alert.alert_id}: {alert.state}")

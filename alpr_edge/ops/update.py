@@ -47,6 +47,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from alpr_edge.fileio import write_atomically
 from alpr_edge.logs import log
 
 logger = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def sign_artifact(artifact: Path, private_key_pem: Path) -> Path:
     if not isinstance(key, Ed25519PrivateKey):
         raise UpdateError(f"{private_key_pem}: expected an Ed25519 private key")
     out = signature_path(artifact)
-    out.write_text(base64.b64encode(key.sign(signed_message(artifact))).decode() + "\n")
+    write_atomically(out, base64.b64encode(key.sign(signed_message(artifact))) + b"\n", mode=0o644)
     return out
 
 
