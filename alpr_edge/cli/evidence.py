@@ -26,10 +26,14 @@ def export_package(args, query: dict) -> int:
     """`reads export --format package`: login, recipient check, search, signed folder."""
     from alpr_edge import progress
     from alpr_edge.store import AccessRefused
-    from alpr_edge.store.evidence import PackageError, write_package
+    from alpr_edge.store.evidence import PackageError, check_free, write_package
 
     if not args.recipient or not args.output:
         raise CliError("--format package needs --recipient \"AGENCY / person\" and --output DIR (a new folder)", EXIT_USAGE)
+    try:  # before the login: a password and a one-time code are not spent on a folder that cannot be used
+        check_free(Path(args.output))
+    except PackageError as error:
+        raise CliError(str(error), EXIT_USAGE) from None
     config, store = open_store(args)
     with store:
         user = login(args, store, config, "reads.export")

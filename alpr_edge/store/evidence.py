@@ -110,7 +110,8 @@ def _alert_history(store, read_id: str) -> list[dict]:
     return alerts
 
 
-def _check_free(out_dir: Path) -> None:
+def check_free(out_dir: Path) -> None:
+    """PackageError unless ``out_dir`` is absent or an empty folder (the CLI asks before the login, too)."""
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise PackageError(f"{out_dir} exists and is not an empty folder: a package is never written over another")
 
@@ -139,7 +140,7 @@ def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, p
     key = load_device_key(store.data_dir)
     if key is None:
         raise PackageError(f"no device signing key in {store.data_dir / 'keys'}: run alpr-edge provision")
-    _check_free(out_dir)
+    check_free(out_dir)
     results = search(store, plate_pattern, user=user, role=role, purpose=purpose, detail=detail, purposes=purposes,
                      case_number=case_number, partial=partial, since=since, until=until, action=ACTION, progress=searched)
     purpose = stored_text(purpose, detail)  # the screened request, as the search recorded it
