@@ -37,6 +37,8 @@ def show_stats(args) -> int:
 
     since = _date(args.since) if args.since else None
     until = _date(args.until, "--until") if args.until else None
+    if since and until and until <= since:  # an empty period would read as a year with nothing to report
+        raise CliError(f"--until {args.until} is not after --since {args.since}: nothing could be counted")
     config, store = open_store(args)
     with store:
         user = login(args, store, config, "stats.view")

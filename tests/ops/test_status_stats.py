@@ -159,6 +159,8 @@ def test_stats_cli_has_no_plate_text_needs_a_login_and_is_audited(tmp_path):
         assert result.returncode == 0, result.stderr
         assert PLATE not in result.stdout and PLATE not in result.stderr
     assert json.loads(stats(config, "--json").stdout)["reads"] == 10
+    backwards = stats(config, "--since", "2026-12-01", "--until", "2026-11-01")  # once: every count 0, exit 0
+    assert backwards.returncode == 2 and "--until 2026-11-01 is not after --since 2026-12-01" in backwards.stderr
     bad = stats(config, "--since", "last tuesday")
     assert bad.returncode == 2 and "expected a date like 2026-01-31" in bad.stderr
     anonymous = run_cli("stats", "--config", str(config))
