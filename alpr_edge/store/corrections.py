@@ -2,7 +2,8 @@
 
 The correction lives inside the read's sealed payload: the payload's
 ``text``/``state`` become the corrected values (so look-ups, the plate index
-and hot list matching use them), and ``corrections`` keeps every change with
+and hot list matching use them; look-ups also find the read by the text the
+camera read, indexed in ``recorded_hmac``), and ``corrections`` keeps every change with
 what it replaced, who made it, when and why; the first one's ``from`` is the
 read as the camera recorded it. Kept in the payload, a correction is sealed
 with the read's day key, re-keyed with it and shredded with it: it cannot
@@ -22,6 +23,7 @@ import re
 from alpr_edge.ids import uuid7
 from alpr_edge.store import audit as audit_trail
 from alpr_edge.store.keys import KeyRing, KeyShredded
+from alpr_edge.store.records import recorded_text
 from alpr_edge.store.store import normalise_plate
 
 # Correcting a stored read is a supervisor's act on stored evidence: its own line of the table
@@ -80,9 +82,11 @@ def correct_read(store, read_id: str, *, text: str | None = None, state: str | N
         payload.update(after)
         payload.setdefault("corrections", []).append(correction)
         blob = store.keys.seal(KeyRing.blob_key_id(sealed), read_id.encode(), json.dumps(payload, separators=(",", ":"), allow_nan=False).encode())
-        # Indexed under the corrected text with the same day key, so an exact search finds the corrected plate.
-        db.execute("UPDATE reads SET payload = ?, plate_hmac = ? WHERE id = ?",
-                   [blob, store._hmac(KeyRing.blob_key_id(sealed), after["text"]), read_id])
+        # Indexed under the corrected text and the camera's text with the same day key, so an exact
+        # search finds the read by either (an investigator may hold the plate as first read).
+        key_id = KeyRing.blob_key_id(sealed)
+        db.execute("UPDATE reads SET payload = ?, plate_hmac = ?, recorded_hmac = ? WHERE id = ?",
+                   [blob, store._hmac(key_id, after["text"]), store._hmac(key_id, recorded_text(payload)), read_id])
         db.execute("INSERT INTO correction_outbox (read_id, correction_id, queued_at) VALUES (?, ?, ?)",
                    [read_id, correction["id"], store.now().timestamp()])
         store.audit(user, role, "reads.correct", data={"read_id": read_id, "correction_id": correction["id"],

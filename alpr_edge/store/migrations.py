@@ -128,4 +128,12 @@ def _v4_audit_identity(db: Database) -> None:
     db.table("audit").add_column("badge", str)
 
 
-STORE_STEPS: list[Step] = [_v1_reads_holds_audit, _v2_acknowledged_at, _v3_daily_counts_and_corrections, _v4_audit_identity]
+def _v5_recorded_plate_index(db: Database) -> None:
+    # A corrected read stays findable by the text the camera read (investigators hold either):
+    # its keyed hash under the read's day key, set by a correction, NULL for reads never corrected.
+    db.execute("ALTER TABLE reads ADD COLUMN recorded_hmac TEXT")
+    db.execute("CREATE INDEX reads_recorded_plate ON reads (recorded_hmac) WHERE recorded_hmac IS NOT NULL")
+
+
+STORE_STEPS: list[Step] = [_v1_reads_holds_audit, _v2_acknowledged_at, _v3_daily_counts_and_corrections, _v4_audit_identity,
+                           _v5_recorded_plate_index]

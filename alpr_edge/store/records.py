@@ -62,6 +62,12 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
+def recorded_text(payload: dict) -> str:
+    """The plate text as the camera recorded it: the first correction's ``from``, else the read's text."""
+    corrections = payload.get("corrections") or []
+    return corrections[0]["from"]["text"] if corrections else payload["text"]
+
+
 def payload_dict(row: dict, payload: dict, crop: bytes | None, overview: bytes | None) -> dict:
     """The JSON-ready view of a stored read (images as bytes)."""
     return {

@@ -35,6 +35,7 @@ from alpr_edge.logs import log
 from alpr_edge.ops.layout import LAST_PURGE
 from alpr_edge.store import audit as audit_trail
 from alpr_edge.store.keys import KeyShredded, day_use, write_secret
+from alpr_edge.store.records import recorded_text
 
 logger = logging.getLogger(__name__)
 
@@ -222,7 +223,10 @@ def _rekey(store, day: date) -> None:
                     continue
                 values = {c: (store.keys.seal(new_id, aad, p) if p is not None else None) for c, p in zip(spec.blob_columns, plain)}
                 if spec.table == "reads":
-                    values["plate_hmac"] = store._hmac(new_id, json.loads(plain[0])["text"])
+                    payload = json.loads(plain[0])
+                    values["plate_hmac"] = store._hmac(new_id, payload["text"])
+                    if payload.get("corrections"):
+                        values["recorded_hmac"] = store._hmac(new_id, recorded_text(payload))
                 assignments = ", ".join(f"[{c}] = ?" for c in values)
                 db.execute(f"UPDATE [{spec.table}] SET {assignments} WHERE [{spec.id_column}] = ?", [*values.values(), row_id])
     store.keys.destroy(old_ids)

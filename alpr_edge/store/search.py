@@ -33,7 +33,7 @@ from xml.sax.saxutils import escape
 from alpr_edge.accounts.purposes import SearchPurpose, stored_text
 from alpr_edge.plates import normalise_plate
 from alpr_edge.progress import Report
-from alpr_edge.store.records import payload_dict
+from alpr_edge.store.records import payload_dict, recorded_text
 
 MIN_KNOWN_CHARACTERS = 3
 EXPORT_FORMATS = ("geojson", "kml", "csv")
@@ -111,9 +111,11 @@ def _matches(store, plate_pattern: str, pattern, since, until, progress: Report 
         if progress is not None:  # a partial plate decrypts every read of the range: long on a big store
             progress(done, len(rows))
         payload = json.loads(store.unseal(row["id"], None, row["payload"]))
-        texts = [payload["text"], *(t for t, _ in payload.get("candidates", []))]
+        # A corrected read answers to its corrected text and to the text the camera read.
+        read_as = {payload["text"], recorded_text(payload)}
+        texts = [*read_as, *(t for t, _ in payload.get("candidates", []))]
         if pattern is None:
-            hit = normalise_plate(payload["text"]) == want  # guards against an HMAC collision
+            hit = want in {normalise_plate(t) for t in read_as}  # guards against an HMAC collision
         else:
             hit = any(pattern.fullmatch(normalise_plate(t)) for t in texts)
         if hit:

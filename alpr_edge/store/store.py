@@ -298,8 +298,10 @@ class Store:
             where.append("captured_at < ?")
             params.append(until.timestamp())
         if plate_hmacs is not None:
-            where.append(f"plate_hmac IN ({','.join('?' * len(plate_hmacs))})")
-            params += list(plate_hmacs)
+            # The current (perhaps corrected) text, or the text the camera read (corrections.py).
+            marks = ",".join("?" * len(plate_hmacs))
+            where.append(f"(plate_hmac IN ({marks}) OR recorded_hmac IN ({marks}))")
+            params += [*plate_hmacs, *plate_hmacs]
         sql = "SELECT id, day, captured_at, stored_at, clock_source, camera, confidence, frames, has_hit, uploaded_at, payload FROM reads"
         if where:
             sql += " WHERE " + " AND ".join(where)

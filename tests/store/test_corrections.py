@@ -86,6 +86,19 @@ def test_unknown_read_and_a_correction_that_changes_nothing(store):
         correct_read(store, _read_id(store), text="7A8C123", state="NV", reason=WHY, user="sue", role="supervisor")
 
 
+def test_a_corrected_read_is_found_by_its_corrected_and_its_recorded_text(store):
+    """Walkthrough: investigators hold either text; the misread one found nothing after a correction."""
+    read_id = _read_id(store)
+    correct_read(store, read_id, text="7ABC123", reason=WHY, user="sue", role="supervisor")
+    correct_read(store, read_id, text="7ABC124", reason=WHY, user="sue", role="supervisor")
+    for plate in ("7A8C123", "7ABC124"):  # as the camera read it, as corrected last
+        [found] = store.search(plate, **CASE)
+        assert found["id"] == read_id and found["text"] == "7ABC124"
+    assert store.search("7ABC123", **CASE) == []  # an intermediate correction is neither
+    for pattern in ("7A8C*", "7ABC12?"):
+        assert [r["id"] for r in store.search(pattern, partial=True, **CASE)] == [read_id]
+
+
 def test_a_correction_survives_re_keying_and_dies_with_its_read(open_store, clock):
     store = open_store(settings=StoreSection(retention_days=2, hit_retention_days=2))
     old = clock() - timedelta(days=5)
@@ -99,4 +112,5 @@ def test_a_correction_survives_re_keying_and_dies_with_its_read(open_store, cloc
     read = full_read(store, held.read_id)  # re-sealed under the new day key, correction and all
     assert read["text"] == "7ABC123" and read["corrections"][0]["from"]["text"] == "7A8C123"
     assert [r["id"] for r in store.search("7ABC123", **CASE)] == [held.read_id]
+    assert [r["id"] for r in store.search("7A8C123", **CASE)] == [held.read_id]  # the recorded text's index, re-keyed too
     assert [read["id"] for _, read, _ in pending(store, 0, 10)] == [held.read_id]  # the purged read's went with it

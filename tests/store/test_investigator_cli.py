@@ -118,3 +118,19 @@ def test_correct_a_read_then_search_shows_both(run, sue):
     status, _, err = run("reads", "correct", read_id, "--text", "7ABC129", "--reason", "ok", "--user", "sue",
                          "--totp", sue.next(), "--password-stdin", stdin="sue-pass\n")
     assert status == 1 and "correction refused: a reason is required" in err
+
+
+def test_a_corrected_read_is_found_by_the_text_the_camera_read_too(run, sue):
+    """Walkthrough: after a correction, searching the original (misread) text found nothing."""
+    with Store.open(run.data, StoreSection(), dev_keys=True) as store:
+        read_id = store.iter_reads()[0]["id"]
+    status, _, err = run("reads", "correct", read_id, "--text", "7ABC128", "--reason", "8 read as 3, checked on scene",
+                         "--user", "sue", "--totp", sue.next(), "--password-stdin", stdin="sue-pass\n")
+    assert status == 0, err
+    for plate in ("7ABC123", "7ABC128"):
+        status, out, err = run("reads", "search", "--plate", plate, "--purpose", "stolen-wanted-or-suspect-vehicle",
+                               "--detail", "stolen vehicle report", "--case", "24-1",
+                               "--password-stdin", "--user", "sue", "--totp", sue.next(), stdin="sue-pass\n")
+        assert status == 0, err
+        assert read_id in out.splitlines()[0] and "7ABC128" in out.splitlines()[0], out
+        assert out.splitlines()[1] == "    corrected from 7ABC123 CA: 8 read as 3, checked on scene" and "1 read(s)" in out
