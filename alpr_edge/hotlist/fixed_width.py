@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
@@ -290,8 +290,9 @@ def parse_ncic(source, *, name: str = "ncic", priority: int = 2, match_mode: str
         problems.add(1, "header", "expected 'NCIC ... YYYYMMDD HHMM RECORDS=N'")
         problems.raise_if_any()
     stamp = header.group(1) + header.group(2)
-    try:
-        datetime.strptime(stamp.decode(), "%Y%m%d%H%M")
+    extracted_at = None
+    try:  # the extract's local time, as the agency's systems stamp it
+        extracted_at = datetime.strptime(stamp.decode(), "%Y%m%d%H%M").timestamp()
     except ValueError:
         problems.add(1, "header", f"extract time {stamp.decode()!r} is not a valid date and time")
     records = _Records(lines, 1, len(lines) - 1, NCIC_FIELDS, 39, problems)
@@ -335,6 +336,7 @@ def parse_ncic(source, *, name: str = "ncic", priority: int = 2, match_mode: str
         version=version if version is not None else int(stamp) * 100, received_at=clock(),
         priority=priority, match_mode=match_mode, max_age_s=max_age_s, covert=covert,
         one_char_tolerance=one_char_tolerance, extra={"header": lines[0].decode("ascii", "replace")},
+        extracted_at=extracted_at,
     )
 
 
@@ -400,7 +402,14 @@ def parse_clew(source, *, name: str = "clew", priority: int = 2, match_mode: str
         name=name, source="clew", entries=EntryTable(plates, columns), version=version, received_at=clock(),
         priority=priority, match_mode=match_mode, max_age_s=max_age_s, covert=covert,
         one_char_tolerance=one_char_tolerance, extra={"header": lines[0].decode("ascii", "replace")},
+        extracted_at=_end_of(extract_day),
     )
+
+
+def _end_of(day: date | None) -> float | None:
+    """A date without a time: counted from the end of that (local) day, the youngest the list can be,
+    so a fresh extract is never called stale and an old one still is."""
+    return None if day is None else datetime.combine(day + timedelta(days=1), datetime.min.time()).timestamp()
 
 
 __all__ = ["parse_ncic", "parse_clew"]

@@ -298,6 +298,9 @@ class HotList:
     active_hours: ActiveHours | None = None
     area: Area | None = None
     extra: dict = field(default_factory=dict)  # e.g. the extract's own header
+    # When the source made the list (Unix seconds), where its format says (an NCIC or CLEW
+    # header): an old extract imported today is old, and its age counts from here.
+    extracted_at: float | None = None
     # Entries the importer left out, each as 'file:line: field: why' (already
     # expired, for example). Said to whoever imported it; not stored.
     skipped: tuple[str, ...] = field(default=(), compare=False)
@@ -321,7 +324,9 @@ class HotList:
         return len(self.entries)
 
     def age_s(self, now: float) -> float:
-        return max(0.0, now - self.received_at)
+        """From the earlier of the extract's own date and the import (SB 34: an officer must know a list is stale)."""
+        since = self.received_at if self.extracted_at is None else min(self.received_at, self.extracted_at)
+        return max(0.0, now - since)
 
     def is_stale(self, now: float) -> bool:
         return self.max_age_s is not None and self.age_s(now) > self.max_age_s

@@ -108,7 +108,7 @@ def encode(hotlist: HotList) -> bytes:
         "max_age_s": hotlist.max_age_s, "covert": hotlist.covert, "one_char_tolerance": hotlist.one_char_tolerance,
         "active_hours": None if hotlist.active_hours is None else [hotlist.active_hours.start_minute, hotlist.active_hours.end_minute],
         "area": None if hotlist.area is None else [hotlist.area.south, hotlist.area.west, hotlist.area.north, hotlist.area.east],
-        "extra": hotlist.extra, "plates": section(hotlist.entries.plates), "columns": columns,
+        "extra": hotlist.extra, "extracted_at": hotlist.extracted_at, "plates": section(hotlist.entries.plates), "columns": columns,
     }
     head = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
     digest = hashlib.sha256()
@@ -153,6 +153,7 @@ def decode(data: bytes) -> HotList:
             one_char_tolerance=bool(header["one_char_tolerance"]),
             active_hours=None if hours is None else ActiveHours(*hours),
             area=None if area is None else Area(*area), extra=header.get("extra") or {},
+            extracted_at=None if header.get("extracted_at") is None else float(header["extracted_at"]),
         )
     except (KeyError, TypeError, ValueError, HotListError) as error:
         raise CorruptList(f"malformed contents: {error}") from None

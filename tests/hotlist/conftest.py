@@ -7,6 +7,7 @@ layouts), kept here so the tests run wherever the repository does.
 from __future__ import annotations
 
 import calendar
+import time
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,17 @@ class AuditRecorder:
 
     def actions(self) -> list[str]:
         return [r["action"] for r in self.records]
+
+
+@pytest.fixture(autouse=True)
+def agency_zone(monkeypatch):
+    """Extracts are stamped in the agency's local time, read in the device's zone: the tests pin
+    it to the samples' (California; a POSIX rule, no zone database needed)."""
+    monkeypatch.setenv("TZ", "PST8PDT,M3.2.0,M11.1.0")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture

@@ -331,3 +331,18 @@ def test_import_shows_progress_on_a_terminal_and_keeps_stdout_the_summary(run, m
     assert (status, out) == (0, "imported 14 entries into 'ncic' (version 20261122040000, ncic, priority 2)\n")
     assert re.search(r"reading ncic-extract.txt: 100%.*913/913", shown), shown  # a bar in the file's bytes
     assert re.search(r"import ncic: +50%.*1/2.*index and store", shown), shown
+
+
+def test_an_old_extract_imported_today_shows_its_age_in_ls(run, tmp_path):
+    """Walkthrough: an NCIC extract of weeks ago, imported now, showed '0.0h old, ok'."""
+    lines = (SAMPLES / "ncic-extract.txt").read_text().splitlines(keepends=True)
+    old = tmp_path / "ncic-old.txt"
+    old.write_text("NCIC HOT FILE EXTRACT 20261120 0400 RECORDS=14\n" + "".join(lines[1:]))  # two days before the clock's
+    run.login()
+    status, out, err = run("hotlist", "import", str(old), "--format", "ncic", "--name", "ncic")
+    assert status == 0, err
+    status, out, err = run("hotlist", "ls")
+    assert status == 0 and out.splitlines()[1].split()[4:] == ["48.0h", "2", "stale"]
+    assert err == "warning: list 'ncic' is stale: 48.0 h old, maximum 24 h; its alerts say so\n"
+    status, out, err = run("hotlist", "ls", "--json")
+    assert json.loads(out)["lists"][0]["age_s"] == 48 * 3600.0

@@ -13,7 +13,7 @@ import pytest
 from alpr_edge.config import HotlistSection
 from alpr_edge.hotlist import (
     ActiveHours, CorruptList, EntryTable, FileListStorage, HotList, HotListEngine, HotListEntry, HotListError,
-    MemoryListStorage, check_history, decode, encode, parse_csv, parse_ncic,
+    MemoryListStorage, check_history, decode, encode, parse_clew, parse_csv, parse_ncic,
 )
 from alpr_edge.vision.types import Candidate
 from tests.hotlist.conftest import SAMPLES
@@ -83,6 +83,35 @@ def test_storage_round_trip_keeps_every_field(engine):
     damaged[200] ^= 1
     with pytest.raises(CorruptList):
         decode(bytes(damaged))
+
+
+def _old_extract(tmp_path, sample, header):
+    lines = (SAMPLES / sample).read_text().splitlines(keepends=True)
+    path = tmp_path / sample
+    path.write_text(header + "\n" + "".join(lines[1:]))
+    return path
+
+
+@pytest.mark.parametrize("parser, sample, header, age_h", [
+    (parse_ncic, "ncic-extract.txt", "NCIC HOT FILE EXTRACT 20261101 0400 RECORDS=14", 21 * 24.0),  # 04:00 PST = 12:00 UTC
+    # A date without a time counts from that day's end (Nov 2, 00:00 PST): never older than it can be.
+    (parse_clew, "ca-clew-stolen.txt", "CLEW STOLEN VEHICLE SYSTEM PLATE EXTRACT 11/01/2026", 20 * 24.0 + 4),
+])
+def test_an_old_extract_imported_now_is_as_old_as_its_extract(engine, clock, tmp_path, parser, sample, header, age_h):
+    """Walkthrough: a Nov-1 extract imported on Nov 22 was '0.0h old, ok' (age counted from the import)."""
+    engine.replace(parser(_old_extract(tmp_path, sample, header), clock=clock, name="old"), actor="admin1", role="admin")
+    restarted = HotListEngine(FileListStorage(tmp_path / "hotlists"), clock=clock, settings=HotlistSection())
+    for which in (engine, restarted):  # the extract's date is stored with the list
+        summary = {s.name: s for s in which.lists()}["old"]
+        assert summary.age_s / HOUR == age_h and summary.stale and not summary.alerting
+        assert f"list 'old' is {age_h:.1f} h old, beyond the 72 h limit: it raises no alerts until a new version arrives" \
+            in which.health().problems
+
+
+def test_an_import_earlier_than_its_extract_date_counts_from_the_import(engine, clock):
+    received = clock() - 48 * HOUR  # a device clock behind the agency's: the earlier of the two counts
+    engine.replace(parse_ncic(SAMPLES / "ncic-extract.txt", clock=lambda: received, name="early"), actor="admin1", role="admin")
+    assert {s.name: s for s in engine.lists()}["early"].age_s == 48 * HOUR
 
 
 def test_freshness_stale_then_not_alerting(engine, clock):
