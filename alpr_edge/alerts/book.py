@@ -116,7 +116,12 @@ def _v3_alert_sightings(db: Database) -> None:
             children=(("alert_steps", "alert_id"), ("alert_sightings", "alert_id")))
 
 
-ALERT_STEPS: list[Step] = [_v1_alerts, _v2_alerts_follow_their_reads, _v3_alert_sightings]
+def _v4_steps_say_why(db: Database) -> None:
+    # The reason code of a closing step (lifecycle.REASONS); older steps keep NULL.
+    db.execute("ALTER TABLE alert_steps ADD COLUMN reason TEXT")
+
+
+ALERT_STEPS: list[Step] = [_v1_alerts, _v2_alerts_follow_their_reads, _v3_alert_sightings, _v4_steps_say_why]
 
 _ALERT_COLUMNS = tuple(Alert.__dataclass_fields__)
 _PROCESS_KEY = os.urandom(32)  # for read-text hashes when the caller gives none
@@ -235,17 +240,18 @@ class AlertBook:
         db.execute("INSERT OR IGNORE INTO alert_sightings (read_id, alert_id, at) VALUES (?, ?, ?)", [read_id, alert_id, at])
 
     def _insert_step(self, alert_id: str, from_state: str | None, to_state: str, user: str, role: str, at: float,
-                     note: str | None, disposition: str | None) -> None:
+                     note: str | None, disposition: str | None, reason: str | None = None) -> None:
         with self._tx.write() as db:
             db.table("alert_steps").insert({
                 "step_id": uuid7(int(at * 1000)), "alert_id": alert_id, "from_state": from_state, "to_state": to_state,
                 "user": user, "role": role, "at": at, "note": note, "disposition": disposition,
+                "reason": reason,
             })
 
     # --- the lifecycle --------------------------------------------------
 
     def transition(self, alert_id: str, step: str, user: str, role: str, note: str | None = None,
-                   disposition: str | None = None) -> Alert:
+                   disposition: str | None = None, reason: str | None = None) -> Alert:
         """Move an alert one step (see `alpr_edge.alerts.lifecycle`); AlertError when refused."""
         now = self._clock()
         if not (user or "").strip():
@@ -253,7 +259,7 @@ class AlertBook:
         with self._tx.write() as db:
             alert = self.get(alert_id)
             try:
-                check_transition(alert.state, step, role, alert.covert, note, disposition)
+                check_transition(alert.state, step, role, alert.covert, note, disposition, reason)
             except AlertError as error:
                 refusal: AlertError | None = error
             else:
@@ -264,11 +270,11 @@ class AlertBook:
                 ).rowcount
                 if changed != 1:
                     raise AlertError(f"alert {alert_id} changed meanwhile; reload it")
-                self._insert_step(alert_id, alert.state, step, user, role, now, note, disposition)
+                self._insert_step(alert_id, alert.state, step, user, role, now, note, disposition, reason)
         outcome = "refused" if refusal else step
         self._audit(user, role, f"alert_{step}" if step in _STEP_ACTIONS else "alert_step",
                     data={"alert_id": alert_id, "from": alert.state, "to": step, "note": note, "disposition": disposition,
-                          **({"why": str(refusal)} if refusal else {})},
+                          **({"reason": reason} if reason else {}), **({"why": str(refusal)} if refusal else {})},
                     case_number=alert.case_number, outcome=outcome)
         if refusal:
             raise refusal

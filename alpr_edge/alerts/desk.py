@@ -153,10 +153,10 @@ class AlertDesk:
     # -- steps ---------------------------------------------------------------------
 
     def step(self, alert_id: str, step: str, user: str, role: str, note: str | None = None,
-             disposition: str | None = None) -> Alert:
+             disposition: str | None = None, reason: str | None = None) -> Alert:
         """Move an alert one step; UnknownAlert when hidden from this role, AlertError when refused (audited)."""
         self.get_for(alert_id, role)
-        alert = self._book.transition(alert_id, step, user, role, note or None, disposition or None)
+        alert = self._book.transition(alert_id, step, user, role, note or None, disposition or None, reason or None)
         self._sound()
         return alert
 

@@ -30,6 +30,7 @@ TIMED_OUT = "timed_out"
 STATES = (RAISED, ACKNOWLEDGED, VERIFIED, MISREAD, WRONG_STATE, CONFIRMED, NOT_CONFIRMED, DISPOSED, DISMISSED, TIMED_OUT)
 CLOSED = frozenset({MISREAD, WRONG_STATE, NOT_CONFIRMED, DISPOSED, DISMISSED, TIMED_OUT})
 UNACKNOWLEDGED = frozenset({RAISED})  # still sounding
+UNVERIFIED = frozenset({RAISED, ACKNOWLEDGED})  # nobody has compared it yet: a locked screen still shows it
 
 TRANSITIONS = {
     RAISED: {ACKNOWLEDGED, VERIFIED, MISREAD, WRONG_STATE, DISMISSED, TIMED_OUT},
@@ -47,6 +48,58 @@ DISPOSITION_LABELS = {
     "vehicle_recovered": "Vehicle recovered", "no_action": "No action", "unable_to_locate": "Unable to locate",
     "lost_sight": "Lost sight",
 }
+
+# Why an officer closed an alert: a small vocabulary, stored with the step and audited. The stored
+# state ids stay what they were (``misread``, ``wrong_state``: older books read the same); the reason
+# says which check failed, and the label is the words on the button (one copy: the screen asks for it).
+REASONS: dict[str, dict[str, str]] = {
+    MISREAD: {
+        "characters_differ": "Camera misread: characters differ",
+        "not_a_plate": "Camera misread: not a plate",
+    },
+    WRONG_STATE: {"state_differs": "Same characters, wrong state"},
+    NOT_CONFIRMED: {
+        "no_longer_wanted": "Dispatch: no longer wanted",
+        "not_on_file": "Dispatch: not on file",
+    },
+}
+
+# What a closed alert's state says on the screen (and in the note shown after closing it).
+STATE_LABELS = {
+    MISREAD: "Closed: camera misread", WRONG_STATE: "Closed: wrong state", NOT_CONFIRMED: "Closed: not confirmed by dispatch",
+    DISPOSED: "Closed: disposition recorded", DISMISSED: "Dismissed", TIMED_OUT: "Closed: nobody acted in time",
+}
+
+
+@dataclass(frozen=True)
+class Action:
+    """One button the screen offers for an alert: the step it takes, with its reason or disposition."""
+
+    step: str
+    label: str
+    kind: str  # yes | no | quiet: how much weight the screen gives it
+    reason: str | None = None
+    disposition: str | None = None
+
+
+def actions(state: str, may_dismiss: bool) -> list[Action]:
+    """The officer's choices from ``state``, in the order the screen shows them (labels are the vocabulary's)."""
+    found: list[Action] = []
+    if state in (RAISED, ACKNOWLEDGED):
+        found.append(Action(VERIFIED, "Matches: characters AND state", "yes"))
+    elif state == VERIFIED:
+        found.append(Action(CONFIRMED, "Confirmed by dispatch: still wanted", "yes"))
+    elif state == CONFIRMED:
+        found += [Action(DISPOSED, label, "", disposition=code) for code, label in DISPOSITION_LABELS.items()]
+    for step in (MISREAD, WRONG_STATE, NOT_CONFIRMED):
+        if step in TRANSITIONS.get(state, set()):
+            found += [Action(step, label, "no", reason=code) for code, label in REASONS[step].items()]
+    if state == RAISED:
+        found.append(Action(ACKNOWLEDGED, "Silence (still to check)", "quiet"))
+    if may_dismiss and DISMISSED in TRANSITIONS.get(state, set()):
+        found.append(Action(DISMISSED, "Dismiss (note needed)", "quiet"))
+    return found
+
 
 FIELD_ROLES = frozenset(role for role in ROLES if can(role, "alerts.verify"))  # who may act on alerts at all
 
@@ -79,7 +132,8 @@ class UnknownAlert(AlertError):
     """No such alert, or none this role may see (the two read the same)."""
 
 
-def check_transition(current: str, step: str, role: str, covert: bool, note: str | None, disposition: str | None) -> None:
+def check_transition(current: str, step: str, role: str, covert: bool, note: str | None, disposition: str | None,
+                     reason: str | None = None) -> None:
     """Raise AlertError saying why ``step`` may not follow ``current`` for ``role``."""
     if step not in STATES or step == RAISED:
         raise AlertError(f"unknown step {step!r} (steps: {', '.join(s for s in STATES if s != RAISED)})")
@@ -103,6 +157,9 @@ def check_transition(current: str, step: str, role: str, covert: bool, note: str
             raise AlertError(f"a disposition is required: one of {', '.join(DISPOSITIONS)} (got {disposition!r})")
     elif disposition is not None:
         raise AlertError(f"a disposition is recorded only with the {DISPOSED} step")
+    if reason is not None and reason not in REASONS.get(step, {}):
+        known = ", ".join(REASONS.get(step, {})) or "none"
+        raise AlertError(f"reason {reason!r} does not go with the {step} step (reasons: {known})")
 
 
 @dataclass(frozen=True)
@@ -154,3 +211,4 @@ class AlertStep:
     at: float
     note: str | None
     disposition: str | None
+    reason: str | None = None  # a code of REASONS[to_state]; None for steps taken before reasons were recorded

@@ -208,7 +208,8 @@ class UiBackend(Protocol):
     def alert(self, alert_id: str, user: SessionUser) -> AlertView:
         """NotFound when there is none or this user may not see it."""
 
-    def transition(self, alert_id: str, step: str, user: SessionUser, note: str = "", disposition: str = "") -> AlertView:
+    def transition(self, alert_id: str, step: str, user: SessionUser, note: str = "", disposition: str = "",
+                   reason: str = "") -> AlertView:
         """Move an alert one step; Refused if not allowed now, NotFound if hidden. Audited."""
 
     def search(self, plate: str, partial: bool, purpose: str, case_number: str, user: SessionUser) -> list[SearchHit]:

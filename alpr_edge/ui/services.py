@@ -240,10 +240,11 @@ class DeviceServices:
         except UnknownAlert as error:
             raise NotFound(_sentence(error)) from None
 
-    def transition(self, alert_id: str, step: str, user: SessionUser, note: str = "", disposition: str = "") -> AlertView:
+    def transition(self, alert_id: str, step: str, user: SessionUser, note: str = "", disposition: str = "",
+                   reason: str = "") -> AlertView:
         desk = self._desk()
         try:
-            alert = desk.step(alert_id, step, user.name, user.role, note or None, disposition or None)
+            alert = desk.step(alert_id, step, user.name, user.role, note or None, disposition or None, reason or None)
         except UnknownAlert as error:
             raise NotFound(_sentence(error)) from None
         except AlertError as error:
