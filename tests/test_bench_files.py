@@ -17,3 +17,15 @@ def test_the_bench_hot_list_is_sealed_and_removed(tmp_path, monkeypatch):
         assert lists  # the lists went to disk, as the daemon keeps them ...
         assert not any(b"7BNC123" in path.read_bytes() for path in files)  # ... sealed
     assert not list(tmp_path.glob("alpr-bench*"))
+
+
+def test_the_replayed_drive_is_read_back_from_its_file_frame_by_frame(tmp_path):
+    images = [b"\xff\xd8first", b"", b"\xff\xd8third frame"]
+    recording = bench.DriveRecording(tmp_path / "drive.jpegs", images)
+    assert len(recording) == 3 and [recording[i] for i in range(3)] == images
+    assert (tmp_path / "drive.jpegs").read_bytes() == b"".join(images)
+
+
+def test_cpu_per_frame_is_per_frame_offered_and_processed_and_none_when_unknown():
+    assert bench.cpu_ms_per_frame({"capture": 3.0, "recognition": 12.0}, 600, 400) == {"capture": 5.0, "recognition": 30.0}
+    assert bench.cpu_ms_per_frame({"capture": float("nan")}, 600, 0) == {"capture": None, "recognition": None}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, cli_env, run_cli
 
 SIM_FRAMES = ROOT / "firmware_profiles" / "sim-data" / "frames"
 
@@ -112,7 +111,7 @@ def test_reads_search_with_a_proper_purpose_finds_a_sim_read(sim_run):
 
 
 def test_sigterm_stops_the_daemon_cleanly_within_5_seconds(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = cli_env()  # the tests' clock, as run_cli's commands
     process = subprocess.Popen(
         [sys.executable, "-m", "alpr_edge", "run", "--profile", "sim", "--data-dir", str(tmp_path), "--no-ui", "--json-summary"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,

@@ -24,6 +24,7 @@ def register(subparsers, common) -> None:
 
 def export_package(args, query: dict) -> int:
     """`reads export --format package`: login, recipient check, search, signed folder."""
+    from alpr_edge import progress
     from alpr_edge.store import AccessRefused
     from alpr_edge.store.evidence import PackageError, write_package
 
@@ -33,8 +34,10 @@ def export_package(args, query: dict) -> int:
     with store:
         user = login(args, store, config, "reads.export")
         try:
-            case = write_package(store, Path(args.output), args.plate, recipient=args.recipient,
-                                 permitted=list(config.evidence.permitted_recipients), user=user.name, role=user.role, **query)
+            with progress.counting("searching", "read") as searched, progress.counting("writing", "read") as written:
+                case = write_package(store, Path(args.output), args.plate, recipient=args.recipient,
+                                     permitted=list(config.evidence.permitted_recipients), user=user.name, role=user.role,
+                                     searched=searched, written=written, **query)
         except AccessRefused as refusal:
             raise CliError(f"export refused: {refusal}", EXIT_FAILED) from None
         except PackageError as error:

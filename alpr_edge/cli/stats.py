@@ -42,7 +42,8 @@ def show_stats(args) -> int:
         user = login(args, store, config, "stats.view")
         store.audit(user.name, user.role, "stats.view", data={"since": args.since, "until": args.until})
     try:
-        counts = transparency_counts(config.data_dir, since)
+        # Both parts count the same period: a month's report must not take in the days after it.
+        counts = transparency_counts(config.data_dir, since, until, now=datetime.fromtimestamp(args.clock(), UTC))
         counts["daily_counts"] = stored_counts(config.data_dir, since, until)
     except FileNotFoundError as error:
         raise CliError(f"{error} (has the daemon run on this device?)") from None

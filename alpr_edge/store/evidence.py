@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from alpr_edge.accounts.purposes import sensitive_problems, stored_text
+from alpr_edge.progress import Report
 from alpr_edge.store import audit as audit_trail
 from alpr_edge.store.corrections import full_read
 from alpr_edge.store.keys import load_device_key
@@ -91,13 +92,15 @@ def _json(value) -> bytes:
 
 
 def _alert_history(store, read_id: str) -> list[dict]:
-    """Alerts this read raised or repeated, each with its steps (nothing when the store has no alerts)."""
+    """Alerts this read raised or repeated (any sighting they absorbed), each with its steps (none without alerts)."""
     with store.lock:
         tables = set(store.db.table_names())
         if "alerts" not in tables:
             return []
         columns = {c.name for c in store.db["alerts"].columns}
         where = "read_id = ?" + (" OR last_read_id = ?" if "last_read_id" in columns else "")
+        if "alert_sightings" in tables:  # every re-sighting the alert absorbed, not only its first and last
+            where += " OR alert_id IN (SELECT alert_id FROM alert_sightings WHERE read_id = ?)"
         params = [read_id] * where.count("?")
         alerts = list(store.db.query(f"SELECT * FROM alerts WHERE {where} ORDER BY created_at", params))
         for alert in alerts:
@@ -114,13 +117,15 @@ def _check_free(out_dir: Path) -> None:
 
 def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, permitted: list[str], user: str, role: str,
                   purpose: str, case_number: str, detail: str | None = None, purposes=None, partial: bool = False,
-                  since=None, until=None, reads_of=None, chosen=None) -> dict:
+                  since=None, until=None, reads_of=None, chosen=None, searched: Report | None = None,
+                  written: Report | None = None) -> dict:
     """Search (authorised and audited as a search), then write and sign the package; returns case.json's content.
 
     A refused recipient is audited and raises AccessRefused before anything is searched.
     ``reads_of(read_id)`` gives a read with images and corrections (default `corrections.full_read`).
     ``chosen``: only these read ids of the search's results (the touchscreen's chosen ones); one the
     search did not return is refused (audited), so a choice never reaches past the look-up.
+    ``searched`` and ``written`` are told (done, total) of the reads checked, then of the reads written.
     """
     out_dir = Path(out_dir)
     try:
@@ -136,7 +141,7 @@ def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, p
         raise PackageError(f"no device signing key in {store.data_dir / 'keys'}: run alpr-edge provision")
     _check_free(out_dir)
     results = search(store, plate_pattern, user=user, role=role, purpose=purpose, detail=detail, purposes=purposes,
-                     case_number=case_number, partial=partial, since=since, until=until, action=ACTION)
+                     case_number=case_number, partial=partial, since=since, until=until, action=ACTION, progress=searched)
     purpose = stored_text(purpose, detail)  # the screened request, as the search recorded it
     if chosen is not None:
         results = _chosen(store, results, list(chosen), user=user, role=role, purpose=purpose, case_number=case_number)
@@ -144,8 +149,10 @@ def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, p
     os.chmod(out_dir, 0o700)
     reads_of = reads_of or (lambda read_id: full_read(store, read_id))
     files: dict[str, str] = {}
-    for result in results:
+    for done, result in enumerate(results, 1):
         files.update(_write_read(store, out_dir, reads_of(result["id"]) or result))
+        if written is not None:
+            written(done, len(results))
     read_ids = [r["id"] for r in results]
     case = {
         "schema": PACKAGE_SCHEMA, "case_number": case_number, "purpose": purpose, "recipient": str(to),
