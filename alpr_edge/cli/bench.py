@@ -48,6 +48,7 @@ def print_tables(report: dict) -> None:
         ("alerts", "alerts"),
         ("recognition ms/frame", "recognition_ms_mean"),
         ("peak RSS MB", "peak_rss_mb"),
+        ("peak RSS MB (VmHWM)", "peak_rss_hwm_mb"),
     ]
     for label, key in rows:
         print(f"{label:<24}{p720[key]!s:>14}{p1080[key]!s:>14}")

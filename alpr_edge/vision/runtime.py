@@ -234,10 +234,10 @@ def _best_apart(ranked: list, limit: int, box=lambda detection: corners_box(dete
 
 
 # The detector's quads on small plates are often a little loose (most often) or tight.
-# Reading the crop cut from the quad as found and, unless that reading is already sure,
-# from a larger and two smaller copies, and voting over them, recovers characters cut off
-# or drowned in the frame (about 3 ms of OCR per extra crop; measured gain in
-# models/plate_ocr.md).
+# Reading the crop cut from the quad as found and, unless the readings so far settle it
+# (`enough_read`), from a larger and two smaller copies, and voting over them, recovers
+# characters cut off or drowned in the frame (about 3 ms of OCR per extra crop; measured
+# gain in models/plate_ocr.md).
 CROP_SCALES = ((1.0, 1.0), (1.12, 1.12), (0.9, 0.9), (0.8, 0.8))
 # The gate against non-plate text: a crop whose best reading is less sure than this is no
 # plate. Set for the shipped OCR on the training split of the EU/BR photos: the lowest value

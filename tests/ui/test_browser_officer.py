@@ -141,6 +141,21 @@ def test_the_lock_never_hides_an_unverified_alert(world, open_page, tmp_path):
     expect(page.locator("#alert-banner")).to_contain_text("VISUALLY VERIFIED")
 
 
+def test_an_alert_raised_while_locked_shows_over_the_lock(world, open_page):
+    from playwright.sync_api import expect
+
+    backend = world["backend"]
+    page = open_page()
+    login(page, world, "olive")
+    idle_until_locked(page, world)
+    expect(page.locator("#alert-screen")).to_be_hidden()
+    _, alert = backend.push_read("7ABC123", "CA")
+    expect(page.locator("#alert-screen")).to_be_visible()
+    expect(page.locator("#a-unlock")).to_be_visible()
+    assert page.get_attribute("#alert-screen", "data-alert") == alert.alert_id
+    wait_js(page, "window.alpr.beeps >= 1")  # and it sounds
+
+
 def test_a_second_factor_at_unlock_still_returns_to_the_alert(world, open_page):
     from playwright.sync_api import expect
 
