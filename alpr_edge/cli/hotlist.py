@@ -92,9 +92,9 @@ def _engine(args, action: str, asked: dict | None = None):
     config, store = open_store(args)
     atexit.register(store.close)
     user = login(args, store, config, action, asked=asked)
-    # A list or plate added here is checked against the stored reads at once (historical hits, said when found).
-    historical = for_device(store, config, clock=args.clock,
-                            notify=lambda report: report.hits and print("\n".join(describe(report))))
+    # A list or plate added here is checked against the stored reads at once, and what the check
+    # found is said, no hit included: whoever adds a plate learns whether it was seen lately.
+    historical = for_device(store, config, clock=args.clock, notify=lambda report: print("\n".join(describe(report))))
     engine = HotListEngine(device_list_storage(config.data_dir, store), clock=args.clock, settings=config.hotlist, audit=store.audit,
                            on_new_version=historical)
     historical.would_alert = engine.would_alert

@@ -30,7 +30,8 @@ from alpr_edge.memory import release_freed_memory
 logger = logging.getLogger(__name__)
 
 Audit = Callable[..., object]
-NewVersion = Callable[[HotList | None, HotList, ListIndex], object]
+# (previous, new, new_index, actor, role): who put the version in force, for whatever it sets off.
+NewVersion = Callable[[HotList | None, HotList, ListIndex, str, str], object]
 
 
 def log_audit(user, role, action, data=None, purpose=None, case_number=None, outcome=None):
@@ -88,7 +89,7 @@ class HotListEngine:
     def __init__(self, storage: ListStorage, clock: Callable[[], float] = time.time,
                  settings: HotlistSection | None = None, audit: Audit | None = None,
                  on_new_version: NewVersion | None = None):
-        # on_new_version(previous, new, new_index): told after each version takes effect, outside
+        # on_new_version(previous, new, new_index, actor, role): told after each version takes effect, outside
         # the write lock (historical hits, alpr_edge.hotlist.historical); it must return quickly.
         self._on_new_version = on_new_version
         self._storage = storage
@@ -126,14 +127,14 @@ class HotListEngine:
             details["skipped"] = len(hotlist.skipped)
             details["skipped_lines"] = list(hotlist.skipped[:MAX_SKIPPED_AUDITED])
         try:
-            previous = self._install(hotlist)
+            previous = self._install(hotlist, actor=actor, role=role)
         except HotListError as error:
             self._audit(actor, role, "hotlist_replace", data={**details, "why": error.problems}, outcome="refused")
             raise
         self._audit(actor, role, "hotlist_replace", data={**details, "previous_version": previous}, outcome="applied")
         return self._summary(self._lists[hotlist.name], self._clock())
 
-    def _install(self, hotlist: HotList, expected_version: int | None = None) -> int | None:
+    def _install(self, hotlist: HotList, expected_version: int | None = None, *, actor: str, role: str) -> int | None:
         with self._write_lock:
             current = self._lists.get(hotlist.name)
             previous = current.hotlist.version if current else None
@@ -153,7 +154,7 @@ class HotListEngine:
         if len(hotlist) >= _RELEASE_AFTER_ENTRIES:
             release_freed_memory()  # the old version and the index's temporaries
         if self._on_new_version is not None:
-            self._on_new_version(current.hotlist if current else None, hotlist, index)
+            self._on_new_version(current.hotlist if current else None, hotlist, index, actor, role)
         return previous
 
     def remove_list(self, name: str, actor: str, role: str = "admin") -> None:
@@ -193,7 +194,7 @@ class HotListEngine:
         kept = self._unexpired(current, now)
         if any(e.plate == entry.plate and e.state == entry.state for e in kept):
             raise HotListError([f"manual entry: plate: already on {list_name!r} for {entry.state or 'any state'}"])
-        self._put_manual(list_name, kept + [entry], current, now)
+        self._put_manual(list_name, kept + [entry], current, now, actor=entered_by, role=role)
         self._audit(entered_by, role, "hotlist_plate_add", data={"list": list_name, "partial": entry.is_partial, "expires": fields["expires"]},
                     case_number=entry.case_number, outcome="added")
         return entry
@@ -211,7 +212,7 @@ class HotListEngine:
         removed = [e for e in current.hotlist.entries if e.plate == wanted and (state is None or e.state == state)]
         if not removed:
             raise HotListError([f"plate: not on {list_name!r}" + (f" for {state}" if state else "")])
-        self._put_manual(list_name, kept, current, now)
+        self._put_manual(list_name, kept, current, now, actor=actor, role=role)
         self._audit(actor, role, "hotlist_plate_delete", data={"list": list_name, "removed": len(removed)},
                     case_number=removed[0].case_number, outcome="deleted")
         return len(removed)
@@ -221,14 +222,15 @@ class HotListEngine:
         today = date.fromtimestamp(now)
         return [] if current is None else [e for e in current.hotlist.entries if e.expires is None or e.expires >= today]
 
-    def _put_manual(self, name: str, entries: list[HotListEntry], current: _Loaded | None, now: float) -> None:
+    def _put_manual(self, name: str, entries: list[HotListEntry], current: _Loaded | None, now: float, *,
+                    actor: str, role: str) -> None:
         previous = current.hotlist.version if current else None
         hotlist = HotList(
             name=name, source="manual", entries=EntryTable.from_entries(entries),
             version=max((previous or 0) + 1, clock_version(now)), received_at=now,
             priority=self._settings.manual_priority, match_mode="lenient", max_age_s=None,
         )
-        self._install(hotlist, expected_version=previous)
+        self._install(hotlist, expected_version=previous, actor=actor, role=role)
 
     # --- reading --------------------------------------------------------
 

@@ -32,6 +32,7 @@ from alpr_edge.store.historical import PastRead, window_reads
 
 logger = logging.getLogger(__name__)
 
+SYSTEM = "system"
 RaiseFor = Callable[[str, list], list]  # AlertDesk.raise_for: (read_id, matches) -> alerts
 
 
@@ -77,16 +78,17 @@ class HistoricalHits:
 
     # -- the engine's listener -----------------------------------------------------
 
-    def __call__(self, previous: HotList | None, hotlist: HotList, index: ListIndex) -> None:
+    def __call__(self, previous: HotList | None, hotlist: HotList, index: ListIndex, actor: str = SYSTEM,
+                 role: str = SYSTEM) -> None:
         if self.window_hours <= 0:
             return
         if self._queue is None:
-            self.check(previous, hotlist, index)
+            self.check(previous, hotlist, index, actor, role)
             return
         if self._worker is None:
             self._worker = threading.Thread(target=self._work, name="historical-hits", daemon=True)
             self._worker.start()
-        self._queue.put((previous, hotlist, index))
+        self._queue.put((previous, hotlist, index, actor, role))
 
     def _work(self) -> None:
         assert self._queue is not None
@@ -112,7 +114,9 @@ class HistoricalHits:
 
     # -- one check -------------------------------------------------------------------
 
-    def check(self, previous: HotList | None, hotlist: HotList, index: ListIndex) -> HistoricalReport:
+    def check(self, previous: HotList | None, hotlist: HotList, index: ListIndex, actor: str = SYSTEM,
+              role: str = SYSTEM) -> HistoricalReport:
+        """Match the entries new in ``hotlist`` against the window; audited as the person who put it in force."""
         rows = new_rows(previous, hotlist)
         if not len(rows):  # the same entries again (a renewed list): no read is looked at, nothing to audit
             return HistoricalReport(hotlist.name, hotlist.version, 0, self.window_hours, "none", 0, ())
@@ -128,7 +132,7 @@ class HistoricalHits:
             found = match_new_entries(new_only, reads, now, new_index, alerting)
         hits = self._raise(found)
         report = HistoricalReport(hotlist.name, hotlist.version, int(len(rows)), self.window_hours, plan, total, hits)
-        self._audit(report, new_only)
+        self._audit(report, new_only, actor, role)
         self.reports = [*self.reports[-9:], report]
         if self._notify is not None:
             self._notify(report)
@@ -145,9 +149,11 @@ class HistoricalHits:
                                       all(m.covert for m in matches), tuple(a.alert_id for a in alerts)))
         return tuple(hits)
 
-    def _audit(self, report: HistoricalReport, new_only: HotList) -> None:
+    def _audit(self, report: HistoricalReport, new_only: HotList, actor: str, role: str) -> None:
+        # A person's import or plate is theirs to answer for; a machine's (a signed list over the uplink) is the system's.
+        user, role = (SYSTEM, SYSTEM) if role == SYSTEM else (actor, role)
         self._store.audit(
-            "system", "system", "hotlist.historical_match",
+            user, role, "hotlist.historical_match",
             data={"list": report.list_name, "version": report.version, "new_entries": report.new_entries,
                   "window_hours": report.window_hours, "plan": report.plan, "reads_in_window": report.reads_in_window,
                   "hits": len(report.hits), "read_ids": [h.read_id for h in report.hits][:200],

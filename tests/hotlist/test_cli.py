@@ -21,6 +21,7 @@ import alpr_edge.cli as cli
 from tests.hotlist.conftest import SAMPLES, Clock
 
 DAY = 24 * 3600.0
+ONE_CHECKED = "checked 1 new entry against 0 read(s) of the last 24 h: 0 historical hit(s)\n"  # said also without a hit
 PASSWORDS = {"ada": "ada-admin-pass", "sam": "sam-sergeant-pass", "ofc1": "pin-4711"}
 
 
@@ -77,7 +78,9 @@ def run(tmp_path, monkeypatch, capsys, clock, secrets):
 def test_import_list_match_and_refusal(run, tmp_path):
     run.login()
     status, out, err = run("hotlist", "import", str(SAMPLES / "ncic-extract.txt"), "--format", "ncic", "--name", "ncic")
-    assert (status, out, err) == (0, "imported 14 entries into 'ncic' (version 20261122040000, ncic, priority 2)\n", "")
+    assert (status, err) == (0, "") and out.splitlines() == [  # the historical check is said also without a hit
+        "checked 14 new entries against 0 read(s) of the last 24 h: 0 historical hit(s)",
+        "imported 14 entries into 'ncic' (version 20261122040000, ncic, priority 2)"]
     stored = (tmp_path / "data" / "hotlists" / "ncic.hotlist").read_bytes()
 
     status, out, err = run("hotlist", "import", str(SAMPLES / "ncic-extract-bad.txt"), "--format", "ncic", "--list", "ncic")
@@ -112,7 +115,7 @@ def test_an_expired_csv_entry_is_skipped_and_named_while_the_rest_loads(run, clo
     run.login()
     sample = SAMPLES / "agency-bolo.csv"
     status, out, err = run("hotlist", "import", str(sample), "--format", "csv", "--name", "bolo")
-    assert status == 0 and out.startswith("imported 2 entries into 'bolo'") and "1 expired skipped" in out
+    assert status == 0 and out.splitlines()[1].startswith("imported 2 entries into 'bolo'") and "1 expired skipped" in out
     notice = f"{sample}:3: expires: 2026-12-01 skipped, already past"
     assert err == notice + "\n"
     assert run("hotlist", "match", "7ABL330")[1] == "no match\n"
@@ -144,7 +147,7 @@ def test_manual_plates_and_list_removal(run):
     status, out, err = run("hotlist", "add", "4KDM2?1", *args, "--expires", "2099-01-01")
     assert status == 1 and "manual entry: expires: 2099-01-01 is more than 90 days ahead" in err
     status, out, err = run("hotlist", "add-plate", "4KDM2?1", *args, "--expires", "2026-12-31")
-    assert (status, out) == (0, "added 4KDM2?1 (CA) until 2026-12-31, case 26-004700\n")
+    assert (status, out) == (0, ONE_CHECKED + "added 4KDM2?1 (CA) until 2026-12-31, case 26-004700\n")
     status, out, err = run("hotlist", "match", "4KDM2B1")
     assert out.startswith("manual\twildcard\tP2\t4KDM2?1")
     status, out, err = run("hotlist", "remove", "4KDM2?1")
@@ -237,7 +240,7 @@ def test_roles_decide_and_the_login_is_who_entered_the_plate(run, tmp_path, cloc
     assert status == 1 and "role officer may not hotlist.manage" in err
     status, out, err = run.as_user("ofc1", "hotlist", "add", "4KDM2?1", "--state", "CA", "--reason", "Armed robbery suspect vehicle",
                                    "--case", "26-004700", "--synopsis", "Bank robbery; partial plate", "--expires", "2026-12-31")
-    assert (status, out) == (0, "added 4KDM2?1 (CA) until 2026-12-31, case 26-004700\n"), err
+    assert (status, out) == (0, ONE_CHECKED + "added 4KDM2?1 (CA) until 2026-12-31, case 26-004700\n"), err
     status, out, err = run.as_user("ofc1", "hotlist", "match", "4KDM2B1", "--json")
     assert json.loads(out)[0]["entered_by"] == "ofc1"  # the login (its badge number is in the audit row)
     status, out, err = run.as_user("ofc1", "hotlist", "remove", "4KDM2?1")
@@ -328,7 +331,8 @@ def test_import_shows_progress_on_a_terminal_and_keeps_stdout_the_summary(run, m
         shown = drain()
     finally:
         stream.close()
-    assert (status, out) == (0, "imported 14 entries into 'ncic' (version 20261122040000, ncic, priority 2)\n")
+    assert (status, out) == (0, "checked 14 new entries against 0 read(s) of the last 24 h: 0 historical hit(s)\n"
+                                "imported 14 entries into 'ncic' (version 20261122040000, ncic, priority 2)\n")
     assert re.search(r"reading ncic-extract.txt: 100%.*913/913", shown), shown  # a bar in the file's bytes
     assert re.search(r"import ncic: +50%.*1/2.*index and store", shown), shown
 

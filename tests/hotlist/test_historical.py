@@ -77,6 +77,21 @@ def test_a_plate_added_now_raises_a_historical_alert_for_the_read_an_hour_ago(wo
         "checked 1 new entry against 3 read(s) of the last 24 h: 1 historical hit(s)"]
 
 
+def test_the_check_is_audited_as_whoever_put_the_version_in_force(world):
+    """Walkthrough: a person's import or plate was audited as ``system``; a signed list over the uplink is the system's."""
+    world.engine.replace(hotlist("bolo", 1, ["5XYZ999"]), actor="sam", role="supervisor")
+    world.engine.add_manual("7abc123", "CA", "Stolen vehicle", "ofc1", "26-9", "grey sedan", "2026-12-01", role="officer")
+    world.engine.replace(hotlist("ncic", 1, ["8FJK2AB"]), actor="uplink", role="system")
+    world.hits._queue = __import__("queue").Queue()  # the daemon's thread carries who it was too
+    world.engine.replace(hotlist("bolo", 2, ["5XYZ999", "7ABC123"]), actor="sam", role="supervisor")
+    world.hits.wait()
+    world.hits.close()
+    audited = [(r["user"], r["role"], r["data"]["list"]) for r in audit_trail.records(world.store)
+               if r["action"] == "hotlist.historical_match"]
+    assert audited == [("sam", "supervisor", "bolo"), ("ofc1", "officer", "manual"), ("system", "system", "ncic"),
+                       ("sam", "supervisor", "bolo")]
+
+
 def test_only_entries_new_in_a_version_are_matched(world):
     world.engine.replace(hotlist("ncic", 1, ["5XYZ999"]))
     assert [h.read_id for h in world.hits.reports[-1].hits] == [world.reads["other"].read_id]
@@ -160,5 +175,7 @@ def test_from_the_command_line_a_plate_read_an_hour_ago_gets_a_historical_alert(
                          "added 7ABC123 (CA) until 2026-12-01, case 26-9"]
     alert_id = lines[0].rsplit(" ", 1)[1]
     with Store.open(data, StoreSection(), dev_keys=True) as store:
+        [audited] = [r for r in audit_trail.records(store) if r["action"] == "hotlist.historical_match"]
+        assert (audited["user"], audited["role"]) == ("ofc1", "officer")  # the person whose plate set it off, not "system"
         alert = AlertDesk(store, clock=NOW.timestamp).get_for(alert_id, "supervisor")
         assert (alert.read_id, alert.match_kind, alert.state) == (read.read_id, "historical", "raised")
