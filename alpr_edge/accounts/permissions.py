@@ -38,6 +38,26 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "technician": frozenset(_TECHNICIAN | _AT_THE_CAR),
 }
 
+# What each permission lets a user do, in words, for the messages people read ("role officer may not
+# manage hot lists", "a login is needed to verify alerts"); the keys stay for the audit trail.
+DESCRIPTIONS: dict[str, str] = {
+    "live.view": "see the live view", "alerts.verify": "see and verify alerts", "hotplate.add": "add hot plates",
+    "hotlist.browse": "browse the hot lists", "images.view": "see plate images", "plates.view": "see plate text",
+    "reads.search": "search stored reads", "reads.export": "export stored reads", "reads.correct": "correct stored reads",
+    "hold.add": "place evidence holds", "hold.list": "list evidence holds", "hold.release": "release evidence holds",
+    "users.list": "list user accounts", "covert.view": "see covert lists and alerts", "hotplate.remove": "remove hot plates",
+    "alerts.covert": "act on covert alerts", "alerts.dismiss": "dismiss alerts", "audit.view": "read the audit trail",
+    "audit.export": "export the audit trail", "users.manage": "manage user accounts", "purge": "run retention purges",
+    "purge.ahead": "purge ahead of schedule", "hotlist.manage": "manage hot lists", "selftest": "run the self-test",
+    "status": "see the device status", "provision": "provision the device", "device.service": "service the device",
+    "stats.view": "see usage statistics", "shift.check": "run the start-of-shift check",
+}
+
+
+def describe(action: str) -> str:
+    """``action`` in words, for a message (its key where the table has no words for it)."""
+    return DESCRIPTIONS.get(action, action)
+
 
 def can(role: str | None, action: str) -> bool:
     return action in PERMISSIONS.get(role or "", frozenset())

@@ -70,6 +70,7 @@ def login(args, store, config, action: str, *, asked: dict | None = None):
     audit record of a refusal.
     """
     from alpr_edge.accounts import Accounts, AuthError, can
+    from alpr_edge.accounts.permissions import describe
     from alpr_edge.accounts.sessions import CliSessions
 
     accounts = Accounts(store, config.accounts)
@@ -83,15 +84,16 @@ def login(args, store, config, action: str, *, asked: dict | None = None):
             user = None  # --user names someone else: that user must give a password
         if user is None:
             if not name:
-                raise CliError(f"{action} needs a login: {session_problem or HOW_TO_LOG_IN}", EXIT_FAILED)
+                raise CliError(f"a login is needed to {describe(action)}: {session_problem or HOW_TO_LOG_IN}", EXIT_FAILED)
             user = accounts.authenticate(name, read_secret(args, f"password or PIN for {name}: "), getattr(args, "totp", None))
     except (AuthError, CliError) as error:
         reason = f"login refused: {error.reason}" if isinstance(error, AuthError) else str(error)
         _audit_refusal(store, name or "(no login)", None, action, asked, reason)
         raise CliError(reason, EXIT_FAILED) from None
     if not can(user.role, action):
-        _audit_refusal(store, user.name, user.role, action, asked, f"role {user.role} may not {action}")
-        raise CliError(f"role {user.role} may not {action}", EXIT_FAILED)
+        refusal = f"role {user.role} may not {describe(action)}"
+        _audit_refusal(store, user.name, user.role, action, asked, refusal)
+        raise CliError(refusal, EXIT_FAILED)
     return user
 
 

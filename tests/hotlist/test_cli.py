@@ -188,7 +188,7 @@ def test_alerts_ls_and_step_need_a_login_and_record_who(run, tmp_path, clock):
         return run(*args, "--user", name, "--password-stdin", stdin=pin + "\n")
 
     status, out, err = as_user("tech1", "pin-0815", "alerts", "ls")
-    assert status == 1 and "role technician may not alerts.verify" in err
+    assert status == 1 and "role technician may not see and verify alerts" in err
     status, out, err = as_user("ofc1", "wrong", "alerts", "ls")
     assert status == 1 and "login refused" in err
     status, out, err = as_user("ofc1", "pin-4711", "alerts", "ls")
@@ -227,7 +227,7 @@ def test_every_hot_list_command_needs_a_login_and_says_how(run, tmp_path, clock)
                  ["hotlist", "import", str(SAMPLES / "agency-bolo.csv"), "--format", "csv", "--name", "bolo"]):
         status, out, err = run(*argv)
         assert status == 1 and out == "", argv
-        assert "needs a login: log in first: `alpr-edge login --user NAME`" in err, err
+        assert "a login is needed to " in err and ": log in first: `alpr-edge login --user NAME`" in err, err
     refused = [r for r in audit_rows(tmp_path, clock) if r["outcome"].startswith("refused")]
     assert [r["action"] for r in refused] == ["hotplate.add", "hotlist.browse", "hotlist.browse", "hotlist.manage", "hotlist.manage"]
     assert refused[0]["data"] == {"plate": "4KDM2?1"} and refused[0]["case_number"] == "26-004700"
@@ -237,14 +237,14 @@ def test_every_hot_list_command_needs_a_login_and_says_how(run, tmp_path, clock)
 
 def test_roles_decide_and_the_login_is_who_entered_the_plate(run, tmp_path, clock):
     status, out, err = run.as_user("ofc1", "hotlist", "import", str(SAMPLES / "agency-bolo.csv"), "--format", "csv", "--name", "bolo")
-    assert status == 1 and "role officer may not hotlist.manage" in err
+    assert status == 1 and "role officer may not manage hot lists" in err
     status, out, err = run.as_user("ofc1", "hotlist", "add", "4KDM2?1", "--state", "CA", "--reason", "Armed robbery suspect vehicle",
                                    "--case", "26-004700", "--synopsis", "Bank robbery; partial plate", "--expires", "2026-12-31")
     assert (status, out) == (0, ONE_CHECKED + "added 4KDM2?1 (CA) until 2026-12-31, case 26-004700\n"), err
     status, out, err = run.as_user("ofc1", "hotlist", "match", "4KDM2B1", "--json")
     assert json.loads(out)[0]["entered_by"] == "ofc1"  # the login (its badge number is in the audit row)
     status, out, err = run.as_user("ofc1", "hotlist", "remove", "4KDM2?1")
-    assert status == 1 and "role officer may not hotplate.remove" in err
+    assert status == 1 and "role officer may not remove hot plates" in err
     run.login("sam")  # a supervisor: password and second factor, once
     assert run("hotlist", "remove", "4KDM2?1")[:2] == (0, "removed 1 entry\n")
     rows = audit_rows(tmp_path, clock)
@@ -288,7 +288,7 @@ def test_login_gives_one_short_session_and_logout_ends_it(run, tmp_path, clock):
     run.login("ada")
     assert run("logout")[1] == "logged out ada\n"
     status, out, err = run("hotlist", "ls")
-    assert status == 1 and "needs a login" in err
+    assert status == 1 and "a login is needed to browse the hot lists" in err
     uses = [(r["user"], r["action"]) for r in audit_rows(tmp_path, clock) if r["action"].startswith(("login", "logout"))]
     assert uses == [("ada", "login"), ("ada", "login.session_start"), ("ada", "login.session"), ("ada", "login.session"),
                     ("ada", "login"), ("ada", "login.session_start"), ("ada", "logout")]
@@ -350,3 +350,19 @@ def test_an_old_extract_imported_today_shows_its_age_in_ls(run, tmp_path):
     assert err == "warning: list 'ncic' is stale: 48.0 h old, maximum 24 h; its alerts say so\n"
     status, out, err = run("hotlist", "ls", "--json")
     assert json.loads(out)["lists"][0]["age_s"] == 48 * 3600.0
+
+
+def test_a_refusal_says_what_in_words_not_the_permission_key(run):
+    """Walkthrough: listing alerts without a login said 'alerts.verify needs a login'."""
+    status, out, err = run("alerts", "ls")
+    assert status == 1 and out == ""
+    assert "a login is needed to see and verify alerts: log in first" in err and "alerts.verify" not in err, err
+    status, out, err = run.as_user("ofc1", "hotlist", "rm", "manual")
+    assert status == 1 and "role officer may not manage hot lists" in err and "hotlist.manage" not in err, err
+
+
+def test_every_permission_has_words_for_its_messages():
+    from alpr_edge.accounts.permissions import DESCRIPTIONS, PERMISSIONS
+
+    keys = set().union(*PERMISSIONS.values())
+    assert keys - DESCRIPTIONS.keys() == set() and all(DESCRIPTIONS[k] and "." not in DESCRIPTIONS[k] for k in keys)

@@ -164,7 +164,7 @@ def test_stats_cli_has_no_plate_text_needs_a_login_and_is_audited(tmp_path):
     bad = stats(config, "--since", "last tuesday")
     assert bad.returncode == 2 and "expected a date like 2026-01-31" in bad.stderr
     anonymous = run_cli("stats", "--config", str(config))
-    assert anonymous.returncode == 1 and "stats.view needs a login" in anonymous.stderr
+    assert anonymous.returncode == 1 and "a login is needed to see usage statistics" in anonymous.stderr
     with Store.open(data_dir, settings, dev_keys=True) as store:
         looks = [(r["user"], r["outcome"][:7]) for r in audit.records(store) if r["action"] == "stats.view"]
     assert looks == [("tech", "ok")] * 4 + [("(no login)", "refused")]

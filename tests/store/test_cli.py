@@ -89,7 +89,7 @@ def test_search_with_account_purpose_and_case(run, device):
 
 def test_technician_and_bad_credentials_are_refused(run, device):
     status, _, err = run(*SEARCH, "--user", "tech", stdin="tech-pass\n")
-    assert status == 1 and "role technician may not reads.search" in err
+    assert status == 1 and "role technician may not search stored reads" in err
     status, _, err = run(*SEARCH, "--user", "sue", "--totp", "000000", stdin="sue-pass\n")
     assert status == 1 and "login refused: wrong or expired second-factor code" in err
     status, _, err = run(*SEARCH, "--user", "sue", stdin="sue-pass\n")
@@ -134,9 +134,9 @@ def test_audit_verify_and_export(run, device):
 
 def test_user_management_needs_an_admin(run, device):
     status, _, err = run("users", "add", "eve", "--role", "admin", "--password-stdin", stdin="eve-pass1\n")
-    assert status == 1 and "users.manage needs a login: log in first" in err
+    assert status == 1 and "a login is needed to manage user accounts: log in first" in err
     status, _, err = run("users", "add", "eve", "--role", "admin", "--as", "tech", "--password-stdin", stdin="eve-pass1\ntech-pass\n")
-    assert status == 1 and "may not users.manage" in err
+    assert status == 1 and "may not manage user accounts" in err
     status, out, err = run("users", "list", "--user", "sue", "--totp", device["sue"].next(), "--password-stdin", stdin="sue-pass\n")
     assert status == 0 and "tech" in out and "technician" in out, err
 
@@ -170,9 +170,9 @@ def test_a_search_for_immigration_enforcement_is_refused_citing_the_law_and_audi
 
 def test_a_refused_login_keeps_the_plate_purpose_and_case_sealed_in_the_audit(run, device):
     status, _, err = run(*SEARCH, "--user", "tech", stdin="tech-pass\n")
-    assert status == 1 and "role technician may not reads.search" in err
+    assert status == 1 and "role technician may not search stored reads" in err
     status, _, err = run(*SEARCH)
-    assert status == 1 and "reads.search needs a login" in err
+    assert status == 1 and "a login is needed to search stored reads" in err
     rows = audit_records()(run.data)[-2:]
     for row, user in zip(rows, ("tech", "(no login)")):
         assert (row["user"], row["action"], row["case_number"]) == (user, "reads.search", "24-1")
