@@ -13,6 +13,7 @@ from alpr_edge import SHIPPED_MODELS_DIR
 from alpr_edge.logs import log
 from alpr_edge.vision.ctc import beam_search, char_confidences
 from alpr_edge.vision.formats import STATE_CLASSES, fits_common_format, fits_format, plausible_plate_text
+from alpr_edge.vision.rows import read_two_rows
 from alpr_edge.vision.geometry import (CLOSE_UP_WIDTH, DET_H, DET_STRIDE, DET_W, REFINE_H, REFINE_W, box_iou, corners_box,
                                       from_window, letterbox, order_corners, rectify, refine_window, scaled_quad,
                                       zoom_tiles)
@@ -307,8 +308,12 @@ class PlateRecognizer:
             crop = rectify(grey, quad)
             candidates, char_conf, state, state_conf = self.ocr.read(crop)
             candidates = [c for c in candidates if plausible_plate_text(c.text)]
-            readings.append((crop, candidates, char_conf, state, state_conf))
             first = candidates[0].confidence if candidates else 0.0
+            if index == 0:  # a squarish plate with two rows of text is read row by row (vision/rows.py)
+                rows = read_two_rows(self.ocr, grey, quad, first)
+                if rows is not None:
+                    return [(*rows, state, state_conf)]
+            readings.append((crop, candidates, char_conf, state, state_conf))
             if index == 0 and (first >= SURE_ENOUGH or first < NOTHING_THERE):
                 break
         return readings
