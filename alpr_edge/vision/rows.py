@@ -5,8 +5,8 @@ The OCR reads one line of text from a 2:1 crop. A squarish plate with two rows o
 for a plate whose rectified shape is squarish the runtime looks for a quiet band between two
 busy ones in the crop's horizontal-edge profile (polarity-free: dark ink on light sheeting or
 light on dark), cuts the rows there, pads each to the 2:1 look of a plate crop and reads them
-with the same OCR. The split is kept only when the two rows read surer than the whole crop, so
-a one-row plate whose profile happens to dip (a state name over the serial) keeps its reading.
+with the same OCR. A split needs two equally tall busy bands around the gap, so a one-row plate
+with a thin state name or slogan over its serial is not cut.
 The training generator cuts its two-row samples with these same functions (``row_crops``).
 """
 
@@ -25,6 +25,7 @@ MAX_TWO_ROW_ASPECT = 2.2  # width / height along the plate's axes: US one-row pl
 ROW_PLATE_H = 96  # the squarish plate is rectified at this height for the split (width follows its aspect)
 VALLEY_BAND = (0.3, 0.7)  # the gap between rows lies in this part of the plate's height
 VALLEY_RATIO = 0.45  # the gap's edge energy is under this share of the weaker row's
+ROW_BALANCE = 0.6  # the thinner row's busy band is at least this share of the thicker's
 ROW_ASPECT = 2.0  # each row is padded to this shape, the look of the crops the OCR was trained on
 TOP_K = 4  # candidates kept per row; their products rank the two-row texts
 
@@ -67,7 +68,19 @@ def find_row_split(crop: np.ndarray) -> int | None:
     weaker = min(top, bottom)
     if weaker <= 0 or profile[split] > VALLEY_RATIO * weaker:
         return None
+    # A motorcycle plate's two rows are equally tall; a state name or slogan over a one-row
+    # serial is a much thinner busy band than the serial under it.
+    above = _busy_rows(profile[margin:split][::-1], top)
+    below = _busy_rows(profile[split + 1:height - margin], bottom)
+    if min(above, below) < ROW_BALANCE * max(above, below):
+        return None
     return split
+
+
+def _busy_rows(profile: np.ndarray, peak: float) -> int:
+    """How many pixel rows, counted from the gap outwards, are at least half as busy as ``peak``."""
+    busy = np.flatnonzero(profile >= peak / 2)
+    return int(busy[-1] - busy[0] + 1) if len(busy) else 0
 
 
 def row_crops(crop: np.ndarray, split: int, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -97,11 +110,12 @@ class RowReader(Protocol):
     def read(self, crop: np.ndarray, top_k: int = 10) -> tuple[list[Candidate], tuple[float, ...], str | None, float]: ...
 
 
-def read_two_rows(ocr: RowReader, grey: np.ndarray, corners: np.ndarray,
-                  whole_confidence: float) -> tuple[np.ndarray, list[Candidate], tuple[float, ...]] | None:
+def read_two_rows(ocr: RowReader, grey: np.ndarray,
+                  corners: np.ndarray) -> tuple[np.ndarray, list[Candidate], tuple[float, ...]] | None:
     """(crop, candidates, per-character confidences) of a two-row plate at ``corners``, read
-    row by row; None when the quad is not squarish, shows one row, or its rows read less
-    surely than the whole crop did (``whole_confidence``)."""
+    row by row; None when the quad is not squarish, shows one row, or its rows read no
+    plausible plate text. The whole crop's reading is no rival: the OCR, trained on one line,
+    often reads one row of a two-row plate alone, and surely."""
     crop = squarish_crop(grey, corners)
     if crop is None:
         return None
@@ -112,7 +126,7 @@ def read_two_rows(ocr: RowReader, grey: np.ndarray, corners: np.ndarray,
     top, top_conf, _, _ = ocr.read(top_crop)
     bottom, bottom_conf, _, _ = ocr.read(bottom_crop)
     candidates = [c for c in combine_rows(top, bottom) if plausible_plate_text(c.text)]
-    if not candidates or candidates[0].confidence <= whole_confidence:
+    if not candidates:
         return None
     char_conf = tuple(top_conf) + tuple(bottom_conf)
     if top and bottom and candidates[0].text != top[0].text + bottom[0].text:

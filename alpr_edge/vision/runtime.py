@@ -310,7 +310,7 @@ class PlateRecognizer:
             candidates = [c for c in candidates if plausible_plate_text(c.text)]
             first = candidates[0].confidence if candidates else 0.0
             if index == 0:  # a squarish plate with two rows of text is read row by row (vision/rows.py)
-                rows = read_two_rows(self.ocr, grey, quad, first)
+                rows = read_two_rows(self.ocr, grey, quad)
                 if rows is not None:
                     return [(*rows, state, state_conf)]
             readings.append((crop, candidates, char_conf, state, state_conf))
