@@ -88,7 +88,7 @@ def _timing(ms: list[float]) -> dict:
     return {"ms_median": round(float(np.median(ms)), 2), "ms_p95": round(float(np.percentile(ms, 95)), 2)} if ms else {}
 
 
-def evaluate_crops(folder: Path, models: Path, split: str, threads: int, show_errors: bool) -> dict:
+def evaluate_crops(folder: Path, models: Path, split: str, threads: int, show_errors: bool, per_state: bool = False) -> dict:
     ocr = OcrModel(models / OCR_FILE, threads)
     # The runtime's reading path on the whole crop as the quad: the crop variants included.
     runtime = PlateRecognizer(detector=None, ocr=ocr)
@@ -98,6 +98,7 @@ def evaluate_crops(folder: Path, models: Path, split: str, threads: int, show_er
     items = _pick(items, split, split_real)
     top1 = top10 = state_ok = 0
     char_acc, ms = [], []
+    by_state: dict[str, list[str | None]] = {}  # labelled state -> the runtime's reported state per crop
     rng = random.Random(0)
     for image, text, state, name in items:
         start = time.perf_counter()
@@ -113,13 +114,27 @@ def evaluate_crops(folder: Path, models: Path, split: str, threads: int, show_er
         h, w = image.shape  # the photo's own pixels, as the runtime cuts a plate from a frame
         seen = runtime.read_crop(image, np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32))
         runtime_top1 += seen is not None and seen.text == text
+        by_state.setdefault(state, []).append(seen.state if seen is not None else None)
         if show_errors and best != text:
             print(f"  {name}: truth {text} read {best or '-'} state {state}/{pred_state}", file=sys.stderr)
     n = max(len(items), 1)
-    return {"set": str(folder), "split": split, "plates": len(items), "skipped_placeholder_labels": skipped,
+    result = {"set": str(folder), "split": split, "plates": len(items), "skipped_placeholder_labels": skipped,
             "exact_top1": round(top1 / n, 4), "exact_top10": round(top10 / n, 4),
             "exact_top1_runtime_reading": round(runtime_top1 / n, 4), "char_accuracy": round(float(np.mean(char_acc)) if char_acc else 0.0, 4),
             "state_accuracy": round(state_ok / n, 4), **_timing(ms)}
+    if per_state:
+        result["per_state"] = state_confusion(by_state)
+    return result
+
+
+def state_confusion(by_state: dict[str, list[str | None]]) -> dict[str, dict]:
+    """Per labelled state: crops, right, ``null`` (no state reported) and the wrong states read."""
+    table = {}
+    for state in sorted(by_state):
+        seen = by_state[state]
+        wrong = sorted(s for s in seen if s is not None and s != state)
+        table[state] = {"crops": len(seen), "right": seen.count(state), "null": seen.count(None), "wrong": wrong}
+    return table
 
 
 def _centre_hit(box, truth) -> bool:
@@ -320,6 +335,7 @@ def main(argv=None) -> int:
     parser.add_argument("--zoom", action="store_true", help="scenes and composites: also look at closer tiles, as `alpr-edge recognize` does on stills")
     parser.add_argument("--jpeg", type=int, metavar="Q", help="--us-composite: JPEG-compress each composite photo at quality Q first")
     parser.add_argument("--errors", action="store_true", help="list misread crops on stderr")
+    parser.add_argument("--states", action="store_true", help="--crops: also a per-state confusion of the runtime's reported state")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     if not args.crops and not args.scenes and not args.rendered:
@@ -331,7 +347,7 @@ def main(argv=None) -> int:
         parser.error(f"{args.models / DETECTOR_FILE}: missing")
     results = {}
     if args.crops:
-        results["crops"] = [evaluate_crops(f, args.models, args.split, args.threads, args.errors) for f in args.crops]
+        results["crops"] = [evaluate_crops(f, args.models, args.split, args.threads, args.errors, args.states) for f in args.crops]
     if args.scenes:
         results["scenes"] = evaluate_scenes(args.scenes, args.models, args.split, args.threads, args.iou, args.threshold,
                                              not args.no_corner_refiner, args.zoom)

@@ -120,3 +120,11 @@ def test_row_samples_are_one_row_of_a_motorcycle_plate_cut_as_the_runtime_cuts_i
     lengths = [len(text) for _, text, _ in samples]
     assert set(lengths) <= {2, 3, 4} and {2, 3} & set(lengths) and 4 in lengths, "top rows (2-3) and bottom rows (3-4)"
     assert {STATE_CLASSES[index] for _, _, index in samples} == {"unknown"}, "a row shows no state design"
+
+
+def test_the_per_state_confusion_counts_right_null_and_wrong_states():
+    from evaluate import state_confusion
+
+    table = state_confusion({"CA": ["CA", None, "NV", "CA"], "OR": ["WA"]})
+    assert table == {"CA": {"crops": 4, "right": 2, "null": 1, "wrong": ["NV"]},
+                     "OR": {"crops": 1, "right": 0, "null": 0, "wrong": ["WA"]}}
