@@ -51,6 +51,7 @@ from alpr_edge.vision.aggregator import _similarity  # noqa: E402
 from alpr_edge.vision.geometry import box_iou  # noqa: E402
 from alpr_edge.vision.runtime import DETECTOR_FILE, OCR_FILE, OcrModel, PlateRecognizer, load_recognizer, reported_state  # noqa: E402
 from alpr_edge.vision.geometry import corners_box, quad_iou  # noqa: E402
+from alpr_edge.vision.rows import find_row_split, squarish_crop  # noqa: E402
 from platesynth.ocr_samples import load_real_crops, real_label_usable, real_sample, split_real  # noqa: E402
 from platesynth.scene import load_scene_annotations, split_scenes, us_composites  # noqa: E402
 
@@ -275,6 +276,12 @@ def evaluate_rendered(models: Path, count: int, threads: int, refine: bool = Tru
     return out
 
 
+def _two_rows(frame: np.ndarray, corners) -> bool:
+    """Whether the runtime cut this plate into two rows (``vision/rows.py``): the split's own test."""
+    crop = squarish_crop(frame, np.array(corners, np.float32))
+    return crop is not None and find_row_split(crop) is not None
+
+
 DESIGN_LOOKS = {  # condition -> render_on_template options (and "jpeg": the frame compressed hard)
     "state designs": {},
     "separator emblems": {"emblem_odds": 1.0, "stacked_odds": 0.0, "fade_odds": 0.0},
@@ -297,7 +304,7 @@ def evaluate_designs(models: Path, folder: Path, count: int, threads: int, seed:
     out = []
     for look, options in DESIGN_LOOKS.items():
         rng = random.Random(seed)
-        exact = found_any = 0
+        exact = found_any = split = 0
         for _ in range(count):
             frame = np.full((720, 1280), rng.randint(60, 160), np.uint8)
             frame = np.clip(frame + np.random.default_rng(rng.randrange(1 << 30)).normal(0, 10, frame.shape), 0, 255).astype(np.uint8)
@@ -311,7 +318,9 @@ def evaluate_designs(models: Path, folder: Path, count: int, threads: int, seed:
             found = recognizer.recognize(frame)
             found_any += bool(found)
             exact += bool(found) and found[0].text == plate.text
-        out.append({"look": look, "plates": count, "read_any": round(found_any / max(count, 1), 4), "exact_top1": round(exact / max(count, 1), 4)})
+            split += bool(found) and _two_rows(frame, found[0].corners)
+        out.append({"look": look, "plates": count, "read_any": round(found_any / max(count, 1), 4), "exact_top1": round(exact / max(count, 1), 4),
+                    "read_as_two_rows": round(split / max(count, 1), 4)})
     return out
 
 
