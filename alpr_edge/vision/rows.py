@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from alpr_edge.vision.formats import plausible_plate_text
-from alpr_edge.vision.geometry import rectify
+from alpr_edge.vision.geometry import OCR_H, OCR_W, rectify
 from alpr_edge.vision.types import Candidate
 
 MAX_TWO_ROW_ASPECT = 2.2  # width / height along the plate's axes: US one-row plates are 2:1, motorcycle 7:4
@@ -105,8 +105,6 @@ def combine_rows(top: list[Candidate], bottom: list[Candidate], top_k: int = TOP
 
 
 class RowReader(Protocol):
-    input_size: tuple[int, ...]
-
     def read(self, crop: np.ndarray, top_k: int = 10) -> tuple[list[Candidate], tuple[float, ...], str | None, float]: ...
 
 
@@ -122,7 +120,7 @@ def read_two_rows(ocr: RowReader, grey: np.ndarray,
     split = find_row_split(crop)
     if split is None:
         return None
-    top_crop, bottom_crop = row_crops(crop, split, (int(ocr.input_size[0]), int(ocr.input_size[1])))
+    top_crop, bottom_crop = row_crops(crop, split, (OCR_H, OCR_W))  # the OCR resizes to its own input
     top, top_conf, _, _ = ocr.read(top_crop)
     bottom, bottom_conf, _, _ = ocr.read(bottom_crop)
     candidates = [c for c in combine_rows(top, bottom) if plausible_plate_text(c.text)]
