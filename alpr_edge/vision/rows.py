@@ -23,8 +23,8 @@ from alpr_edge.vision.types import Candidate
 
 MAX_TWO_ROW_ASPECT = 2.2  # width / height along the plate's axes: US one-row plates are 2:1, motorcycle 7:4
 ROW_PLATE_H = 96  # the squarish plate is rectified at this height for the split (width follows its aspect)
-VALLEY_BAND = (0.3, 0.7)  # the gap between rows lies in this part of the plate's height
-VALLEY_RATIO = 0.45  # the gap's edge energy is under this share of the weaker row's
+VALLEY_BAND = (0.35, 0.65)  # the gap between rows lies in this part of the plate's height
+VALLEY_RATIO = 0.3  # the gap's edge energy is under this share of the weaker row's
 ROW_BALANCE = 0.6  # the thinner row's busy band is at least this share of the thicker's
 ROW_ASPECT = 2.0  # each row is padded to this shape, the look of the crops the OCR was trained on
 TOP_K = 4  # candidates kept per row; their products rank the two-row texts
@@ -62,6 +62,8 @@ def find_row_split(crop: np.ndarray) -> int | None:
     height = len(profile)
     lo, hi = int(height * VALLEY_BAND[0]), int(height * VALLEY_BAND[1])
     split = lo + int(np.argmin(profile[lo:hi]))
+    if split in (lo, hi - 1):
+        return None  # the least busy row is at the band's edge: a slope (a thin header or footer band), not a gap
     margin = max(2, height // 12)  # the plate's border and bolts sit at the very edges
     top = profile[margin:split].max(initial=0.0)
     bottom = profile[split + 1:height - margin].max(initial=0.0)

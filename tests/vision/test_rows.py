@@ -98,3 +98,20 @@ def test_recognize_json_reads_a_motorcycle_plate_top_row_then_bottom_row(tmp_pat
     assert plate["text"] == text == "KT4827"
     assert isinstance(plate["format_ok"], bool)
     assert plate["candidates"][0]["text"] == text
+
+
+def _header_serial_footer() -> np.ndarray:
+    """A tight one-row plate crop as the real US crops are: a state name over the serial and a
+    slogan under it (three busy bands, two quiet gaps off the middle)."""
+    plate = np.full((96, 192), 225, np.uint8)
+    cv2.putText(plate, "WASHINGTON DC", (28, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.55, 30, 2)
+    cv2.putText(plate, "DZ 1555", (14, 68), cv2.FONT_HERSHEY_DUPLEX, 1.5, 20, 4)
+    cv2.putText(plate, "TAXATION WITHOUT REPRESENTATION", (6, 86), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 20, 1)
+    return plate
+
+
+def test_a_state_name_and_slogan_around_a_one_row_serial_are_not_two_rows():
+    plate = _header_serial_footer()
+    crop = squarish_crop(plate, np.float32([[0, 0], [192, 0], [192, 96], [0, 96]]))
+    assert crop is not None
+    assert find_row_split(crop) is None
