@@ -86,6 +86,7 @@ def build_daemon(
     data_dir = config.data_dir
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     camera = profile.camera
+    replayed = source is not None or source_override is not None  # not the profile's camera
     if source is not None:
         pass
     elif source_override is not None:
@@ -102,7 +103,10 @@ def build_daemon(
         ignition = open_ignition(profile.ignition, data_dir)
     except RuntimeError as error:
         raise StartupError(f"profile {profile.name!r}: ignition sense: {error}") from None
-    recognizer, aggregator = build_recognition(config, camera.name)
+    # A second (colour) camera's pixels do not line up with the IR frame's plate boxes; a
+    # replay or handed-in source, or one camera's two streams, show one view.
+    second_camera = camera.driver == "picamera2" and camera.picamera2.colour_camera is not None
+    recognizer, aggregator = build_recognition(config, camera.name, colour_aligned=replayed or not second_camera)
     parts = Components(source=source, recognizer=recognizer, aggregator=aggregator, ignition=ignition)
     _build_positioning(config, profile, parts)
     parts.notifier = ServiceNotifier.from_environment()
@@ -228,7 +232,7 @@ def make_tagger(positions: PositionSource, clock: ClockPort) -> Callable[[Read],
     return tag
 
 
-def build_recognition(config: Config, camera_name: str) -> tuple[PlateRecognizer, ReadAggregator]:
+def build_recognition(config: Config, camera_name: str, colour_aligned: bool = True) -> tuple[PlateRecognizer, ReadAggregator]:
     from alpr_edge.vision import ReadAggregator, load_recognizer
 
     try:
@@ -239,5 +243,6 @@ def build_recognition(config: Config, camera_name: str) -> tuple[PlateRecognizer
         camera=camera_name,
         passage_gap_s=config.recognition.passage_gap_s,
         min_confidence=config.recognition.min_confidence,
+        colour_aligned=colour_aligned,
     )
     return recognizer, aggregator

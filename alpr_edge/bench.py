@@ -3,10 +3,13 @@
 The pipeline runs with the shipped int8 models, the encrypted store in a
 temporary data dir, a hot list of ``hotlist_entries`` generated plates (plus
 the drive's own plates, so alerts happen) and the alert book, fed by a replay
-of the shipped rendered drive held in memory (a camera hands over raw frames:
-JPEG decoding is not part of the per-frame cost on a device). The source is
-paced like a camera at ``offered_fps``; what recognition cannot keep up with is
-dropped and counted, exactly as in the field.
+of the shipped rendered drive, read frame by frame from a file and decoded by
+the capture thread like a USB MJPEG camera's JPEGs. The source is paced like
+a camera at ``offered_fps``; what recognition cannot keep up with is dropped
+and counted, exactly as in the field. Memory is sampled while the pipeline
+runs, each run starting from a trimmed heap (`alpr_edge.memory`); wall-clock
+figures come with the load average and the CPU time per frame, which a busy
+machine moves far less.
 
 Stage benchmarks (recognition per frame on one core, hot list match, store
 insert, MQTT drain) are the scripts in ``scripts/``, run as subprocesses so
@@ -33,18 +36,45 @@ import cv2
 import numpy as np
 
 from alpr_edge.capture import Frame
+from alpr_edge.memory import release_freed_memory
 
 ROOT = Path(__file__).resolve().parent.parent
 SIM_FRAMES = ROOT / "firmware_profiles" / "sim-data" / "frames"
 SCRIPTS = ROOT / "scripts"
 
 
-class MemoryReplay:
+class DriveRecording:
+    """The drive's JPEG frames in one file, read back one at a time.
+
+    A USB camera hands each JPEG over from the kernel's buffers: the bench
+    reads each from disk (the page cache, after the first loop) instead of
+    holding the whole drive in the process, where it would count as the
+    daemon's memory (14 MB at 1080p).
+    """
+
+    def __init__(self, path: Path, images: list[bytes]):
+        self.path = path
+        self.spans: list[tuple[int, int]] = []
+        with open(path, "wb") as handle:
+            for image in images:
+                self.spans.append((handle.tell(), len(image)))
+                handle.write(image)
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def __getitem__(self, index: int) -> bytes:
+        offset, length = self.spans[index]
+        with open(self.path, "rb") as handle:
+            return os.pread(handle.fileno(), length, offset)
+
+
+class PacedReplay:
     """JPEG frames decoded and handed over at a camera's pace, looping (like a USB MJPEG camera)."""
 
     name = "bench"
 
-    def __init__(self, images: list[bytes], fps: float, colour: bool = True):
+    def __init__(self, images: DriveRecording, fps: float, colour: bool = True):
         self.images = images
         self.fps = fps
         self.colour = colour
@@ -71,7 +101,7 @@ class MemoryReplay:
         pass
 
     def status(self) -> dict:
-        return {"camera": self.name, "frames": self.count, "driver": "memory-replay"}
+        return {"camera": self.name, "frames": self.count, "driver": "bench-replay"}
 
 
 def load_drive(size: tuple[int, int], limit: int = 120) -> list[bytes]:
@@ -128,8 +158,6 @@ def throwaway_list_storage() -> Iterator[Any]:
 def hotlist_engine(entries: int, plates: list[str], storage):
     """A HotListEngine with an NCIC extract of ``entries`` random plates, plus ``plates`` on a small list."""
     from alpr_edge.config import HotlistSection
-    import gc
-
     from alpr_edge.hotlist import HotListEngine, parse_csv, parse_ncic
 
     sys.path.insert(0, str(SCRIPTS))
@@ -140,8 +168,7 @@ def hotlist_engine(entries: int, plates: list[str], storage):
     extract, _ = generate_extract(entries, np.random.default_rng(7))
     HotListEngine(storage, audit=lambda *a, **k: None).replace(parse_ncic(extract, name="ncic"), actor="bench")
     del extract
-    gc.collect()
-    _return_freed_memory()
+    release_freed_memory()  # the import's leftovers are the bench's, not the daemon's
     started = time.perf_counter()
     engine = HotListEngine(storage, settings=HotlistSection(), audit=lambda *a, **k: None)
     load_s = time.perf_counter() - started
@@ -149,16 +176,6 @@ def hotlist_engine(entries: int, plates: list[str], storage):
     lines += [f"{plate},,BENCH,Stolen vehicle,Sedan,Bench #1,26-000001,Benchmark entry,2099-12-31" for plate in plates]
     engine.replace(parse_csv(("\n".join(lines) + "\n").encode(), name="bench"), actor="bench")
     return engine, load_s
-
-
-def _return_freed_memory() -> None:
-    """Give freed heap pages back to the OS (glibc), so RSS shows what is in use."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def thread_cpu_s(thread: threading.Thread) -> float:
@@ -170,11 +187,44 @@ def thread_cpu_s(thread: threading.Thread) -> float:
         return float("nan")
 
 
+def cpu_ms_per_frame(cpu_s: dict[str, float], frames_in: int, frames_processed: int) -> dict[str, float | None]:
+    """CPU milliseconds each frame cost the capture (per frame offered) and recognition (per frame
+    processed) threads: unlike frame rates and latencies, these barely move with other load."""
+    def per(seconds: float | None, frames: int) -> float | None:
+        return round(1000 * seconds / frames, 2) if seconds is not None and seconds == seconds and frames else None
+    return {"capture": per(cpu_s.get("capture"), frames_in), "recognition": per(cpu_s.get("recognition"), frames_processed)}
+
+
+def load_average() -> float | None:
+    """The 1-minute load average: a wall-clock figure means little when this is above the core count."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
 def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
+    return status_mb("VmRSS")
+
+
+def status_mb(field: str) -> float:
+    """A memory figure of /proc/self/status (VmRSS, VmHWM) in MB; NaN where there is none."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return float("nan")
+
+
+def reset_high_water() -> bool:
+    """Restart the kernel's peak-RSS count (VmHWM) from the current RSS; False where not allowed."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
 
 
 def percentiles(values: list[float]) -> dict:
@@ -195,16 +245,19 @@ def run_pipeline(size: tuple[int, int], seconds: float, offered_fps: float, engi
     from alpr_edge.config import Config, DeviceSection, RecognitionSection
     from alpr_edge.profiles import load_profile
 
-    images = load_drive(size)
     with tempfile.TemporaryDirectory(prefix="alpr-bench-") as data_dir:
+        images = DriveRecording(Path(data_dir) / "drive.jpegs", load_drive(size))
+        release_freed_memory()  # a device runs one camera: this run must not carry the last run's heap
         config = Config(
             device=DeviceSection(data_dir=Path(data_dir)),
             recognition=RecognitionSection(threads=threads),
         )
         profile = dataclasses.replace(load_profile("sim"), name="bench")
         # Built as the device builds itself; only the camera and the hot lists are the benchmark's.
-        daemon = build_daemon(config, profile, source=MemoryReplay(images, offered_fps), hotlists=engine,
+        daemon = build_daemon(config, profile, source=PacedReplay(images, offered_fps), hotlists=engine,
                               max_frames=int(seconds * offered_fps))
+        load_at_start = load_average()
+        high_water = reset_high_water()
         started = time.monotonic()
         daemon.start()
         peak_rss = 0.0
@@ -233,7 +286,10 @@ def run_pipeline(size: tuple[int, int], seconds: float, offered_fps: float, engi
             "capture_to_alert_ms": percentiles(counters.capture_to_alert_ms),
             "cpu_s_per_thread": cpu,
             "cpu_percent_per_thread": {k: round(100 * v / duration, 1) for k, v in cpu.items()},
-            "peak_rss_mb": round(peak_rss, 1),
+            "cpu_ms_per_frame": cpu_ms_per_frame(cpu, counters.frames_in, counters.frames_processed),
+            "peak_rss_mb": round(peak_rss, 1),  # sampled every 0.2 s
+            "peak_rss_hwm_mb": status_mb("VmHWM") if high_water else None,  # the kernel's, no sample missed
+            "load_average_start_end": [load_at_start, load_average()],
         }
     return result
 
@@ -340,6 +396,7 @@ def _run_bench(storage, seconds: float, offered_fps: float, hotlist_entries: int
         "capture_to_alert_ms": pipelines[720]["capture_to_alert_ms"],
         "capture_to_read_ms": pipelines[720]["capture_to_read_ms"],
         "rss_mb": round(max(pipelines[720]["peak_rss_mb"], pipelines[1080]["peak_rss_mb"]), 1),
+        "rss_hwm_mb": max((p["peak_rss_hwm_mb"] for p in pipelines.values() if p["peak_rss_hwm_mb"] is not None), default=None),
         "hotlist_entries": hotlist_entries,
         "hotlist_load_s": round(load_s, 2),  # from the stored list, as at start-up
         "hotlist_rss_mb": round(hotlist_rss, 1),

@@ -232,7 +232,7 @@ class HotlistSection:
 
 @dataclass(frozen=True)
 class AlertsSection:
-    suppress_window_s: float = field(default=300.0, metadata=_help("The same plate on the same entry re-alerts only after this quiet time"))
+    suppress_window_s: float = field(default=300.0, metadata=_help("Quiet time: a re-sighting of the same plate on the same entry joins its alert if open or settled (stop, arrest, misread...) and seen within this; else it re-alerts"))
     unattended_timeout_s: float = field(default=3600.0, metadata=_help("An alert nobody acts on closes as timed out after this; 0: never"))
 
     def validate(self) -> list[str]:
@@ -336,9 +336,14 @@ class UiSection:
     tls_key: Path | None = field(default=None, metadata=_help("PEM private key of tls_cert"))
     push_interval_s: float = field(default=0.25, metadata=_help("How often the live push looks for new reads and alerts"))
     push_max_s: float = field(default=300.0, metadata=_help("A live-push stream is closed (and reopened by the page) after this long"))
+    map_url: str = field(default="", metadata=_help(
+        "Link shown with a look-up result's position, e.g. \"https://maps.example.gov/?q={lat},{lon}\" (http or https;"
+        " only the {lat} and {lon} placeholders); empty: coordinates only, no link"))
+    export_dir: Path | None = field(default=None, metadata=_help(
+        "Folder where evidence packages exported from the touchscreen are written; default DATA_DIR/exports"))
 
     def validate(self) -> list[str]:
-        problems = []
+        problems = map_url_problems(self.map_url)
         if not 0 <= self.port <= 65535:
             problems.append(f"port: expected 0 to 65535, got {self.port}")
         if not 0 < self.session_hours <= 24:
@@ -354,6 +359,31 @@ class UiSection:
         if self.push_max_s <= 0:
             problems.append(f"push_max_s: expected a positive number, got {self.push_max_s}")
         return problems
+
+
+MAP_PLACEHOLDERS = ("{lat}", "{lon}")
+
+
+def map_url_problems(pattern: str) -> list[str]:
+    """Why ``pattern`` cannot be the look-up screen's map link (an empty pattern: no link, fine).
+
+    The screen puts the link in front of an officer: it must be a web address
+    (no ``javascript:``), and nothing but the position may be filled in.
+    """
+    from urllib.parse import urlsplit
+
+    if not pattern:
+        return []
+    expected = 'expected an http(s) address with {lat} and {lon}, e.g. "https://maps.example.gov/?q={lat},{lon}"'
+    rest = pattern.replace("{lat}", "").replace("{lon}", "")
+    if any(placeholder not in pattern for placeholder in MAP_PLACEHOLDERS) or "{" in rest or "}" in rest:
+        return [f"map_url: {expected} and no other placeholder, got {pattern!r}"]
+    if any(c.isspace() or not c.isprintable() or c in "\"'<>\\`" for c in pattern):
+        return [f"map_url: {expected}, without spaces, quotes or angle brackets, got {pattern!r}"]
+    parts = urlsplit(pattern.replace("{lat}", "0").replace("{lon}", "0"))
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        return [f"map_url: {expected} (http or https only, a host, no user name), got {pattern!r}"]
+    return []
 
 
 @dataclass(frozen=True)

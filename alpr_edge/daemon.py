@@ -37,6 +37,7 @@ from alpr_edge.config import Config
 from alpr_edge.fileio import write_atomically
 from alpr_edge.finite import checked_read
 from alpr_edge.logs import log, plate_for_log
+from alpr_edge.memory import limit_arenas
 from alpr_edge.pipeline import DropOldestQueue, PipelineCounters
 from alpr_edge.profiles import Profile
 from alpr_edge.types import Alert, Components, LiveFeed, Read, ReadStore
@@ -79,6 +80,7 @@ class Daemon:
 
     def start(self) -> None:
         """Open every component in order; raise StartupError naming what failed."""
+        limit_arenas()  # before any thread starts: frames move between threads (alpr_edge.memory)
         try:
             self.parts.source.open()
         except CameraMissing as error:

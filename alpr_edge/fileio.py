@@ -3,8 +3,10 @@
 Written to a uniquely named temporary file in the same folder, created with
 ``mode`` before any byte lands (a secret is never briefly world-readable),
 fsynced, renamed over the target, and the folder fsynced so the rename
-survives a power cut. Keys, certificates, hot lists, cursors and the status
-file all go through here.
+survives a power cut. Keys (`store.keys.write_secret`, the KEK, `uplink
+keygen`), certificates, the provisioned config, hot lists, signatures,
+cursors and the status file all go through here; a rename done elsewhere
+(the KEK's promotion) syncs its folder with ``sync_folder``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,17 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o600, private_dir:
         temporary.unlink(missing_ok=True)
         raise
     sync_folder(path.parent)
+
+
+def write_output(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """A file a command was asked to write (``--output``): whole or not at all, with ``mode`` even when it
+    existed before; a device or a pipe named there (/dev/stdout, a FIFO) is written in place, never replaced."""
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return
+    write_atomically(path, data, mode=mode)
 
 
 def sync_folder(folder: Path) -> None:

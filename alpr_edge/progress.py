@@ -16,6 +16,11 @@ For callers::
             ...
     with progress.steps(["verify", "install", "restart"], "update") as step:
         step("verify"); ...
+    with progress.counting("exporting", "read") as report:  # library code calls report(done, total)
+        text = store.export(..., progress=report)
+
+Library code (store, hot lists) never draws: it takes a ``Report`` callback
+and the command line hands it one of these bars.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 T = TypeVar("T")
+Report = Callable[[int, "int | None"], None]  # (done so far, total or None while unknown)
 MIN_INTERVAL_S = 0.2  # redraw at most this often: a terminal on a serial console is slow
 
 
@@ -101,6 +107,20 @@ class _CountingReader:
 
     def __getattr__(self, name: str):  # readable(), seekable(), closed, name... as the file says
         return getattr(self._handle, name)
+
+
+@contextlib.contextmanager
+def counting(desc: str, unit: str = "it", *, stream: IO[str] | None = None) -> Iterator[Report]:
+    """A bar moved by the yielded callback, which library code calls with (done, total); counts in whole units."""
+    with bar(None, desc, unit, stream=stream) as meter:
+
+        def report(done: int, total: int | None = None) -> None:
+            if total is not None and meter.total != total:
+                meter.total = total
+                meter.refresh()
+            meter.update(done - meter.n)
+
+        yield report
 
 
 @contextlib.contextmanager

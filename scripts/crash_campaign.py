@@ -27,7 +27,6 @@ import os
 import random
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -37,14 +36,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MOSQUITTO = Path("/usr/sbin/mosquitto")
+sys.path.insert(0, str(ROOT))
+
+from tests.mosquitto import Mosquitto  # noqa: E402  (the one broker launcher, shared with the tests)
+
 READ_LOG = re.compile(r"\bread\b.*?\bread_id=([0-9a-f-]{36})")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.05) -> bool:
@@ -56,31 +52,11 @@ def wait_for(predicate, timeout: float, interval: float = 0.05) -> bool:
     return bool(predicate())
 
 
-class Broker:
+def start_broker(folder: Path) -> Mosquitto:
     """Mosquitto on 127.0.0.1 (plain MQTT, loopback only), persistent sessions kept on disk."""
-
-    def __init__(self, folder: Path):
-        self.port = free_port()
-        (folder / "db").mkdir()
-        config = folder / "mosquitto.conf"
-        config.write_text("\n".join([
-            "user root", f"listener {self.port} 127.0.0.1", "allow_anonymous true", "persistence true",
-            f"persistence_location {folder / 'db'}/", f"log_dest file {folder / 'mosquitto.log'}", "",
-        ]))
-        self.process = subprocess.Popen([str(MOSQUITTO), "-c", str(config)], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        from alpr_edge.uplink.reconnect import tcp_probe
-
-        if not wait_for(tcp_probe("127.0.0.1", self.port, timeout=0.2), 10):
-            raise RuntimeError("mosquitto did not start")
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
+    broker = Mosquitto(folder, persistence=True, log_types=())
+    broker.start()
+    return broker
 
 
 class Receiver:
@@ -123,7 +99,7 @@ class Receiver:
         self.client.loop_stop()
 
 
-def run_device(data_dir: Path, broker: Broker, log_path: Path) -> subprocess.Popen:
+def run_device(data_dir: Path, broker: Mosquitto, log_path: Path) -> subprocess.Popen:
     with open(log_path, "ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "alpr_edge", "run", "--profile", "sim", "--data-dir", str(data_dir), "--no-ui",
@@ -170,7 +146,7 @@ def campaign(args, work: Path) -> dict:
     rng = random.Random(args.seed)
     data_dir, logs = work / "data", work / "logs"
     logs.mkdir()
-    broker = Broker(work)
+    broker = start_broker(work)
     receiver = Receiver(broker.port)
     started = time.monotonic()
     exited_early = killed_running = kills_done = 0

@@ -32,7 +32,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import string
 import subprocess
@@ -45,64 +44,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.mosquitto import Mosquitto  # noqa: E402  (the one broker launcher, shared with the tests)
+
 AGENCY = "sim-agency"
 FAULTS = ((0.2, "broker_restart"), (0.4, "worker_kill"), (0.6, "devices_kill"))
 
 
 # -- the broker ----------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+class Broker(Mosquitto):
+    """Plain MQTT for anonymous clients, sessions persisted across the restart fault."""
 
-
-class Broker:
     def __init__(self, folder: Path):
-        self.folder = folder
-        self.port = free_port()
-        (folder / "db").mkdir(parents=True)
-        self.config = folder / "mosquitto.conf"
-        self.config.write_text("\n".join([
-            "user root" if os.geteuid() == 0 else "",
-            f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
-            "persistence true",
-            f"persistence_location {folder / 'db'}/",
-            # Queued messages per offline session (a killed worker's share, receipts
-            # for a car that is off): above the default 1000, still bounded.
-            "max_queued_messages 200000",
-            f"log_dest file {folder / 'mosquitto.log'}",
-            "log_type error", "log_type warning", "log_type subscribe", "",
-        ]))
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(["mosquitto", "-c", str(self.config)], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("mosquitto did not start")
+        # Queued messages per offline session (a killed worker's share, receipts
+        # for a car that is off): above the default 1000, still bounded.
+        super().__init__(folder, persistence=True, extra=["max_queued_messages 200000"],
+                         log_types=("error", "warning", "subscribe"))
 
     def subscribed(self, client_id: str) -> bool:
         """The broker logged a subscription from this client (log_type subscribe)."""
-        path = self.folder / "mosquitto.log"
-        return path.exists() and f" {client_id} " in path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()  # SIGTERM: it writes its persistence file, sessions survive
-            self.process.wait(30)
-        self.process = None
+        return f" {client_id} " in self.log()
 
 
 # -- keys and the agency side --------------------------------------------------

@@ -21,7 +21,7 @@ for arg in "$@"; do
 done
 
 apt_packages=(python3 python3-venv python3-pip)
-[ $dev = 1 ] && apt_packages+=(mosquitto postgresql faketime chromium systemd fonts-dejavu-core fonts-liberation fonts-freefont-ttf)
+[ $dev = 1 ] && apt_packages+=(mosquitto postgresql chromium systemd fonts-dejavu-core fonts-liberation fonts-freefont-ttf)
 [ $train = 1 ] && apt_packages+=(fonts-dejavu-core fonts-liberation fonts-freefont-ttf fonts-noto-core fonts-open-sans fonts-roboto-unhinted fonts-urw-base35)
 
 missing=()

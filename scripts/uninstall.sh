@@ -60,16 +60,18 @@ if [ $WIPE = 1 ]; then
     echo "uninstall.sh: anyway, add --including-held-evidence. Nothing was changed." >&2
     exit 1
   fi
-  [ -n "$holds" ] && say "destroying held evidence as told (--including-held-evidence): $holds"
+  held_too=""; [ -n "$holds" ] && held_too=" (held evidence too: $holds)"
   if [ $YES = 0 ] && [ $DRY = 0 ]; then
     if [ ! -t 0 ]; then
-      echo "uninstall.sh: --wipe destroys the keys and every read for good; no terminal to confirm on: pass --yes" >&2
+      echo "uninstall.sh: --wipe destroys the keys and every read$held_too for good; no terminal to confirm on: pass --yes" >&2
       exit 2
     fi
-    printf 'uninstall.sh: --wipe destroys the keys, every read and the configuration for good. Type WIPE to go on: '
+    printf 'uninstall.sh: --wipe destroys the keys, every read%s and the configuration for good. Type WIPE to go on: ' "$held_too"
     read -r answer || answer=""
     if [ "$answer" != WIPE ]; then echo "uninstall.sh: not wiped; nothing was changed." >&2; exit 1; fi
   fi
+  # Said once it is decided, not before the question (it read "destroying" and then "nothing was changed").
+  [ -n "$holds" ] && say "destroying held evidence as told (--including-held-evidence): $holds"
 fi
 do_() { if [ $DRY = 1 ]; then echo "+ $*"; else "$@"; fi; }
 host() {  # host-level command: only on a real uninstall

@@ -16,12 +16,18 @@ ROOT = Path(__file__).resolve().parent.parent
 CLI_CLOCK_ENV: dict[str, str] = {}  # set by _days_ahead: the CLI's clock moved with the tests'
 
 
-def run_cli(*args: str, timeout: float = 120, env: dict | None = None, input: str | None = None):
-    """Run `python -m alpr_edge ARGS` from the checkout, as a user would run alpr-edge."""
-    full_env = {**os.environ, **CLI_CLOCK_ENV, "PYTHONPATH": str(ROOT), **(env or {})}
+def cli_env(env: dict | None = None) -> dict[str, str]:
+    """The environment of a CLI command a test starts: the checkout's code, the tests' clock, ``env``."""
+    path = f"{ROOT}{os.pathsep}{ROOT / 'tests' / 'clock_ahead'}" if CLI_CLOCK_ENV else str(ROOT)
+    return {**os.environ, **CLI_CLOCK_ENV, "PYTHONPATH": path, **(env or {})}
+
+
+def run_cli(*args: str, timeout: float = 120, env: dict | None = None, input: str | None = None, **popen):
+    """Run `python -m alpr_edge ARGS` from the checkout, as a user would run alpr-edge
+    (``popen``: more of subprocess.run's arguments, e.g. ``preexec_fn``)."""
     return subprocess.run(
         [sys.executable, "-m", "alpr_edge", *args],
-        capture_output=True, text=True, timeout=timeout, env=full_env, cwd=ROOT, input=input,
+        capture_output=True, text=True, timeout=timeout, env=cli_env(env), cwd=ROOT, input=input, **popen,
     )
 
 
@@ -48,12 +54,9 @@ def _days_ahead():
 
     import time_machine
 
-    # The CLI commands the tests start see the same day, through libfaketime where it is installed
-    # (Only the CLI's: Chromium under libfaketime spins.) The monotonic clock is faked too: with
-    # FAKETIME_DONT_FAKE_MONOTONIC=1, Python's time.sleep fails there with EINVAL (`alpr-edge update` did).
-    faketime = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
-    if faketime.exists():
-        CLI_CLOCK_ENV.update(LD_PRELOAD=str(faketime), FAKETIME=f"+{days:g}d")
+    # The CLI commands the tests start see the same day: tests/clock_ahead/sitecustomize.py moves their
+    # wall clock with time-machine too (libfaketime faked the monotonic clock as well, and thread waits hung).
+    CLI_CLOCK_ENV.update(ALPR_EDGE_CLI_DAYS_AHEAD=f"{days:g}")
     with time_machine.travel(time.time() + days * 86400, tick=True):
         yield
 

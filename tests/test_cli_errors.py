@@ -48,3 +48,30 @@ def test_an_update_on_a_device_that_cannot_audit_it_is_refused_before_anything(t
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "cannot record the update in the audit trail: no data folder" in result.stderr
     assert not (tmp_path / "root").exists() and not (tmp_path / "never-provisioned").exists()
+
+
+def test_a_commands_warnings_are_whole_log_lines_without_plates(tmp_path):
+    """`hotlist add` raising a historical alert once printed a bare `alert_raised` on stderr (Python's
+    last-resort handler): a line without its alert id, list or time, which told the technician nothing."""
+    from datetime import UTC, datetime, timedelta
+
+    from argon2 import PasswordHasher
+
+    from alpr_edge.accounts import Accounts
+    from alpr_edge.config import StoreSection
+    from alpr_edge.store import Store
+    from tests.store.store_fakes import make_read
+
+    data = tmp_path / "data"
+    now = datetime.now(UTC)
+    with Store.open(data, StoreSection(), dev_keys=True) as store:
+        store.add_reads([make_read("7ABC123", now - timedelta(hours=1), position=(37.8044, -122.2712))])
+        Accounts(store, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)).add("ofc1", "officer", "pin-4711")
+    expires = (now + timedelta(days=10)).date().isoformat()
+    result = run_cli("hotlist", "add", "7ABC123", "--state", "CA", "--reason", "Stolen vehicle", "--case", "26-9",
+                     "--synopsis", "grey sedan", "--expires", expires, "--user", "ofc1", "--password-stdin",
+                     "--data-dir", str(data), input="pin-4711\n")
+    assert result.returncode == 0 and "HISTORICAL alert" in result.stdout, result.stdout + result.stderr
+    lines = result.stderr.splitlines()
+    assert any(" warning alpr_edge.alerts.book alert_raised alert_id=" in line for line in lines), result.stderr
+    assert "alert_raised" not in lines and "7ABC123" not in result.stderr

@@ -212,3 +212,33 @@ def test_second_factor_requirement_is_validated(tmp_path):
     with pytest.raises(SchemaError) as error:
         load_config(write(tmp_path, '[accounts]\nrequire_second_factor = "everyone"\n'))
     assert error.value.problems == ["accounts.require_second_factor: expected one of 'privileged', 'all', got 'everyone' (a string)"]
+
+
+# -- the look-up screen's map link (issue 23) ---------------------------------------------------
+
+
+def test_a_map_url_pattern_with_lat_and_lon_is_accepted(tmp_path):
+    config = load_config(write(tmp_path, '[ui]\nmap_url = "https://maps.example.gov/?q={lat},{lon}&z=17"\n'))
+    assert config.ui.map_url == "https://maps.example.gov/?q={lat},{lon}&z=17"
+    assert Config().ui.map_url == ""  # no pattern: coordinates only
+
+
+@pytest.mark.parametrize("pattern, words", [
+    ("javascript:alert({lat},{lon})", "http or https only"),
+    ("ftp://maps.example.gov/{lat}/{lon}", "http or https only"),
+    ("https:///?q={lat},{lon}", "http or https only"),
+    ("https://maps.example.gov/?q={lat}", "no other placeholder"),
+    ("https://maps.example.gov/?q={lat},{lon}&k={api_key}", "no other placeholder"),
+    ("https://maps.example.gov/?q={0}{lat},{lon}", "no other placeholder"),
+    ("https://maps.example.gov/?q={lat},{lon}\" onclick=\"x", "without spaces, quotes"),
+])
+def test_a_bad_map_url_pattern_is_refused_naming_file_and_key(tmp_path, pattern, words):
+    path = write(tmp_path, f"[ui]\nmap_url = '{pattern}'\n")
+    with pytest.raises(SchemaError) as error:
+        load_config(path)
+    assert error.value.source == str(path)
+    [problem] = error.value.problems
+    assert problem.startswith("ui.map_url: expected an http(s) address with {lat} and {lon}") and words in problem
+    result = run_cli("config", "check", "--config", str(path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert str(path) in result.stderr and "ui.map_url" in result.stderr

@@ -35,6 +35,9 @@ def test_nothing_is_written_when_not_on_a_terminal(tmp_path):
     with progress.steps(["a", "b"], "update", stream=quiet) as step:
         step("a")
         step("b")
+    with progress.counting("exporting", "read", stream=quiet) as report:
+        report(1, None)
+        report(2, 2)
     path = tmp_path / "list.csv"
     path.write_text("".join(f"PLATE{i},CA\n" for i in range(5000)))
     with progress.reading(path, "hot list", stream=quiet) as handle:
@@ -54,6 +57,21 @@ def test_a_terminal_gets_a_bar_with_counts(monkeypatch):
     finally:
         stream.close()
     assert "exporting" in shown and "100%" in shown and "25.0/25.0" in shown
+
+
+def test_a_counting_bar_follows_what_the_library_reports(monkeypatch):
+    monkeypatch.setattr(progress, "MIN_INTERVAL_S", 0.0)
+    stream, drain = terminal()
+    try:
+        with progress.counting("exporting", "read", stream=stream) as report:
+            report(3, None)  # the total not known yet: a count
+            first = drain()
+            report(40, 80)
+            shown = drain()
+    finally:
+        stream.close()
+    assert re.search(r"exporting: 3read", first), first
+    assert re.search(r"exporting: +50%.*40/80", shown), shown
 
 
 def test_reading_a_file_counts_its_bytes_on_a_terminal(tmp_path, monkeypatch):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, cli_env, run_cli
 
 SIM_FRAMES = ROOT / "firmware_profiles" / "sim-data" / "frames"
 
@@ -112,7 +111,7 @@ def test_reads_search_with_a_proper_purpose_finds_a_sim_read(sim_run):
 
 
 def test_sigterm_stops_the_daemon_cleanly_within_5_seconds(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = cli_env()  # the tests' clock, as run_cli's commands
     process = subprocess.Popen(
         [sys.executable, "-m", "alpr_edge", "run", "--profile", "sim", "--data-dir", str(tmp_path), "--no-ui", "--json-summary"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
@@ -193,3 +192,29 @@ def test_a_changed_configuration_is_audited_at_the_next_start(tmp_path):
     assert [r["outcome"] for r in rows] == ["first", "changed"]  # the unchanged second start wrote nothing
     assert rows[1]["data"]["retention_changed"] == {"retention_days": {"from": 30, "to": 7}}
     assert rows[1]["data"]["previous_hash"] == rows[0]["data"]["hash"]
+
+
+def test_stored_plate_images_are_cut_at_full_resolution_with_a_margin(sim_run):
+    """Issue 22: the stored plate image was the recogniser's 192x48 input (4:1, the characters only); now the
+    plate with its state name and stickers, cut from the 1280x720 frame: half the box height above and below,
+    a quarter of its width each side, about 1.5:1 for a 2:1 plate box. Which frames the run keeps depends on
+    load, so the size is not pinned."""
+    import cv2
+    import numpy as np
+
+    from alpr_edge.config import StoreSection
+    from alpr_edge.store import Store
+
+    data_dir, _ = sim_run
+    store = Store.open(data_dir, StoreSection(), dev_keys=True)
+    try:
+        reads = [store.get_read(row["id"], images=True) for row in store.iter_reads()]
+    finally:
+        store.close()
+    assert reads
+    for read in reads:
+        crop = cv2.imdecode(np.frombuffer(read.crop_jpeg, np.uint8), cv2.IMREAD_UNCHANGED)
+        overview = cv2.imdecode(np.frombuffer(read.overview_jpeg, np.uint8), cv2.IMREAD_UNCHANGED)
+        assert overview.shape[:2] == (720, 1280)
+        height, width = crop.shape[:2]
+        assert height > 48 and 1.0 < width / height < 2.5, (read.text, crop.shape)

@@ -4,6 +4,7 @@ a device without accounts says how to create the first one."""
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 from tests.conftest import ROOT, run_cli
 
@@ -25,7 +26,8 @@ def test_a_taken_touchscreen_port_heads_the_summary_and_status_and_the_first_acc
     assert lines[first] == f"touchscreen       NOT SERVING: touchscreen UI: cannot listen on 127.0.0.1:{port}: Address already in use"
     assert "ss -ltnp" in lines[first + 1] and lines[first + 3].startswith("profile")  # it opens the summary
     assert lines[first - 1].startswith("It prints a one-time TOTP")  # right after the account hint, before any figure
-    assert "sudo alpr-edge users add NAME --role admin" in result.stdout
+    # For this run's own data folder, without sudo (root would own files the run, as this user, must write).
+    assert f"    alpr-edge users add NAME --role admin --data-dir {data_dir}" in lines
     assert f"touchscreen   NOT SERVING: touchscreen UI: cannot listen on 127.0.0.1:{port}" in status.stdout.splitlines()[3]
 
 
@@ -42,3 +44,14 @@ def test_a_served_touchscreen_is_named_last_and_no_hint_once_an_account_exists(t
     assert result.returncode == 0, result.stderr[-2000:]
     assert "users add" not in result.stdout
     assert result.stdout.splitlines()[-1] == f"touchscreen       serving http://127.0.0.1:{port}/"
+
+
+def test_the_first_account_command_names_the_folder_and_config_the_run_used():
+    from alpr_edge.cli.run import first_account_command
+    from alpr_edge.config import Config, DeviceSection
+
+    assert first_account_command(Config()) == "sudo alpr-edge users add NAME --role admin"  # the installed device
+    assert first_account_command(Config(), "/etc/alpr-edge/site.toml") == \
+        "sudo alpr-edge users add NAME --role admin --config /etc/alpr-edge/site.toml"
+    sim = Config(device=DeviceSection(data_dir=Path("data/my sim")))
+    assert first_account_command(sim) == "alpr-edge users add NAME --role admin --data-dir 'data/my sim'"

@@ -1,8 +1,9 @@
 """Who may do what. One explicit table, so a review can read it at a glance.
 
 Roles (issue 9): officers work the live view and alerts and may add hot
-plates; supervisors and admins may also search stored reads, export them and
-place evidence holds; admins manage users and read the audit trail;
+plates; supervisors and admins may also search stored reads, export them,
+place evidence holds and correct a stored read's text or state
+(``reads.correct``, the original kept); admins manage users and read the audit trail;
 technicians service the device (self-test, status, purge, provisioning) and
 never see plates or images. A second factor (TOTP) is required for every role
 that can search stored data: supervisor and admin; every other role may enrol
@@ -10,7 +11,9 @@ one, and the configuration can require it of every role.
 
 Covert lists and covert alerts (``covert.view``) are for supervisors and
 admins only: `visible_to` is the one filter every path (command line,
-touchscreen) applies before showing a hot-list entry, match or alert.
+touchscreen) applies before showing a hot-list entry, match or alert. Acting
+on a covert alert (``alerts.covert``) and dismissing an alert with a note
+(``alerts.dismiss``) are theirs too; `alpr_edge.alerts.lifecycle` asks `can`.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ ROLES = ("officer", "supervisor", "admin", "technician")
 FIRST_ACCOUNT_ROLE = "admin"  # a new device's first account: someone must be able to manage the others
 
 _OFFICER = {"live.view", "alerts.verify", "hotplate.add", "hotlist.browse", "images.view", "plates.view"}
-_SUPERVISOR = _OFFICER | {"reads.search", "reads.export", "hold.add", "hold.list", "hold.release", "users.list",
-                          "covert.view", "hotplate.remove"}
+_SUPERVISOR = _OFFICER | {"reads.search", "reads.export", "reads.correct", "hold.add", "hold.list", "hold.release",
+                          "users.list", "covert.view", "hotplate.remove", "alerts.covert", "alerts.dismiss"}
 _ADMIN = _SUPERVISOR | {"audit.view", "audit.export", "users.manage", "purge", "purge.ahead", "hotlist.manage"}
 _TECHNICIAN = {"selftest", "status", "purge", "provision", "device.service", "stats.view"}
 _AT_THE_CAR = {"shift.check"}  # who starts a shift at the car: the start-of-shift check shows at login

@@ -2,8 +2,9 @@
 
 `AlertDesk` is the one entry point for the daemon, the touchscreen and the
 command line: it owns the book, the outputs and who may see what.
-`AlertBook` raises alerts from the hot list engine's matches (with a
-suppression window) and moves them through the lifecycle in
+`AlertBook` raises alerts from the hot list engine's matches (a plate's
+re-sightings join its alert while it is open or settled, `lifecycle.settles`,
+within ``alerts.suppress_window_s``) and moves them through the lifecycle in
 `alpr_edge.alerts.lifecycle`; `AlertSignals` drives the in-car buzzer and
 light (`open_outputs`) from the open alerts.
 """

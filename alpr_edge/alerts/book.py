@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from alpr_edge.alerts.lifecycle import (
-    ACKNOWLEDGED, CLOSED, RAISED, TIMED_OUT, VERIFIED, Alert, AlertError, AlertStep, UnknownAlert, check_transition,
+    ACKNOWLEDGED, CLOSED, RAISED, TIMED_OUT, VERIFIED, Alert, AlertError, AlertStep, UnknownAlert, check_transition, settles,
 )
 from alpr_edge.config import AlertsSection
 from alpr_edge.ids import uuid7
@@ -95,7 +95,33 @@ def _v2_alerts_follow_their_reads(db: Database) -> None:
     declare(db, "alerts", "alert_id", ("read_id", "last_read_id"), children=(("alert_steps", "alert_id"),))
 
 
-ALERT_STEPS: list[Step] = [_v1_alerts, _v2_alerts_follow_their_reads]
+SIGHTINGS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alert_sightings (
+    read_id TEXT NOT NULL,
+    alert_id TEXT NOT NULL REFERENCES alerts (alert_id),
+    at REAL NOT NULL,
+    PRIMARY KEY (read_id, alert_id)
+)"""
+
+
+def _v3_alert_sightings(db: Database) -> None:
+    # Every read that matched an alert, the one that raised it and each re-sighting it
+    # absorbed, so the live list can mark every hit. A sighting goes with its read, or its alert.
+    from alpr_edge.store.followers import declare
+
+    db.execute(SIGHTINGS_SCHEMA)
+    db.execute("CREATE INDEX IF NOT EXISTS alert_sightings_by_alert ON alert_sightings (alert_id)")
+    declare(db, "alert_sightings", "read_id", ("read_id",))
+    declare(db, "alerts", "alert_id", ("read_id", "last_read_id"),
+            children=(("alert_steps", "alert_id"), ("alert_sightings", "alert_id")))
+
+
+def _v4_steps_say_why(db: Database) -> None:
+    # The reason code of a closing step (lifecycle.REASONS); older steps keep NULL.
+    db.execute("ALTER TABLE alert_steps ADD COLUMN reason TEXT")
+
+
+ALERT_STEPS: list[Step] = [_v1_alerts, _v2_alerts_follow_their_reads, _v3_alert_sightings, _v4_steps_say_why]
 
 _ALERT_COLUMNS = tuple(Alert.__dataclass_fields__)
 _PROCESS_KEY = os.urandom(32)  # for read-text hashes when the caller gives none
@@ -129,9 +155,10 @@ class AlertBook:
 
         The most urgent in-car (overt) match raises the alert; a covert match
         raises a separate covert alert, stored but not returned when an overt
-        one exists. If the same entry matched the same plate within the
-        suppression window, that alert is updated (``repeats`` grows) and
-        returned instead of a new one.
+        one exists. If the same entry's latest alert for the same plate may
+        absorb the sighting (`_holder`: open, or settled, and seen or stepped
+        within ``suppress_window_s``), that alert is updated (``repeats``
+        grows) and returned instead of a new one.
         """
         alerts = self.raise_alerts(read_id, matches, now, text_hash)
         return alerts[0] if alerts else None
@@ -152,19 +179,16 @@ class AlertBook:
         digest = text_hash or self._text_hasher(best.read_text)
         entry_token = self.entry_token(best.entry_key)
         suppress_key = hashlib.sha256(f"{entry_token}:{digest}".encode()).hexdigest()
-        window = self._settings.suppress_window_s
         with self._tx.write() as db:
-            row = db.execute(
-                "SELECT alert_id FROM alerts WHERE suppress_key = ? AND last_seen_at >= ? ORDER BY last_seen_at DESC LIMIT 1",
-                [suppress_key, now - window],
-            ).fetchone()
-            if row is not None and window > 0:
+            holder = self._holder(db, suppress_key, now)
+            if holder is not None:
                 db.execute(
                     "UPDATE alerts SET repeats = repeats + 1, last_seen_at = ?, last_read_id = ?, updated_at = ? WHERE alert_id = ?",
-                    [now, read_id, now, row[0]],
+                    [now, read_id, now, holder],
                 )
-                alert = self.get(row[0])
-                log(logger, logging.INFO, "alert_repeat", alert_id=alert.alert_id, repeats=alert.repeats)
+                self._insert_sighting(db, read_id, holder, now)
+                alert = self.get(holder)
+                log(logger, logging.INFO, "alert_repeat", alert_id=alert.alert_id, repeats=alert.repeats, state=alert.state)
                 return alert
             entry = best.entry
             alert = Alert(
@@ -179,6 +203,7 @@ class AlertBook:
             record["other_lists"] = json.dumps(list(alert.other_lists), allow_nan=False)
             record["suppress_key"] = suppress_key
             db.table("alerts").insert(record)
+            self._insert_sighting(db, read_id, alert.alert_id, now)
             self._insert_step(alert.alert_id, None, RAISED, "system", "system", now, None, None)
         self._audit("system", "system", "alert_raised",
                     data={"alert_id": alert.alert_id, "read_id": read_id, "list": alert.list_name, "match_kind": alert.match_kind,
@@ -188,18 +213,45 @@ class AlertBook:
             priority=alert.priority, kind=alert.match_kind, covert=alert.covert, stale=alert.stale)
         return alert
 
+    def _holder(self, db: Database, suppress_key: str, now: float) -> str | None:
+        """The alert that absorbs this sighting of the plate on the entry, or None: raise a new one.
+
+        Only the plate's latest alert may, and only within ``suppress_window_s``
+        of its last sighting or step: while it is open (one passage, being
+        worked), or once closed in a way that settles the plate
+        (`alpr_edge.alerts.lifecycle.settles`). After "lost sight", "unable to
+        locate" or a time-out the vehicle is still out there: a new alert.
+        """
+        window = self._settings.suppress_window_s
+        if window <= 0:
+            return None
+        row = db.execute(
+            "SELECT alert_id, state, disposition, updated_at FROM alerts WHERE suppress_key = ?"
+            " ORDER BY created_at DESC, alert_id DESC LIMIT 1",
+            [suppress_key],
+        ).fetchone()
+        if row is None or now - row[3] > window:
+            return None
+        alert_id, state, disposition = row[0], row[1], row[2]
+        return alert_id if state not in CLOSED or settles(state, disposition) else None
+
+    @staticmethod
+    def _insert_sighting(db: Database, read_id: str, alert_id: str, at: float) -> None:
+        db.execute("INSERT OR IGNORE INTO alert_sightings (read_id, alert_id, at) VALUES (?, ?, ?)", [read_id, alert_id, at])
+
     def _insert_step(self, alert_id: str, from_state: str | None, to_state: str, user: str, role: str, at: float,
-                     note: str | None, disposition: str | None) -> None:
+                     note: str | None, disposition: str | None, reason: str | None = None) -> None:
         with self._tx.write() as db:
             db.table("alert_steps").insert({
                 "step_id": uuid7(int(at * 1000)), "alert_id": alert_id, "from_state": from_state, "to_state": to_state,
                 "user": user, "role": role, "at": at, "note": note, "disposition": disposition,
+                "reason": reason,
             })
 
     # --- the lifecycle --------------------------------------------------
 
     def transition(self, alert_id: str, step: str, user: str, role: str, note: str | None = None,
-                   disposition: str | None = None) -> Alert:
+                   disposition: str | None = None, reason: str | None = None) -> Alert:
         """Move an alert one step (see `alpr_edge.alerts.lifecycle`); AlertError when refused."""
         now = self._clock()
         if not (user or "").strip():
@@ -207,7 +259,7 @@ class AlertBook:
         with self._tx.write() as db:
             alert = self.get(alert_id)
             try:
-                check_transition(alert.state, step, role, alert.covert, note, disposition)
+                check_transition(alert.state, step, role, alert.covert, note, disposition, reason)
             except AlertError as error:
                 refusal: AlertError | None = error
             else:
@@ -218,11 +270,11 @@ class AlertBook:
                 ).rowcount
                 if changed != 1:
                     raise AlertError(f"alert {alert_id} changed meanwhile; reload it")
-                self._insert_step(alert_id, alert.state, step, user, role, now, note, disposition)
+                self._insert_step(alert_id, alert.state, step, user, role, now, note, disposition, reason)
         outcome = "refused" if refusal else step
         self._audit(user, role, f"alert_{step}" if step in _STEP_ACTIONS else "alert_step",
                     data={"alert_id": alert_id, "from": alert.state, "to": step, "note": note, "disposition": disposition,
-                          **({"why": str(refusal)} if refusal else {})},
+                          **({"reason": reason} if reason else {}), **({"why": str(refusal)} if refusal else {})},
                     case_number=alert.case_number, outcome=outcome)
         if refusal:
             raise refusal
@@ -265,6 +317,20 @@ class AlertBook:
         sql = "SELECT * FROM alerts" + ("" if include_covert else " WHERE covert = 0") + " ORDER BY created_at DESC LIMIT ?"
         with self._tx.read() as db:
             return [_alert(row) for row in db.query(sql, [limit])]
+
+    def sighted(self, read_ids: Iterable[str]) -> list[tuple[str, Alert]]:
+        """(read id, alert) for each of these reads that matched an alert: raised it or was absorbed by it."""
+        wanted = list(dict.fromkeys(read_ids))
+        found: list[tuple[str, Alert]] = []
+        with self._tx.read() as db:
+            for start in range(0, len(wanted), 500):  # under SQLite's bound-parameter limit
+                chunk = wanted[start:start + 500]
+                rows = db.query(
+                    "SELECT alert_sightings.read_id AS sighted_read_id, alerts.* FROM alert_sightings"
+                    " JOIN alerts USING (alert_id)"
+                    f" WHERE alert_sightings.read_id IN ({', '.join('?' * len(chunk))})", chunk)
+                found += [(row.pop("sighted_read_id"), _alert(row)) for row in rows]
+        return found
 
     def steps(self, alert_id: str) -> list[AlertStep]:
         with self._tx.read() as db:

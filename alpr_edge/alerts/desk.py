@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from alpr_edge.accounts.permissions import can
 from alpr_edge.accounts.permissions import may_see_covert as may_see_covert  # the permission table's rule, re-exported
 from alpr_edge.alerts.book import AlertBook
-from alpr_edge.alerts.lifecycle import PRIVILEGED_ROLES, Alert, AlertStep, UnknownAlert
+from alpr_edge.alerts.lifecycle import Alert, AlertStep, UnknownAlert
 from alpr_edge.alerts.outputs import AlertSignals
 from alpr_edge.config import AlertsSection
 from alpr_edge.logs import log
@@ -59,7 +59,8 @@ def may_see(role: str | None, alert: Alert) -> bool:
 
 
 def may_dismiss(role: str | None) -> bool:
-    return role in PRIVILEGED_ROLES
+    """Whether the screen offers "dismiss" (the lifecycle asks the same table when it is taken)."""
+    return can(role, "alerts.dismiss")
 
 
 # -- the desk ----------------------------------------------------------------------
@@ -115,6 +116,21 @@ class AlertDesk:
             return []
         return [alert for alert in self._book.recent(limit) if may_see(role, alert)]
 
+    def hits_for(self, read_ids: Iterable[str], role: str | None) -> dict[str, str]:
+        """Read id -> the alert it matched, for each read that matched one this role may see.
+
+        Every hit, also a re-sighting absorbed by an alert (raised nothing new),
+        so the live list marks it; the most urgent alert when a read matched several.
+        """
+        if not may_handle_alerts(role):
+            return {}
+        hits: dict[str, Alert] = {}
+        for read_id, alert in self._book.sighted(read_ids):
+            known = hits.get(read_id)
+            if may_see(role, alert) and (known is None or alert.priority < known.priority):
+                hits[read_id] = alert
+        return {read_id: alert.alert_id for read_id, alert in hits.items()}
+
     def get_for(self, alert_id: str, role: str | None) -> Alert:
         """The alert; UnknownAlert when there is none or this role may not see it (the same words)."""
         alert = self._book.get(alert_id)
@@ -137,10 +153,10 @@ class AlertDesk:
     # -- steps ---------------------------------------------------------------------
 
     def step(self, alert_id: str, step: str, user: str, role: str, note: str | None = None,
-             disposition: str | None = None) -> Alert:
+             disposition: str | None = None, reason: str | None = None) -> Alert:
         """Move an alert one step; UnknownAlert when hidden from this role, AlertError when refused (audited)."""
         self.get_for(alert_id, role)
-        alert = self._book.transition(alert_id, step, user, role, note or None, disposition or None)
+        alert = self._book.transition(alert_id, step, user, role, note or None, disposition or None, reason or None)
         self._sound()
         return alert
 

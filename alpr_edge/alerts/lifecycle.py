@@ -30,6 +30,7 @@ TIMED_OUT = "timed_out"
 STATES = (RAISED, ACKNOWLEDGED, VERIFIED, MISREAD, WRONG_STATE, CONFIRMED, NOT_CONFIRMED, DISPOSED, DISMISSED, TIMED_OUT)
 CLOSED = frozenset({MISREAD, WRONG_STATE, NOT_CONFIRMED, DISPOSED, DISMISSED, TIMED_OUT})
 UNACKNOWLEDGED = frozenset({RAISED})  # still sounding
+UNVERIFIED = frozenset({RAISED, ACKNOWLEDGED})  # nobody has compared it yet: a locked screen still shows it
 
 TRANSITIONS = {
     RAISED: {ACKNOWLEDGED, VERIFIED, MISREAD, WRONG_STATE, DISMISSED, TIMED_OUT},
@@ -48,8 +49,74 @@ DISPOSITION_LABELS = {
     "lost_sight": "Lost sight",
 }
 
+# Why an officer closed an alert: a small vocabulary, stored with the step and audited. The stored
+# state ids stay what they were (``misread``, ``wrong_state``: older books read the same); the reason
+# says which check failed, and the label is the words on the button (one copy: the screen asks for it).
+REASONS: dict[str, dict[str, str]] = {
+    MISREAD: {
+        "characters_differ": "Camera misread: characters differ",
+        "not_a_plate": "Camera misread: not a plate",
+    },
+    WRONG_STATE: {"state_differs": "Same characters, wrong state"},
+    NOT_CONFIRMED: {
+        "no_longer_wanted": "Dispatch: no longer wanted",
+        "not_on_file": "Dispatch: not on file",
+    },
+}
+
+# What a closed alert's state says on the screen (and in the note shown after closing it).
+STATE_LABELS = {
+    MISREAD: "Closed: camera misread", WRONG_STATE: "Closed: wrong state", NOT_CONFIRMED: "Closed: not confirmed by dispatch",
+    DISPOSED: "Closed: disposition recorded", DISMISSED: "Dismissed", TIMED_OUT: "Closed: nobody acted in time",
+}
+
+
+@dataclass(frozen=True)
+class Action:
+    """One button the screen offers for an alert: the step it takes, with its reason or disposition."""
+
+    step: str
+    label: str
+    kind: str  # yes | no | quiet: how much weight the screen gives it
+    reason: str | None = None
+    disposition: str | None = None
+
+
+def actions(state: str, may_dismiss: bool) -> list[Action]:
+    """The officer's choices from ``state``, in the order the screen shows them (labels are the vocabulary's)."""
+    found: list[Action] = []
+    if state in (RAISED, ACKNOWLEDGED):
+        found.append(Action(VERIFIED, "Matches: characters AND state", "yes"))
+    elif state == VERIFIED:
+        found.append(Action(CONFIRMED, "Confirmed by dispatch: still wanted", "yes"))
+    elif state == CONFIRMED:
+        found += [Action(DISPOSED, label, "", disposition=code) for code, label in DISPOSITION_LABELS.items()]
+    for step in (MISREAD, WRONG_STATE, NOT_CONFIRMED):
+        if step in TRANSITIONS.get(state, set()):
+            found += [Action(step, label, "no", reason=code) for code, label in REASONS[step].items()]
+    if state == RAISED:
+        found.append(Action(ACKNOWLEDGED, "Silence (still to check)", "quiet"))
+    if may_dismiss and DISMISSED in TRANSITIONS.get(state, set()):
+        found.append(Action(DISMISSED, "Dismiss (note needed)", "quiet"))
+    return found
+
+
 FIELD_ROLES = frozenset(role for role in ROLES if can(role, "alerts.verify"))  # who may act on alerts at all
-PRIVILEGED_ROLES = frozenset({"supervisor", "admin"})  # who handles covert alerts and may dismiss one
+
+# Closed alerts after which the same plate on the same entry is settled: the
+# officer had the vehicle in hand (a stop, an arrest, ...), or judged this very
+# read text against the image (misread, wrong state), or dispatch or a
+# supervisor answered for it. Its re-sightings inside alerts.suppress_window_s
+# stay on that alert. Every other close (lost sight, unable to locate, no
+# action, nobody acted) leaves the vehicle out there: a new sighting raises a
+# new alert.
+SETTLING_DISPOSITIONS = frozenset({"arrest", "citation", "contact", "stop_made", "vehicle_recovered"})
+SETTLING_STATES = frozenset({MISREAD, WRONG_STATE, NOT_CONFIRMED, DISMISSED})
+
+
+def settles(state: str, disposition: str | None) -> bool:
+    """Whether an alert closed as ``state`` (with ``disposition``) settles its plate (see SETTLING_*)."""
+    return state in SETTLING_STATES or (state == DISPOSED and disposition in SETTLING_DISPOSITIONS)
 
 
 def next_steps(state: str) -> list[str]:
@@ -65,7 +132,8 @@ class UnknownAlert(AlertError):
     """No such alert, or none this role may see (the two read the same)."""
 
 
-def check_transition(current: str, step: str, role: str, covert: bool, note: str | None, disposition: str | None) -> None:
+def check_transition(current: str, step: str, role: str, covert: bool, note: str | None, disposition: str | None,
+                     reason: str | None = None) -> None:
     """Raise AlertError saying why ``step`` may not follow ``current`` for ``role``."""
     if step not in STATES or step == RAISED:
         raise AlertError(f"unknown step {step!r} (steps: {', '.join(s for s in STATES if s != RAISED)})")
@@ -77,10 +145,10 @@ def check_transition(current: str, step: str, role: str, covert: bool, note: str
             raise AlertError("only the system times alerts out")
     elif role not in FIELD_ROLES:
         raise AlertError(f"role {role!r} may not act on alerts")
-    if covert and role not in PRIVILEGED_ROLES | {"system"}:
+    if covert and role != "system" and not can(role, "alerts.covert"):
         raise AlertError("covert alerts are handled by supervisors and admins only")
     if step == DISMISSED:
-        if role not in PRIVILEGED_ROLES:
+        if not can(role, "alerts.dismiss"):
             raise AlertError("only a supervisor or admin may dismiss an alert")
         if not (note or "").strip():
             raise AlertError("dismissing an alert needs a note saying why")
@@ -89,6 +157,9 @@ def check_transition(current: str, step: str, role: str, covert: bool, note: str
             raise AlertError(f"a disposition is required: one of {', '.join(DISPOSITIONS)} (got {disposition!r})")
     elif disposition is not None:
         raise AlertError(f"a disposition is recorded only with the {DISPOSED} step")
+    if reason is not None and reason not in REASONS.get(step, {}):
+        known = ", ".join(REASONS.get(step, {})) or "none"
+        raise AlertError(f"reason {reason!r} does not go with the {step} step (reasons: {known})")
 
 
 @dataclass(frozen=True)
@@ -140,3 +211,4 @@ class AlertStep:
     at: float
     note: str | None
     disposition: str | None
+    reason: str | None = None  # a code of REASONS[to_state]; None for steps taken before reasons were recorded

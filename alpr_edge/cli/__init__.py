@@ -48,6 +48,7 @@ COMMAND_MODULES = [
 ]
 
 EXIT_OK = 0
+CLI_LOG_HANDLER = "alpr-edge-cli"  # the handler _default_logging installs (a command may quieten it)
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], float] = time.tim
     parser = build_parser()
     args = parser.parse_args(argv)
     args.clock = clock
+    _default_logging()
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USAGE
@@ -103,6 +105,27 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], float] = time.tim
         hint = " (run it with sudo? the data is the service user's)" if isinstance(error, PermissionError) else ""
         print(f"alpr-edge {args.command}: {error.strerror or error}{where}{hint}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _default_logging() -> None:
+    """Warnings of the stages a command uses as key=value lines with their fields (plates redacted).
+
+    Without a handler Python prints only a record's event name ("update_rolled_back", "alert_raised"),
+    which tells a technician nothing. `run` sets up its own logging; a process that already has
+    handlers (a test runner) keeps them.
+    """
+    import logging
+
+    from alpr_edge import logs
+
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(CLI_LOG_HANDLER)
+    handler.setFormatter(logs.KeyValueFormatter())
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
 
 
 def _silence_stdout() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError
-from alpr_edge.cli.reads import when
+from alpr_edge.cli.reads import when, write_export
 from alpr_edge.cli.store_access import add_login_options, login, open_store
 
 
@@ -16,7 +16,7 @@ def register(subparsers, common) -> None:
     verify.set_defaults(handler=verify_audit)
     export = actions.add_parser("export", parents=[common], help="export records (admin)")
     export.add_argument("--since", type=when, metavar="DATE", help="records at or after this date (UTC)")
-    export.add_argument("--format", required=True, choices=("csv", "json"))
+    export.add_argument("--format", default="csv", choices=("csv", "json"), help="csv (default; a spreadsheet opens it) or json")
     export.add_argument("--output", metavar="FILE", help="write here instead of stdout")
     add_login_options(export)
     export.set_defaults(handler=export_audit)
@@ -53,16 +53,17 @@ def verify_audit(args) -> int:
 
 
 def export_audit(args) -> int:
+    from alpr_edge import progress
     from alpr_edge.store.audit import export
 
     config, store = open_store(args)
     with store:
         user = login(args, store, config, "audit.export")
-        text = export(store, args.since, args.format)
+        with progress.counting("exporting", "record") as report:
+            text = export(store, args.since, args.format, report)
         store.audit(user.name, user.role, "audit.export", data={"since": args.since, "format": args.format})
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        write_export(args.output, text)  # the details hold plates and purposes: 0600, as reads export
     else:
         print(text, end="" if text.endswith("\n") else "\n")
     return EXIT_OK

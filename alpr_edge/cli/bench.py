@@ -48,9 +48,14 @@ def print_tables(report: dict) -> None:
         ("alerts", "alerts"),
         ("recognition ms/frame", "recognition_ms_mean"),
         ("peak RSS MB", "peak_rss_mb"),
+        ("peak RSS MB (VmHWM)", "peak_rss_hwm_mb"),
     ]
     for label, key in rows:
         print(f"{label:<24}{p720[key]!s:>14}{p1080[key]!s:>14}")
+    for stage in ("capture", "recognition"):
+        key = "cpu_ms_per_frame"
+        print(f"{'CPU ms/frame ' + stage:<24}{p720[key][stage]!s:>14}{p1080[key][stage]!s:>14}")
+    print(f"{'load avg start, end':<24}{_pair(p720['load_average_start_end']):>14}{_pair(p1080['load_average_start_end']):>14}")
     for label, key in (("capture->read ms", "capture_to_read_ms"), ("capture->alert ms", "capture_to_alert_ms")):
         for q in ("p50", "p95", "p99"):
             print(f"{label + ' ' + q:<24}{p720[key][q]!s:>14}{p1080[key][q]!s:>14}")
@@ -80,3 +85,7 @@ def print_tables(report: dict) -> None:
     for name, result in (report.get("mqtt") or {}).items():
         if result.get("error"):
             print(f"mqtt {name}: {result['error']}")
+
+
+def _pair(values: list) -> str:
+    return ", ".join("?" if v is None else f"{v:g}" for v in values)

@@ -24,17 +24,24 @@ def register(subparsers, common) -> None:
 
 def export_package(args, query: dict) -> int:
     """`reads export --format package`: login, recipient check, search, signed folder."""
+    from alpr_edge import progress
     from alpr_edge.store import AccessRefused
-    from alpr_edge.store.evidence import PackageError, write_package
+    from alpr_edge.store.evidence import PackageError, check_free, write_package
 
     if not args.recipient or not args.output:
         raise CliError("--format package needs --recipient \"AGENCY / person\" and --output DIR (a new folder)", EXIT_USAGE)
+    try:  # before the login: a password and a one-time code are not spent on a folder that cannot be used
+        check_free(Path(args.output))
+    except PackageError as error:
+        raise CliError(str(error), EXIT_USAGE) from None
     config, store = open_store(args)
     with store:
         user = login(args, store, config, "reads.export")
         try:
-            case = write_package(store, Path(args.output), args.plate, recipient=args.recipient,
-                                 permitted=list(config.evidence.permitted_recipients), user=user.name, role=user.role, **query)
+            with progress.counting("searching", "read") as searched, progress.counting("writing", "read") as written:
+                case = write_package(store, Path(args.output), args.plate, recipient=args.recipient,
+                                     permitted=list(config.evidence.permitted_recipients), user=user.name, role=user.role,
+                                     searched=searched, written=written, **query)
         except AccessRefused as refusal:
             raise CliError(f"export refused: {refusal}", EXIT_FAILED) from None
         except PackageError as error:

@@ -105,7 +105,23 @@ def _refused(what: str, error) -> CliError:
     return CliError(f"{what} refused:\n" + "\n".join(f"  {p}" for p in error.problems), EXIT_FAILED)
 
 
+IMPORT_STEPS = ["check", "index and store"]
+READ_BLOCK = 1 << 20
+
+
+def _read_with_progress(path: Path) -> bytes:
+    """The list file's bytes, read in blocks that move a bar (millions of lines take a while off an SD card)."""
+    from alpr_edge import progress
+
+    try:
+        with progress.reading(path, f"reading {path.name}") as handle:
+            return b"".join(iter(lambda: handle.read(READ_BLOCK), b""))
+    except OSError as error:
+        raise CliError(f"{path}: cannot read: {error.strerror or error}") from None
+
+
 def import_list(args) -> int:
+    from alpr_edge import progress
     from alpr_edge.hotlist import PARSERS, ActiveHours, HotListError
 
     engine, config, user, _ = _engine(args, "hotlist.manage")
@@ -121,12 +137,16 @@ def import_list(args) -> int:
     if args.list_version is not None:
         options["version"] = args.list_version
     try:
-        hotlist = PARSERS[args.format](args.file, **options)
-        if args.active_hours:
-            from dataclasses import replace
+        data = _read_with_progress(args.file)
+        with progress.steps(IMPORT_STEPS, f"import {args.name}") as step:  # on a terminal only: stdout stays the summary
+            step("check")
+            hotlist = PARSERS[args.format](data, filename=str(args.file), **options)
+            if args.active_hours:
+                from dataclasses import replace
 
-            hotlist = replace(hotlist, active_hours=ActiveHours.parse(args.active_hours))
-        summary = engine.replace(hotlist, actor=user.name, role=user.role)
+                hotlist = replace(hotlist, active_hours=ActiveHours.parse(args.active_hours))
+            step("index and store")
+            summary = engine.replace(hotlist, actor=user.name, role=user.role)
     except HotListError as error:
         raise _refused(f"import of {args.file} (the list in force stays)", error) from None
     except ValueError as error:

@@ -15,8 +15,9 @@ def register(subparsers, common) -> None:
 
 
 def run_purge(args) -> int:
+    from alpr_edge import progress
     from alpr_edge.accounts import can
-    from alpr_edge.store.retention import purge
+    from alpr_edge.store.retention import PURGE_STEPS, purge
 
     config, store = open_store(args)
     with store:
@@ -25,7 +26,8 @@ def run_purge(args) -> int:
             # A date in the future would purge data early: only an admin may.
             store.audit(user.name, user.role, "purge", data={"as_of": args.as_of}, outcome="refused: future --as-of needs an admin")
             raise CliError(f"--as-of {args.as_of.date()} is in the future: only an admin may purge ahead of time", EXIT_FAILED)
-        report = purge(store, args.as_of or store.now(), user=user.name, role=user.role)
+        with progress.steps(PURGE_STEPS, "purge") as step:  # on a terminal only: stdout stays the report
+            report = purge(store, args.as_of or store.now(), user=user.name, role=user.role, step=step)
     for key, value in report.to_dict().items():
         print(f"{key:22} {', '.join(value) if isinstance(value, list) else value}")
     return EXIT_OK

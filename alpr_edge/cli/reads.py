@@ -10,7 +10,7 @@ the audit trail, refused ones too, with the plate, purpose and case asked for.
 from __future__ import annotations
 
 import json
-import os
+from pathlib import Path
 from datetime import UTC, datetime
 
 from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError, load_config_or_exit
@@ -69,6 +69,17 @@ def _asked(args) -> dict:
             "case_number": None if personal else args.case_number}
 
 
+def write_export(path: str, text: str) -> None:
+    """Plates and positions (or audit details): readable by the exporting user only, 0600 also when the
+    file existed, and never a torn file."""
+    from alpr_edge.fileio import write_output
+
+    try:
+        write_output(Path(path), text.encode("utf-8"), mode=0o600)
+    except OSError as error:
+        raise CliError(f"--output {path}: {error.strerror or error}", EXIT_FAILED) from None
+
+
 def list_purposes(args) -> int:
     from alpr_edge.accounts.purposes import BARRED_LAW, describe
 
@@ -104,6 +115,7 @@ def search_reads(args) -> int:
 
 
 def export_reads(args) -> int:
+    from alpr_edge import progress
     from alpr_edge.store import AccessRefused
 
     if args.format == "package":
@@ -114,15 +126,12 @@ def export_reads(args) -> int:
     with store:
         user = login(args, store, config, "reads.export", asked=_asked(args))
         try:
-            text = store.export(args.format, args.plate, user=user.name, role=user.role, **_query(args, config))
+            with progress.counting("exporting", "read") as report:
+                text = store.export(args.format, args.plate, user=user.name, role=user.role, progress=report, **_query(args, config))
         except AccessRefused as refusal:
             raise CliError(f"export refused: {refusal}", EXIT_FAILED) from None
     if args.output:
-        # Plates and positions: readable by the exporting user only (0600, also when the file existed).
-        descriptor = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(descriptor, 0o600)
-        with open(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        write_export(args.output, text)
     else:
         print(text, end="")
     return EXIT_OK

@@ -59,7 +59,7 @@ def run_daemon(args) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    print_first_account_hint(daemon, config)
+    print_first_account_hint(daemon, config, args.config)
     try:
         summary = daemon.run()
     except StartupError as error:
@@ -68,7 +68,7 @@ def run_daemon(args) -> int:
     return EXIT_OK if not summary.get("errors") else EXIT_FAILED
 
 
-def print_first_account_hint(daemon, config) -> None:
+def print_first_account_hint(daemon, config, config_file=None) -> None:
     """A device with no account yet: say how to make the first one (nobody can log in to the touchscreen until then)."""
     from alpr_edge.accounts import Accounts
 
@@ -76,8 +76,22 @@ def print_first_account_hint(daemon, config) -> None:
         return
     print("No accounts on this device yet: nobody can log in to the touchscreen or export data.\n"
           "Create the first one (an admin) with:\n"
-          "    sudo alpr-edge users add NAME --role admin\n"
+          f"    {first_account_command(config, config_file)}\n"
           "It prints a one-time TOTP enrolment for the admin's authenticator app.", flush=True)
+
+
+def first_account_command(config, config_file=None) -> str:
+    """`users add` for this run's data folder: the quick start's `--data-dir data/sim` once got a command that
+    made the account in /var/lib/alpr-edge instead, as root (sudo), where the sim run never looks."""
+    import shlex
+
+    from alpr_edge.config import DEFAULT_DATA_DIR
+
+    where = f" --config {shlex.quote(str(config_file))}" if config_file else ""
+    if Path(config.data_dir) != Path(DEFAULT_DATA_DIR):
+        where += f" --data-dir {shlex.quote(str(config.data_dir))}"
+        return f"alpr-edge users add NAME --role admin{where}"  # the caller's own folder: no sudo (root would own its files)
+    return f"sudo alpr-edge users add NAME --role admin{where}"
 
 
 def touchscreen_lines(ui: dict | None) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError, load_config_or_exit
+from alpr_edge.cli import CLI_LOG_HANDLER, EXIT_FAILED, EXIT_OK, CliError, load_config_or_exit
 
 MARKS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
 
@@ -25,7 +25,9 @@ def selftest(args) -> int:
     from alpr_edge.profiles import load_profile
     from alpr_edge.schema import SchemaError
 
-    logging.basicConfig(level=logging.ERROR)  # the checks' findings are the output, not the stages' logs
+    for handler in logging.getLogger().handlers:  # the checks' findings are the output, not the stages' logs
+        if handler.get_name() == CLI_LOG_HANDLER:
+            handler.setLevel(logging.ERROR)
     config = load_config_or_exit(args)
     try:
         profile = load_profile(config.device.profile)

@@ -37,12 +37,15 @@ def show_stats(args) -> int:
 
     since = _date(args.since) if args.since else None
     until = _date(args.until, "--until") if args.until else None
+    if since and until and until <= since:  # an empty period would read as a year with nothing to report
+        raise CliError(f"--until {args.until} is not after --since {args.since}: nothing could be counted")
     config, store = open_store(args)
     with store:
         user = login(args, store, config, "stats.view")
         store.audit(user.name, user.role, "stats.view", data={"since": args.since, "until": args.until})
     try:
-        counts = transparency_counts(config.data_dir, since)
+        # Both parts count the same period: a month's report must not take in the days after it.
+        counts = transparency_counts(config.data_dir, since, until, now=datetime.fromtimestamp(args.clock(), UTC))
         counts["daily_counts"] = stored_counts(config.data_dir, since, until)
     except FileNotFoundError as error:
         raise CliError(f"{error} (has the daemon run on this device?)") from None

@@ -100,7 +100,8 @@ def _daemon_lines(daemon: dict, now: float) -> list[str]:
 
 
 def _hotlist(item: dict, now: float) -> str:
-    text = f"{_word(item.get('name'))}: {_word(item.get('entries'))} entries"
+    entries = item.get("entries")
+    text = f"{_word(item.get('name'))}: {_word(entries)} {'entry' if entries == 1 else 'entries'}"
     if item.get("received_at") is not None:
         text += f", received {_date(item['received_at'], now)}"
     if item.get("stale"):

@@ -31,6 +31,7 @@ def update(args) -> int:
         Installer,
         UpdateError,
         apply_update,
+        audit_outcome,
         verify_artifact,
     )
 
@@ -44,7 +45,7 @@ def update(args) -> int:
 
         try:
             with Store.open(config.data_dir, config.store) as store:
-                store.audit(technician, "technician", action, data=data)
+                store.audit(technician, "technician", action, data=data, outcome=audit_outcome(action, data))
         except Exception as error:  # noqa: BLE001 - a rollback under way must finish whatever the audit does
             print(f"alpr-edge update: WARNING: {action} could not be audited: {error}", file=sys.stderr)
             return

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from alpr_edge.cli import EXIT_FAILED, EXIT_OK, CliError, load_config_or_exit
+from alpr_edge.fileio import write_atomically
 
 
 def register(subparsers, common) -> None:
@@ -36,7 +37,8 @@ def register(subparsers, common) -> None:
     opener.set_defaults(handler=open_sealed_messages)
 
     keygen = actions.add_parser("keygen", help="agency side: make a key pair (PREFIX.key 0600, PREFIX.pub)")
-    keygen.add_argument("kind", choices=["seal", "hotlist-signing"], help="X25519 for sealing, Ed25519 for signing hot lists")
+    keygen.add_argument("kind", choices=["seal", "hotlist-signing", "update-signing"],
+                        help="X25519 for sealing, Ed25519 for signing hot lists or software updates (provision --update-key)")
     keygen.add_argument("prefix", type=Path, metavar="PREFIX")
     keygen.set_defaults(handler=make_keys)
 
@@ -183,8 +185,6 @@ def open_sealed_messages(args) -> int:
 
 
 def make_keys(args) -> int:
-    import os
-
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -195,15 +195,16 @@ def make_keys(args) -> int:
         if path.exists():
             raise CliError(f"{path} exists; not overwriting a key")
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    public = private.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     try:
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-        pub_path.write_bytes(private.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        # Whole files or none: a torn key left by a full disk would make every retry refuse ("exists").
+        write_atomically(key_path, pem, mode=0o600)
+        write_atomically(pub_path, public, mode=0o644)
     except OSError as error:
+        key_path.unlink(missing_ok=True)  # this run made it (it did not exist above): no key without its public half
         raise CliError(f"{args.prefix}: {error.strerror or error}") from None
-    print(f"wrote {key_path} (keep it at the agency) and {pub_path} (install on devices)")
+    keeper = "where releases are signed (scripts/sign-update.py)" if args.kind == "update-signing" else "at the agency"
+    print(f"wrote {key_path} (keep it {keeper}) and {pub_path} (install on devices)")
     return EXIT_OK
 
 
@@ -228,7 +229,10 @@ def sign_list(args) -> int:
     except ValueError as error:
         raise CliError(str(error)) from None
     if args.output:
-        args.output.write_bytes(envelope)
+        try:
+            write_atomically(args.output, envelope, mode=0o644)  # devices reject a torn document; never leave one
+        except OSError as error:
+            raise CliError(f"{args.output}: {error.strerror or error}") from None
     else:
         sys.stdout.write(envelope.decode() + "\n")
     return EXIT_OK

@@ -25,6 +25,7 @@ from alpr_edge.hotlist.model import EntryTable, HotList, HotListEntry, HotListEr
 from alpr_edge.hotlist.sources import clock_version
 from alpr_edge.hotlist.storage import ListStorage, decode, encode
 from alpr_edge.logs import log
+from alpr_edge.memory import release_freed_memory
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ class Health:
     warnings: tuple[str, ...]  # still working, but someone should look
 
 
-MAX_SKIPPED_AUDITED = 50  # lines named in the audit row; the count is always exact
+MAX_SKIPPED_AUDITED = 50
+_RELEASE_AFTER_ENTRIES = 100_000  # lists this large leave MB of freed temporaries behind; manual edits do not  # lines named in the audit row; the count is always exact
 
 
 class _Loaded(NamedTuple):
@@ -99,6 +101,7 @@ class HotListEngine:
         self._skip = frozenset(normalise_plate(p) for p in self._settings.skip_plates)
         for name in storage.names():
             self._load_stored(name)
+        release_freed_memory()  # the loads' temporaries (decrypted copies, sort orders): tens of MB
 
     def _load_stored(self, name: str) -> None:
         try:
@@ -147,6 +150,8 @@ class HotListEngine:
             self._lists = lists
             self._load_problems.pop(hotlist.name, None)
         log(logger, logging.INFO, "hotlist_replaced", list=hotlist.name, version=hotlist.version, previous=previous, entries=len(hotlist))
+        if len(hotlist) >= _RELEASE_AFTER_ENTRIES:
+            release_freed_memory()  # the old version and the index's temporaries
         if self._on_new_version is not None:
             self._on_new_version(current.hotlist if current else None, hotlist, index)
         return previous

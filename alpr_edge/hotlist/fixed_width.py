@@ -21,6 +21,7 @@ from alpr_edge.hotlist.model import (
     Column,
     EntryTable,
     HotList,
+    code_dtype,
 )
 from alpr_edge.hotlist.sources import STATE_CODES, Problems, read_input
 
@@ -189,8 +190,7 @@ def _categories(values: np.ndarray, convert=lambda raw: raw.decode("ascii").stri
         unique = values[first]
     if len(unique) > max(65535, len(values) // 4):
         return Column(fixed=np.ascontiguousarray(values))
-    dtype = np.uint16 if len(unique) <= 65535 else np.uint32
-    return Column(codes=codes.astype(dtype).reshape(-1), values=[convert(bytes(v)) for v in unique])
+    return Column(codes=codes.astype(code_dtype(len(unique))).reshape(-1), values=[convert(bytes(v)) for v in unique])
 
 
 def _check_plates(records: _Records, start: int, end: int, problems: Problems) -> np.ndarray:

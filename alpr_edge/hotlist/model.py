@@ -148,7 +148,7 @@ class Column:
         table: dict[str, int] = {}
         codes = [table.setdefault(item, len(table)) for item in items]
         if len(table) <= max(256, len(items) // 4):
-            return cls(codes=np.asarray(codes, dtype=np.uint32 if len(table) > 65535 else np.uint16), values=list(table))
+            return cls(codes=np.asarray(codes, dtype=code_dtype(len(table))), values=list(table))
         return cls(fixed=np.array([item.encode() for item in items], dtype=bytes))
 
     @classmethod
@@ -172,6 +172,11 @@ class Column:
     def nbytes(self) -> int:
         array = self.codes if self.codes is not None else self.fixed
         return int(array.nbytes) + sum(len(v) + 50 for v in self.values)
+
+
+def code_dtype(distinct: int) -> type:
+    """The narrowest unsigned integer that numbers ``distinct`` values (a state column: one byte an entry)."""
+    return np.uint8 if distinct <= 256 else np.uint16 if distinct <= 65536 else np.uint32
 
 
 @functools.lru_cache(maxsize=4096)  # few distinct dates; parsed once each

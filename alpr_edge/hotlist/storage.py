@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import struct
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from alpr_edge.fileio import sync_folder, write_atomically
 from alpr_edge.hotlist.model import ENTRY_TEXT_FIELDS, ActiveHours, Area, Column, EntryTable, HotList, HotListError
 
 MAGIC = b"ALPR-HOTLIST\x001\n"
@@ -47,17 +46,7 @@ class FileListStorage:
     def save(self, name: str, data: bytes) -> None:
         target = self._path(name)
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.folder)
-        try:
-            with os.fdopen(descriptor, "wb") as handle:  # mkstemp creates it 0600
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        self._sync_folder()
+        write_atomically(target, data, mode=0o600)  # its temporary name starts with '.': names() skips it
 
     def load(self, name: str) -> bytes | None:
         try:
@@ -67,20 +56,12 @@ class FileListStorage:
 
     def delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
-        self._sync_folder()
+        sync_folder(self.folder)  # the unlink is durable only once the folder itself is on disk
 
     def names(self) -> list[str]:
         if not self.folder.is_dir():
             return []
         return sorted(p.name[: -len(_SUFFIX)] for p in self.folder.glob(f"*{_SUFFIX}") if not p.name.startswith("."))
-
-    def _sync_folder(self) -> None:
-        # The rename is durable only once the folder itself is on disk.
-        descriptor = os.open(self.folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
 
 
 class MemoryListStorage:

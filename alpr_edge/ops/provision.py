@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alpr_edge.fileio import write_atomically
 from alpr_edge.logs import log
 from alpr_edge.ops import certs
 from alpr_edge.ops.layout import (
@@ -175,8 +176,9 @@ def _write_config(request: ProvisionRequest, layout: Layout, result: ProvisionRe
             result.did("config", "unchanged")
         else:
             result.did("config", "updated" if path.exists() else "written")
-            os.chmod(tmp.name, 0o644)  # no secrets in it; the service user must read it
-            os.replace(tmp.name, path)
+            # The checked text, written whole and durably (the unsynced temporary could be empty after a power cut);
+            # no secrets in it, and the service user must read it.
+            write_atomically(path, text.encode(), mode=0o644)
     finally:
         Path(tmp.name).unlink(missing_ok=True)
     return config

@@ -47,6 +47,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from alpr_edge.fileio import write_atomically
 from alpr_edge.logs import log
 
 logger = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def sign_artifact(artifact: Path, private_key_pem: Path) -> Path:
     if not isinstance(key, Ed25519PrivateKey):
         raise UpdateError(f"{private_key_pem}: expected an Ed25519 private key")
     out = signature_path(artifact)
-    out.write_text(base64.b64encode(key.sign(signed_message(artifact))).decode() + "\n")
+    write_atomically(out, base64.b64encode(key.sign(signed_message(artifact))) + b"\n", mode=0o644)
     return out
 
 
@@ -261,6 +262,16 @@ def release_id(digest: str, clock: Callable[[], float] = time.time) -> str:
 
 
 STEPS = ["verify", "install", "switch", "restart", "self-test"]
+
+# The audit outcome of each update action that is not a success: an auditor filtering on the outcome
+# column must not read "ok" next to a release that failed or a signature that was refused.
+AUDIT_OUTCOMES = {"update.refused": "refused", "update.failed": "failed", "update.rollback_restart_failed": "failed"}
+
+
+def audit_outcome(action: str, data: dict) -> str:
+    """The outcome column for an update audit record: "ok", or "failed"/"refused" with the reason."""
+    outcome = AUDIT_OUTCOMES.get(action, "ok")
+    return outcome if outcome == "ok" or not data.get("reason") else f"{outcome}: {data['reason']}"
 
 
 def apply_update(artifact: Path, update_key: Path, installer: Installer, audit: Callable[[str, dict], None] | None = None,

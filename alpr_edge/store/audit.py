@@ -30,6 +30,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 
 from alpr_edge.ids import uuid7
+from alpr_edge.progress import Report
 from alpr_edge.store import counts
 from alpr_edge.store.keys import load_device_key, load_device_public_key
 
@@ -182,23 +183,26 @@ def _valid(public, signature, message: bytes) -> bool:
         return False
 
 
-def records(store, since: datetime | None = None) -> list[dict]:
-    """Audit records with their details unsealed (for admins' review and export)."""
+def records(store, since: datetime | None = None, progress: Report | None = None) -> list[dict]:
+    """Audit records with their details unsealed (for admins' review and export);
+    ``progress`` is told (records unsealed, records to unseal)."""
     sql, params = "SELECT * FROM audit", []
     if since is not None:
         sql, params = sql + " WHERE at >= ?", [timestamp(since)]
     with store.read() as db:
         rows = list(db.query(sql + " ORDER BY seq", params))
     out = []
-    for row in rows:
+    for done, row in enumerate(rows, 1):
+        if progress is not None:
+            progress(done, len(rows))
         details = json.loads(store.unseal(row["id"], None, row["details"])) if row["details"] else {}
         out.append({**_brief(row), "data": details.get("data"), "purpose": details.get("purpose"),
                     "case_number": row["case_number"], "hash": row["hash"]})
     return out
 
 
-def export(store, since: datetime | None, fmt: str) -> str:
-    rows = records(store, since)
+def export(store, since: datetime | None, fmt: str, progress: Report | None = None) -> str:
+    rows = records(store, since, progress)
     if fmt == "json":
         return json.dumps(rows, indent=1, default=str, allow_nan=False)
     if fmt == "csv":

@@ -24,9 +24,9 @@ from alpr_edge.store import audit as audit_trail
 from alpr_edge.store.keys import KeyRing, KeyShredded
 from alpr_edge.store.store import normalise_plate
 
-# Correcting a stored read is a supervisor's act on stored evidence, like placing a hold:
-# the same permission governs it until the accounts stage names one of its own.
-PERMISSION = "hold.add"
+# Correcting a stored read is a supervisor's act on stored evidence: its own line of the table
+# (alpr_edge.accounts.permissions), asked by the command line and the touchscreen alike.
+PERMISSION = "reads.correct"
 STATE = re.compile(r"^[A-Z]{2}$")
 MAX_PLATE = 10
 MIN_REASON_LETTERS = 4

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from alpr_edge.accounts.purposes import sensitive_problems, stored_text
+from alpr_edge.progress import Report
 from alpr_edge.store import audit as audit_trail
 from alpr_edge.store.corrections import full_read
 from alpr_edge.store.keys import load_device_key
@@ -91,13 +92,15 @@ def _json(value) -> bytes:
 
 
 def _alert_history(store, read_id: str) -> list[dict]:
-    """Alerts this read raised or repeated, each with its steps (nothing when the store has no alerts)."""
+    """Alerts this read raised or repeated (any sighting they absorbed), each with its steps (none without alerts)."""
     with store.lock:
         tables = set(store.db.table_names())
         if "alerts" not in tables:
             return []
         columns = {c.name for c in store.db["alerts"].columns}
         where = "read_id = ?" + (" OR last_read_id = ?" if "last_read_id" in columns else "")
+        if "alert_sightings" in tables:  # every re-sighting the alert absorbed, not only its first and last
+            where += " OR alert_id IN (SELECT alert_id FROM alert_sightings WHERE read_id = ?)"
         params = [read_id] * where.count("?")
         alerts = list(store.db.query(f"SELECT * FROM alerts WHERE {where} ORDER BY created_at", params))
         for alert in alerts:
@@ -107,18 +110,23 @@ def _alert_history(store, read_id: str) -> list[dict]:
     return alerts
 
 
-def _check_free(out_dir: Path) -> None:
+def check_free(out_dir: Path) -> None:
+    """PackageError unless ``out_dir`` is absent or an empty folder (the CLI asks before the login, too)."""
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise PackageError(f"{out_dir} exists and is not an empty folder: a package is never written over another")
 
 
 def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, permitted: list[str], user: str, role: str,
                   purpose: str, case_number: str, detail: str | None = None, purposes=None, partial: bool = False,
-                  since=None, until=None, reads_of=None) -> dict:
+                  since=None, until=None, reads_of=None, chosen=None, searched: Report | None = None,
+                  written: Report | None = None) -> dict:
     """Search (authorised and audited as a search), then write and sign the package; returns case.json's content.
 
     A refused recipient is audited and raises AccessRefused before anything is searched.
     ``reads_of(read_id)`` gives a read with images and corrections (default `corrections.full_read`).
+    ``chosen``: only these read ids of the search's results (the touchscreen's chosen ones); one the
+    search did not return is refused (audited), so a choice never reaches past the look-up.
+    ``searched`` and ``written`` are told (done, total) of the reads checked, then of the reads written.
     """
     out_dir = Path(out_dir)
     try:
@@ -132,16 +140,20 @@ def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, p
     key = load_device_key(store.data_dir)
     if key is None:
         raise PackageError(f"no device signing key in {store.data_dir / 'keys'}: run alpr-edge provision")
-    _check_free(out_dir)
+    check_free(out_dir)
     results = search(store, plate_pattern, user=user, role=role, purpose=purpose, detail=detail, purposes=purposes,
-                     case_number=case_number, partial=partial, since=since, until=until, action=ACTION)
+                     case_number=case_number, partial=partial, since=since, until=until, action=ACTION, progress=searched)
     purpose = stored_text(purpose, detail)  # the screened request, as the search recorded it
+    if chosen is not None:
+        results = _chosen(store, results, list(chosen), user=user, role=role, purpose=purpose, case_number=case_number)
     out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(out_dir, 0o700)
     reads_of = reads_of or (lambda read_id: full_read(store, read_id))
     files: dict[str, str] = {}
-    for result in results:
+    for done, result in enumerate(results, 1):
         files.update(_write_read(store, out_dir, reads_of(result["id"]) or result))
+        if written is not None:
+            written(done, len(results))
     read_ids = [r["id"] for r in results]
     case = {
         "schema": PACKAGE_SCHEMA, "case_number": case_number, "purpose": purpose, "recipient": str(to),
@@ -157,9 +169,22 @@ def write_package(store, out_dir: Path, plate_pattern: str, *, recipient: str, p
     _write(out_dir / PUBLIC_KEY, public)
     store.audit(user, role, "evidence.export",
                 data={"recipient": str(to), "recipient_agency": to.agency, "reads": len(results),
-                      "read_ids": read_ids[:200], "manifest_sha256": hashlib.sha256(manifest).hexdigest()},
+                      "read_ids": read_ids[:200], "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
+                      "folder": str(out_dir)},
                 purpose=purpose, case_number=case_number)
     return case
+
+
+def _chosen(store, results: list[dict], chosen: list[str], *, user: str, role: str, purpose: str, case_number: str) -> list[dict]:
+    """The results whose ids are in ``chosen``; AccessRefused (audited) for a chosen read the search did not return."""
+    found = {r["id"] for r in results}
+    outside = [read_id for read_id in chosen if read_id not in found]
+    if outside or not chosen:
+        why = f"read {outside[0]} is not among this look-up's results" if outside else "no read chosen"
+        store.audit(user, role, "evidence.export", data={"read_ids": chosen[:200]}, purpose=purpose, case_number=case_number,
+                    outcome=f"refused: {why}")
+        raise AccessRefused(why)
+    return [r for r in results if r["id"] in set(chosen)]
 
 
 def _write_read(store, out_dir: Path, read: dict) -> dict[str, str]:

@@ -29,6 +29,8 @@ import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from alpr_edge.fileio import sync_folder
+
 CREDENTIAL_NAME = "alpr-edge-kek"  # the credential id in the unit; systemd checks the name sealed in the file
 PLAIN = "kek"
 SEALED = "kek.cred"
@@ -162,6 +164,7 @@ class KekFiles:
             self.plain().unlink(missing_ok=True)  # a plain KEK left from before sealing
         else:
             os.replace(self.plain(stem), self.plain())
+        sync_folder(self.plain().parent)  # the rename survives a power cut only once the folder is on disk
 
     def discard(self, stem: str) -> None:
         self.sealed(stem).unlink(missing_ok=True)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,7 @@ from alpr_edge.store.keys import KeyShredded, day_use, write_secret
 
 logger = logging.getLogger(__name__)
 
+PURGE_STEPS = ["reads", "images", "audit records", "day keys"]  # what purge(step=...) is told, in this order
 HELD = "id IN (SELECT read_id FROM holds WHERE released_at IS NULL)"
 IMAGE_GRACE_S = 3600  # hit matching happens within seconds; never strip images of a read that young
 
@@ -85,8 +87,11 @@ def _image_cut(settings, now: datetime) -> float | None:
     return now.timestamp() - max(days * 86400, IMAGE_GRACE_S)
 
 
-def purge(store, now: datetime, *, user: str = "system", role: str | None = None, trigger: str = "command") -> PurgeReport:
-    """Apply retention as of ``now``; audited, and recorded for `status` (``trigger``: start, timer, command)."""
+def purge(store, now: datetime, *, user: str = "system", role: str | None = None, trigger: str = "command",
+          step: Callable[[str], None] | None = None) -> PurgeReport:
+    """Apply retention as of ``now``; audited, and recorded for `status` (``trigger``: start, timer, command).
+    ``step`` is told each of PURGE_STEPS as it begins (a progress bar on a terminal)."""
+    step = step or (lambda name: None)
     settings = store.settings
     report = PurgeReport(as_of=audit_trail.timestamp(now))
     no_hit_cut = (now - timedelta(days=settings.retention_days)).timestamp()
@@ -94,6 +99,7 @@ def purge(store, now: datetime, *, user: str = "system", role: str | None = None
     expired = f"((has_hit = 0 AND captured_at < {no_hit_cut!r}) OR (has_hit = 1 AND captured_at < {hit_cut!r}))"
     touched: set[str] = set()
     with store.write() as db:
+        step("reads")
         report.held_kept = db.execute(f"SELECT count(*) FROM reads WHERE {expired} AND {HELD}").fetchone()[0]
         if store.uplink_enabled:
             report.expired_not_uploaded = db.execute(
@@ -109,6 +115,7 @@ def purge(store, now: datetime, *, user: str = "system", role: str | None = None
                 db, f"has_hit = 0 AND uploaded_at IS NOT NULL AND uploaded_at <= ? AND NOT {HELD}", [window_cut]
             )
             touched |= days
+        step("images")
         image_cut = _image_cut(settings, now)
         if image_cut is not None:
             strip = f"has_hit = 0 AND (crop IS NOT NULL OR overview IS NOT NULL) AND captured_at < ? AND NOT {HELD}"
@@ -118,7 +125,9 @@ def purge(store, now: datetime, *, user: str = "system", role: str | None = None
             touched |= {r[0] for r in db.execute(f"SELECT DISTINCT day FROM reads WHERE {strip}", params)}
             report.images_dropped = db.execute(f"UPDATE reads SET crop = NULL, overview = NULL WHERE {strip}", params).rowcount
         mark_days_for_shredding(db, touched, now)
+        step("audit records")
         report.audit_records = audit_trail.purge_before(store, db, now - timedelta(days=settings.audit_retention_days))
+    step("day keys")
     _shred(store, now, report)
     store.audit(user, role, "purge", data=report.to_dict())
     audit_trail.sign_head(store)
@@ -241,14 +250,15 @@ def add_hold(store, read_id: str, *, case_number: str, reason: str, user: str, r
     return hold_id
 
 
-def release_hold(store, hold_or_read_id: str, *, user: str, role: str | None) -> int:
-    """Release the active hold with this id, or every active hold on this read id."""
+def release_hold(store, hold_or_read_id: str, *, user: str, role: str | None, reason: str | None = None) -> int:
+    """Release the active hold with this id, or every active hold on this read id; ``reason`` goes to the audit."""
     with store.write() as db:
         count = db.execute(
             "UPDATE holds SET released_at = ?, released_by = ? WHERE released_at IS NULL AND (id = ? OR read_id = ?)",
             [audit_trail.timestamp(store.now()), user, hold_or_read_id, hold_or_read_id],
         ).rowcount
-        store.audit(user, role, "hold.release", data={"id": hold_or_read_id, "released": count}, outcome="ok" if count else "not found")
+        data = {"id": hold_or_read_id, "released": count, **({"reason": reason} if reason else {})}
+        store.audit(user, role, "hold.release", data=data, outcome="ok" if count else "not found")
     if not count:
         raise HoldError(f"no active hold with id or read id {hold_or_read_id}")
     return count

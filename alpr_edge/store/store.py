@@ -336,8 +336,8 @@ class Store:
                       case_number=case_number, partial=partial, since=since, until=until)
 
     def export(self, fmt: str, plate_pattern: str, *, user: str, role: str, purpose: str, case_number: str, detail: str | None = None,
-               purposes: Sequence[str] | None = None, partial: bool = False, since=None, until=None) -> str:
+               purposes: Sequence[str] | None = None, partial: bool = False, since=None, until=None, progress=None) -> str:
         from alpr_edge.store.search import export
 
         return export(self, fmt, plate_pattern, user=user, role=role, purpose=purpose, detail=detail, purposes=purposes,
-                      case_number=case_number, partial=partial, since=since, until=until)
+                      case_number=case_number, partial=partial, since=since, until=until, progress=progress)

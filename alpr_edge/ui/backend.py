@@ -118,7 +118,33 @@ class AlertView:
 
 
 @dataclass(frozen=True)
+class HoldView:
+    """An active evidence hold on a read (``alpr_edge.store.retention``)."""
+
+    hold_id: str
+    case_number: str
+    reason: str
+    placed_by: str
+    placed_at: str  # ISO 8601 UTC
+
+
+@dataclass(frozen=True)
+class CorrectionView:
+    """One supervisor's correction of a stored read: what it said, what it says now, who, when, why."""
+
+    at: str  # ISO 8601 UTC
+    by: str
+    reason: str
+    from_text: str
+    from_state: str | None
+    to_text: str
+    to_state: str | None
+
+
+@dataclass(frozen=True)
 class SearchHit:
+    """A look-up result: ``text``/``state`` as corrected; ``corrections`` keep what the camera read."""
+
     read_id: str
     time: float
     text: str
@@ -127,6 +153,19 @@ class SearchHit:
     camera: str = ""
     latitude: float | None = None
     longitude: float | None = None
+    map_link: str | None = None  # the agency's map URL pattern filled with the position (config ui.map_url)
+    holds: tuple[HoldView, ...] = ()
+    corrections: tuple[CorrectionView, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """An evidence package written from the touchscreen (``alpr_edge.store.evidence``)."""
+
+    folder: str
+    case_number: str
+    recipient: str
+    read_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -156,8 +195,12 @@ class UiBackend(Protocol):
     def pending_alerts(self, user: SessionUser) -> int:
         """Alerts still sounding that this user may see (for the locked screen)."""
 
-    def read_image(self, read_id: str, kind: str) -> bytes:
-        """JPEG bytes of a read's ``crop`` or ``overview``; NotFound if none."""
+    def read_image(self, read_id: str, kind: str, user: SessionUser, *, looked_up: bool = False) -> bytes:
+        """JPEG bytes of a read's ``crop`` or ``overview``; NotFound if none, or not this user's to see.
+
+        A user sees the images of the live view's reads and of the alerts they may
+        see; ``looked_up``: the asking session's own look-up returned this read
+        (a role that may search only)."""
 
     def open_alerts(self, user: SessionUser) -> list[AlertView]:
         """Open alerts this user may see, highest priority (lowest number) first, then oldest first."""
@@ -165,11 +208,31 @@ class UiBackend(Protocol):
     def alert(self, alert_id: str, user: SessionUser) -> AlertView:
         """NotFound when there is none or this user may not see it."""
 
-    def transition(self, alert_id: str, step: str, user: SessionUser, note: str = "", disposition: str = "") -> AlertView:
+    def transition(self, alert_id: str, step: str, user: SessionUser, note: str = "", disposition: str = "",
+                   reason: str = "") -> AlertView:
         """Move an alert one step; Refused if not allowed now, NotFound if hidden. Audited."""
 
     def search(self, plate: str, partial: bool, purpose: str, case_number: str, user: SessionUser) -> list[SearchHit]:
         """Stored reads matching ``plate``; Refused without a proper purpose and case number. Audited."""
+
+    def lookup_read(self, read_id: str, user: SessionUser) -> SearchHit:
+        """One stored read as a look-up shows it (after a hold or a correction); NotFound if not stored."""
+
+    def recipients(self, user: SessionUser) -> list[str]:
+        """The agencies evidence packages may go to (configuration ``[evidence] permitted_recipients``)."""
+
+    def export_package(self, read_ids: list[str], plate: str, partial: bool, purpose: str, case_number: str,
+                       recipient: str, user: SessionUser) -> ExportResult:
+        """Search again on the same grounds, write and sign the chosen reads as a package. Audited; Refused saying why."""
+
+    def place_hold(self, read_id: str, case_number: str, reason: str, user: SessionUser) -> SearchHit:
+        """An evidence hold on a stored read; Refused without a case number and reason, or for the role. Audited."""
+
+    def release_hold(self, read_id: str, hold_id: str, reason: str, user: SessionUser) -> SearchHit:
+        """Release one of the read's active holds, saying why. Audited."""
+
+    def correct_read(self, read_id: str, text: str | None, state: str | None, reason: str, user: SessionUser) -> SearchHit:
+        """Correct a stored read's text or state (the original is kept). Audited; Refused saying why."""
 
     def hot_entries(self, user: SessionUser) -> list[HotEntry]: ...
 

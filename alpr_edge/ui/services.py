@@ -5,7 +5,7 @@ images), the accounts, the hot lists, the live feed of new reads and the
 parts whose health the shift check reports; never the daemon. Each method
 is a thin adapter: the rules live in their owners (``Accounts`` for logins,
 ``AlertDesk`` for alerts and who may see them, ``Store.search`` for what a
-look-up needs, ``HotListEngine.add_manual`` for hot plates,
+look-up needs (and the investigator's tools, ``ui.investigation``), ``HotListEngine.add_manual`` for hot plates,
 ``accounts.permissions`` for what a role may do), and so does the audit
 trail. This module translates their errors and records into the screen's
 words (``alpr_edge.ui.backend``).
@@ -28,11 +28,12 @@ from alpr_edge.health import clock_level, gps_level, storage_level
 from alpr_edge.logs import log
 from alpr_edge.pipeline import PipelineCounters
 from alpr_edge.profiles import Profile
-from alpr_edge.types import AlertDeskPort, Components, LiveFeed, StoredRead
+from alpr_edge.types import AlertDeskPort, Components, LiveFeed
 from alpr_edge.ui.backend import (
-    AlertStep, AlertView, AuditRecord, Check, HotEntry, LiveRead, LiveStatus, LoginRefused, NotFound, Refused,
-    SearchHit, SessionUser,
+    AlertStep, AlertView, AuditRecord, Check, ExportResult, HotEntry, LiveRead, LiveStatus, LoginRefused, NotFound,
+    Refused, SearchHit, SessionUser,
 )
+from alpr_edge.ui.investigation import Investigations
 
 if TYPE_CHECKING:
     from alpr_edge.accounts import Accounts
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BROWSE_LIMIT = 500  # lists longer than this (NCIC extracts) are summarised, not listed
+ALERT_IMAGES = 200  # an alert's read images are served while it is open or among the newest this many
 
 
 def _sentence(text: object) -> str:
@@ -73,6 +75,7 @@ class DeviceServices:
         self._entries: dict[str, HotEntry] = {}  # alert_id -> the hot list entry it matched (never changes)
         self._reads: dict[str, dict[str, Any]] = {}  # read_id -> text, state, confidence of alerts' reads
         self._lock = threading.Lock()
+        self.investigations = Investigations(config, self.store)
 
     # -- accounts ------------------------------------------------------------
 
@@ -174,8 +177,8 @@ class DeviceServices:
     def live(self, user: SessionUser, limit: int = 20) -> LiveStatus:
         reads = self.feed.newest(limit)
         by_read: dict[str, str] = {}
-        if self.desk is not None and reads:  # only alerts this user may see: a covert hit reads as a plain read
-            by_read = {a.read_id: a.alert_id for a in self.desk.recent_for(user.role, limit=50)}
+        if self.desk is not None and reads:  # every hit, re-sightings too; a covert hit reads as plain to an officer
+            by_read = self.desk.hits_for([r.read_id for r in reads], user.role)
         live = tuple(
             LiveRead(r.read_id, float(r.capture_wall_time), r.text, r.state, float(r.confidence), by_read.get(r.read_id))
             for r in reads
@@ -191,17 +194,34 @@ class DeviceServices:
             warnings.append(f"Storage: {storage.detail}")
         return LiveStatus(live, self._gps(), self._uplink_check(), tuple(warnings))
 
-    def read_image(self, read_id: str, kind: str) -> bytes:
+    def read_image(self, read_id: str, kind: str, user: SessionUser, *, looked_up: bool = False) -> bytes:
+        """A read's image for ``user``: a read on the live view, of an alert they may see, or of their own look-up.
+
+        Anything else is "not found", whoever asks: knowing a read's id is not a
+        right to its images (a covert hit's read past the live view, say).
+        """
+        missing = NotFound(f"No {kind} image for read {read_id}.")
+        if not can(user.role, "images.view"):
+            raise missing
         read = self.feed.find(read_id)
         if read is not None:
             data = read.crop_jpeg if kind == "crop" else read.overview_jpeg
             if data:
                 return data
+        elif not (looked_up and can(user.role, "reads.search")) and not self._alerted(read_id, user):
+            raise missing
         stored = self.store.get_read(read_id, images=True)
         data = (stored.crop_jpeg if kind == "crop" else stored.overview_jpeg) if stored else b""
         if not data:
-            raise NotFound(f"No {kind} image for read {read_id}.")
+            raise missing
         return data
+
+    def _alerted(self, read_id: str, user: SessionUser) -> bool:
+        """Whether ``read_id`` raised an alert this user may see (the desk decides who sees which)."""
+        if self.desk is None:
+            return False
+        alerts = [*self.desk.open_for(user.role), *self.desk.recent_for(user.role, limit=ALERT_IMAGES)]
+        return any(alert.read_id == read_id for alert in alerts)
 
     # -- alerts: every rule in the desk --------------------------------------------
 
@@ -220,10 +240,11 @@ class DeviceServices:
         except UnknownAlert as error:
             raise NotFound(_sentence(error)) from None
 
-    def transition(self, alert_id: str, step: str, user: SessionUser, note: str = "", disposition: str = "") -> AlertView:
+    def transition(self, alert_id: str, step: str, user: SessionUser, note: str = "", disposition: str = "",
+                   reason: str = "") -> AlertView:
         desk = self._desk()
         try:
-            alert = desk.step(alert_id, step, user.name, user.role, note or None, disposition or None)
+            alert = desk.step(alert_id, step, user.name, user.role, note or None, disposition or None, reason or None)
         except UnknownAlert as error:
             raise NotFound(_sentence(error)) from None
         except AlertError as error:
@@ -304,23 +325,26 @@ class DeviceServices:
     # -- look-ups, hot plates, audit -----------------------------------------------
 
     def search(self, plate: str, partial: bool, purpose: str, case_number: str, user: SessionUser) -> list[SearchHit]:
-        from alpr_edge.store import AccessRefused
+        return self.investigations.search(plate, partial, purpose, case_number, user)
 
-        if not can(user.role, "reads.search"):  # decided here, above the store; audited as the store would
-            self.store.audit(user.name, user.role, "reads.search", data={"plate": plate, "partial": partial},
-                             purpose=purpose, case_number=case_number, outcome=f"refused: role {user.role} may not search")
-            raise Refused(f"Your role ({user.role}) may not search stored reads.")
-        try:
-            rows = self.store.search(plate, user=user.name, role=user.role, purpose=purpose, case_number=case_number,
-                                     purposes=self.config.accounts.search_purposes, partial=partial)
-        except AccessRefused as refusal:
-            raise Refused(_sentence(refusal)) from None
-        hits = []
-        for read in (StoredRead.from_dict(row) for row in rows):
-            position = read.position or {}
-            hits.append(SearchHit(read.read_id, read.captured_epoch_s, read.text, read.state, read.confidence,
-                                  read.camera, position.get("lat"), position.get("lon")))
-        return hits
+    def lookup_read(self, read_id: str, user: SessionUser) -> SearchHit:
+        return self.investigations.lookup_read(read_id, user)
+
+    def recipients(self, user: SessionUser) -> list[str]:
+        return self.investigations.recipients(user)
+
+    def export_package(self, read_ids: list[str], plate: str, partial: bool, purpose: str, case_number: str,
+                       recipient: str, user: SessionUser) -> ExportResult:
+        return self.investigations.export_package(read_ids, plate, partial, purpose, case_number, recipient, user)
+
+    def place_hold(self, read_id: str, case_number: str, reason: str, user: SessionUser) -> SearchHit:
+        return self.investigations.place_hold(read_id, case_number, reason, user)
+
+    def release_hold(self, read_id: str, hold_id: str, reason: str, user: SessionUser) -> SearchHit:
+        return self.investigations.release_hold(read_id, hold_id, reason, user)
+
+    def correct_read(self, read_id: str, text: str | None, state: str | None, reason: str, user: SessionUser) -> SearchHit:
+        return self.investigations.correct_read(read_id, text, state, reason, user)
 
     def hot_entries(self, user: SessionUser) -> list[HotEntry]:
         """The hot plates this user may browse: covert lists only for supervisors and admins."""

@@ -13,10 +13,13 @@ import hmac
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from alpr_edge.ui.backend import SessionUser
+
+
+MAX_LOOKED_UP = 2000  # read ids a session's look-ups opened to it (images, holds, corrections), newest kept
 
 
 @dataclass
@@ -27,6 +30,16 @@ class Session:
     created: float
     last_active: float
     locked: bool = False
+    # Reads this session's own (purpose + case number, audited) look-ups returned: only these
+    # stored reads' images, holds and corrections are open to it. Gone when the session ends.
+    looked_up: dict[str, None] = field(default_factory=dict)
+
+    def grant(self, read_ids: list[str]) -> None:
+        for read_id in read_ids:
+            self.looked_up.pop(read_id, None)
+            self.looked_up[read_id] = None
+        while len(self.looked_up) > MAX_LOOKED_UP:
+            self.looked_up.pop(next(iter(self.looked_up)))
 
 
 class SessionStore:

@@ -17,7 +17,8 @@ from fastapi import Depends, HTTPException, Request
 from pydantic import BaseModel
 
 from alpr_edge.accounts.permissions import can
-from alpr_edge.alerts.lifecycle import DISPOSITION_LABELS
+from alpr_edge.alerts.compare import differences
+from alpr_edge.alerts.lifecycle import DISPOSITION_LABELS, STATE_LABELS, actions
 from alpr_edge.config import UiSection
 from alpr_edge.ui.backend import AlertView, UiBackend
 from alpr_edge.ui.sessions import Session, SessionStore, csrf_ok
@@ -29,6 +30,9 @@ ABILITIES = {
     "alerts": ("alerts.verify",),
     "add_hot_plates": ("hotplate.add",),
     "search": ("reads.search",),
+    "export": ("reads.search", "reads.export"),  # the investigator's tools act on look-up results
+    "hold": ("reads.search", "hold.add", "hold.release"),
+    "correct": ("reads.search", "reads.correct"),
     "browse_hotlist": ("hotlist.browse",),
     "audit": ("audit.view",),
     "see_plates": ("plates.view", "images.view"),  # technicians: counts and health only, never a plate
@@ -62,6 +66,13 @@ class Web:
             raise HTTPException(401, "Not logged in, or the session expired.")
         if session.locked:
             raise HTTPException(423, "The screen is locked.")
+        return session
+
+    def any_session(self, request: Request) -> Session:
+        """The caller's session, locked or not (what a locked screen may still show); 401 without one."""
+        session = self.sessions.get(request.cookies.get(COOKIE))
+        if session is None:
+            raise HTTPException(401, "Not logged in, or the session expired.")
         return session
 
     def acting_guard(self) -> Callable[..., Session]:
@@ -112,4 +123,11 @@ def alert_detail(alert: AlertView) -> dict[str, Any]:
     result = asdict(alert)
     result["next_steps"] = list(alert.next_steps)
     result["dispositions"] = dict(DISPOSITION_LABELS)
+    # The buttons and their words are the lifecycle's (one vocabulary); the page only lays them out.
+    result["actions"] = [asdict(action) for action in actions(alert.state, alert.can_dismiss)]
+    result["state_label"] = STATE_LABELS.get(alert.state, "")
+    if alert.entry.plate != "?":  # which characters to check on the vehicle
+        result["differs"] = asdict(differences(alert.read_text, alert.entry.plate))
+    else:
+        result["differs"] = {"read": [], "entry": []}
     return result

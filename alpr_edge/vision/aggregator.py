@@ -5,6 +5,11 @@ position, or the same text); when it has not been seen for ``passage_gap_s`` of
 frame time its passage ends and one Read is emitted with the characters voted
 over all its frames. JPEG encoding of the best crop and its overview happens
 only then, never per frame.
+
+The stored plate image is not the recogniser's tight 192x48 input: it is cut
+from the best frame at the camera's full resolution with a margin around the
+plate box (`context_crop`), so the officer can check the state name above the
+characters, the slogan below and the stickers at the sides.
 """
 
 from __future__ import annotations
@@ -26,6 +31,13 @@ from alpr_edge.vision.geometry import box_iou
 from alpr_edge.vision.types import Candidate, PlateObservation, Read
 
 logger = logging.getLogger(__name__)
+
+# The margin around a plate box kept in the stored plate image, as fractions of
+# the box: US plates print the state name above the characters and a slogan or
+# county below, each about a third of the characters' height, and registration
+# stickers in the corners; the detector's box hugs the characters.
+MARGIN_ABOVE_BELOW = 0.5  # of the box height, above and below
+MARGIN_SIDES = 0.25  # of the box width, each side
 
 
 @dataclass
@@ -72,6 +84,12 @@ def _match_score(track: _Track, obs: PlateObservation) -> float:
     return 0.0
 
 
+def _shown(obs: PlateObservation) -> tuple[float, int]:
+    """Which observation gives a read its images: the surest, and among equally sure ones
+    (confidence saturates while a plate approaches) the largest plate, legible to the officer."""
+    return round(obs.confidence, 2), obs.box[2] * obs.box[3]
+
+
 def vote(observations: list[PlateObservation]) -> tuple[str, float, tuple[Candidate, ...]]:
     """Text voted over frames: the best-supported length, then per-position confidence-weighted votes."""
     by_length: dict[int, list[PlateObservation]] = defaultdict(list)
@@ -108,8 +126,13 @@ def vote(observations: list[PlateObservation]) -> tuple[str, float, tuple[Candid
 class ReadAggregator:
     """Follows plates across frames of one camera and emits one Read per passage."""
 
-    def __init__(self, camera: str, passage_gap_s: float = 1.0, min_confidence: float = 0.5, jpeg_quality: int = 85):
+    def __init__(self, camera: str, passage_gap_s: float = 1.0, min_confidence: float = 0.5, jpeg_quality: int = 85,
+                 colour_aligned: bool = True):
         self.camera = camera
+        # colour_aligned: the frame's colour image shows the grey image's view (one camera, or
+        # its two streams), so the plate box may be cut from it. False with a second colour
+        # camera beside the IR one: its pixels do not line up with the box.
+        self.colour_aligned = colour_aligned
         self.passage_gap_s = passage_gap_s
         self.min_confidence = min_confidence
         self.jpeg_quality = jpeg_quality
@@ -140,7 +163,7 @@ class ReadAggregator:
             track.last_seen = now
             track.box = obs.box
             track.text = obs.text
-            if track.best is None or obs.confidence > track.best.confidence:
+            if track.best is None or _shown(obs) > _shown(track.best):
                 track.best, track.best_frame = obs, frame
             if self._is_early(track, obs):
                 read = self._read(track)
@@ -202,7 +225,7 @@ class ReadAggregator:
             first_seen_monotonic_s=track.first_seen,
             frames=len(track.observations),
             box=best.box,
-            crop_jpeg=self._jpeg(best.crop),
+            crop_jpeg=self._jpeg(context_crop(frame, best.box, self.colour_aligned, fallback=best.crop)),
             overview_jpeg=self._jpeg(overview),
             state=state,
             state_confidence=round(state_conf, 4),
@@ -212,3 +235,28 @@ class ReadAggregator:
     def _jpeg(self, image: np.ndarray) -> bytes:
         ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
         return buffer.tobytes() if ok else b""
+
+
+def context_crop(frame: Frame, box: tuple[int, int, int, int], colour_aligned: bool = True,
+                 fallback: np.ndarray | None = None) -> np.ndarray:
+    """The plate box grown by the margins, clipped to the frame, at the camera's full resolution.
+
+    Cut from the colour image when it shows the same view (scaled to its size;
+    colour shows a state name's ink that IR may not), else from the grey frame
+    recognition ran on. ``fallback`` (the recogniser's crop) when the box
+    leaves nothing inside the frame. A view into the frame: encode, don't keep.
+    """
+    grey_h, grey_w = frame.grey.shape[:2]
+    image = frame.grey
+    if colour_aligned and frame.colour is not None and frame.colour.shape[1] >= grey_w:
+        image = frame.colour
+    height, width = image.shape[:2]
+    sx, sy = width / grey_w, height / grey_h
+    x, y, w, h = box
+    grow_x, grow_y = MARGIN_SIDES * w, MARGIN_ABOVE_BELOW * h
+    left, top = max(0, int(np.floor((x - grow_x) * sx))), max(0, int(np.floor((y - grow_y) * sy)))
+    right = min(width, int(np.ceil((x + w + grow_x) * sx)))
+    bottom = min(height, int(np.ceil((y + h + grow_y) * sy)))
+    if right - left < 2 or bottom - top < 2:
+        return fallback if fallback is not None else image[:1, :1]
+    return image[top:bottom, left:right]

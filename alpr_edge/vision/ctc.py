@@ -30,31 +30,34 @@ def beam_search(probs: np.ndarray, beam_width: int = 16, top_k: int = 10, prune:
     """Top ``top_k`` (text, probability) by CTC prefix beam search, best first."""
     steps, classes = probs.shape
     blank = classes - 1
+    # Only the few likeliest classes per step can change the top texts; this bounds the cost.
+    # They are picked for every step at once and handed to the loop as Python numbers: a
+    # crop is read up to four times a plate, and numpy calls per step cost more than the search.
+    order = np.argsort(probs, axis=1)[:, ::-1][:, :max_classes]
+    likeliest = np.take_along_axis(probs, order, axis=1)
+    kept = (likeliest > prune).tolist()
+    order_rows, p_rows, best = order.tolist(), likeliest.tolist(), probs.argmax(axis=1).tolist()
     # Each beam: prefix (tuple of class ids) -> (p ending in blank, p ending in non-blank).
     beams: dict[tuple, tuple[float, float]] = {(): (1.0, 0.0)}
     for t in range(steps):
-        row = probs[t]
-        # Only the few likeliest classes per step can change the top texts; this bounds the cost.
-        candidates = np.argsort(row)[::-1][:max_classes]
-        candidates = candidates[row[candidates] > prune]
-        if candidates.size == 0:
-            candidates = np.array([int(row.argmax())])
-        if candidates.size == 1 and candidates[0] == blank:
+        step = [(k, p) for k, p, keep in zip(order_rows[t], p_rows[t], kept[t]) if keep]
+        if not step:
+            step = [(best[t], float(probs[t, best[t]]))]
+        if len(step) == 1 and step[0][0] == blank:
             # A step that only a blank can pass (most steps of a wide crop: the gaps between
             # characters) moves every beam into "ends in blank" and keeps their order.
-            p = float(row[blank])
+            p = step[0][1]
             beams = {prefix: ((p_b + p_nb) * p, 0.0) for prefix, (p_b, p_nb) in beams.items()}
             continue
         nxt: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0])
         for prefix, (p_b, p_nb) in beams.items():
             total = p_b + p_nb
-            for k in candidates:
-                p = float(row[k])
+            last = prefix[-1] if prefix else None
+            for k, p in step:
                 if k == blank:
                     nxt[prefix][0] += total * p
                     continue
-                last = prefix[-1] if prefix else None
-                extended = prefix + (int(k),)
+                extended = prefix + (k,)
                 if k == last:
                     # Repeat without a blank in between stays the same character...
                     nxt[prefix][1] += p_nb * p

@@ -54,11 +54,20 @@ class _TfliteModel:
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.outputs = self.interpreter.get_output_details()
+        self._quantised = self.input["dtype"] == np.int8
+        # Every 8-bit pixel value quantised once: a table look-up per frame instead of four float passes.
+        self._byte_table = self._quantise(np.arange(256, dtype=np.uint8)) if self._quantised else None
+
+    def _quantise(self, image: np.ndarray) -> np.ndarray:
+        scale, zero = self.input["quantization"]
+        return np.clip(np.round(image.astype(np.float32) / scale + zero), -128, 127).astype(np.int8)
 
     def run(self, image: np.ndarray) -> list[np.ndarray]:
-        scale, zero = self.input["quantization"]
-        if self.input["dtype"] == np.int8:
-            data = np.clip(np.round(image.astype(np.float32) / scale + zero), -128, 127).astype(np.int8)
+        table = self._byte_table
+        if table is not None and image.dtype == np.uint8:
+            data = table[image]
+        elif self._quantised:
+            data = self._quantise(image)
         else:
             data = image.astype(self.input["dtype"])
         self.interpreter.set_tensor(self.input["index"], data.reshape(self.input["shape"]))
@@ -226,10 +235,10 @@ def _best_apart(ranked: list, limit: int, box=lambda detection: corners_box(dete
 
 
 # The detector's quads on small plates are often a little loose (most often) or tight.
-# Reading the crop cut from the quad as found and, unless that reading is already sure,
-# from a larger and two smaller copies, and voting over them, recovers characters cut off
-# or drowned in the frame (about 3 ms of OCR per extra crop; measured gain in
-# models/plate_ocr.md).
+# Reading the crop cut from the quad as found and, unless the readings so far settle it
+# (`enough_read`), from a larger and two smaller copies, and voting over them, recovers
+# characters cut off or drowned in the frame (about 3 ms of OCR per extra crop; measured
+# gain in models/plate_ocr.md).
 CROP_SCALES = ((1.0, 1.0), (1.12, 1.12), (0.9, 0.9), (0.8, 0.8))
 # The gate against non-plate text: a crop whose best reading is less sure than this is no
 # plate. Set for the shipped OCR on the training split of the EU/BR photos: the lowest value
@@ -237,6 +246,15 @@ CROP_SCALES = ((1.0, 1.0), (1.12, 1.12), (0.9, 0.9), (0.8, 0.8))
 MIN_TEXT_CONFIDENCE = 0.3
 SURE_ENOUGH = 0.95  # a reading this confident needs no second crop
 NOTHING_THERE = 0.05  # nor does a first crop read as (almost) no plate text: signs, lamps, grilles
+# Nor a first reading that is clearly no plate: a few characters read unsure. On the training
+# composites 106 of the 128 off-plate boxes that were read four times read 2 characters first
+# (median confidence 0.10), against 1 of 170 plates, which none of its crops read right either.
+NOT_A_PLATE_LENGTH = 3
+NOT_A_PLATE_CONFIDENCE = 0.5
+# A box that is not the frame's surest (on the training composites 123 of those 128 boxes, 4 of
+# the 170 plates) stops once its first two crops agree on the text: signs and lettering read
+# the same from every crop, so their last two reads never change the vote.
+AGREED_CONFIDENCE = 0.5
 # Candidates that fit a serial format issued in the plate's state (the common US formats when
 # the state is unknown; alpr_edge/vision/us_formats.toml) weigh this many times more in the vote: most
 # misreads swap one look-alike character (8/B, 0/O, 5/S) for a text no state issues. A vanity
@@ -246,6 +264,19 @@ FORMAT_WEIGHT = 11.0
 # The state of issue is reported only when the crops' vote for it is at least this sure; a wrong
 # state is worse than none. Calibrated on the training composites (models/plate_ocr.md).
 STATE_MIN_CONFIDENCE = 0.5
+
+
+def enough_read(readings: list[list[Candidate]], surest: bool) -> bool:
+    """Whether the crops read so far (each one's plausible candidates, best first) settle a box,
+    so that its other copies (``CROP_SCALES``) need not be read."""
+    first = readings[0][0] if readings[0] else None
+    if len(readings) == 1:
+        confidence = first.confidence if first else 0.0
+        return (confidence >= SURE_ENOUGH or confidence < NOTHING_THERE
+                or (first is not None and len(first.text) <= NOT_A_PLATE_LENGTH and confidence < NOT_A_PLATE_CONFIDENCE))
+    second = readings[1][0] if readings[1] else None
+    return (len(readings) == 2 and not surest and first is not None and second is not None and first.text == second.text
+            and min(first.confidence, second.confidence) >= AGREED_CONFIDENCE)
 
 
 def reported_state(state: str | None, confidence: float, floor: float = STATE_MIN_CONFIDENCE) -> str | None:
@@ -299,32 +330,32 @@ class PlateRecognizer:
         self.rejected = 0  # crops read as no plausible plate text (signs, stickers)
         self.gated = 0  # detections not read at all: no plausible plate (plausible_plate)
 
-    def _read_quad(self, grey: np.ndarray, corners: np.ndarray) -> list:
-        """The quad's crop and, unless that reading is sure or empty, its grown and shrunk copies:
-        [(crop, candidates, char_conf, state, state_conf)] for each crop read."""
+    def _read_quad(self, grey: np.ndarray, corners: np.ndarray, surest: bool = True) -> list:
+        """The quad's crop and, unless that reading settles it (``enough_read``), its grown and
+        shrunk copies: [(crop, candidates, char_conf, state, state_conf)] for each crop read.
+        ``surest``: the frame's surest detection, which gets every copy its reading calls for."""
         readings = []
-        for index, (sx, sy) in enumerate(self.crop_scales):
+        for sx, sy in self.crop_scales:
             quad = corners if (sx, sy) == (1.0, 1.0) else scaled_quad(corners, sx, sy)
             crop = rectify(grey, quad)
             candidates, char_conf, state, state_conf = self.ocr.read(crop)
             candidates = [c for c in candidates if plausible_plate_text(c.text)]
-            first = candidates[0].confidence if candidates else 0.0
-            if index == 0:  # a squarish plate with two rows of text is read row by row (vision/rows.py)
+            if not readings:  # the quad's own crop: a squarish plate with two rows of text is read row by row (vision/rows.py)
                 rows = read_two_rows(self.ocr, grey, quad)
                 if rows is not None:
                     return [(*rows, state, state_conf)]
             readings.append((crop, candidates, char_conf, state, state_conf))
-            if index == 0 and (first >= SURE_ENOUGH or first < NOTHING_THERE):
+            if enough_read([r[1] for r in readings], surest):
                 break
         return readings
 
-    def _best_reading(self, grey: np.ndarray, quads: list[np.ndarray]):
+    def _best_reading(self, grey: np.ndarray, quads: list[np.ndarray], surest: bool = True):
         """Every crop of every quad that saw this plate votes: the texts' probabilities are summed
         over a quad's crops (one confidently wrong crop is outvoted by the others) and each quad's
         mean is one vote, so a part-plate quad read four times unsure does not outweigh a whole
         one read once and sure. Texts that fit a format of the state are weighted up; the state
         is voted over the crops of the first quad (the detector's surest)."""
-        per_quad = [self._read_quad(grey, corners) for corners in quads]
+        per_quad = [self._read_quad(grey, corners, surest) for corners in quads]
         totals: dict[str, float] = {}
         peaks: dict[str, float] = {}
         for readings in per_quad:
@@ -361,9 +392,11 @@ class PlateRecognizer:
             char_conf = ()
         return crop, candidates, char_conf, state, state_conf
 
-    def read_crop(self, grey: np.ndarray, corners: np.ndarray, box=None, also: tuple[np.ndarray, ...] = ()) -> PlateObservation | None:
-        """The plate at ``corners``, read with the other quads that saw it (``also``) voting."""
-        crop, candidates, char_conf, state, state_conf = self._best_reading(grey, [corners, *also])
+    def read_crop(self, grey: np.ndarray, corners: np.ndarray, box=None, also: tuple[np.ndarray, ...] = (),
+                  surest: bool = True) -> PlateObservation | None:
+        """The plate at ``corners``, read with the other quads that saw it (``also``) voting;
+        ``surest``: whether it is the frame's surest detection (see ``enough_read``)."""
+        crop, candidates, char_conf, state, state_conf = self._best_reading(grey, [corners, *also], surest)
         # Plate text when some crop read some plausible text with some confidence; the voted
         # winner is reported even when its own best crop was less sure than that.
         if not candidates or max(c.confidence for c in candidates) < self.min_text_confidence:
@@ -403,8 +436,8 @@ class PlateRecognizer:
         observations = []
         # Two detections kept apart by the detector can be refined onto the same plate (often
         # one of them a part of it, as on close-ups): one plate, one reading, voted over both.
-        for group in same_plate_groups(self.find_plates(grey, zoom=zoom)):
-            obs = self.read_crop(grey, group[0], also=tuple(group[1:]))
+        for rank, group in enumerate(same_plate_groups(self.find_plates(grey, zoom=zoom))):
+            obs = self.read_crop(grey, group[0], also=tuple(group[1:]), surest=rank == 0)
             if obs is not None:
                 observations.append(obs)
         observations.sort(key=lambda o: o.confidence, reverse=True)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from argon2 import PasswordHasher
@@ -8,17 +8,7 @@ from argon2 import PasswordHasher
 from alpr_edge.accounts import Accounts
 from alpr_edge.config import StoreSection
 from alpr_edge.store import Store
-
-
-class Clock:
-    def __init__(self, start: datetime):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
+from tests.store.store_fakes import Clock  # the one hand-moved clock of the store tests
 
 
 @pytest.fixture

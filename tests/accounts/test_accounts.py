@@ -178,6 +178,7 @@ def test_permissions():
     assert not can("officer", "reads.search") and can("officer", "alerts.verify")
     assert can("supervisor", "reads.search") and not can("supervisor", "audit.export")
     assert can("admin", "audit.export") and can("admin", "users.manage")
+    assert [r for r in ("officer", "supervisor", "admin", "technician") if can(r, "reads.correct")] == ["supervisor", "admin"]
     assert [r for r in ("officer", "supervisor", "admin", "technician") if needs_second_factor(r)] == ["supervisor", "admin"]
     assert not can(None, "live.view") and not can("ghost", "live.view")
 

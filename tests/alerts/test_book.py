@@ -218,3 +218,22 @@ def test_alerts_and_steps_survive_a_restart(tmp_path, audit, engine, clock):
     reopened = AlertBook(Transactions(sqlite_utils.Database(path)), audit, clock=clock)
     assert reopened.get(alert.alert_id).state == "verified"
     assert reopened.steps(alert.alert_id)[-1].note == "characters and state compared"
+
+
+def test_dismissing_and_covert_handling_follow_the_permission_table(book, engine, clock, monkeypatch):
+    """The lifecycle had its own list of privileged roles beside the permission table; now it asks `can`."""
+    from alpr_edge.accounts.permissions import PERMISSIONS
+    from alpr_edge.alerts.desk import may_dismiss
+
+    engine.replace(parse_clew(SAMPLES / "ca-clew-stolen.txt", clock=clock, name="covert", covert=True))
+    monkeypatch.setitem(PERMISSIONS, "officer", PERMISSIONS["officer"] | {"alerts.dismiss", "alerts.covert"})
+    monkeypatch.setitem(PERMISSIONS, "supervisor", PERMISSIONS["supervisor"] - {"alerts.dismiss", "alerts.covert"})
+    assert may_dismiss("officer") and not may_dismiss("supervisor")
+    alert = _raise(book, engine, clock)
+    with pytest.raises(AlertError, match="only a supervisor or admin may dismiss"):
+        book.transition(alert.alert_id, "dismissed", "s", "supervisor", note="duplicate")
+    assert book.transition(alert.alert_id, "dismissed", "o", "officer", note="duplicate").state == "dismissed"
+    covert = book.raise_alert("r9", engine.match("3JRT448", "CA"), clock())
+    with pytest.raises(AlertError, match="covert alerts are handled by"):
+        book.transition(covert.alert_id, "verified", "s", "supervisor")
+    assert book.transition(covert.alert_id, "verified", "o", "officer").state == "verified"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
@@ -188,7 +189,7 @@ def test_alerts_ls_and_step_need_a_login_and_record_who(run, tmp_path, clock):
     status, out, err = as_user("ofc1", "wrong", "alerts", "ls")
     assert status == 1 and "login refused" in err
     status, out, err = as_user("ofc1", "pin-4711", "alerts", "ls")
-    assert status == 0 and out.splitlines()[1] == f"{alert.alert_id}  2026-11-22 12:00:00  P1   ncic         exact     raised        000000009"
+    assert status == 0 and out.splitlines()[1] == f"{alert.alert_id}  2026-11-22 12:00:00  P1   ncic         exact      raised        000000009"
     assert covert.alert_id not in out and "covert" not in out  # an officer never learns of a covert alert
     status, out, err = as_user("ofc1", "pin-4711", "alerts", "ls", "--all")
     assert status == 0 and covert.alert_id not in out
@@ -198,10 +199,15 @@ def test_alerts_ls_and_step_need_a_login_and_record_who(run, tmp_path, clock):
     assert status == 1 and "an alert that is raised cannot become confirmed" in err
     status, out, err = as_user("ofc1", "pin-4711", "alerts", "step", alert.alert_id, "verified")
     assert (status, out) == (0, f"{alert.alert_id}: verified\n")
+    status, out, err = as_user("ofc1", "pin-4711", "alerts", "step", alert.alert_id, "not_confirmed", "--reason", "misread")
+    assert status == 1 and "reason 'misread' does not go with the not_confirmed step" in err
+    status, out, err = as_user("ofc1", "pin-4711", "alerts", "step", alert.alert_id, "not_confirmed", "--reason", "not_on_file")
+    assert (status, out) == (0, f"{alert.alert_id}: not_confirmed\n")
     store = Store.open(tmp_path / "data", StoreSection(), dev_keys=True)
-    [step] = AlertDesk(store).history(alert.alert_id, "admin")[-1:]
+    verified, closed = AlertDesk(store).history(alert.alert_id, "admin")[-2:]
     store.close()
-    assert (step.user, step.role) == ("ofc1", "officer")
+    assert (verified.user, verified.role, verified.to_state) == ("ofc1", "officer", "verified")
+    assert (closed.to_state, closed.reason) == ("not_confirmed", "not_on_file")
 
 
 def audit_rows(tmp_path, clock):
@@ -305,3 +311,23 @@ def test_alerts_ls_is_audited_with_what_each_user_was_shown(run, tmp_path, clock
     looks = [(r["user"], r["data"]) for r in audit_rows(tmp_path, clock) if r["action"] == "alerts.browse"]
     assert looks == [("ofc1", {"all": False, "alerts": [open_alert.alert_id]}),
                      ("sam", {"all": True, "alerts": [a["alert_id"] for a in json.loads(out)]})]
+
+
+def test_import_shows_progress_on_a_terminal_and_keeps_stdout_the_summary(run, monkeypatch):
+    """On a pseudo-terminal the import draws its bars on stderr; stdout still holds only the summary
+    (without a terminal not one byte is added: the exact-output test above)."""
+    from alpr_edge import progress
+    from tests.test_progress import terminal
+
+    run.login()
+    monkeypatch.setattr(progress, "MIN_INTERVAL_S", 0.0)
+    stream, drain = terminal()
+    monkeypatch.setattr("sys.stderr", stream)
+    try:
+        status, out, _ = run("hotlist", "import", str(SAMPLES / "ncic-extract.txt"), "--format", "ncic", "--name", "ncic")
+        shown = drain()
+    finally:
+        stream.close()
+    assert (status, out) == (0, "imported 14 entries into 'ncic' (version 20261122040000, ncic, priority 2)\n")
+    assert re.search(r"reading ncic-extract.txt: 100%.*913/913", shown), shown  # a bar in the file's bytes
+    assert re.search(r"import ncic: +50%.*1/2.*index and store", shown), shown

@@ -254,6 +254,23 @@ def test_large_list_matches_and_loads_from_storage(clock, tmp_path):
     assert all(not engine.match(p.decode()[::-1] + "Z") for p in plates[:100])
 
 
+def test_category_columns_take_one_byte_an_entry_and_older_wider_files_still_load(clock):
+    """Memory of a 2M-entry list (issue 19): a state or list type is one byte an entry, not two."""
+    import numpy as np
+
+    from alpr_edge.hotlist.model import Column
+
+    hotlist = parse_ncic(SAMPLES / "ncic-extract.txt", clock=clock)
+    for name in ("state", "list_type", "reason", "entered_on"):
+        assert hotlist.entries.columns[name].codes.dtype == np.uint8, name
+    assert Column.from_strings([f"A{i}" for i in range(300)] * 4).codes.dtype == np.uint16
+    # A list stored before codes were narrowed (two bytes each) reads back the same.
+    widened = {k: Column(codes=c.codes.astype(np.uint16), values=c.values) if c.codes is not None else c
+               for k, c in hotlist.entries.columns.items()}
+    older = replace(hotlist, entries=EntryTable(hotlist.entries.plates, widened))
+    assert list(decode(encode(older)).entries) == list(hotlist.entries)
+
+
 def test_plates_longer_than_eight_characters(clock):
     engine = HotListEngine(MemoryListStorage(), clock=clock)
     engine.replace(_list("long", [("ABCDEF1234", "ON", "R"), ("XYZ12", "ON", "R")], clock))

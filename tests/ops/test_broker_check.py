@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -15,15 +12,9 @@ from alpr_edge.ops.certs import install_certificate, make_tls_key_and_csr
 from alpr_edge.ops.checks_system import check_broker
 from alpr_edge.ops.layout import CA_CERT, CSR, TLS_KEY, Layout, uplink_files
 from alpr_edge.ops.selftest import Context, Probes
+from tests.mosquitto import MOSQUITTO, Mosquitto, free_port
 
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-pytestmark = pytest.mark.skipif(not Path(MOSQUITTO).exists(), reason="mosquitto is not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+pytestmark = pytest.mark.skipif(not MOSQUITTO.exists(), reason="mosquitto is not installed")
 
 
 @pytest.fixture
@@ -31,23 +22,10 @@ def broker(tmp_path, pki):
     folder = tmp_path / "broker"
     folder.mkdir()
     cert, key = pki.server(folder)
-    port = free_port()
-    config = folder / "mosquitto.conf"
-    config.write_text("\n".join([
-        "user root", f"listener {port} 127.0.0.1", f"cafile {pki.ca_file}", f"certfile {cert}", f"keyfile {key}",
-        "require_certificate true", "use_identity_as_username true", "allow_anonymous false", "",
-    ]))
-    process = subprocess.Popen([MOSQUITTO, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"mqtts://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(10)
+    server = Mosquitto(folder, ca=pki.ca_file, cert=cert, key=key)
+    server.start()
+    yield server.url
+    server.stop()
 
 
 def context(data_dir: Path, url: str) -> Context:

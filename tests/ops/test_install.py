@@ -258,6 +258,9 @@ def test_wipe_refuses_while_evidence_is_held_unless_told_explicitly(staged):
     assert refused.returncode == 1 and "evidence holds are in force (1 hold(s), case(s) 24-001234)" in refused.stderr
     assert "24-000777" not in refused.stderr  # released: no longer holds anything
     assert snapshot(staged) == before
+    unasked = sh(UNINSTALL, "--root", str(staged), "--wipe", "--including-held-evidence")  # no terminal, no --yes
+    assert unasked.returncode == 2 and "(held evidence too: 1 hold(s), case(s) 24-001234)" in unasked.stderr
+    assert "destroying" not in unasked.stdout and snapshot(staged) == before  # it once said "destroying" and stopped
     told = sh(UNINSTALL, "--root", str(staged), "--wipe", "--yes", "--including-held-evidence")
     assert told.returncode == 0, told.stderr
     assert "destroying held evidence as told" in told.stdout and not (staged / "var/lib/alpr-edge").exists()

@@ -159,6 +159,8 @@ def test_stats_cli_has_no_plate_text_needs_a_login_and_is_audited(tmp_path):
         assert result.returncode == 0, result.stderr
         assert PLATE not in result.stdout and PLATE not in result.stderr
     assert json.loads(stats(config, "--json").stdout)["reads"] == 10
+    backwards = stats(config, "--since", "2026-12-01", "--until", "2026-11-01")  # once: every count 0, exit 0
+    assert backwards.returncode == 2 and "--until 2026-11-01 is not after --since 2026-12-01" in backwards.stderr
     bad = stats(config, "--since", "last tuesday")
     assert bad.returncode == 2 and "expected a date like 2026-01-31" in bad.stderr
     anonymous = run_cli("stats", "--config", str(config))
@@ -239,3 +241,26 @@ def test_status_warns_when_the_uplink_says_receipts_stopped(tmp_path):
     stalled["uplink"] = {"connected": True, "backlog": 120, "awaiting_receipt": 120, "receipts_stalled": True}
     write_status(tmp_path, stalled)
     assert collect_status(config, tmp_path, thermal_root=tmp_path)["uplink_receipts_stalled"] is True
+
+
+def test_stats_for_a_month_leaves_out_the_days_after_it(tmp_path):
+    """`--until` bounds every figure: a month's report once took in the reads, alerts and audit after it."""
+    from alpr_edge.config import load_config
+    from alpr_edge.store import Store
+    from tests.store.store_fakes import make_read
+
+    data_dir = tmp_path / "data"
+    config = config_file(tmp_path, data_dir)
+    settings = load_config(config).store
+    now = datetime.now(UTC)
+    technician(data_dir, settings)  # audited now, after the period
+    with Store.open(data_dir, settings, dev_keys=True) as store:
+        store.add_reads([make_read(PLATE, now - timedelta(days=d)) for d in (40, 20, 21)] + [make_read("5XYZ999", now - timedelta(minutes=5))])
+    since, until = (now - timedelta(days=45)).date().isoformat(), (now - timedelta(days=10)).date().isoformat()
+    result = stats(config, "--json", "--since", since, "--until", until)
+    assert result.returncode == 0, result.stderr
+    counts = json.loads(result.stdout)
+    assert counts["reads"] == 3 and counts["daily_counts"]["totals"]["reads"] == 3
+    assert counts["until"].startswith(until) and "stats.view" not in counts["audit_by_action"]
+    text = stats(config, "--since", since, "--until", until)
+    assert f"until                            {until}T00:00:00+00:00" in text.stdout, text.stdout

@@ -69,6 +69,9 @@ def test_times_are_dates_and_unknowns_are_words(tmp_path):
     assert "hot list      ncic-stolen: 120000 entries, received 2026-12-07 07:30:00 UTC (2 h 00 min ago)" in out
     assert "touchscreen   serving http://127.0.0.1:8080/" in out
     assert "None" not in out and "1796" not in out  # no raw epoch seconds either
+    one = document(hotlists=[{"name": "sim-demo", "entries": 1, "received_at": NOW - 60}])
+    write_status(data_dir, one)
+    assert "hot list      sim-demo: 1 entry, received" in status("--data-dir", str(data_dir))[1]  # was "1 entries"
 
 
 def test_the_last_purge_is_said_in_words(tmp_path):

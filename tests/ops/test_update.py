@@ -236,6 +236,15 @@ def test_cli_verifies_against_the_pinned_key(tmp_path, keys):
     assert refused.returncode == 1 and "refusing to install it" in refused.stderr
 
 
+def test_the_update_key_pair_is_made_with_the_cli(tmp_path):
+    """`provision --update-key` needs a key a vendor can make: keygen offered only seal and hot list keys."""
+    made = run_cli("uplink", "keygen", "update-signing", str(tmp_path / "vendor-update"))
+    assert made.returncode == 0 and "keep it where releases are signed" in made.stdout, made.stderr
+    artifact = wheel(tmp_path / "dist", "0.2.0")
+    sign_artifact(artifact, tmp_path / "vendor-update.key")
+    assert verify_artifact(artifact, tmp_path / "vendor-update.pub")
+
+
 def test_the_same_update_twice_never_builds_over_the_live_release(tmp_path, keys):
     inst, _ = installer(tmp_path)
     artifact = wheel(tmp_path / "dist", "0.2.0")
@@ -399,3 +408,8 @@ def test_cli_update_that_cannot_start_rolls_back_and_the_audit_export_shows_it(t
     records = [r for r in json.loads(exported.stdout) if r["action"].startswith("update.")]
     assert [r["action"] for r in records] == ["update.failed", "update.rolled_back", "update.rollback_restarted"]
     assert all(r["user"] == "tech.jo" and r["role"] == "technician" for r in records)
+    # An auditor filtering on the outcome sees the failure (it read "ok" next to update.failed).
+    assert [r["outcome"].split(":")[0] for r in records] == ["failed", "ok", "ok"]
+    assert "restarting alpr-edge.service failed" in records[0]["outcome"]
+    # The log line says what was rolled back (it was a bare "update_rolled_back").
+    assert " warning alpr_edge.ops.update update_rolled_back release=" in result.stderr, result.stderr

@@ -121,6 +121,9 @@ def test_audit_verify_and_export(run, device):
     assert status == 0, err
     records = json.loads(out)
     assert [r["action"] for r in records][:3] == ["users.add", "login", "users.add"]
+    # As the README has it, `alpr-edge audit export` alone: CSV (it once stopped at "--format is required").
+    status, out, err = run("audit", "export", "--user", "root", "--totp", device["root"].next(), "--password-stdin", stdin="root-pass\n")
+    assert status == 0 and out.startswith("seq,id,at,user,") and ",audit.export," in out, err
     conn = sqlite3.connect(run.data / "alpr.db")
     conn.execute("UPDATE audit SET user = 'mallory' WHERE seq = 2")
     conn.commit()
@@ -201,3 +204,32 @@ def test_delete_enable_training_and_identity_from_the_command_line(run, device):
     assert run("logout")[1] == "logged out root\n"
     (deleted,) = [r for r in audit_records()(run.data) if r["action"] == "users.delete"]
     assert deleted["data"]["name"] == "olly" and deleted["user"] == "root"
+
+
+def test_purge_and_exports_show_progress_on_a_terminal_only(run, device, monkeypatch):
+    """On a pseudo-terminal the long commands draw a bar on stderr and stdout stays the report or the data;
+    without one, stderr gets not one byte."""
+    import re
+
+    from alpr_edge import progress
+    from tests.test_progress import terminal
+
+    export = ["reads", "export", *SEARCH[2:], "--format", "csv", "--user", "sue"]
+    status, quiet_csv, err = run(*export, "--totp", device["sue"].next(), stdin="sue-pass\n")
+    assert (status, err) == (0, "") and "7ABC123" in quiet_csv
+    monkeypatch.setattr(progress, "MIN_INTERVAL_S", 0.0)
+    stream, drain = terminal()
+    monkeypatch.setattr("sys.stderr", stream)
+    try:
+        status, out, _ = run(*export, "--totp", device["sue"].next(), stdin="sue-pass\n")
+        assert (status, out) == (0, quiet_csv)
+        assert re.search(r"exporting: 100%.*1/1", drain())  # one read of the plate to unseal
+        status, out, _ = run("audit", "export", "--format", "json", "--user", "root", "--totp", device["root"].next(),
+                             "--password-stdin", stdin="root-pass\n")
+        count = len(json.loads(out))
+        assert status == 0 and re.search(rf"exporting: 100%.*{count}/{count}", drain())
+        status, out, _ = run("purge", "--user", "tech", "--password-stdin", stdin="tech-pass\n")
+        assert status == 0 and out.startswith("as_of") and "reads_purged           0" in out
+        assert re.search(r"purge: +75%.*3/4.*day keys", drain())
+    finally:
+        stream.close()

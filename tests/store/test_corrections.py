@@ -63,6 +63,22 @@ def test_refused_corrections_change_nothing_and_are_audited(store, kwargs, why):
     assert pending(store, 0, 10) == []
 
 
+def test_corrections_are_governed_by_their_own_permission_not_the_holds(store, monkeypatch):
+    """Issue 23: corrections borrowed ``hold.add``; a role that may hold evidence could rewrite it."""
+    from alpr_edge.accounts.permissions import PERMISSIONS
+
+    from alpr_edge.store.corrections import PERMISSION
+
+    assert PERMISSION == "reads.correct"  # what the command line's login asks for
+    monkeypatch.setitem(PERMISSIONS, "clerk", frozenset({"hold.add", "hold.release"}))
+    monkeypatch.setitem(PERMISSIONS, "examiner", frozenset({"reads.correct"}))
+    read_id = _read_id(store)
+    with pytest.raises(CorrectionError, match="role 'clerk' may not correct"):
+        correct_read(store, read_id, text="7ABC123", reason=WHY, user="cal", role="clerk")
+    correct_read(store, read_id, text="7ABC123", reason=WHY, user="eve", role="examiner")
+    assert full_read(store, read_id)["text"] == "7ABC123"
+
+
 def test_unknown_read_and_a_correction_that_changes_nothing(store):
     with pytest.raises(CorrectionError, match="no stored read nope"):
         correct_read(store, "nope", text="7ABC123", reason=WHY, user="sue", role="supervisor")

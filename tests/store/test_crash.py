@@ -13,13 +13,13 @@ from pathlib import Path
 
 from alpr_edge.config import StoreSection
 from alpr_edge.store import Store, create_keys
+from tests.conftest import cli_env
 
 WRITER = Path(__file__).with_name("crash_writer.py")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run_and_kill(data_dir: Path, batch: int, rng: random.Random) -> list[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = cli_env()  # the tests' clock: the store this process opens after the kill is on it
     proc = subprocess.Popen([sys.executable, str(WRITER), str(data_dir), str(batch)], stdout=subprocess.PIPE, env=env)
     acknowledged = [proc.stdout.readline().decode()]  # wait until it is writing
     time.sleep(rng.uniform(0.02, 0.4))

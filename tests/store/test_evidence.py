@@ -148,3 +148,39 @@ def test_the_permitted_recipients_setting_is_checked(tmp_path):
     assert "evidence.historical_window_hours: expected 0 to 8784, got -1" in problems
     path.write_text('[evidence]\npermitted_recipients = ["Oakland PD"]\n')
     assert load_config(path).evidence.permitted_recipients == ["Oakland PD"]
+
+
+def test_a_package_of_chosen_results_holds_only_those_and_refuses_a_read_the_search_did_not_return(store, tmp_path):
+    """The touchscreen's export (issue 23): the chosen reads of a look-up, never one beyond it."""
+    results = store.search("7ABC123", **CASE)
+    chosen = results[1]["id"]
+    case = _package(store, tmp_path, chosen=[chosen])
+    assert case["reads"] == [chosen]
+    assert [p.name for p in (tmp_path / "pkg" / "reads").iterdir()] == [chosen]
+    assert verify_package(tmp_path / "pkg")[0]
+    other = store.search("8XYZ999", **CASE)[0]["id"]
+    with pytest.raises(AccessRefused, match="not among this look-up's results"):
+        write_package(store, tmp_path / "pkg2", "7ABC123", recipient="Oakland Police Department / Det. R. Ortiz",
+                      permitted=PERMITTED, chosen=[chosen, other], **CASE)
+    assert not (tmp_path / "pkg2").exists()
+    last = audit_trail.records(store)[-1]
+    assert last["action"] == "evidence.export" and last["outcome"].startswith("refused: read ")
+
+
+def test_every_sighting_an_alert_absorbed_carries_that_alert(store, tmp_path, clock):
+    """A re-sighting between an alert's first and last read is one of its hits (alert_sightings); its
+    package folder once had no alerts.json, as if the read had matched nothing."""
+    now = lambda: clock().timestamp()  # noqa: E731
+    store.add_reads([make_read("7ABC123", clock() - timedelta(minutes=30))])
+    engine = HotListEngine(MemoryListStorage(), clock=now, audit=store.audit)
+    engine.add_manual("7ABC123", "CA", "Stolen vehicle", "sue", "24-1187", "grey sedan", clock().date() + timedelta(days=5))
+    desk = AlertDesk(store, clock=now)
+    first, middle, last = sorted(store.iter_reads(plate_hmacs=store.read_hmacs("7ABC123")), key=lambda r: r["captured_at"])
+    [alert] = desk.raise_for(first["id"], engine.match("7ABC123", "CA"))
+    for read in (middle, last):
+        assert [a.alert_id for a in desk.raise_for(read["id"], engine.match("7ABC123", "CA"))] == [alert.alert_id]  # absorbed
+    _package(store, tmp_path)
+    for read in (first, middle, last):
+        history = json.loads((tmp_path / "pkg" / "reads" / read["id"] / "alerts.json").read_text())
+        assert [a["alert_id"] for a in history] == [alert.alert_id], read["id"]
+    assert verify_package(tmp_path / "pkg")[0]

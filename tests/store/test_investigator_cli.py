@@ -65,6 +65,25 @@ def test_export_verify_change_one_byte_verify_fails(run, sue, tmp_path):
                                                 f"{folder}: NOT INTACT (1 problem(s))"]
 
 
+def test_a_package_export_shows_its_progress_on_a_terminal(run, sue, tmp_path, monkeypatch):
+    import re
+
+    from alpr_edge import progress
+    from tests.test_progress import terminal
+
+    monkeypatch.setattr(progress, "MIN_INTERVAL_S", 0.0)
+    stream, drain = terminal()
+    monkeypatch.setattr("sys.stderr", stream)
+    try:
+        status, out, _ = run(*EXPORT, "--totp", sue.next(), "--recipient", "Oakland Police Department / Det. Ortiz",
+                             "--output", str(tmp_path / "case"), stdin="sue-pass\n")
+        shown = drain()
+    finally:
+        stream.close()
+    assert status == 0 and out.startswith("1 read(s) for case 24-1")  # stdout as without a terminal
+    assert re.search(r"searching: 100%.*1/1", shown) and re.search(r"writing: 100%.*1/1", shown), shown
+
+
 def test_a_recipient_outside_the_list_is_refused_and_audited(run, sue, tmp_path):
     status, _, err = run(*EXPORT, "--totp", sue.next(), "--recipient", "FBI / SA Doe", "--output", str(tmp_path / "x"),
                          stdin="sue-pass\n")

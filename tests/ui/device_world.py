@@ -97,12 +97,13 @@ class DeviceWorld:
         self.runner.join(10)
 
 
-def start_device(data_dir: Path, *, hot_plate: str | None = "ABC1234", fps: float = 20) -> DeviceWorld:
+def start_device(data_dir: Path, *, hot_plate: str | None = "ABC1234", fps: float = 20,
+                 alerts: AlertsSection | None = None) -> DeviceWorld:
     """A running daemon with the UI on a free port; the hot list holds ``hot_plate`` (any state)."""
     port = free_port()
-    # No suppression window: every read the test shows raises its own alert.
+    # By default no suppression window: every read the test shows raises its own alert.
     config = Config(device=DeviceSection(data_dir=data_dir), ui=UiSection(port=port, push_interval_s=0.2),
-                    alerts=AlertsSection(suppress_window_s=0))
+                    alerts=alerts or AlertsSection(suppress_window_s=0))
     store = Store.open(data_dir, config.store, dev_keys=True)
     accounts = Accounts(store, config.accounts, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     totp = {}

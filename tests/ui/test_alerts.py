@@ -158,11 +158,56 @@ def test_the_push_stream_sends_the_live_snapshot_with_the_alert(login, raised):
     assert [a["alert_id"] for a in events[0][1]["alerts"]] == [raised]
 
 
-def test_the_push_stream_says_locked_with_pending_alerts_but_no_plate(login, clock, raised):
+def test_the_push_stream_says_locked_with_the_unverified_alert_and_nothing_else(login, clock, raised):
     client, _ = login("olive")
     clock.advance(301)
     events = _events(client)
-    assert events == [("locked", {"pending_alerts": 1})]
+    assert [name for name, _ in events] == ["locked"]
+    locked = events[0][1]
+    assert locked["pending_alerts"] == 1 and set(locked) == {"pending_alerts", "alerts"}  # no live reads
+    assert [(a["alert_id"], a["read_text"], a["state"]) for a in locked["alerts"]] == [(raised, "7ABC123", "raised")]
+
+
+def test_a_locked_screen_shows_an_unverified_alert_but_takes_no_step(login, clock, world, raised):
+    client, csrf = login("olive")
+    clock.advance(301)
+    shown = client.get(f"/api/alerts/{raised}")
+    assert shown.status_code == 200 and shown.json()["read_text"] == "7ABC123"
+    assert world.actions("ui_alert_viewed")[-1].detail["locked"] is True
+    image = client.get(f"/api/reads/{shown.json()['read_id']}/crop.jpg")
+    assert image.status_code == 200 and image.content[:2] == b"\xff\xd8"
+    assert step(client, csrf, raised, "verified").status_code == 423
+    assert world.alert(raised).state == "raised"
+    other = world.feed.newest(5)[-1]  # the read before the hit: not an alert's, not shown while locked
+    assert client.get(f"/api/reads/{other.read_id}/crop.jpg").status_code == 423
+    assert client.get("/api/live").status_code == 423
+
+
+def test_a_locked_screen_does_not_show_a_verified_alert(login, clock, raised):
+    client, csrf = login("olive")
+    assert step(client, csrf, raised, "verified").status_code == 200
+    clock.advance(301)
+    assert client.get(f"/api/alerts/{raised}").status_code == 423
+    assert _events(client) == [("locked", {"pending_alerts": 0, "alerts": []})]
+
+
+def test_a_step_records_the_reason_the_officer_chose(login, world, raised):
+    client, csrf = login("olive")
+    refused = step(client, csrf, raised, "misread", reason="state_differs")  # wrong_state's reason, not misread's
+    assert refused.status_code == 400 and "does not go with the misread step" in refused.json()["message"]
+    assert world.alert(raised).state == "raised"
+    closed = step(client, csrf, raised, "misread", reason="not_a_plate").json()
+    assert closed["state"] == "misread" and closed["state_label"] == "Closed: camera misread"
+    assert world.actions("alert_misread")[-1].detail["reason"] == "not_a_plate"
+
+
+def test_the_alert_detail_carries_the_buttons_and_the_differences(login, world):
+    _, alert = world.push_read("7A8C123", "CA")
+    client, _ = login("olive")
+    detail = client.get(f"/api/alerts/{alert.alert_id}").json()
+    assert detail["differs"] == {"read": [2], "entry": [2]}
+    assert [(a["step"], a["reason"]) for a in detail["actions"]][:3] == [
+        ("verified", None), ("misread", "characters_differ"), ("misread", "not_a_plate")]
 
 
 def test_the_push_stream_needs_a_session(make_client):

@@ -96,7 +96,9 @@ def test_officer_verifies_confirms_and_disposes_a_pushed_alert(world, page, tmp_
     for image in ("#a-crop", "#a-overview"):
         wait_js(page, f"document.querySelector('{image}').naturalWidth > 0")
     # Unverified: only the visual check is offered, never a dispatch or disposition button.
-    expect(page.locator("#alert-actions button")).to_have_text(["MATCHES", "MISREAD", "WRONG STATE", "SILENCE"])
+    expect(page.locator("#alert-actions button")).to_have_text([
+        "Matches: characters AND state", "Camera misread: characters differ", "Camera misread: not a plate",
+        "Same characters, wrong state", "Silence (still to check)"])
     wait_js(page, "window.alpr.beeps >= 1")
     wait_js(page, "Object.keys(window.alpr.tones).length === 5")  # the car's tones, decoded by Web Audio
     _screenshots(page, tmp_path)
@@ -153,7 +155,7 @@ def test_a_misread_closes_the_alert(world, page):
     expect(page.locator("#a-hot-state")).to_have_text("CA")
     expect(page.locator("#a-read-state")).to_have_text("NV")
     expect(page.locator("#a-prompt")).to_contain_text("STATES DIFFER")
-    page.click("[data-step=misread]")
+    page.click("[data-step='misread:characters_differ']")
     expect(page.locator("#alert-screen")).to_be_hidden()
     expect(page.locator("#toast")).to_contain_text("misread")
     assert backend.alert(alert.alert_id).state == "misread"

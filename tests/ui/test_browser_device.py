@@ -96,7 +96,7 @@ def test_a_misread_closes_the_alert(world, page):
     world.show("ABC1234", state="NV")
     expect(page.locator("#alert-screen")).to_be_visible()
     alert_id = page.locator("#alert-screen").get_attribute("data-alert")
-    page.click("[data-step=misread]")
+    page.click("[data-step='misread:characters_differ']")
     expect(page.locator("#alert-screen")).to_be_hidden()
     expect(page.locator("#alert-count")).to_have_text("0")
     assert outcomes(world, alert_id)[-1] == ("alert_misread", "olive", "misread")

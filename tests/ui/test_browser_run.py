@@ -8,7 +8,6 @@ stand-in recogniser.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -20,7 +19,7 @@ import pyotp
 import pytest
 
 from alpr_edge.ui.server import free_port
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, cli_env, run_cli
 from tests.ui.chromium import VIEWPORT, launch, needs_chromium
 
 SIM_PLATE, SIM_STATE = "HXP4471", "TX"  # firmware_profiles/sim-data/hotlist.csv: a car of the replayed drive
@@ -55,7 +54,7 @@ def device(tmp_path_factory):
     port = free_port()
     daemon = subprocess.Popen(
         [sys.executable, "-m", "alpr_edge", "run", "--profile", "sim", "--data-dir", str(data), "--ui-port", str(port)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 60

@@ -16,7 +16,7 @@ from alpr_edge.config import AccountsSection, Config, StoreSection, UiSection
 from alpr_edge.ids import uuid7
 from alpr_edge.profiles import load_profile
 from alpr_edge.store import Store
-from alpr_edge.ui import LoginRefused, Refused, SessionUser, create_app
+from alpr_edge.ui import LoginRefused, NotFound, Refused, SessionUser, create_app
 from alpr_edge.pipeline import PipelineCounters
 from alpr_edge.types import Components, LiveFeed
 from alpr_edge.ui.services import DeviceServices
@@ -124,8 +124,13 @@ def test_live_reads_and_images_come_from_memory_then_the_encrypted_store(device)
     live = device.backend.live(SessionUser("olive", "officer"))
     assert [r.text for r in live.reads] == ["7ABC123"]
     assert "No hot list engine" in live.warnings[0]
-    assert device.backend.read_image(new.read_id, "crop") == b"\xff\xd8crop-7ABC123"
-    assert device.backend.read_image(old.read_id, "crop") == b"\xff\xd8crop-4XYZ987"  # decrypted from the store
+    olive, sam = SessionUser("olive", "officer"), SessionUser("sam", "supervisor")
+    assert device.backend.read_image(new.read_id, "crop", olive) == b"\xff\xd8crop-7ABC123"
+    # Off the live view, a stored read's image is decrypted for the session whose look-up returned it, no one else.
+    assert device.backend.read_image(old.read_id, "crop", sam, looked_up=True) == b"\xff\xd8crop-4XYZ987"
+    for user, looked_up in ((olive, True), (sam, False)):
+        with pytest.raises(NotFound):
+            device.backend.read_image(old.read_id, "crop", user, looked_up=looked_up)
 
 
 def test_search_goes_through_the_store_rules_and_audit(device):

@@ -17,12 +17,13 @@ json_values = st.recursive(
     max_leaves=12,
 )
 FIELDS = ["name", "secret", "totp", "step", "note", "disposition", "plate", "purpose", "case_number", "reason",
-          "state", "expires", "priority", "vehicle", "synopsis", "entered_by"]
+          "state", "expires", "priority", "vehicle", "synopsis", "entered_by", "read_id", "read_ids", "recipient", "hold_id", "text"]
 bodies = json_values | st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=6)
 POSTS = ["/api/login", "/api/unlock", "/api/logout", "/api/lock", "/api/activity", "/api/start-of-shift/ack",
-         "/api/search", "/api/hotlist", "/api/alerts/{alert}/step", "/api/alerts/{junk}/step"]
+         "/api/search", "/api/hotlist", "/api/alerts/{alert}/step", "/api/alerts/{junk}/step",
+         "/api/lookup/export", "/api/lookup/hold", "/api/lookup/release", "/api/lookup/correct"]
 GETS = ["/api/session", "/api/live", "/api/alerts", "/api/alerts/{alert}", "/api/alerts/{junk}", "/api/hotlist",
-        "/api/audit?limit={junk}", "/api/reads/{junk}/crop.jpg", "/api/reads/{read}/{junk}.jpg", "/api/start-of-shift", "/"]
+        "/api/audit?limit={junk}", "/api/reads/{junk}/crop.jpg", "/api/reads/{read}/{junk}.jpg", "/api/start-of-shift", "/api/lookup/recipients", "/"]
 junk = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="/?#%"), min_size=1, max_size=30)
 
 

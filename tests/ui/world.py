@@ -22,7 +22,7 @@ from argon2 import PasswordHasher
 
 from alpr_edge.accounts import Accounts
 from alpr_edge.alerts import Alert, AlertDesk, AlertSignals, RecordingOutput
-from alpr_edge.config import AccountsSection, AlertsSection, Config, DeviceSection
+from alpr_edge.config import AccountsSection, AlertsSection, Config, DeviceSection, EvidenceSection, UiSection
 from alpr_edge.daemon import Daemon
 from alpr_edge.hotlist import FileListStorage, HotListEngine, parse_csv
 from alpr_edge.pipeline import PipelineCounters
@@ -35,6 +35,8 @@ from alpr_edge.vision.types import Candidate, Read
 
 START = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # Argon2, cheap for tests
+RECIPIENTS = ("Oakland Police Department", "Alameda County District Attorney")  # [evidence] permitted_recipients
+MAP_URL = "https://maps.example.gov/?q={lat},{lon}"  # [ui] map_url
 
 
 class WallClock:
@@ -75,7 +77,8 @@ class UiWorld:
         self.clock = WallClock()
         self.folder = folder
         config = Config(device=DeviceSection(data_dir=folder / "data"), alerts=AlertsSection(suppress_window_s=0),
-                        accounts=AccountsSection(max_failed_logins=max_failed_logins))
+                        accounts=AccountsSection(max_failed_logins=max_failed_logins),
+                        evidence=EvidenceSection(permitted_recipients=list(RECIPIENTS)), ui=UiSection(map_url=MAP_URL))
         self.config = config
         self.store = Store.open(config.data_dir, config.store, dev_keys=True, clock=self.clock)
         self.accounts = Accounts(self.store, config.accounts, hasher=hasher)
@@ -141,6 +144,21 @@ class UiWorld:
         )
         alerts = self.daemon.handle_reads([read])
         return read, (alerts[0] if alerts else None)
+
+    def earlier_read(self, text: str, state: str | None = "CA", *, hours_ago: float = 30.0,
+                     position: tuple[float, float] | None = (37.804400, -122.271100)) -> Read:
+        """A read from an earlier shift: in the store only (gone from the live view, no alert)."""
+        from tests.store.store_fakes import FakePosition, FakeTimestamp
+
+        when = self.clock.now - timedelta(hours=hours_ago)
+        read = Read(
+            read_id=_read_id(when.timestamp()), text=text, confidence=0.91, candidates=(Candidate(text, 0.91),),
+            camera="front", capture_monotonic_s=0.0, capture_wall_time=when.timestamp(), first_seen_monotonic_s=0.0,
+            frames=4, box=(0, 0, 10, 5), crop_jpeg=plate_crop(text), overview_jpeg=overview_image(text), state=state,
+            position=FakePosition(*position) if position else None, timestamp=FakeTimestamp(when),
+        )
+        self.store.add_reads([read])
+        return read
 
     def alert(self, alert_id: str) -> Alert:
         return self.desk.get_for(alert_id, "admin")

@@ -5,9 +5,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import signal
-import socket
-import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -23,9 +20,8 @@ from cryptography.x509.oid import NameOID
 from alpr_edge.config import UplinkSection
 from alpr_edge.ids import uuid7
 from alpr_edge.uplink import TlsFiles
-from alpr_edge.uplink.reconnect import tcp_probe
+from tests.mosquitto import Mosquitto
 
-MOSQUITTO = Path("/usr/sbin/mosquitto")
 AGENCY = "test-agency"
 DEVICE = "car-7"
 
@@ -118,73 +114,13 @@ def pki(tmp_path_factory) -> Pki:
     )
 
 
-# -- the broker ----------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Mosquitto:
-    """A real broker on a loopback port, TLS only, client certificates required."""
-
-    def __init__(self, folder: Path, pki: Pki):
-        self.folder = folder
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-        (folder / "db").mkdir()
-        self.config = folder / "mosquitto.conf"
-        self.config.write_text("\n".join([
-            "user root",
-            f"listener {self.port} 127.0.0.1",
-            f"cafile {pki.ca.path}",
-            f"certfile {pki.server[0]}",
-            f"keyfile {pki.server[1]}",
-            "require_certificate true",
-            "use_identity_as_username true",
-            "allow_anonymous false",
-            "persistence true",
-            f"persistence_location {folder / 'db'}/",
-            f"log_dest file {folder / 'mosquitto.log'}",
-            "log_type error", "log_type warning", "log_type notice", "log_type information",
-            "",
-        ]))
-
-    @property
-    def url(self) -> str:
-        return f"mqtts://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen([str(MOSQUITTO), "-c", str(self.config)], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        if not wait_for(tcp_probe("127.0.0.1", self.port, timeout=0.2), 10):
-            raise RuntimeError(f"mosquitto did not start; log:\n{self.log()}")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            if self.process.poll() is None:
-                os.kill(self.process.pid, signal.SIGCONT)
-                self.process.terminate()
-                self.process.wait(10)
-            self.process = None
-
-    def freeze(self) -> None:
-        os.kill(self.process.pid, signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        os.kill(self.process.pid, signal.SIGCONT)
-
-    def log(self) -> str:
-        path = self.folder / "mosquitto.log"
-        return path.read_text() if path.exists() else ""
-
+# -- the broker (tests/mosquitto.py) -------------------------------------------
 
 @pytest.fixture
 def broker(tmp_path, pki):
     folder = tmp_path / "broker"
     folder.mkdir()
-    server = Mosquitto(folder, pki)
+    server = Mosquitto(folder, ca=pki.ca.path, cert=pki.server[0], key=pki.server[1], persistence=True)
     server.start()
     yield server
     server.stop()

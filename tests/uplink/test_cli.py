@@ -121,3 +121,21 @@ def test_flush_fails_when_the_broker_is_unreachable(broker, pki, tmp_path):
 def test_flush_refuses_plain_mqtt_to_another_host(tmp_path):
     result = run_cli("uplink", "flush", "--data-dir", str(tmp_path), "--broker", "mqtt://10.1.2.3:1883", "--timeout", "1")
     assert result.returncode == 2 and "loopback" in result.stderr
+
+
+def test_a_keygen_cut_short_by_a_full_disk_leaves_no_torn_key(tmp_path):
+    """A write that fails half-way (here a file size limit of 64 bytes, as a full card would) used to
+    leave a torn private key, and every retry then refused because the key 'exists'."""
+    import resource
+    import signal
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+
+    cut = run_cli("uplink", "keygen", "seal", str(tmp_path / "agency"), preexec_fn=small_files)
+    assert cut.returncode == 2 and "File too large" in cut.stderr, cut.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no torn key, no temporary file
+    retried = run_cli("uplink", "keygen", "seal", str(tmp_path / "agency"))
+    assert retried.returncode == 0, retried.stderr
+    load_x25519_public((tmp_path / "agency.pub").read_bytes())

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import cli_env
+
 from .conftest import RealOutbox, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_device(data_dir: Path, broker, pki) -> subprocess.Popen:
@@ -18,7 +18,7 @@ def start_device(data_dir: Path, broker, pki) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("uplink_child.py")), str(data_dir), broker.url,
          str(tls.ca), str(tls.cert), str(tls.key)],
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
 
 

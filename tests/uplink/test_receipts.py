@@ -213,12 +213,11 @@ def test_without_a_pinned_agency_key_receipts_cannot_be_required(broker, pki, tm
 
 def test_the_agency_ingest_command_receipts_what_uplink_flush_sends(broker, pki, tmp_path):
     """The two commands an operator runs: `agency ingest` at the agency, `uplink flush` on the car."""
-    import os
     import signal
     import subprocess
     import sys
 
-    from tests.conftest import ROOT, run_cli
+    from tests.conftest import cli_env, run_cli
 
     from .test_cli import device_config
 
@@ -233,7 +232,7 @@ def test_the_agency_ingest_command_receipts_what_uplink_flush_sends(broker, pki,
     )
     ingest = subprocess.Popen([sys.executable, "-m", "alpr_edge", "agency", "ingest", "--config", str(agency),
                                "--worker", "w1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+                              env=cli_env())  # the tests' clock: `uplink flush` below runs on it too
     try:
         config = device_config(tmp_path, broker, pki)
         config.write_text(config.read_text() + f'hotlist_public_key = "{tmp_path / "signing.pub"}"\n'

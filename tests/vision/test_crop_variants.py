@@ -193,3 +193,34 @@ def test_the_surest_detection_is_read_even_unsure_but_not_when_it_has_no_plates_
     assert ocr.calls == 1 and recognizer.gated == 1
     pole = Detection(np.float32([[100, 20], [130, 20], [130, 180], [100, 180]]), 0.45)
     assert PlateRecognizer(detector=_Found(pole), ocr=_ScriptedOcr()).recognize(GREY) == []
+
+
+def test_a_few_characters_read_unsure_are_no_plate_and_not_read_again():
+    # Off-plate boxes (lamps, emblems, lettering) mostly read two characters, unsure (issue 19).
+    ocr = _ScriptedOcr(("4M", 0.2, None), *[("4M", 0.2, None)] * 3)
+    assert PlateRecognizer(detector=None, ocr=ocr).read_crop(GREY, QUAD) is None
+    assert ocr.calls == 1
+    sure = _ScriptedOcr(("AB1", 0.6, None), *[("AB1", 0.6, None)] * 3)  # short but sure: worth the copies
+    assert PlateRecognizer(detector=None, ocr=sure).read_crop(GREY, QUAD).text == "AB1"
+    assert sure.calls == 4
+
+
+def test_a_box_that_is_not_the_surest_stops_when_its_first_two_crops_agree():
+    sign = [("10000", 0.73, None), ("10000", 0.7, None), ("10000", 0.7, None), ("10000", 0.7, None)]
+    second = _ScriptedOcr(*sign)
+    assert PlateRecognizer(detector=None, ocr=second).read_crop(GREY, QUAD, surest=False).text == "10000"
+    assert second.calls == 2
+    surest = _ScriptedOcr(*sign)  # the frame's surest box gets every copy: its plate is the one that matters
+    PlateRecognizer(detector=None, ocr=surest).read_crop(GREY, QUAD)
+    assert surest.calls == 4
+    differing = _ScriptedOcr(("ABC12", 0.6, None), ("7ABC123", 0.7, None), ("7ABC123", 0.7, None), ("ABC12", 0.5, None))
+    assert PlateRecognizer(detector=None, ocr=differing).read_crop(GREY, QUAD, surest=False).text == "7ABC123"
+    assert differing.calls == 4
+
+
+def test_in_a_frame_only_the_surest_box_is_read_to_the_end():
+    ocr = _ScriptedOcr(*[("7ABC123", 0.8, "CA")] * 4, *[("0215", 0.7, None)] * 4)
+    other = Detection(QUAD + np.float32([150, 0]), 0.7)
+    plates = PlateRecognizer(detector=_Found(Detection(QUAD, 0.9), other), ocr=ocr).recognize(GREY)
+    assert ocr.calls == 4 + 2
+    assert [p.text for p in plates] == ["7ABC123", "0215"]

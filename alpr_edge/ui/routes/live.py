@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
 
+from alpr_edge.ui.routes.alerts import shown_over_lock
 from alpr_edge.ui.routes.session import EmptyBody
 from alpr_edge.ui.sessions import Session
 from alpr_edge.ui.web import COOKIE, Web, alert_summary, may
@@ -43,9 +44,17 @@ def router(web: Web) -> APIRouter:
             "alerts": [],
         }
         if may(session.user.role, "see_plates"):  # technicians: counts and health only, never a plate
-            result["reads"] = [asdict(r) for r in status.reads]
+            # Time order, newest first: the pipeline hands reads over when a track ends, not when it was seen.
+            result["reads"] = [asdict(r) for r in sorted(status.reads, key=lambda r: r.time, reverse=True)]
             result["alerts"] = [alert_summary(a) for a in backend.open_alerts(session.user)]
         return result
+
+    def locked_json(session: Session) -> dict[str, Any]:
+        """While locked: the count that sounds, and the unverified alerts the lock screen shows over itself."""
+        shown = shown_over_lock(backend, session.user) if may(session.user.role, "alerts") else []
+        if not may(session.user.role, "see_plates"):
+            shown = []
+        return {"pending_alerts": backend.pending_alerts(session.user), "alerts": [alert_summary(a) for a in shown]}
 
     @routes.get("/api/live")
     def live(session: Session = Depends(current)) -> dict[str, Any]:
@@ -68,8 +77,8 @@ def router(web: Web) -> APIRouter:
                     yield "event: expired\ndata: {}\n\n"
                     return
                 if session.locked:
-                    pending = await asyncio.to_thread(backend.pending_alerts, session.user)
-                    event = f"event: locked\ndata: {json.dumps({'pending_alerts': pending}, allow_nan=False)}\n\n"
+                    locked = await asyncio.to_thread(locked_json, session)
+                    event = f"event: locked\ndata: {json.dumps(locked, default=str, allow_nan=False)}\n\n"
                 else:
                     payload = json.dumps(await asyncio.to_thread(live_json, session), default=str, allow_nan=False)
                     event = f"event: live\ndata: {payload}\n\n"
@@ -82,11 +91,14 @@ def router(web: Web) -> APIRouter:
         return StreamingResponse(stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
 
     @routes.get("/api/reads/{read_id}/{kind}.jpg")
-    def read_image(read_id: str, kind: str, session: Session = Depends(current)) -> Response:
+    def read_image(read_id: str, kind: str, session: Session = Depends(web.any_session)) -> Response:
         web.require(session, "see_plates", "see plate images")
+        if session.locked and read_id not in {a.read_id for a in shown_over_lock(backend, session.user)}:
+            raise HTTPException(423, "The screen is locked.")
         if kind not in ("crop", "overview"):
             raise HTTPException(404, "No such image.")
-        return Response(backend.read_image(read_id, kind), media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+        image = backend.read_image(read_id, kind, session.user, looked_up=read_id in session.looked_up)
+        return Response(image, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
     return routes
 

@@ -38,6 +38,9 @@ async function api(method, path, body) {
   if (!response.ok) { const error = new Error(message(data, response.status)); error.status = response.status; error.data = data; throw error; }
   return data;
 }
+const day = (t) => { const d = new Date(t * 1000); return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0"); };
+const details = (detail) => Object.entries(detail || {}).filter(([, v]) => v !== null && v !== "")
+  .map(([k, v]) => k + ": " + (typeof v === "object" ? JSON.stringify(v) : v)).join(" · ");
 const clock = (t) => new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
 // -- screens ------------------------------------------------------------
@@ -45,20 +48,37 @@ const SCREENS = ["login-screen", "lock-screen", "shift-screen", "main-screen"];
 function show(id) {
   for (const s of SCREENS) $(s).hidden = s !== id;
   $("bar").hidden = !(id === "main-screen" || id === "shift-screen");
-  if (id !== "main-screen") $("alert-screen").hidden = true;
+  if (id !== "main-screen" && id !== "lock-screen") $("alert-screen").hidden = true;  // an alert shows over the lock
 }
 function showLogin(text) {
-  S.session = null; closeEvents(); show("login-screen");
+  S.session = null; S.locked = false; S.alertId = null; closeEvents(); show("login-screen");
   $("login-error").textContent = text || ""; $("login-totp-row").hidden = true; $("login-secret").value = "";
 }
-function showLock(pending) {
+// Locked: the PIN screen, but an unverified alert stays on top of it (acting on it asks for the PIN).
+// alerts: the server's list of what may show over the lock (undefined: not known yet, leave the screen as it is).
+function showLock(pending, alerts) {
   if (!S.session) return;
+  const wasLocked = S.locked; S.locked = true;
   show("lock-screen"); $("lock-user").textContent = S.session.user + " (" + S.session.role + ")";
   $("lock-pending").hidden = !pending;
-  $("lock-pending").textContent = pending ? pending + " unverified alert(s) waiting: unlock to see them" : "";
+  $("lock-pending").replaceChildren(el("span", {}, pending ? pending + " unverified alert(s) sounding" : ""));
+  const shown = !$("alert-screen").hidden && S.alertId;
+  if (alerts === undefined) { if (shown && !wasLocked) openAlert(S.alertId); return; }
+  if (shown && alerts.some((a) => a.alert_id === S.alertId)) { if (!wasLocked) openAlert(S.alertId); return; }
+  if (shown) { S.resumeAlert = S.alertId; $("alert-screen").hidden = true; }  // not unverified: back to it after the PIN
+  if (alerts.length) openAlert(alerts[0].alert_id);
+}
+function unlocked(session) {
+  S.session = session; S.lockedPending = 0; S.locked = false;
+  for (const id of ["unlock-secret", "unlock-totp", "a-unlock-secret"]) $(id).value = "";
+  $("unlock-totp-row").hidden = true; $("unlock-error").textContent = ""; $("a-unlock-error").textContent = "";
+  show("main-screen"); tab("live"); openEvents();
+  const back = S.alertId && !$("alert-screen").hidden ? S.alertId : S.resumeAlert;  // back to the alert the lock covered
+  S.resumeAlert = null;
+  if (back) openAlert(back);
 }
 function enter(session, checks) {
-  S.session = session;
+  S.session = session; S.locked = false;
   document.body.dataset.role = session.role;
   $("bar-user").textContent = session.user + " · " + session.role;
   for (const [cls, allowed] of [["needs-alerts", session.can.alerts], ["needs-search", session.can.search], ["needs-browse", session.can.browse_hotlist],
@@ -85,8 +105,13 @@ function openEvents() {
   closeEvents();
   const es = new EventSource("/api/events");
   S.es = es;
-  es.addEventListener("live", (e) => { if (!$("lock-screen").hidden) { show("main-screen"); tab("live"); } onLive(JSON.parse(e.data)); });
-  es.addEventListener("locked", (e) => { const d = JSON.parse(e.data); S.lockedPending = d.pending_alerts; showLock(d.pending_alerts); });
+  es.addEventListener("live", (e) => {
+    if (!$("lock-screen").hidden || S.locked) {  // unlocked (here or elsewhere): the alert on screen gets its buttons back
+      S.locked = false; show("main-screen"); tab("live"); if (S.alertId && !$("alert-screen").hidden) openAlert(S.alertId);
+    }
+    onLive(JSON.parse(e.data));
+  });
+  es.addEventListener("locked", (e) => { const d = JSON.parse(e.data); S.lockedPending = d.pending_alerts; showLock(d.pending_alerts, d.alerts); });
   es.addEventListener("expired", () => showLogin("Session expired: log in again."));
   es.onerror = () => {
     if (es.readyState === EventSource.CLOSED && S.es === es)
@@ -173,8 +198,6 @@ const BANNERS = {
   verified: ["verified", "VISUALLY VERIFIED — NOT CONFIRMED: confirm with dispatch (CLETS) before any action", "What did dispatch say?"],
   confirmed: ["confirmed", "CONFIRMED BY DISPATCH — record the disposition", "Disposition:"],
 };
-const CLOSING = { misread: "Alert closed: misread.", wrong_state: "Alert closed: wrong state.",
-                  not_confirmed: "Alert closed: not confirmed by dispatch.", disposed: "Alert closed.", dismissed: "Alert dismissed." };
 async function openAlert(id) {
   let alert;
   try { alert = await api("GET", "/api/alerts/" + encodeURIComponent(id)); } catch (e) { return; }
@@ -182,14 +205,15 @@ async function openAlert(id) {
   renderAlert(alert);
 }
 function renderAlert(a) {
-  const [cls, banner, prompt] = BANNERS[a.state] || ["closed", "CLOSED: " + a.state.replace("_", " "), ""];
+  const [cls, banner, prompt] = BANNERS[a.state] || ["closed", a.state_label || a.state, ""];
   const screen = $("alert-screen");
   screen.dataset.state = a.state; screen.dataset.alert = a.alert_id;
   $("alert-banner").className = "banner " + cls;
   $("alert-banner").replaceChildren(el("span", {}, banner));
-  $("a-read-text").textContent = a.read_text; $("a-read-state").textContent = a.read_state || "state ?";
+  marked($("a-read-text"), a.read_text, a.differs.read); $("a-read-state").textContent = a.read_state || "state ?";
   $("a-read-meta").textContent = "confidence " + Math.round(a.confidence * 100) + "% · match " + a.match_kind + " · " + clock(a.raised_at);
-  $("a-hot-text").textContent = a.entry.plate; $("a-hot-state").textContent = a.entry.state || "any state";
+  marked($("a-hot-text"), a.entry.plate, a.differs.entry); $("a-hot-state").textContent = a.entry.state || "any state";
+  $("a-read-state").classList.toggle("differs", !!a.state_differs); $("a-hot-state").classList.toggle("differs", !!a.state_differs);
   $("a-hot-list").textContent = a.entry.list_name + " · priority " + a.priority + (a.covert ? " · COVERT: no in-car alert" : "")
     + (a.stale ? " · LIST IS STALE" : "");
   const base = "/api/reads/" + encodeURIComponent(a.read_id);
@@ -197,28 +221,32 @@ function renderAlert(a) {
     $("a-crop").src = base + "/crop.jpg"; $("a-overview").src = base + "/overview.jpg"; $("a-crop").dataset.read = a.read_id;
   }
   const rows = [["Reason", a.entry.reason], ["Vehicle", a.entry.vehicle], ["Case number", a.entry.case_number],
-                ["Entered by", a.entry.entered_by], ["Synopsis", a.entry.synopsis]].filter(([, v]) => v);
+                ["Entered by", a.entry.entered_by]].filter(([, v]) => v);
   $("a-entry").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+  $("a-synopsis").textContent = a.entry.synopsis ? "Synopsis: " + a.entry.synopsis : "";  // full width: never clipped
   $("a-prompt").textContent = prompt;
-  const step = (name, label, cls, extra) => el("button", { type: "button", class: cls || "", "data-step": name + (extra ? ":" + extra : ""),
-                                                    onclick: () => doStep(a.alert_id, name, extra) }, label);
-  let buttons = [];
-  if (a.state === "raised" || a.state === "acknowledged")
-    buttons = [step("verified", "MATCHES", "yes"), step("misread", "MISREAD", "no"), step("wrong_state", "WRONG STATE", "no")];
-  else if (a.state === "verified") buttons = [step("confirmed", "CONFIRMED BY DISPATCH", "yes"), step("not_confirmed", "NOT CONFIRMED / NO LONGER WANTED", "no")];
-  else if (a.state === "confirmed") buttons = Object.entries(a.dispositions).map(([code, label]) => step("disposed", label, "", code));
-  if (a.state === "raised") buttons.push(step("acknowledged", "SILENCE", "quiet"));
-  if (a.can_dismiss && a.next_steps.includes("dismissed")) buttons.push(step("dismissed", "Dismiss (note needed)", "quiet"));
-  $("alert-actions").replaceChildren(...buttons);
+  // The buttons and their words are the server's (alpr_edge.alerts.lifecycle.actions): no second copy here.
+  $("alert-actions").replaceChildren(...a.actions.map((x) => {
+    const code = x.reason || x.disposition || "";
+    return el("button", { type: "button", class: x.kind, "data-step": x.step + (code ? ":" + code : ""),
+                          onclick: () => doStep(a.alert_id, x.step, x) }, x.label);
+  }));
+  screen.classList.toggle("locked", !!S.locked);  // locked: seen, not acted on, until the PIN
+  $("a-unlock").hidden = !S.locked;
   if (a.state_differs) $("a-prompt").textContent = "STATES DIFFER — " + prompt;
   const open = (S.snapshot ? S.snapshot.alerts : []).length;
   $("a-queue").textContent = open > 1 ? open + " open alerts" : "";
 }
-async function doStep(id, step, disposition) {
+function marked(node, text, positions) {  // the characters where read and list entry differ, marked
+  const differs = new Set(positions || []);
+  node.replaceChildren(...[...text].map((c, i) => differs.has(i) ? el("mark", { class: "differs" }, c) : c));
+}
+async function doStep(id, step, action) {
   try {
-    const a = await api("POST", "/api/alerts/" + encodeURIComponent(id) + "/step", { step, note: $("a-note").value, disposition: disposition || "" });
+    const a = await api("POST", "/api/alerts/" + encodeURIComponent(id) + "/step",
+                        { step, note: $("a-note").value, disposition: action.disposition || "", reason: action.reason || "" });
     $("a-note").value = "";
-    if (CLOSING[a.state]) closeAlert(CLOSING[a.state]); else { $("a-error").textContent = ""; renderAlert(a); }
+    if (a.state_label) closeAlert(a.state_label); else { $("a-error").textContent = ""; renderAlert(a); }
   } catch (e) { $("a-error").textContent = e.message; }
 }
 function toast(text) {
@@ -236,15 +264,20 @@ function closeAlert(text) {
 async function loadHotlist() {
   try {
     const rows = await api("GET", "/api/hotlist");
-    $("hotlist-rows").replaceChildren(el("tr", {}, ...["Plate", "State", "List", "Reason", "Case", "By", "Expires"].map((h) => el("th", {}, h))),
-      ...rows.map((e) => el("tr", {}, ...[e.plate, e.state || "", e.list_name, e.reason, e.case_number, e.entered_by, e.expires].map((v) => el("td", {}, v)))));
+    const columns = ["Plate", "State", "List", "Reason", "Case", "By", "Expires"];
+    $("hotlist-rows").replaceChildren(el("tr", {}, ...columns.map((h) => el("th", {}, h))),
+      ...rows.flatMap((e) => [  // the synopsis on its own full-width line: never clipped by a narrow column
+        el("tr", { class: e.synopsis ? "entry-top" : "" }, ...[e.plate, e.state || "", e.list_name, e.reason, e.case_number, e.entered_by, e.expires].map((v) => el("td", {}, v))),
+        ...(e.synopsis ? [el("tr", { class: "synopsis-row" }, el("td", { colspan: columns.length, class: "synopsis" }, e.synopsis))] : [])]));
   } catch (e) { $("hotlist-rows").replaceChildren(el("tr", {}, el("td", { class: "error" }, e.message))); }
 }
 async function loadAudit() {
   try {
     const rows = await api("GET", "/api/audit?limit=200");
-    $("audit-rows").replaceChildren(...rows.map((r) => el("tr", { "data-action": r.action },
-      el("td", {}, clock(r.time)), el("td", {}, r.user), el("td", {}, r.action), el("td", {}, JSON.stringify(r.detail)))));
+    $("audit-rows").replaceChildren(el("tr", {}, ...["Date", "Time", "User", "Action", "Detail"].map((h) => el("th", {}, h))),
+      ...rows.map((r) => el("tr", { "data-action": r.action },
+        el("td", { class: "nowrap" }, day(r.time)), el("td", { class: "nowrap" }, clock(r.time)), el("td", {}, r.user),
+        el("td", {}, r.action), el("td", {}, details(r.detail)))));
   } catch (e) { $("audit-rows").replaceChildren(el("tr", {}, el("td", { class: "error" }, e.message))); }
 }
 
@@ -267,33 +300,29 @@ document.addEventListener("DOMContentLoaded", async () => {
       if (err.data && (err.data.error === "totp_needed" || err.data.error === "totp_wrong")) { $("login-totp-row").hidden = false; $("login-totp").focus(); }
     }
   };
-  $("unlock-form").onsubmit = async (e) => {
-    e.preventDefault(); audio();
-    try {
-      const s = await api("POST", "/api/unlock", { secret: $("unlock-secret").value, totp: $("unlock-totp").value.trim() || null });
-      $("unlock-secret").value = ""; $("unlock-totp").value = ""; $("unlock-totp-row").hidden = true;
-      $("unlock-error").textContent = ""; S.session = s; S.lockedPending = 0;
-      show("main-screen"); tab("live"); openEvents();
-    } catch (err) {
-      $("unlock-error").textContent = err.message;
-      if (err.data && ["totp_needed", "totp_wrong"].includes(err.data.error)) { $("unlock-totp-row").hidden = false; $("unlock-totp").focus(); }
+  const unlockWith = async (secret, errorNode) => {
+    audio();
+    try { unlocked(await api("POST", "/api/unlock", { secret: $(secret).value, totp: $("unlock-totp").value.trim() || null })); }
+    catch (err) {
+      errorNode.textContent = err.message;
+      if (err.data && ["totp_needed", "totp_wrong"].includes(err.data.error)) {  // the code is asked on the lock screen
+        if (!$("alert-screen").hidden) S.resumeAlert = S.alertId;  // back to it once the code is in
+        $("alert-screen").hidden = true; $("unlock-secret").value = $(secret).value;
+        $("unlock-error").textContent = err.message; $("unlock-totp-row").hidden = false; $("unlock-totp").focus();
+      }
       if (err.data && err.data.error === "locked_out") showLogin(err.message);
     }
   };
+  $("unlock-form").onsubmit = (e) => { e.preventDefault(); unlockWith("unlock-secret", $("unlock-error")); };
+  $("a-unlock").onsubmit = (e) => { e.preventDefault(); unlockWith("a-unlock-secret", $("a-unlock-error")); };
   $("shift-ack").onclick = async () => { try { await api("POST", "/api/start-of-shift/ack"); } catch (e) { return; } show("main-screen"); tab("live"); if (S.snapshot) onLive(S.snapshot); };
   $("btn-lock").onclick = () => api("POST", "/api/lock").then(() => showLock(0)).catch(() => {});
+  for (const id of ["a-crop", "a-overview"]) $(id).onclick = () => { $("zoom-img").src = $(id).src; $("zoom").hidden = false; };
+  $("zoom").onclick = () => { $("zoom").hidden = true; };
   $("btn-logout").onclick = () => api("POST", "/api/logout").finally(() => showLogin(""));
-  $("a-back").onclick = () => { $("alert-screen").hidden = true; S.alertId = null; };
+  $("a-back").onclick = () => { $("alert-screen").hidden = true; S.alertId = null; if (S.locked) show("lock-screen"); };
   for (const button of document.querySelectorAll("#tabs .tab")) button.onclick = () => tab(button.dataset.tab);
-  $("search-form").onsubmit = async (e) => {
-    e.preventDefault(); $("search-error").textContent = ""; $("search-results").replaceChildren();
-    try {
-      const r = await api("POST", "/api/search", { plate: $("search-plate").value, purpose: $("search-purpose").value, case_number: $("search-case").value });
-      $("search-results").replaceChildren(el("tr", {}, el("th", {}, r.hits.length + " read(s) for " + r.pattern)),
-        ...r.hits.map((h) => el("tr", { "data-read": h.read_id }, el("td", { class: "read-text" }, h.text), el("td", {}, h.state || ""),
-          el("td", {}, new Date(h.time * 1000).toLocaleString()), el("td", {}, Math.round(h.confidence * 100) + "%"))));
-    } catch (err) { $("search-error").textContent = err.message; }
-  };
+  // The look-up form and its results: lookup.js.
   $("add-form").onsubmit = async (e) => {
     e.preventDefault(); $("add-error").textContent = ""; $("add-done").textContent = "";
     const v = (id) => $(id).value.trim();
@@ -306,6 +335,6 @@ document.addEventListener("DOMContentLoaded", async () => {
   // User touches count as activity (the server locks the screen after lock_after_s without any).
   const ping = () => { if (S.session && Date.now() - S.lastPing > 15000 && $("lock-screen").hidden) { S.lastPing = Date.now(); api("POST", "/api/activity").catch(() => {}); } };
   document.addEventListener("pointerdown", ping); document.addEventListener("keydown", ping);
-  try { const s = await api("GET", "/api/session"); if (s.locked) { S.session = s; openEvents(); showLock(0); } else enter(s, null); }
+  try { const s = await api("GET", "/api/session"); if (s.locked) { S.session = s; openEvents(); showLock(0, []); } else enter(s, null); }
   catch (e) { show("login-screen"); } // fields the user may already be typing in are left alone
 });
