@@ -51,6 +51,7 @@ from alpr_edge.vision.aggregator import _similarity  # noqa: E402
 from alpr_edge.vision.geometry import box_iou  # noqa: E402
 from alpr_edge.vision.runtime import DETECTOR_FILE, OCR_FILE, OcrModel, PlateRecognizer, load_recognizer, reported_state  # noqa: E402
 from alpr_edge.vision.geometry import corners_box, quad_iou  # noqa: E402
+from alpr_edge.vision.rows import find_row_split, squarish_crop  # noqa: E402
 from platesynth.ocr_samples import load_real_crops, real_label_usable, real_sample, split_real  # noqa: E402
 from platesynth.scene import load_scene_annotations, split_scenes, us_composites  # noqa: E402
 
@@ -88,7 +89,7 @@ def _timing(ms: list[float]) -> dict:
     return {"ms_median": round(float(np.median(ms)), 2), "ms_p95": round(float(np.percentile(ms, 95)), 2)} if ms else {}
 
 
-def evaluate_crops(folder: Path, models: Path, split: str, threads: int, show_errors: bool) -> dict:
+def evaluate_crops(folder: Path, models: Path, split: str, threads: int, show_errors: bool, per_state: bool = False) -> dict:
     ocr = OcrModel(models / OCR_FILE, threads)
     # The runtime's reading path on the whole crop as the quad: the crop variants included.
     runtime = PlateRecognizer(detector=None, ocr=ocr)
@@ -98,6 +99,7 @@ def evaluate_crops(folder: Path, models: Path, split: str, threads: int, show_er
     items = _pick(items, split, split_real)
     top1 = top10 = state_ok = 0
     char_acc, ms = [], []
+    by_state: dict[str, list[str | None]] = {}  # labelled state -> the runtime's reported state per crop
     rng = random.Random(0)
     for image, text, state, name in items:
         start = time.perf_counter()
@@ -113,13 +115,27 @@ def evaluate_crops(folder: Path, models: Path, split: str, threads: int, show_er
         h, w = image.shape  # the photo's own pixels, as the runtime cuts a plate from a frame
         seen = runtime.read_crop(image, np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32))
         runtime_top1 += seen is not None and seen.text == text
+        by_state.setdefault(state, []).append(seen.state if seen is not None else None)
         if show_errors and best != text:
             print(f"  {name}: truth {text} read {best or '-'} state {state}/{pred_state}", file=sys.stderr)
     n = max(len(items), 1)
-    return {"set": str(folder), "split": split, "plates": len(items), "skipped_placeholder_labels": skipped,
+    result = {"set": str(folder), "split": split, "plates": len(items), "skipped_placeholder_labels": skipped,
             "exact_top1": round(top1 / n, 4), "exact_top10": round(top10 / n, 4),
             "exact_top1_runtime_reading": round(runtime_top1 / n, 4), "char_accuracy": round(float(np.mean(char_acc)) if char_acc else 0.0, 4),
             "state_accuracy": round(state_ok / n, 4), **_timing(ms)}
+    if per_state:
+        result["per_state"] = state_confusion(by_state)
+    return result
+
+
+def state_confusion(by_state: dict[str, list[str | None]]) -> dict[str, dict]:
+    """Per labelled state: crops, right, ``null`` (no state reported) and the wrong states read."""
+    table = {}
+    for state in sorted(by_state):
+        seen = by_state[state]
+        wrong = sorted(s for s in seen if s is not None and s != state)
+        table[state] = {"crops": len(seen), "right": seen.count(state), "null": seen.count(None), "wrong": wrong}
+    return table
 
 
 def _centre_hit(box, truth) -> bool:
@@ -260,6 +276,12 @@ def evaluate_rendered(models: Path, count: int, threads: int, refine: bool = Tru
     return out
 
 
+def _two_rows(frame: np.ndarray, corners) -> bool:
+    """Whether the runtime cut this plate into two rows (``vision/rows.py``): the split's own test."""
+    crop = squarish_crop(frame, np.array(corners, np.float32))
+    return crop is not None and find_row_split(crop) is not None
+
+
 DESIGN_LOOKS = {  # condition -> render_on_template options (and "jpeg": the frame compressed hard)
     "state designs": {},
     "separator emblems": {"emblem_odds": 1.0, "stacked_odds": 0.0, "fade_odds": 0.0},
@@ -282,7 +304,7 @@ def evaluate_designs(models: Path, folder: Path, count: int, threads: int, seed:
     out = []
     for look, options in DESIGN_LOOKS.items():
         rng = random.Random(seed)
-        exact = found_any = 0
+        exact = found_any = split = 0
         for _ in range(count):
             frame = np.full((720, 1280), rng.randint(60, 160), np.uint8)
             frame = np.clip(frame + np.random.default_rng(rng.randrange(1 << 30)).normal(0, 10, frame.shape), 0, 255).astype(np.uint8)
@@ -296,7 +318,9 @@ def evaluate_designs(models: Path, folder: Path, count: int, threads: int, seed:
             found = recognizer.recognize(frame)
             found_any += bool(found)
             exact += bool(found) and found[0].text == plate.text
-        out.append({"look": look, "plates": count, "read_any": round(found_any / max(count, 1), 4), "exact_top1": round(exact / max(count, 1), 4)})
+            split += bool(found) and _two_rows(frame, found[0].corners)
+        out.append({"look": look, "plates": count, "read_any": round(found_any / max(count, 1), 4), "exact_top1": round(exact / max(count, 1), 4),
+                    "read_as_two_rows": round(split / max(count, 1), 4)})
     return out
 
 
@@ -311,6 +335,8 @@ def main(argv=None) -> int:
                         help="also read N freshly rendered plates in plain frames, by day and by night")
     parser.add_argument("--templates", type=Path, metavar="DIR",
                         help="with --rendered N: also N serials per look on the real state designs in DIR (us-plate-templates)")
+    parser.add_argument("--design-seed", type=int, default=77,
+                        help="with --templates: the seed of the rendered design looks (77 is the evaluation's; 5 tuned the row split)")
     parser.add_argument("--split", choices=["heldout", "train", "all"], default="heldout")
     parser.add_argument("--models", type=Path, default=Path(__file__).resolve().parents[1] / "models")
     parser.add_argument("--threads", type=int, default=1)
@@ -320,6 +346,7 @@ def main(argv=None) -> int:
     parser.add_argument("--zoom", action="store_true", help="scenes and composites: also look at closer tiles, as `alpr-edge recognize` does on stills")
     parser.add_argument("--jpeg", type=int, metavar="Q", help="--us-composite: JPEG-compress each composite photo at quality Q first")
     parser.add_argument("--errors", action="store_true", help="list misread crops on stderr")
+    parser.add_argument("--states", action="store_true", help="--crops: also a per-state confusion of the runtime's reported state")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     if not args.crops and not args.scenes and not args.rendered:
@@ -331,7 +358,7 @@ def main(argv=None) -> int:
         parser.error(f"{args.models / DETECTOR_FILE}: missing")
     results = {}
     if args.crops:
-        results["crops"] = [evaluate_crops(f, args.models, args.split, args.threads, args.errors) for f in args.crops]
+        results["crops"] = [evaluate_crops(f, args.models, args.split, args.threads, args.errors, args.states) for f in args.crops]
     if args.scenes:
         results["scenes"] = evaluate_scenes(args.scenes, args.models, args.split, args.threads, args.iou, args.threshold,
                                              not args.no_corner_refiner, args.zoom)
@@ -343,7 +370,7 @@ def main(argv=None) -> int:
     if args.rendered:
         results["rendered"] = evaluate_rendered(args.models, args.rendered, args.threads, not args.no_corner_refiner)
         if args.templates:
-            results["rendered_designs"] = evaluate_designs(args.models, args.templates, args.rendered, args.threads)
+            results["rendered_designs"] = evaluate_designs(args.models, args.templates, args.rendered, args.threads, args.design_seed)
     if args.json:
         print(json.dumps(results))
     else:

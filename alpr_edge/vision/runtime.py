@@ -13,6 +13,7 @@ from alpr_edge import SHIPPED_MODELS_DIR
 from alpr_edge.logs import log
 from alpr_edge.vision.ctc import beam_search, char_confidences
 from alpr_edge.vision.formats import STATE_CLASSES, fits_common_format, fits_format, plausible_plate_text
+from alpr_edge.vision.rows import read_two_rows
 from alpr_edge.vision.geometry import (CLOSE_UP_WIDTH, DET_H, DET_STRIDE, DET_W, REFINE_H, REFINE_W, box_iou, corners_box,
                                       from_window, letterbox, order_corners, rectify, refine_window, scaled_quad,
                                       zoom_tiles)
@@ -339,6 +340,10 @@ class PlateRecognizer:
             crop = rectify(grey, quad)
             candidates, char_conf, state, state_conf = self.ocr.read(crop)
             candidates = [c for c in candidates if plausible_plate_text(c.text)]
+            if not readings:  # the quad's own crop: a squarish plate with two rows of text is read row by row (vision/rows.py)
+                rows = read_two_rows(self.ocr, grey, quad)
+                if rows is not None:
+                    return [(*rows, state, state_conf)]
             readings.append((crop, candidates, char_conf, state, state_conf))
             if enough_read([r[1] for r in readings], surest):
                 break

@@ -12,9 +12,10 @@ from PIL import Image
 
 from alpr_edge.vision.formats import STATE_CLASSES
 from alpr_edge.vision.geometry import OCR_H, OCR_W, rectify
+from alpr_edge.vision.rows import ROW_PLATE_H, find_row_split, row_crops, squarish_crop
 
 from .plate import PLATE_H, PLATE_W, degrade, render_plate, to_grey
-from .templates import at_final_size, render_on_template
+from .templates import MOTORCYCLE_H, MOTORCYCLE_W, at_final_size, render_motorcycle, render_on_template
 
 
 def _clutter(rng: random.Random, h: int, w: int) -> np.ndarray:
@@ -93,6 +94,37 @@ def synthetic_sample(rng: random.Random, size: tuple[int, int] = (OCR_H, OCR_W),
     return crop, plate.text, state
 
 
+def row_sample(rng: random.Random, size: tuple[int, int] = (OCR_H, OCR_W),
+               designs: dict | None = None) -> tuple[np.ndarray, str, int]:
+    """One row of a two-row (motorcycle) plate, cut as the runtime cuts it (``vision/rows.py``):
+    the plate warped into clutter, its quad jittered like the detector's, rectified at its own
+    aspect, split where the runtime finds the gap (the middle when it finds none), and the top
+    or bottom row padded to a plate crop's look. Its label is that row's text; the state is
+    ``unknown`` (a row shows no state design)."""
+    plate = render_motorcycle(rng, designs)
+    if rng.random() < FINAL_SIZE_JPEG:
+        small = at_final_size(rng, plate.image, rng.randint(45, 110))
+        grey = cv2.resize(small, (MOTORCYCLE_W, MOTORCYCLE_H), interpolation=cv2.INTER_LINEAR)
+    else:
+        grey = to_grey(rng, plate.image)
+    pad = 50
+    canvas = _clutter(rng, MOTORCYCLE_H + 2 * pad, MOTORCYCLE_W + 2 * pad)
+    canvas[pad:pad + MOTORCYCLE_H, pad:pad + MOTORCYCLE_W] = grey
+    corners = np.array([[pad, pad], [pad + MOTORCYCLE_W, pad], [pad + MOTORCYCLE_W, pad + MOTORCYCLE_H], [pad, pad + MOTORCYCLE_H]], np.float32)
+    dst = corners + np.array([[rng.gauss(0, 10), rng.gauss(0, 8)] for _ in range(4)], np.float32)
+    warped = cv2.warpPerspective(canvas, cv2.getPerspectiveTransform(corners, dst), (canvas.shape[1], canvas.shape[0]),
+                                 borderMode=cv2.BORDER_REFLECT)
+    quad = jitter_corners(rng, dst, MOTORCYCLE_W, MOTORCYCLE_H, amount=0.7)
+    crop = squarish_crop(warped, quad)
+    if crop is None:  # jittered too wide to count as squarish: cut it at the plate's own shape
+        crop = rectify(warped, quad, (ROW_PLATE_H, round(ROW_PLATE_H * MOTORCYCLE_W / MOTORCYCLE_H)))
+    split = find_row_split(crop) or crop.shape[0] // 2
+    top_text, bottom_text = plate.layout.split("/")
+    top, bottom = row_crops(crop, split, size)
+    crop, text = (top, top_text) if rng.random() < 0.5 else (bottom, bottom_text)
+    return degrade(rng, crop), text, STATE_CLASSES.index("unknown")
+
+
 def negative_sample(rng: random.Random, size: tuple[int, int] = (OCR_H, OCR_W)) -> tuple[np.ndarray, str, int]:
     """A crop the detector might propose that is not a plate: sign or sticker lettering, or
     bumper clutter, cut and degraded like a plate crop. Its label is empty (all CTC blank), so
@@ -154,4 +186,4 @@ def real_label_usable(text: str) -> bool:
     return 2 <= len(text) <= 10
 
 
-__all__ = ["synthetic_sample", "negative_sample", "load_real_crops", "split_real", "real_sample", "real_label_usable", "OCR_H", "OCR_W"]
+__all__ = ["synthetic_sample", "row_sample", "negative_sample", "load_real_crops", "split_real", "real_sample", "real_label_usable", "OCR_H", "OCR_W"]

@@ -105,3 +105,26 @@ def test_ocr_samples_draw_on_the_designs_when_given(tmp_path):
     states = [STATE_CLASSES[index] for _, _, index in samples]
     on_designs = sum(state in designs for state in states)
     assert 8 <= on_designs <= 34, "about half on the three designs' states, the rest on generic plates of any state"
+
+
+def test_row_samples_are_one_row_of_a_motorcycle_plate_cut_as_the_runtime_cuts_it(tmp_path):
+    from platesynth.ocr_samples import row_sample
+
+    from alpr_edge.vision.formats import STATE_CLASSES
+    from alpr_edge.vision.geometry import OCR_H, OCR_W
+
+    designs = _designs(tmp_path)
+    rng = random.Random(11)
+    samples = [row_sample(rng, designs=designs if i % 2 else None) for i in range(20)]
+    assert all(crop.shape == (OCR_H, OCR_W) and crop.dtype == np.uint8 for crop, _, _ in samples)
+    lengths = [len(text) for _, text, _ in samples]
+    assert set(lengths) <= {2, 3, 4} and {2, 3} & set(lengths) and 4 in lengths, "top rows (2-3) and bottom rows (3-4)"
+    assert {STATE_CLASSES[index] for _, _, index in samples} == {"unknown"}, "a row shows no state design"
+
+
+def test_the_per_state_confusion_counts_right_null_and_wrong_states():
+    from evaluate import state_confusion
+
+    table = state_confusion({"CA": ["CA", None, "NV", "CA"], "OR": ["WA"]})
+    assert table == {"CA": {"crops": 4, "right": 2, "null": 1, "wrong": ["NV"]},
+                     "OR": {"crops": 1, "right": 0, "null": 0, "wrong": ["WA"]}}
