@@ -130,6 +130,8 @@ def main() -> int:
     args = parser.parse_args()
     logging.getLogger("alpr_edge").setLevel(logging.ERROR)  # each planted hit logs an alert
     rng = np.random.default_rng(23)
+    if args.dir:
+        args.dir.mkdir(parents=True, exist_ok=True)  # a fresh machine has no such folder yet
     root = Path(tempfile.mkdtemp(dir=args.dir))
     try:
         clock = lambda: NOW  # noqa: E731
