@@ -56,7 +56,7 @@ if [ $WIPE = 1 ]; then
   holds="$(held_evidence)"
   if [ -n "$holds" ] && [ $HELD_TOO = 0 ]; then
     echo "uninstall.sh: refusing to wipe: evidence holds are in force ($holds)." >&2
-    echo "uninstall.sh: release them (alpr-edge hold release ...) or hand the data over first; to destroy them" >&2
+    echo "uninstall.sh: release them (alpr-edge hold release ID --reason ...) or hand the data over first; to destroy them" >&2
     echo "uninstall.sh: anyway, add --including-held-evidence. Nothing was changed." >&2
     exit 1
   fi

@@ -21,6 +21,7 @@ def register(subparsers, common) -> None:
     listing.set_defaults(handler=list_holds)
     release = actions.add_parser("release", parents=[common], help="release a hold by hold id or read id")
     release.add_argument("hold_id", metavar="HOLD_OR_READ_ID")
+    release.add_argument("--reason", required=True, help="why the evidence may now go (kept in the audit trail)")
     add_login_options(release)
     release.set_defaults(handler=release_hold)
 
@@ -61,9 +62,12 @@ def release_hold(args) -> int:
 
     config, store = open_store(args)
     with store:
+        reason = args.reason.strip()
+        if not reason:  # checked before the login, so no password or one-time code is spent on it
+            raise CliError("hold release: --reason must say why the evidence may now go", EXIT_FAILED)
         user = login(args, store, config, "hold.release")
         try:
-            count = release(store, args.hold_id, user=user.name, role=user.role)
+            count = release(store, args.hold_id, user=user.name, role=user.role, reason=reason)
         except HoldError as error:
             raise CliError(str(error), EXIT_FAILED) from None
     print(f"released {count} hold(s)")

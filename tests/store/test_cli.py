@@ -113,6 +113,26 @@ def test_holds_and_purge(run, device):
     assert status == 0 and read_id in out and "7ABC123" not in out, err
 
 
+def test_a_hold_is_released_only_with_a_reason_and_the_reason_is_audited(run, device, capsys):
+    read_id = device["reads"][0].read_id
+    status, _, err = run("hold", "add", read_id, "--case", "24-1", "--reason", "evidence", "--user", "sue",
+                         "--totp", device["sue"].next(), "--password-stdin", stdin="sue-pass\n")
+    assert status == 0, err
+    with pytest.raises(SystemExit) as refused:  # argparse's usage error: exit 2, the option named
+        run("hold", "release", read_id, "--user", "sue", "--password-stdin", stdin="sue-pass\n")
+    assert refused.value.code == 2 and "required: --reason" in capsys.readouterr().err
+    status, _, err = run("hold", "release", read_id, "--reason", "  ", "--user", "sue", "--password-stdin", stdin="sue-pass\n")
+    assert status == 1 and "--reason must say why" in err
+    status, out, err = run("hold", "release", read_id, "--reason", "case 24-1 closed by the DA", "--user", "sue",
+                           "--totp", device["sue"].next(), "--password-stdin", stdin="sue-pass\n")
+    assert status == 0 and "released 1 hold(s)" in out, err
+    status, out, err = run("audit", "export", "--format", "json", "--user", "root", "--totp", device["root"].next(),
+                           "--password-stdin", stdin="root-pass\n")
+    assert status == 0, err
+    released = [r for r in json.loads(out) if r["action"] == "hold.release"]
+    assert [r["data"]["reason"] for r in released] == ["case 24-1 closed by the DA"]
+
+
 def test_audit_verify_and_export(run, device):
     status, out, _ = run("audit", "verify")
     assert status == 0 and "audit trail intact" in out
