@@ -63,8 +63,8 @@ class Health:
     warnings: tuple[str, ...]  # still working, but someone should look
 
 
-MAX_SKIPPED_AUDITED = 50
-_RELEASE_AFTER_ENTRIES = 100_000  # lists this large leave MB of freed temporaries behind; manual edits do not  # lines named in the audit row; the count is always exact
+MAX_SKIPPED_AUDITED = 50  # lines named in the audit row; the count is always exact
+_RELEASE_AFTER_ENTRIES = 100_000  # lists this large leave MB of freed temporaries behind; manual edits do not
 
 
 class _Loaded(NamedTuple):

@@ -56,8 +56,6 @@ class HotListError(Exception):
         super().__init__("\n".join(self.problems))
 
 
-
-
 def plate_pattern_problem(pattern: str) -> str | None:
     """Why ``pattern`` (already normalised) cannot be a hot plate, or None."""
     if not pattern:
