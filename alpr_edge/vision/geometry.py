@@ -35,6 +35,14 @@ def rectify(grey: np.ndarray, corners: np.ndarray, size: tuple[int, int] = (OCR_
     return cv2.warpPerspective(grey, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def quad_sides(corners: np.ndarray) -> tuple[float, float]:
+    """A quad's (clockwise from top-left) mean width and height along its own axes, in its own dtype."""
+    c = np.asarray(corners).reshape(4, 2)
+    across = float(np.linalg.norm(c[1] - c[0]) + np.linalg.norm(c[2] - c[3])) / 2
+    down = float(np.linalg.norm(c[3] - c[0]) + np.linalg.norm(c[2] - c[1])) / 2
+    return across, down
+
+
 def scaled_quad(corners: np.ndarray, sx: float, sy: float) -> np.ndarray:
     """The quad grown or shrunk about its centre, along the plate's own axes."""
     corners = np.asarray(corners, np.float32).reshape(4, 2)

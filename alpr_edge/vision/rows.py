@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from alpr_edge.vision.formats import plausible_plate_text
-from alpr_edge.vision.geometry import OCR_H, OCR_W, rectify
+from alpr_edge.vision.geometry import OCR_H, OCR_W, quad_sides, rectify
 from alpr_edge.vision.types import Candidate
 
 MAX_TWO_ROW_ASPECT = 2.2  # width / height along the plate's axes: US one-row plates are 2:1, motorcycle 7:4
@@ -32,9 +32,7 @@ TOP_K = 4  # candidates kept per row; their products rank the two-row texts
 
 def quad_aspect(corners: np.ndarray) -> float:
     """Width over height of a quad along its own axes."""
-    c = np.asarray(corners, np.float32).reshape(4, 2)
-    across = float(np.linalg.norm(c[1] - c[0]) + np.linalg.norm(c[2] - c[3])) / 2
-    down = float(np.linalg.norm(c[3] - c[0]) + np.linalg.norm(c[2] - c[1])) / 2
+    across, down = quad_sides(np.asarray(corners, np.float32))
     return across / max(down, 1e-6)
 
 

@@ -15,7 +15,7 @@ from alpr_edge.vision.ctc import beam_search, char_confidences
 from alpr_edge.vision.formats import STATE_CLASSES, fits_common_format, fits_format, plausible_plate_text
 from alpr_edge.vision.rows import read_two_rows
 from alpr_edge.vision.geometry import (CLOSE_UP_WIDTH, DET_H, DET_STRIDE, DET_W, REFINE_H, REFINE_W, box_iou, corners_box,
-                                      from_window, letterbox, order_corners, rectify, refine_window, scaled_quad,
+                                      from_window, letterbox, order_corners, quad_sides, rectify, refine_window, scaled_quad,
                                       zoom_tiles)
 from alpr_edge.vision.types import Candidate, PlateObservation
 
@@ -304,9 +304,7 @@ MAX_PLATE_WIDTH = 0.8  # of the frame: a box wider than this is a bumper, a sign
 
 def plausible_plate(detection: Detection, frame_width: int, min_score: float | None = None) -> bool:
     """Whether a detection may be a plate: sure enough, plate-shaped, not wider than any plate."""
-    corners = detection.corners
-    across = float(np.linalg.norm(corners[1] - corners[0]) + np.linalg.norm(corners[2] - corners[3])) / 2
-    down = float(np.linalg.norm(corners[3] - corners[0]) + np.linalg.norm(corners[2] - corners[1])) / 2
+    across, down = quad_sides(detection.corners)
     aspect = across / max(down, 1e-6)
     floor = MIN_PLATE_SCORE if min_score is None else min_score
     return bool(detection.score >= floor and PLATE_ASPECT[0] <= aspect <= PLATE_ASPECT[1]
