@@ -36,6 +36,7 @@ import cv2
 import numpy as np
 
 from alpr_edge.capture import Frame
+from alpr_edge.capture.replay import split_grey_colour
 from alpr_edge.memory import release_freed_memory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,8 +94,8 @@ class PacedReplay:
                 return
             image = cv2.imdecode(np.frombuffer(self.images[self.count % len(self.images)], np.uint8), cv2.IMREAD_COLOR)
             assert image is not None  # encoded by load_drive
-            grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-            yield Frame(self.count, grey, image if self.colour else None, time.monotonic(), time.time(), self.name)
+            grey, colour = split_grey_colour(image)  # as the USB camera's source splits its decoded JPEGs
+            yield Frame(self.count, grey, colour if self.colour else None, time.monotonic(), time.time(), self.name)
             self.count += 1
 
     def close(self) -> None:
