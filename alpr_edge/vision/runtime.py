@@ -269,14 +269,16 @@ STATE_MIN_CONFIDENCE = 0.5
 def enough_read(readings: list[list[Candidate]], surest: bool) -> bool:
     """Whether the crops read so far (each one's plausible candidates, best first) settle a box,
     so that its other copies (``CROP_SCALES``) need not be read."""
-    first = readings[0][0] if readings[0] else None
-    if len(readings) == 1:
-        confidence = first.confidence if first else 0.0
-        return (confidence >= SURE_ENOUGH or confidence < NOTHING_THERE
-                or (first is not None and len(first.text) <= NOT_A_PLATE_LENGTH and confidence < NOT_A_PLATE_CONFIDENCE))
-    second = readings[1][0] if readings[1] else None
-    return (len(readings) == 2 and not surest and first is not None and second is not None and first.text == second.text
-            and min(first.confidence, second.confidence) >= AGREED_CONFIDENCE)
+    if not readings[0]:  # the first crop read no plausible text: nothing there (NOTHING_THERE)
+        return len(readings) == 1
+    first = readings[0][0]
+    if len(readings) == 1:  # sure, (almost) nothing, or a few characters read unsure
+        return (first.confidence >= SURE_ENOUGH or first.confidence < NOTHING_THERE
+                or (len(first.text) <= NOT_A_PLATE_LENGTH and first.confidence < NOT_A_PLATE_CONFIDENCE))
+    if len(readings) > 2 or surest or not readings[1]:
+        return False
+    second = readings[1][0]  # a box not the frame's surest: its first two crops agree
+    return first.text == second.text and min(first.confidence, second.confidence) >= AGREED_CONFIDENCE
 
 
 def reported_state(state: str | None, confidence: float, floor: float = STATE_MIN_CONFIDENCE) -> str | None:
