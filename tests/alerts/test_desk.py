@@ -12,21 +12,11 @@ import pytest
 from alpr_edge.alerts import AlertDesk, AlertSignals, AlsaOutput, RecordingOutput, UnknownAlert
 from alpr_edge.config import AlertsSection, Config, DeviceSection, StoreSection
 from alpr_edge.daemon import Components, Daemon
-from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_clew, parse_ncic
 from alpr_edge.hotlist.matching import entry_key
 from alpr_edge.profiles import load_profile
 from alpr_edge.store import Store
 from alpr_edge.vision.types import Candidate, Read
-from tests.alerts.conftest import SAMPLES
 from tests.fakes import EndlessSource, ReadPerObservation, SlowRecognizer
-
-
-@pytest.fixture
-def engine(clock):
-    engine = HotListEngine(MemoryListStorage(), clock=clock, audit=lambda *a, **k: None)
-    engine.replace(parse_ncic(SAMPLES / "ncic-extract.txt", clock=clock))
-    engine.replace(parse_clew(SAMPLES / "ca-clew-stolen.txt", clock=clock, name="covert", covert=True))
-    return engine
 
 
 @pytest.fixture

@@ -13,25 +13,16 @@ import pytest
 from alpr_edge.alerts import AlertDesk, AlertSignals, RecordingOutput
 from alpr_edge.config import AlertsSection, Config, DeviceSection, StoreSection
 from alpr_edge.daemon import Components, Daemon
-from alpr_edge.hotlist import HotListEngine, MemoryListStorage, parse_clew, parse_ncic
+from alpr_edge.hotlist import HotListEngine
 from alpr_edge.profiles import load_profile
 from alpr_edge.store import Store
 from alpr_edge.ui import SessionUser
 from alpr_edge.ui.services import DeviceServices
 from alpr_edge.vision.types import Candidate, Read
-from tests.alerts.conftest import SAMPLES
 from tests.fakes import EndlessSource, ReadPerObservation, SlowRecognizer
 
 OVERT, COVERT = "9ZZA114", "3JRT448"  # on the ncic extract; on the covert clew list only
 SETTINGS = AlertsSection(suppress_window_s=300, unattended_timeout_s=600)
-
-
-@pytest.fixture
-def engine(clock):
-    engine = HotListEngine(MemoryListStorage(), clock=clock, audit=lambda *a, **k: None)
-    engine.replace(parse_ncic(SAMPLES / "ncic-extract.txt", clock=clock))
-    engine.replace(parse_clew(SAMPLES / "ca-clew-stolen.txt", clock=clock, name="covert", covert=True))
-    return engine
 
 
 class Car:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from alpr_edge.config import UiSection
+from alpr_edge.ui import UiServer, create_app
+from alpr_edge.ui.server import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -22,6 +28,38 @@ def launch(playwright):
     # Generous waits: the box is shared and a loaded CI machine is slow; a real failure still fails.
     expect.set_options(timeout=15_000)
     return playwright.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"), args=ARGS)
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """A launched browser for the length of the block."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@contextmanager
+def serve(backend, clock: Callable[[], float] = time.monotonic) -> Iterator[dict]:
+    """The real app under uvicorn over ``backend`` (a ``tests.ui.world.UiWorld``) and a browser for it:
+    yields {"backend", "url", "browser"}; stops the server and closes the backend after."""
+    server = UiServer(create_app(backend.services, UiSection(push_interval_s=0.2), clock=clock), "127.0.0.1", free_port())
+    server.start()
+    try:
+        with chromium() as browser:
+            yield {"backend": backend, "url": server.url, "browser": browser}
+    finally:
+        server.stop()
+        backend.close()
+
+
+def new_page(browser, viewport: dict = VIEWPORT):
+    """A page in a fresh browser context (its own cookies); the caller closes ``page.context``."""
+    page = browser.new_context(viewport=viewport).new_page()
+    page.set_default_timeout(15000)
+    return page
 
 
 def wait_js(page, expression: str, timeout_s: float = 15.0) -> None:

@@ -87,6 +87,14 @@ class DeviceWorld:
     def code(self, name: str) -> str:
         return self.totp[name].now()
 
+    def login(self, name: str) -> tuple[httpx.Client, dict]:
+        """Log in through the touchscreen API: (client, the CSRF header for its writes)."""
+        client = httpx.Client(base_url=self.url)
+        code = self.code(name) if name in self.totp else None
+        response = client.post("/api/login", json={"name": name, "secret": SECRETS[name], "totp": code})
+        assert response.status_code == 200, response.text
+        return client, {"X-CSRF-Token": response.json()["csrf"]}
+
     def audit(self, action_prefix: str = "") -> list[dict]:
         from alpr_edge.store.audit import records
 

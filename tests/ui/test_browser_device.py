@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.chromium import VIEWPORT, launch, needs_chromium, wait_js
+from tests.ui.chromium import chromium, needs_chromium, new_page, wait_js
 from tests.ui.device_world import SECRETS, start_device
 
 pytestmark = needs_chromium
@@ -17,26 +17,20 @@ pytestmark = needs_chromium
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
     device = start_device(tmp_path_factory.mktemp("device"))
     try:
-        with sync_playwright() as playwright:
-            browser = launch(playwright)
+        with chromium() as browser:
             device.browser = browser
             yield device
-            browser.close()
     finally:
         device.stop()
 
 
 @pytest.fixture
 def page(world):
-    context = world.browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    page.set_default_timeout(15000)
+    page = new_page(world.browser)
     yield page
-    context.close()
+    page.context.close()
 
 
 def login(page, world, name: str) -> None:

@@ -12,11 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from alpr_edge.config import UiSection
 from alpr_edge.store.evidence import verify_package
-from alpr_edge.ui import UiServer, create_app
-from alpr_edge.ui.server import free_port
-from tests.ui.chromium import VIEWPORT, launch, needs_chromium, wait_js
+from tests.ui.chromium import needs_chromium, new_page, serve, wait_js
 from tests.ui.conftest import PASSWORDS
 from tests.ui.world import UiWorld
 
@@ -30,27 +27,15 @@ def world(tmp_path_factory):
     backend = UiWorld(tmp_path_factory.mktemp("lookup"))
     for name, role in ROLES.items():
         backend.add_account(name, PASSWORDS[name], role)
-    server = UiServer(create_app(backend.services, UiSection(push_interval_s=0.2)), "127.0.0.1", free_port())
-    server.start()
-    from playwright.sync_api import sync_playwright
-
-    try:
-        with sync_playwright() as playwright:
-            browser = launch(playwright)
-            yield {"backend": backend, "url": server.url, "browser": browser}
-            browser.close()
-    finally:
-        server.stop()
-        backend.close()
+    with serve(backend) as world:
+        yield world
 
 
 @pytest.fixture
 def page(world):
-    context = world["browser"].new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    page.set_default_timeout(15000)
+    page = new_page(world["browser"])
     yield page
-    context.close()
+    page.context.close()
 
 
 def login(page, world, name: str, *, load: bool = True) -> None:

@@ -14,10 +14,7 @@ import time
 
 import pytest
 
-from alpr_edge.config import UiSection
-from alpr_edge.ui import UiServer, create_app
-from alpr_edge.ui.server import free_port
-from tests.ui.chromium import VIEWPORT, launch, needs_chromium, wait_js
+from tests.ui.chromium import VIEWPORT, needs_chromium, new_page, serve, wait_js
 from tests.ui.conftest import PASSWORDS, FakeClock
 from tests.ui.contrast import contrast_failures
 from tests.ui.world import UiWorld
@@ -36,18 +33,8 @@ def world(tmp_path_factory):
                     entered_by="NCIC", priority=1,
                     synopsis="Taken at gunpoint from a parking lot on 5th and Main; driver armed, approach with backup")
     clock = FakeClock()
-    server = UiServer(create_app(backend.services, UiSection(push_interval_s=0.2), clock=clock), "127.0.0.1", free_port())
-    server.start()
-    from playwright.sync_api import sync_playwright
-
-    try:
-        with sync_playwright() as playwright:
-            browser = launch(playwright)
-            yield {"backend": backend, "url": server.url, "browser": browser, "clock": clock}
-            browser.close()
-    finally:
-        server.stop()
-        backend.close()
+    with serve(backend, clock=clock) as world:
+        yield world | {"clock": clock}
 
 
 @pytest.fixture
@@ -55,10 +42,8 @@ def open_page(world):
     contexts = []
 
     def make(viewport=VIEWPORT):
-        context = world["browser"].new_context(viewport=viewport)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15000)
+        page = new_page(world["browser"], viewport)
+        contexts.append(page.context)
         return page
 
     yield make

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
 
-from tests.ui.device_world import SECRETS, start_device
+from tests.ui.device_world import start_device
 
 
 @pytest.fixture
@@ -15,14 +14,6 @@ def world(tmp_path):
     world = start_device(tmp_path)
     yield world
     world.stop()
-
-
-def login(world, name):
-    client = httpx.Client(base_url=world.url)
-    code = world.code(name) if name in world.totp else None
-    response = client.post("/api/login", json={"name": name, "secret": SECRETS[name], "totp": code})
-    assert response.status_code == 200, response.text
-    return client, {"X-CSRF-Token": response.json()["csrf"]}
 
 
 def wait_for_alert(client) -> dict:
@@ -36,7 +27,7 @@ def wait_for_alert(client) -> dict:
 
 
 def test_verify_confirm_dispose_through_the_device(world):
-    client, csrf = login(world, "olive")
+    client, csrf = world.login("olive")
     world.show("4XYZ987")
     world.show("ABC1234")
     summary = wait_for_alert(client)
@@ -61,7 +52,7 @@ def test_verify_confirm_dispose_through_the_device(world):
 
 
 def test_a_misread_closes_the_device_alert(world):
-    client, csrf = login(world, "olive")
+    client, csrf = world.login("olive")
     world.show("ABC1234")
     summary = wait_for_alert(client)
     closed = client.post(f"/api/alerts/{summary['alert_id']}/step", json={"step": "misread"}, headers=csrf).json()
@@ -70,10 +61,10 @@ def test_a_misread_closes_the_device_alert(world):
 
 
 def test_a_technician_gets_no_plate_from_the_device(world):
-    officer, _ = login(world, "olive")
+    officer, _ = world.login("olive")
     world.show("ABC1234")
     summary = wait_for_alert(officer)
-    tech, _ = login(world, "tim")
+    tech, _ = world.login("tim")
     live = tech.get("/api/live")
     assert live.json()["reads"] == [] and b"ABC1234" not in live.content
     assert tech.get(f"/api/alerts/{summary['alert_id']}").status_code == 403
@@ -83,7 +74,7 @@ def test_a_technician_gets_no_plate_from_the_device(world):
 
 
 def test_an_officer_adds_a_partial_hot_plate_and_the_next_read_alerts(world):
-    client, csrf = login(world, "olive")
+    client, csrf = world.login("olive")
     body = {"plate": "8KID42?", "state": "CA", "reason": "Amber alert", "case_number": "24-0042", "expires": "2099-01-01"}
     refused = client.post("/api/hotlist", json=body, headers=csrf)
     assert refused.status_code == 400 and "synopsis" in refused.json()["message"]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
 
 from alpr_edge.config import AlertsSection
-from tests.ui.device_world import SECRETS, start_device
+from tests.ui.device_world import start_device
 
 
 @pytest.fixture
@@ -16,14 +15,6 @@ def world(tmp_path):
     world = start_device(tmp_path, alerts=AlertsSection(suppress_window_s=300))
     yield world
     world.stop()
-
-
-def login(world, name):
-    client = httpx.Client(base_url=world.url)
-    code = world.code(name) if name in world.totp else None
-    response = client.post("/api/login", json={"name": name, "secret": SECRETS[name], "totp": code})
-    assert response.status_code == 200, response.text
-    return client, {"X-CSRF-Token": response.json()["csrf"]}
 
 
 def live_reads(client, count: int) -> list[dict]:
@@ -46,7 +37,7 @@ def dispose(client, csrf, alert_id: str, disposition: str) -> None:
 
 @pytest.mark.parametrize("disposition, new_alert", [("stop_made", False), ("lost_sight", True)])
 def test_resightings_after_a_close_are_hits_and_alert_again_unless_settled(world, disposition, new_alert):
-    client, csrf = login(world, "olive")
+    client, csrf = world.login("olive")
     world.show("ABC1234")
     [first] = live_reads(client, 1)
     assert first["alert_id"]
