@@ -33,7 +33,7 @@ from alpr_edge.ui.backend import (
     AlertStep, AlertView, AuditRecord, Check, ExportResult, HotEntry, LiveRead, LiveStatus, LoginRefused, NotFound,
     Refused, SearchHit, SessionUser,
 )
-from alpr_edge.ui.investigation import Investigations
+from alpr_edge.ui.investigation import Investigations, sentence
 
 if TYPE_CHECKING:
     from alpr_edge.accounts import Accounts
@@ -45,11 +45,6 @@ logger = logging.getLogger(__name__)
 
 BROWSE_LIMIT = 500  # lists longer than this (NCIC extracts) are summarised, not listed
 ALERT_IMAGES = 200  # an alert's read images are served while it is open or among the newest this many
-
-
-def _sentence(text: object) -> str:
-    text = str(text).strip()
-    return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
 
 class DeviceServices:
@@ -85,7 +80,7 @@ class DeviceServices:
         try:
             user = self.accounts.authenticate(name, secret, totp)
         except AuthError as error:
-            raise LoginRefused(error.code, _sentence(error.reason)) from None
+            raise LoginRefused(error.code, sentence(error.reason)) from None
         return SessionUser(user.name, user.role)
 
     def check_secret(self, name: str, secret: str, totp: str | None = None) -> None:
@@ -238,7 +233,7 @@ class DeviceServices:
         try:
             return self._view(desk.get_for(alert_id, user.role), user)
         except UnknownAlert as error:
-            raise NotFound(_sentence(error)) from None
+            raise NotFound(sentence(error)) from None
 
     def transition(self, alert_id: str, step: str, user: SessionUser, note: str = "", disposition: str = "",
                    reason: str = "") -> AlertView:
@@ -246,9 +241,9 @@ class DeviceServices:
         try:
             alert = desk.step(alert_id, step, user.name, user.role, note or None, disposition or None, reason or None)
         except UnknownAlert as error:
-            raise NotFound(_sentence(error)) from None
+            raise NotFound(sentence(error)) from None
         except AlertError as error:
-            raise Refused(_sentence(error)) from None
+            raise Refused(sentence(error)) from None
         return self._view(alert, user)
 
     def _desk(self) -> AlertDeskPort:
@@ -378,7 +373,7 @@ class DeviceServices:
                 synopsis=entry.synopsis, expires=entry.expires, vehicle=entry.vehicle, role=user.role,
             )
         except HotListError as error:
-            raise Refused(_sentence("; ".join(error.problems))) from None
+            raise Refused(sentence("; ".join(error.problems))) from None
         return HotEntry(
             plate=added.plate, state=added.state, list_name=self.config.hotlist.manual_list,
             reason=added.reason, case_number=added.case_number, vehicle=added.vehicle, entered_by=added.entered_by,
