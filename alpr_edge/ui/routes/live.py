@@ -51,9 +51,8 @@ def router(web: Web) -> APIRouter:
 
     def locked_json(session: Session) -> dict[str, Any]:
         """While locked: the count that sounds, and the unverified alerts the lock screen shows over itself."""
-        shown = shown_over_lock(backend, session.user) if may(session.user.role, "alerts") else []
-        if not may(session.user.role, "see_plates"):
-            shown = []
+        role = session.user.role
+        shown = shown_over_lock(backend, session.user) if may(role, "alerts") and may(role, "see_plates") else []
         return {"pending_alerts": backend.pending_alerts(session.user), "alerts": [alert_summary(a) for a in shown]}
 
     @routes.get("/api/live")
