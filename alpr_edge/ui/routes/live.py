@@ -62,9 +62,8 @@ def router(web: Web) -> APIRouter:
     @routes.get("/api/events")
     async def events(request: Request) -> StreamingResponse:
         """Server-sent events: a ``live`` snapshot whenever it changes, ``locked`` while locked."""
+        web.any_session(request)  # 401 without a session; a locked one streams "locked"
         token = request.cookies.get(COOKIE)
-        if sessions.get(token) is None:
-            raise HTTPException(401, "Not logged in, or the session expired.")
 
         async def stream() -> AsyncIterator[str]:
             last = None
