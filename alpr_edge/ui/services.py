@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from alpr_edge.accounts.permissions import can, visible_to
+from alpr_edge.accounts.permissions import can, visible_hotlists
 from alpr_edge.alerts import Alert, AlertError, UnknownAlert, may_see_covert
 from alpr_edge.alerts.desk import may_dismiss
 from alpr_edge.alerts.lifecycle import next_steps
@@ -37,7 +37,7 @@ from alpr_edge.ui.investigation import Investigations, sentence
 
 if TYPE_CHECKING:
     from alpr_edge.accounts import Accounts
-    from alpr_edge.hotlist import Health, HotListEngine, ListSummary
+    from alpr_edge.hotlist import HotListEngine
     from alpr_edge.store import Store
     from alpr_edge.ui.server import UiServer
 
@@ -141,16 +141,11 @@ class DeviceServices:
         minimum = self.config.store.min_free_mb
         return Check("storage", storage_level(free_mb, minimum), f"{free_mb / 1000:.1f} GB free (minimum {minimum} MB)")
 
-    def _hotlist_health(self, engine: HotListEngine, user: SessionUser) -> tuple[list[ListSummary], Health]:
-        """The lists ``user`` may see, and the engine's health as far as it names only those."""
-        lists = visible_to(user.role, engine.lists())
-        return lists, engine.health(None if may_see_covert(user.role) else {s.name for s in lists})
-
     def _hotlist_check(self, user: SessionUser) -> Check:
         engine = self.hotlists
         if engine is None:
             return Check("hotlist", "fail", "no hot list engine: reads are not being checked")
-        lists, health = self._hotlist_health(engine, user)
+        lists, health = visible_hotlists(user.role, engine)
         if not health.ok:
             return Check("hotlist", "fail", "; ".join(health.problems))
         if health.warnings:
@@ -180,7 +175,7 @@ class DeviceServices:
         )
         warnings: list[str] = []
         if self.hotlists is not None:
-            _, health = self._hotlist_health(self.hotlists, user)
+            _, health = visible_hotlists(user.role, self.hotlists)
             warnings += list(health.problems) + list(health.warnings)
         else:
             warnings.append("No hot list engine: reads are not being checked.")
