@@ -19,8 +19,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from alpr_edge.accounts.permissions import can, visible_hotlists
-from alpr_edge.alerts import Alert, AlertError, UnknownAlert, may_see_covert
+from alpr_edge.accounts.permissions import can, visible_hotlists, visible_to
+from alpr_edge.alerts import Alert, AlertError, UnknownAlert
 from alpr_edge.alerts.desk import may_dismiss
 from alpr_edge.alerts.lifecycle import next_steps
 from alpr_edge.config import Config
@@ -343,8 +343,8 @@ class DeviceServices:
         if engine is None:
             return []
         entries = []
-        for summary in engine.lists():
-            if summary.entries > BROWSE_LIMIT or (summary.covert and not may_see_covert(user.role)):
+        for summary in visible_to(user.role, engine.lists()):
+            if summary.entries > BROWSE_LIMIT:
                 continue
             hotlist = engine.get(summary.name)
             if hotlist is None:
