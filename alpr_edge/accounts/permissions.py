@@ -19,7 +19,7 @@ on a covert alert (``alerts.covert``) and dismissing an alert with a note
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 ROLES = ("officer", "supervisor", "admin", "technician")
 FIRST_ACCOUNT_ROLE = "admin"  # a new device's first account: someone must be able to manage the others
@@ -87,3 +87,9 @@ def visible_to(role: str | None, items: Iterable[T]) -> list[T]:
     are dropped, not masked.
     """
     return [item for item in items if not item.covert or may_see_covert(role)]
+
+
+def visible_hotlists(role: str | None, engine: Any) -> tuple[list, Any]:
+    """The hot lists (``engine.lists()``) ``role`` may see, and the engine's health as far as it names only those."""
+    lists = visible_to(role, engine.lists())
+    return lists, engine.health(None if may_see_covert(role) else {s.name for s in lists})

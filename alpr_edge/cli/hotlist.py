@@ -160,11 +160,10 @@ def import_list(args) -> int:
 
 
 def list_lists(args) -> int:
-    from alpr_edge.accounts import may_see_covert, visible_to
+    from alpr_edge.accounts.permissions import visible_hotlists
 
     engine, _, user, store = _engine(args, "hotlist.browse")
-    summaries = visible_to(user.role, engine.lists())
-    health = engine.health(None if may_see_covert(user.role) else {s.name for s in summaries})
+    summaries, health = visible_hotlists(user.role, engine)
     store.audit(user.name, user.role, "hotlist.browse", data={"lists": [s.name for s in summaries]})
     if args.json:
         print(json.dumps({"lists": [s.__dict__ for s in summaries], "ok": health.ok,

@@ -124,12 +124,10 @@ class HistoricalHits:
         new_index = index if new_only is hotlist else ListIndex(new_only)
         now = self._clock()
         since = datetime.fromtimestamp(now, UTC) - timedelta(hours=self.window_hours)
-        plan, total, found = "none", 0, []
-        if len(rows):
-            plates = [p.decode("ascii") for p in new_only.entries.plates if b"?" not in p and b"*" not in p]
-            plan, total, reads = window_reads(self._store, since, plates, len(new_only) - len(plates))
-            alerting = lambda read: self.would_alert(hotlist, read.position, read.captured_at)  # noqa: E731
-            found = match_new_entries(new_only, reads, now, new_index, alerting)
+        plates = [p.decode("ascii") for p in new_only.entries.plates if b"?" not in p and b"*" not in p]
+        plan, total, reads = window_reads(self._store, since, plates, len(new_only) - len(plates))
+        alerting = lambda read: self.would_alert(hotlist, read.position, read.captured_at)  # noqa: E731
+        found = match_new_entries(new_only, reads, now, new_index, alerting)
         hits = self._raise(found)
         report = HistoricalReport(hotlist.name, hotlist.version, int(len(rows)), self.window_hours, plan, total, hits)
         self._audit(report, new_only, actor, role)

@@ -34,6 +34,11 @@ MAX_PLATE = 10
 MIN_REASON_LETTERS = 4
 
 
+def says_why(reason: str | None) -> bool:
+    """Whether ``reason`` has enough letters to say why (a correction; a hold released on the touchscreen)."""
+    return sum(c.isalpha() for c in reason or "") >= MIN_REASON_LETTERS
+
+
 class CorrectionError(ValueError):
     """A correction refused (role, missing reason, bad value) or a read that is not stored."""
 
@@ -41,7 +46,7 @@ class CorrectionError(ValueError):
 def _checked(text: str | None, state: str | None, reason: str) -> tuple[str | None, str | None]:
     if text is None and state is None:
         raise CorrectionError("give the corrected --text, --state or both")
-    if sum(c.isalpha() for c in reason or "") < MIN_REASON_LETTERS:
+    if not says_why(reason):
         raise CorrectionError("a reason is required: say what was wrong and how it was established")
     if text is not None:
         text = normalise_plate(text)

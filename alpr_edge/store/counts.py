@@ -52,16 +52,10 @@ def purpose_key(purpose: str | None, authorised: frozenset[str] | None) -> str:
     """
     key = (purpose or "").partition(":")[0].strip().lower()
     if authorised is None:
-        authorised = _authorised_default()
+        from alpr_edge.accounts.purposes import DEFAULT_PURPOSES
+
+        authorised = frozenset(DEFAULT_PURPOSES)
     return key if key in authorised and PURPOSE_KEY.match(key) else "other"
-
-
-def _authorised_default() -> frozenset[str]:
-    try:
-        from alpr_edge.accounts.purposes import DEFAULT_PURPOSES  # type: ignore[import-not-found]
-    except ImportError:  # before the accounts stage lists purposes: every purpose is "other"
-        return frozenset()
-    return frozenset(DEFAULT_PURPOSES)
 
 
 def count_audited(db, day: str, action: str, outcome: str | None, data, purpose: str | None,

@@ -118,9 +118,9 @@ def window_reads(store, since: datetime, plates: list[str], partial: int) -> tup
         for key_id in days.get(day, ()):
             for plate in plates:
                 found.update(index.get(store._hmac(key_id, plate), ()))
-    rows = []
-    for chunk in range(0, len(found), 500):
-        ids = sorted(found)[chunk:chunk + 500]
+    rows, found_ids = [], sorted(found)
+    for chunk in range(0, len(found_ids), 500):
+        ids = found_ids[chunk:chunk + 500]
         with store.lock:
             rows += store.db.execute(f"SELECT id, captured_at, payload FROM reads WHERE id IN ({','.join('?' * len(ids))})",
                                      ids).fetchall()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from alpr_edge.accounts.permissions import can
 from alpr_edge.config import Config
 from alpr_edge.ids import uuid7
-from alpr_edge.store.corrections import MIN_REASON_LETTERS
+from alpr_edge.store.corrections import says_why
 from alpr_edge.types import StoredRead
 from alpr_edge.ui.backend import CorrectionView, ExportResult, HoldView, NotFound, Refused, SearchHit, SessionUser
 
@@ -143,7 +143,7 @@ class Investigations:
         refusal = None
         if not can(user.role, "hold.release"):
             refusal = f"Your role ({user.role}) may not release evidence holds."
-        elif sum(c.isalpha() for c in reason) < MIN_REASON_LETTERS:  # as for a correction
+        elif not says_why(reason):  # as for a correction
             refusal = "A reason is required: say why the hold is no longer needed."
         elif hold_id not in {h.hold_id for h in self._holds().get(read_id, ())}:
             refusal = f"No active hold {hold_id} on read {read_id}."

@@ -19,8 +19,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from alpr_edge.accounts.permissions import can, visible_to
-from alpr_edge.alerts import Alert, AlertError, UnknownAlert, may_see_covert
+from alpr_edge.accounts.permissions import can, visible_hotlists, visible_to
+from alpr_edge.alerts import Alert, AlertError, UnknownAlert
 from alpr_edge.alerts.desk import may_dismiss
 from alpr_edge.alerts.lifecycle import next_steps
 from alpr_edge.config import Config
@@ -33,11 +33,11 @@ from alpr_edge.ui.backend import (
     AlertStep, AlertView, AuditRecord, Check, ExportResult, HotEntry, LiveRead, LiveStatus, LoginRefused, NotFound,
     Refused, SearchHit, SessionUser,
 )
-from alpr_edge.ui.investigation import Investigations
+from alpr_edge.ui.investigation import Investigations, sentence
 
 if TYPE_CHECKING:
     from alpr_edge.accounts import Accounts
-    from alpr_edge.hotlist import Health, HotListEngine, ListSummary
+    from alpr_edge.hotlist import HotListEngine
     from alpr_edge.store import Store
     from alpr_edge.ui.server import UiServer
 
@@ -45,11 +45,6 @@ logger = logging.getLogger(__name__)
 
 BROWSE_LIMIT = 500  # lists longer than this (NCIC extracts) are summarised, not listed
 ALERT_IMAGES = 200  # an alert's read images are served while it is open or among the newest this many
-
-
-def _sentence(text: object) -> str:
-    text = str(text).strip()
-    return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
 
 class DeviceServices:
@@ -85,7 +80,7 @@ class DeviceServices:
         try:
             user = self.accounts.authenticate(name, secret, totp)
         except AuthError as error:
-            raise LoginRefused(error.code, _sentence(error.reason)) from None
+            raise LoginRefused(error.code, sentence(error.reason)) from None
         return SessionUser(user.name, user.role)
 
     def check_secret(self, name: str, secret: str, totp: str | None = None) -> None:
@@ -146,16 +141,11 @@ class DeviceServices:
         minimum = self.config.store.min_free_mb
         return Check("storage", storage_level(free_mb, minimum), f"{free_mb / 1000:.1f} GB free (minimum {minimum} MB)")
 
-    def _hotlist_health(self, engine: HotListEngine, user: SessionUser) -> tuple[list[ListSummary], Health]:
-        """The lists ``user`` may see, and the engine's health as far as it names only those."""
-        lists = visible_to(user.role, engine.lists())
-        return lists, engine.health(None if may_see_covert(user.role) else {s.name for s in lists})
-
     def _hotlist_check(self, user: SessionUser) -> Check:
         engine = self.hotlists
         if engine is None:
             return Check("hotlist", "fail", "no hot list engine: reads are not being checked")
-        lists, health = self._hotlist_health(engine, user)
+        lists, health = visible_hotlists(user.role, engine)
         if not health.ok:
             return Check("hotlist", "fail", "; ".join(health.problems))
         if health.warnings:
@@ -185,7 +175,7 @@ class DeviceServices:
         )
         warnings: list[str] = []
         if self.hotlists is not None:
-            _, health = self._hotlist_health(self.hotlists, user)
+            _, health = visible_hotlists(user.role, self.hotlists)
             warnings += list(health.problems) + list(health.warnings)
         else:
             warnings.append("No hot list engine: reads are not being checked.")
@@ -238,7 +228,7 @@ class DeviceServices:
         try:
             return self._view(desk.get_for(alert_id, user.role), user)
         except UnknownAlert as error:
-            raise NotFound(_sentence(error)) from None
+            raise NotFound(sentence(error)) from None
 
     def transition(self, alert_id: str, step: str, user: SessionUser, note: str = "", disposition: str = "",
                    reason: str = "") -> AlertView:
@@ -246,9 +236,9 @@ class DeviceServices:
         try:
             alert = desk.step(alert_id, step, user.name, user.role, note or None, disposition or None, reason or None)
         except UnknownAlert as error:
-            raise NotFound(_sentence(error)) from None
+            raise NotFound(sentence(error)) from None
         except AlertError as error:
-            raise Refused(_sentence(error)) from None
+            raise Refused(sentence(error)) from None
         return self._view(alert, user)
 
     def _desk(self) -> AlertDeskPort:
@@ -353,8 +343,8 @@ class DeviceServices:
         if engine is None:
             return []
         entries = []
-        for summary in engine.lists():
-            if summary.entries > BROWSE_LIMIT or (summary.covert and not may_see_covert(user.role)):
+        for summary in visible_to(user.role, engine.lists()):
+            if summary.entries > BROWSE_LIMIT:
                 continue
             hotlist = engine.get(summary.name)
             if hotlist is None:
@@ -378,7 +368,7 @@ class DeviceServices:
                 synopsis=entry.synopsis, expires=entry.expires, vehicle=entry.vehicle, role=user.role,
             )
         except HotListError as error:
-            raise Refused(_sentence("; ".join(error.problems))) from None
+            raise Refused(sentence("; ".join(error.problems))) from None
         return HotEntry(
             plate=added.plate, state=added.state, list_name=self.config.hotlist.manual_list,
             reason=added.reason, case_number=added.case_number, vehicle=added.vehicle, entered_by=added.entered_by,

@@ -61,9 +61,7 @@ class Web:
 
     def current(self, request: Request) -> Session:
         """The caller's unlocked session; 401 without one, 423 when the screen is locked."""
-        session = self.sessions.get(request.cookies.get(COOKIE))
-        if session is None:
-            raise HTTPException(401, "Not logged in, or the session expired.")
+        session = self.any_session(request)
         if session.locked:
             raise HTTPException(423, "The screen is locked.")
         return session

@@ -51,9 +51,8 @@ def router(web: Web) -> APIRouter:
 
     def locked_json(session: Session) -> dict[str, Any]:
         """While locked: the count that sounds, and the unverified alerts the lock screen shows over itself."""
-        shown = shown_over_lock(backend, session.user) if may(session.user.role, "alerts") else []
-        if not may(session.user.role, "see_plates"):
-            shown = []
+        role = session.user.role
+        shown = shown_over_lock(backend, session.user) if may(role, "alerts") and may(role, "see_plates") else []
         return {"pending_alerts": backend.pending_alerts(session.user), "alerts": [alert_summary(a) for a in shown]}
 
     @routes.get("/api/live")
@@ -63,9 +62,8 @@ def router(web: Web) -> APIRouter:
     @routes.get("/api/events")
     async def events(request: Request) -> StreamingResponse:
         """Server-sent events: a ``live`` snapshot whenever it changes, ``locked`` while locked."""
+        web.any_session(request)  # 401 without a session; a locked one streams "locked"
         token = request.cookies.get(COOKIE)
-        if sessions.get(token) is None:
-            raise HTTPException(401, "Not logged in, or the session expired.")
 
         async def stream() -> AsyncIterator[str]:
             last = None

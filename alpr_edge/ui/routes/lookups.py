@@ -71,8 +71,7 @@ def router(web: Web) -> APIRouter:
     def search(body: SearchBody, session: Session = Depends(acting)) -> dict[str, Any]:
         web.require(session, "search", "search stored reads")
         # The store judges plate, purpose and case number, so that refusals are audited too.
-        pattern = normalise_plate(body.plate)
-        partial = "?" in pattern or "*" in pattern
+        pattern, partial = _plate_pattern(body.plate)
         hits = backend.search(pattern, partial, body.purpose.strip(), body.case_number.strip(), session.user)
         session.grant([h.read_id for h in hits])  # their images, holds and corrections: this session only
         return {"pattern": pattern, "partial": partial, "hits": [asdict(h) for h in hits]}
@@ -93,8 +92,7 @@ def router(web: Web) -> APIRouter:
         web.require(session, "export", "export reads")
         # The package is searched again on the grounds given (audited as an export), then cut to the chosen reads.
         read_ids = [looked_up(session, read_id) for read_id in dict.fromkeys(body.read_ids)]
-        pattern = normalise_plate(body.plate)
-        partial = "?" in pattern or "*" in pattern
+        pattern, partial = _plate_pattern(body.plate)
         result = backend.export_package(read_ids, pattern, partial, body.purpose.strip(), body.case_number.strip(),
                                         body.recipient.strip(), session.user)
         return asdict(result)
@@ -141,6 +139,12 @@ def router(web: Web) -> APIRouter:
         return [asdict(r) for r in backend.audit(session.user, max(1, min(limit, 1000)))]
 
     return routes
+
+
+def _plate_pattern(plate: str) -> tuple[str, bool]:
+    """The typed plate normalised, and whether its wildcards (? and *) make it a partial look-up."""
+    pattern = normalise_plate(plate)
+    return pattern, "?" in pattern or "*" in pattern
 
 
 def _is_iso_date(text: str) -> bool:

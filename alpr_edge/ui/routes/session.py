@@ -77,10 +77,7 @@ def router(web: Web) -> APIRouter:
 
     @routes.get("/api/session")
     def get_session(request: Request) -> dict[str, Any]:
-        session = sessions.get(request.cookies.get(COOKIE))
-        if session is None:
-            raise HTTPException(401, "Not logged in, or the session expired.")
-        return web.session_json(session)
+        return web.session_json(web.any_session(request))
 
     @routes.post("/api/activity")
     def activity(_body: EmptyBody, session: Session = Depends(acting)) -> dict[str, Any]:
@@ -94,9 +91,7 @@ def router(web: Web) -> APIRouter:
 
     @routes.post("/api/unlock")
     def unlock(body: UnlockBody, request: Request) -> Any:
-        session = sessions.get(request.cookies.get(COOKIE))
-        if session is None:
-            raise HTTPException(401, "Not logged in, or the session expired.")
+        session = web.any_session(request)
         web.check_post(request, session)
         try:
             backend.check_secret(session.user.name, body.secret, (body.totp or "").strip() or None)
