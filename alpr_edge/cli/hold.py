@@ -59,12 +59,13 @@ def list_holds(args) -> int:
 def release_hold(args) -> int:
     from alpr_edge.store import HoldError
     from alpr_edge.store import release_hold as release
+    from alpr_edge.store.corrections import says_why
 
     config, store = open_store(args)
     with store:
         reason = args.reason.strip()
-        if not reason:  # checked before the login, so no password or one-time code is spent on it
-            raise CliError("hold release: --reason must say why the evidence may now go", EXIT_FAILED)
+        if not says_why(reason):  # the screen's rule; checked before the login, so no one-time code is spent on it
+            raise CliError("hold release: --reason must say why the evidence may now go (a few words)", EXIT_FAILED)
         user = login(args, store, config, "hold.release")
         try:
             count = release(store, args.hold_id, user=user.name, role=user.role, reason=reason)

@@ -35,7 +35,7 @@ MIN_REASON_LETTERS = 4
 
 
 def says_why(reason: str | None) -> bool:
-    """Whether ``reason`` has enough letters to say why (a correction; a hold released on the touchscreen)."""
+    """Whether ``reason`` has enough letters to say why (a correction; a hold released, on the screen or the CLI)."""
     return sum(c.isalpha() for c in reason or "") >= MIN_REASON_LETTERS
 
 
