@@ -196,11 +196,23 @@ def evaluate_scenes(folders: list[Path], models: Path, split: str, threads: int,
     return out
 
 
-def composite_photos(crops: Path, scene_folders: list[Path], split: str):
-    """The US composites of ``split``: that split's usable US crops over that split's photos."""
+def _composite_sources(crops: Path, scene_folders: list[Path], split: str):
     crop_items = _pick([r for r in load_real_crops(crops) if real_label_usable(r[1])], split, split_real)
     scene_items = [item for folder in scene_folders for item in _pick(load_scene_annotations(folder), split, split_scenes)]
+    return crop_items, scene_items
+
+
+def composite_photos(crops: Path, scene_folders: list[Path], split: str):
+    """The US composites of ``split``: that split's usable US crops over that split's photos."""
+    crop_items, scene_items = _composite_sources(crops, scene_folders, split)
     return len(crop_items), us_composites(scene_items, crop_items)
+
+
+def composite_other_plates(crops: Path, scene_folders: list[Path], split: str) -> list[list]:
+    """For each composite (in ``composite_photos``' order), the photo's other annotated plates:
+    the US plate covers the first one only, so a box on another real plate is not off-plate."""
+    crop_items, scene_items = _composite_sources(crops, scene_folders, split)
+    return [scene_items[i % len(scene_items)][1][1:] for i in range(len(crop_items))]
 
 
 def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path, split: str, threads: int, save: Path | None,
@@ -209,9 +221,10 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
     of a real EU/BR photo (both from the chosen split), then the full recognizer on the photo."""
     recognizer = _recognizer(models, threads, threshold, refine)
     count, photos = composite_photos(crops, scene_folders, split)
-    found50 = found30 = top1 = anywhere = top10 = state_ok = state_wrong = reported = 0
+    others = composite_other_plates(crops, scene_folders, split)
+    found50 = found30 = top1 = anywhere = top10 = state_ok = state_wrong = reported = off_plate = 0
     ms, corner_ious = [], []
-    for photo, corners, text, state, name in photos:
+    for index, (photo, corners, text, state, name) in enumerate(photos):
         if jpeg:  # as gate cameras send them: the whole frame compressed hard
             photo = cv2.imdecode(cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, jpeg])[1], cv2.IMREAD_GRAYSCALE)
         truth_box = corners_box(corners)
@@ -228,6 +241,8 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
         state_ok += bool(mine) and mine[0].state == state
         state_wrong += bool(mine) and mine[0].state not in (None, state)
         reported += len(plates)
+        # a reported plate on neither the US plate nor another annotated plate of the photo
+        off_plate += sum(1 for p, i in zip(plates, ious) if i < 0.3 and not any(box_iou(p.box, b) >= 0.3 for b in others[index]))
         if mine:  # how exactly the corners were found, for the plates that were found
             corner_ious.append(quad_iou(np.array(mine[0].corners, np.float32), corners))
         if save is not None:
@@ -245,7 +260,7 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
             "detected_iou50": round(found50 / n, 4), "detected_iou30": round(found30 / n, 4),
             "exact_top1_first_plate": round(top1 / n, 4), "exact_any_plate": round(anywhere / n, 4),
             "exact_within_top10_candidates": round(top10 / n, 4), "state_accuracy": round(state_ok / n, 4),
-            "state_wrong": round(state_wrong / n, 4), "plates_reported_per_photo": round(reported / n, 2),
+            "state_wrong": round(state_wrong / n, 4), "plates_reported_per_photo": round(reported / n, 2), "plates_off_the_labelled_plates": off_plate,
             "ocr_reads_per_photo": round(recognizer.ocr.reads / n, 2), **_timing(ms)}
 
 
