@@ -1,4 +1,4 @@
-"""`alpr-edge reads search|export|purposes`: look up stored reads, for an authorised purpose and a case.
+"""`alpr-edge reads search|show|export|purposes`: look up stored reads, for an authorised purpose and a case.
 
 Needs an account allowed to search (supervisor or admin, with its TOTP code,
 or their `alpr-edge login` session). A search names one of the agency's
@@ -51,7 +51,9 @@ def register(subparsers, common) -> None:
     purposes = actions.add_parser("purposes", parents=[common], help="the purposes a search may be for")
     purposes.set_defaults(handler=list_purposes)
     from alpr_edge.cli.corrections import add_correct_parser
+    from alpr_edge.cli.show import add_show_parser
 
+    add_show_parser(actions, common)
     add_correct_parser(actions, common)
 
 
@@ -60,13 +62,14 @@ def _query(args, config) -> dict:
                 partial=args.partial, since=args.since, until=args.until)
 
 
-def _asked(args) -> dict:
-    """What a refused login keeps in the audit trail: plate, purpose and case, never personal data."""
+def asked(args, data: dict | None = None) -> dict:
+    """What a refused login keeps in the audit trail: what was looked up (``data``, default the plate),
+    purpose and case, never personal data."""
     from alpr_edge.accounts.purposes import sensitive_problems, stored_text
 
     personal = bool(sensitive_problems(f"{args.purpose} {args.detail} {args.case_number}"))
-    return {"data": {"plate": args.plate, "partial": args.partial}, "purpose": stored_text(args.purpose, args.detail, personal=personal),
-            "case_number": None if personal else args.case_number}
+    return {"data": data or {"plate": args.plate, "partial": args.partial},
+            "purpose": stored_text(args.purpose, args.detail, personal=personal), "case_number": None if personal else args.case_number}
 
 
 def write_export(path: str, text: str) -> None:
@@ -95,7 +98,7 @@ def search_reads(args) -> int:
 
     config, store = open_store(args)
     with store:
-        user = login(args, store, config, "reads.search", asked=_asked(args))
+        user = login(args, store, config, "reads.search", asked=asked(args))
         try:
             results = store.search(args.plate, user=user.name, role=user.role, **_query(args, config))
         except AccessRefused as refusal:
@@ -124,7 +127,7 @@ def export_reads(args) -> int:
         return export_package(args, _query(args, load_config_or_exit(args)))
     config, store = open_store(args)
     with store:
-        user = login(args, store, config, "reads.export", asked=_asked(args))
+        user = login(args, store, config, "reads.export", asked=asked(args))
         try:
             with progress.counting("exporting", "read") as report:
                 text = store.export(args.format, args.plate, user=user.name, role=user.role, progress=report, **_query(args, config))

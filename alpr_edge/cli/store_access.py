@@ -63,11 +63,11 @@ def require_terminal() -> None:
         raise CliError("no terminal to ask for the password on: pass it as the first line of stdin with --password-stdin")
 
 
-def login(args, store, config, action: str, *, asked: dict | None = None):
+def login(args, store, config, action: str, *, asked: dict | None = None, audited_as: str | None = None):
     """The user (from the session, or ``--user`` and a password) if it may do ``action``; else CliError.
 
     ``asked``: what the command was asked for (``data``, ``purpose``, ``case_number``), kept in the
-    audit record of a refusal.
+    audit record of a refusal, under ``audited_as`` (default ``action``: the permission is the act).
     """
     from alpr_edge.accounts import Accounts, AuthError, can
     from alpr_edge.accounts.permissions import describe
@@ -88,11 +88,11 @@ def login(args, store, config, action: str, *, asked: dict | None = None):
             user = accounts.authenticate(name, read_secret(args, f"password or PIN for {name}: "), getattr(args, "totp", None))
     except (AuthError, CliError) as error:
         reason = f"login refused: {error.reason}" if isinstance(error, AuthError) else str(error)
-        _audit_refusal(store, name or "(no login)", None, action, asked, reason)
+        _audit_refusal(store, name or "(no login)", None, audited_as or action, asked, reason)
         raise CliError(reason, EXIT_FAILED) from None
     if not can(user.role, action):
         refusal = f"role {user.role} may not {describe(action)}"
-        _audit_refusal(store, user.name, user.role, action, asked, refusal)
+        _audit_refusal(store, user.name, user.role, audited_as or action, asked, refusal)
         raise CliError(refusal, EXIT_FAILED)
     return user
 

@@ -27,7 +27,7 @@ import sqlite3
 from collections.abc import Mapping
 from datetime import date
 
-SEARCH_ACTIONS = re.compile(r"^reads\.(search|export\.(\w+))$")
+SEARCH_ACTIONS = re.compile(r"^reads\.(search|show|export\.(\w+))$")  # show: one read opened by its id
 PURPOSE_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 ALERT_STEP = re.compile(r"^alert_(\w+)$")
 PURGE_FIGURES = ("reads_purged", "expired_no_hit", "expired_hit", "images_dropped", "held_kept", "audit_records")

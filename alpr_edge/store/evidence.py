@@ -91,7 +91,7 @@ def _json(value) -> bytes:
     return (json.dumps(value, indent=1, sort_keys=True, default=str, allow_nan=False) + "\n").encode()
 
 
-def _alert_history(store, read_id: str) -> list[dict]:
+def alert_history(store, read_id: str) -> list[dict]:
     """Alerts this read raised or repeated (any sighting they absorbed), each with its steps (none without alerts)."""
     with store.lock:
         tables = set(store.db.table_names())
@@ -199,7 +199,7 @@ def _write_read(store, out_dir: Path, read: dict) -> dict[str, str]:
             files[f"{prefix}/{name}"] = _write(folder / name, blob)
             document[name.split(".")[0] + "_image"] = name
     files[f"{prefix}/read.json"] = _write(folder / "read.json", _json(document))
-    alerts = _alert_history(store, read["id"])
+    alerts = alert_history(store, read["id"])
     if alerts:
         files[f"{prefix}/alerts.json"] = _write(folder / "alerts.json", _json(alerts))
     return files

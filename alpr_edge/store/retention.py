@@ -268,7 +268,9 @@ def release_hold(store, hold_or_read_id: str, *, user: str, role: str | None, re
     return count
 
 
-def list_holds(store, *, include_released: bool = False) -> list[dict]:
-    sql = "SELECT * FROM holds" + ("" if include_released else " WHERE released_at IS NULL") + " ORDER BY created_at"
+def list_holds(store, *, include_released: bool = False, read_id: str | None = None) -> list[dict]:
+    """Holds, oldest first: the active ones (``include_released``: all), of every read or of ``read_id``'s."""
+    where = ([] if include_released else ["released_at IS NULL"]) + ([] if read_id is None else ["read_id = ?"])
+    sql = "SELECT * FROM holds" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at"
     with store.lock:
-        return list(store.db.query(sql))
+        return list(store.db.query(sql, [] if read_id is None else [read_id]))

@@ -26,7 +26,8 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from xml.sax.saxutils import escape
 
@@ -86,17 +87,26 @@ def _pattern(plate_pattern: str, partial: bool) -> re.Pattern | None:
     return re.compile(regex)
 
 
-def _authorise(store, action: str, plate_pattern, *, user, role, purpose, detail, purposes, case_number, partial, since, until):
-    data = {"plate": plate_pattern, "partial": partial, "since": since, "until": until}
+@contextmanager
+def refusals_audited(store, action: str, data: dict, *, user, role, purpose, detail, case_number) -> Iterator[None]:
+    """An AccessRefused raised inside is audited as ``action`` (with ``data``, what was asked), then raised on.
+
+    A refusal keeps what was asked, the purpose and the case (sealed), except text that holds personal data.
+    """
     try:
-        request = check_purpose(purpose, case_number, detail, purposes)
-        pattern = _pattern(plate_pattern, partial)
+        yield
     except AccessRefused as refusal:
-        # A refusal keeps the plate, purpose and case (sealed), except text that holds personal data.
         kept_case = None if refusal.personal else case_number
         store.audit(user, role, action, data={**data, "barred": refusal.barred} if refusal.barred else data,
                     purpose=stored_text(purpose, detail, personal=refusal.personal), case_number=kept_case, outcome=f"refused: {refusal}")
         raise
+
+
+def _authorise(store, action: str, plate_pattern, *, user, role, purpose, detail, purposes, case_number, partial, since, until):
+    data = {"plate": plate_pattern, "partial": partial, "since": since, "until": until}
+    with refusals_audited(store, action, data, user=user, role=role, purpose=purpose, detail=detail, case_number=case_number):
+        request = check_purpose(purpose, case_number, detail, purposes)
+        pattern = _pattern(plate_pattern, partial)
     return data, pattern, request
 
 
