@@ -202,6 +202,9 @@ class UiBackend(Protocol):
         see; ``looked_up``: the asking session's own look-up returned this read
         (a role that may search only)."""
 
+    def image_refused(self, user: SessionUser, read_id: str, kind: str, why: str) -> None:
+        """Audit a refused image request: who, which read and image, why (``read_image``'s refusals and the route's)."""
+
     def open_alerts(self, user: SessionUser) -> list[AlertView]:
         """Open alerts this user may see, highest priority (lowest number) first, then oldest first."""
 

@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 BROWSE_LIMIT = 500  # lists longer than this (NCIC extracts) are summarised, not listed
 ALERT_IMAGES = 200  # an alert's read images are served while it is open or among the newest this many
+IMAGE_ACTION = "images.view"  # how a refused image request is audited (the permission it needed)
+MAX_ID = 64  # of a requested read id or image kind kept in the audit trail (a UUID is 36 characters)
 
 
 class DeviceServices:
@@ -188,10 +190,12 @@ class DeviceServices:
         """A read's image for ``user``: a read on the live view, of an alert they may see, or of their own look-up.
 
         Anything else is "not found", whoever asks: knowing a read's id is not a
-        right to its images (a covert hit's read past the live view, say).
+        right to its images (a covert hit's read past the live view, say). The
+        refusal itself is audited (`image_refused`), with the reason the screen does not show.
         """
         missing = NotFound(f"No {kind} image for read {read_id}.")
         if not can(user.role, "images.view"):
+            self.image_refused(user, read_id, kind, f"role {user.role} may not see plate images")
             raise missing
         read = self.feed.find(read_id)
         if read is not None:
@@ -199,12 +203,20 @@ class DeviceServices:
             if data:
                 return data
         elif not (looked_up and can(user.role, "reads.search")) and not self._alerted(read_id, user):
+            self.image_refused(user, read_id, kind, "not on the live view, of no alert this user may see, and not among"
+                               " this session's look-up results")
             raise missing
         stored = self.store.get_read(read_id, images=True)
         data = (stored.crop_jpeg if kind == "crop" else stored.overview_jpeg) if stored else b""
         if not data:
-            raise missing
+            raise missing  # granted, but nothing stored (dropped by image retention, or never taken): not a refusal
         return data
+
+    def image_refused(self, user: SessionUser, read_id: str, kind: str, why: str) -> None:
+        # Grants are not audited one by one (the live view loads every read's image); refusals are: an id tried
+        # without a right to it is what an auditor looks for. The id is the request's text: cut to an id's length.
+        self.store.audit(user.name, user.role, IMAGE_ACTION, data={"read_id": read_id[:MAX_ID], "kind": kind[:MAX_ID]},
+                         outcome=f"refused: {why}")
 
     def _alerted(self, read_id: str, user: SessionUser) -> bool:
         """Whether ``read_id`` raised an alert this user may see (the desk decides who sees which)."""

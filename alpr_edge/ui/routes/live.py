@@ -90,11 +90,15 @@ def router(web: Web) -> APIRouter:
 
     @routes.get("/api/reads/{read_id}/{kind}.jpg")
     def read_image(read_id: str, kind: str, session: Session = Depends(web.any_session)) -> Response:
-        web.require(session, "see_plates", "see plate images")
-        if session.locked and read_id not in {a.read_id for a in shown_over_lock(backend, session.user)}:
-            raise HTTPException(423, "The screen is locked.")
-        if kind not in ("crop", "overview"):
-            raise HTTPException(404, "No such image.")
+        try:  # every refusal is audited, the route's own (role, lock, kind) as the backend's
+            web.require(session, "see_plates", "see plate images")
+            if session.locked and read_id not in {a.read_id for a in shown_over_lock(backend, session.user)}:
+                raise HTTPException(423, "The screen is locked.")
+            if kind not in ("crop", "overview"):
+                raise HTTPException(404, "No such image.")
+        except HTTPException as refusal:
+            backend.image_refused(session.user, read_id, kind, f"{refusal.status_code}: {refusal.detail}")
+            raise
         image = backend.read_image(read_id, kind, session.user, looked_up=read_id in session.looked_up)
         return Response(image, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
