@@ -59,6 +59,11 @@ def describe(action: str) -> str:
     return DESCRIPTIONS.get(action, action)
 
 
+def refusal(role: str | None, action: str) -> str:
+    """Why ``role`` is refused ``action``, in the same words on every path (the screen, the CLI, the audit trail)."""
+    return f"role {role} may not {describe(action)}"
+
+
 def can(role: str | None, action: str) -> bool:
     return action in PERMISSIONS.get(role or "", frozenset())
 

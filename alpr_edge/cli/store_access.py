@@ -70,7 +70,7 @@ def login(args, store, config, action: str, *, asked: dict | None = None, audite
     audit record of a refusal, under ``audited_as`` (default ``action``: the permission is the act).
     """
     from alpr_edge.accounts import Accounts, AuthError, can
-    from alpr_edge.accounts.permissions import describe
+    from alpr_edge.accounts.permissions import describe, refusal
     from alpr_edge.accounts.sessions import CliSessions
 
     accounts = Accounts(store, config.accounts)
@@ -91,9 +91,9 @@ def login(args, store, config, action: str, *, asked: dict | None = None, audite
         _audit_refusal(store, name or "(no login)", None, audited_as or action, asked, reason)
         raise CliError(reason, EXIT_FAILED) from None
     if not can(user.role, action):
-        refusal = f"role {user.role} may not {describe(action)}"
-        _audit_refusal(store, user.name, user.role, audited_as or action, asked, refusal)
-        raise CliError(refusal, EXIT_FAILED)
+        why = refusal(user.role, action)
+        _audit_refusal(store, user.name, user.role, audited_as or action, asked, why)
+        raise CliError(why, EXIT_FAILED)
     return user
 
 

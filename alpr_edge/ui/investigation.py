@@ -15,7 +15,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alpr_edge.accounts.permissions import can
+from alpr_edge.accounts.permissions import can, describe
+from alpr_edge.accounts.permissions import refusal as role_refusal
 from alpr_edge.config import Config
 from alpr_edge.ids import uuid7
 from alpr_edge.store.corrections import says_why
@@ -45,15 +46,21 @@ class Investigations:
         self.config = config
         self.store = store
 
+    def _role_refused(self, user: SessionUser, action: str, audited_as: str | None = None, **asked: Any) -> Refused:
+        """Audit ``user``'s role refused ``action`` (as ``audited_as``, with what was ``asked``) in the command
+        line's words (`permissions.refusal`); the error to raise."""
+        why = role_refusal(user.role, action)
+        self.store.audit(user.name, user.role, audited_as or action, outcome=f"refused: {why}", **asked)
+        return Refused(f"Your role ({user.role}) may not {describe(action)}.")
+
     # -- look-ups ------------------------------------------------------------------
 
     def search(self, plate: str, partial: bool, purpose: str, case_number: str, user: SessionUser) -> list[SearchHit]:
         from alpr_edge.store import AccessRefused
 
         if not can(user.role, "reads.search"):  # decided here, above the store; audited as the store would
-            self.store.audit(user.name, user.role, "reads.search", data={"plate": plate, "partial": partial},
-                             purpose=purpose, case_number=case_number, outcome=f"refused: role {user.role} may not search")
-            raise Refused(f"Your role ({user.role}) may not search stored reads.")
+            raise self._role_refused(user, "reads.search", data={"plate": plate, "partial": partial}, purpose=purpose,
+                                     case_number=case_number)
         try:
             rows = self.store.search(plate, user=user.name, role=user.role, purpose=purpose, case_number=case_number,
                                      purposes=self.config.accounts.search_purposes, partial=partial)
@@ -100,9 +107,8 @@ class Investigations:
         from alpr_edge.store.evidence import PackageError, write_package
 
         if not can(user.role, "reads.export"):
-            self.store.audit(user.name, user.role, "evidence.export", data={"read_ids": read_ids[:200], "recipient": recipient},
-                             case_number=case_number, outcome=f"refused: role {user.role} may not export reads")
-            raise Refused(f"Your role ({user.role}) may not export reads.")
+            raise self._role_refused(user, "reads.export", "evidence.export", data={"read_ids": read_ids[:200], "recipient": recipient},
+                                     case_number=case_number)
         folder = self._package_folder(case_number)
         try:
             case = write_package(self.store, folder, plate, recipient=recipient,
@@ -128,9 +134,7 @@ class Investigations:
         from alpr_edge.store import HoldError, add_hold
 
         if not can(user.role, "hold.add"):
-            self.store.audit(user.name, user.role, "hold.add", data={"read_id": read_id}, case_number=case_number or None,
-                             outcome=f"refused: role {user.role} may not place holds")
-            raise Refused(f"Your role ({user.role}) may not place evidence holds.")
+            raise self._role_refused(user, "hold.add", data={"read_id": read_id}, case_number=case_number or None)
         try:
             add_hold(self.store, read_id, case_number=case_number, reason=reason, user=user.name, role=user.role)
         except HoldError as error:
@@ -140,10 +144,10 @@ class Investigations:
     def release_hold(self, read_id: str, hold_id: str, reason: str, user: SessionUser) -> SearchHit:
         from alpr_edge.store import HoldError, release_hold
 
-        refusal = None
         if not can(user.role, "hold.release"):
-            refusal = f"Your role ({user.role}) may not release evidence holds."
-        elif not says_why(reason):  # as for a correction
+            raise self._role_refused(user, "hold.release", data={"id": hold_id, "read_id": read_id, "reason": reason})
+        refusal = None
+        if not says_why(reason):  # as for a correction
             refusal = "A reason is required: say why the hold is no longer needed."
         elif hold_id not in {h.hold_id for h in self._holds().get(read_id, ())}:
             refusal = f"No active hold {hold_id} on read {read_id}."

@@ -291,6 +291,28 @@ def test_the_services_refuse_an_officer_too_and_audit_it(world, earlier):
     assert world.store.get_read(read_id).text == "7ABC123"
 
 
+def test_a_role_refusal_is_recorded_in_the_command_lines_words(world, earlier):
+    """The screen once wrote "may not place holds" and "may not export reads" where `alpr-edge hold add` and
+    `reads export` write the permission table's words: one refusal, two spellings in the audit trail."""
+    from alpr_edge.ui.backend import Refused, SessionUser
+
+    olive, read_id = SessionUser("olive", "officer"), earlier[0].read_id
+    calls = [lambda: world.services.search("7ABC123", False, GOOD["purpose"], GOOD["case_number"], SessionUser("tim", "technician")),
+             lambda: world.services.export_package([read_id], "7ABC123", False, GOOD["purpose"], GOOD["case_number"], RECIPIENT, olive),
+             lambda: world.services.place_hold(read_id, "24-1", "Court order", olive),
+             lambda: world.services.release_hold(read_id, "h", "Case closed", olive),
+             lambda: world.services.correct_read(read_id, "7ABC128", None, "misread on scene", olive)]
+    for call in calls:
+        with pytest.raises(Refused, match="may not "):
+            call()
+    outcomes = [(r.action, r.outcome) for r in world.actions(outcome="refused")]
+    assert outcomes == [("reads.search", "refused: role technician may not search stored reads"),
+                        ("evidence.export", "refused: role officer may not export stored reads"),
+                        ("hold.add", "refused: role officer may not place evidence holds"),
+                        ("hold.release", "refused: role officer may not release evidence holds"),
+                        ("reads.correct", "refused: role officer may not correct stored reads")]
+
+
 def test_the_screen_offers_the_tools_by_role(login):
     for name, allowed in (("olive", False), ("tim", False), ("sam", True), ("ada", True)):
         client, _ = login(name)
