@@ -62,12 +62,13 @@ def _checked(text: str | None, state: str | None, reason: str) -> tuple[str | No
 def correct_read(store, read_id: str, *, text: str | None = None, state: str | None = None, reason: str,
                  user: str, role: str) -> dict:
     """Correct one stored read; returns the correction record. Refusals are audited."""
-    from alpr_edge.accounts.permissions import can, refusal
+    from alpr_edge.accounts.permissions import can
+    from alpr_edge.accounts.permissions import refusal as role_refusal
 
     reason = " ".join((reason or "").split())
     try:
         if not can(role, PERMISSION):
-            raise CorrectionError(refusal(role, PERMISSION))
+            raise CorrectionError(role_refusal(role, PERMISSION))
         text, state = _checked(text, state, reason)
     except CorrectionError as refusal:
         store.audit(user, role, "reads.correct", data={"read_id": read_id, "reason": reason}, outcome=f"refused: {refusal}")

@@ -58,5 +58,6 @@ def show_read(store, read_id: str, *, user: str, role: str | None, purpose: str,
 def _images(store, read_id: str) -> dict[str, bool]:
     """Which images are still stored (image retention may have dropped them before the read)."""
     with store.read() as db:
-        crop, overview = db.execute("SELECT crop IS NOT NULL, overview IS NOT NULL FROM reads WHERE id = ?", [read_id]).fetchone()
+        row = db.execute("SELECT crop IS NOT NULL, overview IS NOT NULL FROM reads WHERE id = ?", [read_id]).fetchone()
+    crop, overview = row or (0, 0)  # a purge between the two looks: nothing left
     return {"plate": bool(crop), "overview": bool(overview)}
