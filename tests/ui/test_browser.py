@@ -237,5 +237,10 @@ def test_the_banner_shows_the_servers_words_and_look(world, page, monkeypatch):
     expect(page.locator("#alert-banner")).to_have_text("CHECKED BY EYE — ask dispatch")
     expect(page.locator("#alert-banner")).to_have_class("banner confirmed")
     expect(page.locator("#a-prompt")).to_have_text("Dispatch said?")
-    backend.services.transition(alert.alert_id, "not_confirmed", SessionUser("sam", "supervisor"))  # leave none open
+    # A look the page has no style for is drawn neutral (grey), never unstyled; the words are still the server's.
+    monkeypatch.setitem(lifecycle.BANNERS, "confirmed", lifecycle.Banner("sparkly", "NEW WORDS", "New question?"))
+    page.click("[data-step=confirmed]")
+    expect(page.locator("#alert-banner")).to_have_text("NEW WORDS")
+    expect(page.locator("#alert-banner")).to_have_class("banner closed")
+    backend.services.transition(alert.alert_id, "disposed", SessionUser("olive", "officer"), disposition="no_action")
     expect(page.locator("#alert-screen")).to_be_hidden()
