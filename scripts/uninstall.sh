@@ -56,7 +56,7 @@ FOLDERS=(/opt/alpr-edge /usr/share/alpr-edge)
 # link that is only unlinked: the wants links point at /etc/systemd/system on purpose).
 leads_out() {
   [ -n "$ROOT" ] || return 1
-  local path="$1" part="" real name
+  local path="$1" part="" real name names
   [ "${2:-}" = whole ] || path="$(dirname "$path")"
   IFS=/ read -ra names <<< "${path#/}"
   for name in "${names[@]}"; do
