@@ -10,7 +10,13 @@
 #                                        Asks you to type WIPE first (or pass --yes), and refuses while
 #                                        evidence holds are in force (alpr-edge hold list) unless
 #                                        --including-held-evidence says they are to be destroyed too.
-#   --dry-run / --root DIR               as for install.sh
+#   --dry-run                            say what it would do, change nothing
+#   --root DIR                           uninstall from a staging root (an image, a test): every path it
+#                                        reads, removes or names is DIR's, reported as on the device;
+#                                        host commands (systemctl, udevadm, userdel) are printed, not run
+#                                        (an image's own user database, DIR/etc/passwd, is edited with
+#                                        userdel --root DIR on --wipe); a link in DIR that leads out of
+#                                        it is refused before anything changes
 #
 # Flash storage may keep old blocks of a deleted file; what makes the data
 # unrecoverable is that the key-encryption key is gone, not the overwrite.
@@ -29,11 +35,54 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+[ "$ROOT" = / ] && ROOT=""   # the machine itself
 if [ -z "$ROOT" ] && [ $DRY = 0 ] && [ "$(id -u)" != 0 ]; then
   echo "uninstall.sh: run as root (sudo), or use --dry-run / --root DIR" >&2; exit 2
 fi
 say() { echo "uninstall.sh: $*"; }
+# What was done, or in a dry run what would be: report "removed X" "would remove X".
+report() { if [ $DRY = 1 ]; then say "$2"; else say "$1"; fi; }
 data="$ROOT/var/lib/alpr-edge"
+FILES=(/etc/systemd/system/alpr-edge-kiosk.service /etc/systemd/system/multi-user.target.wants/alpr-edge-kiosk.service
+       /etc/systemd/system/alpr-edge.service /etc/udev/rules.d/60-alpr-edge-gps.rules
+       /etc/systemd/journald.conf.d/60-alpr-edge.conf /etc/polkit-1/rules.d/50-alpr-edge-poweroff.rules
+       /usr/local/bin/alpr-edge /etc/systemd/system/multi-user.target.wants/alpr-edge.service)
+FOLDERS=(/opt/alpr-edge /usr/share/alpr-edge)
+
+# With --root, a link inside DIR may lead out of it (an image's absolute links, /etc -> /etc, read from
+# outside the image point at this machine): followed, a wipe would shred this machine's keys. Each path is
+# walked from DIR down; the first part of it that really lies outside DIR is named, with where it leads.
+# "whole": the path itself is followed (a folder gone into, a key shredded); else only its folder (a file or
+# link that is only unlinked: the wants links point at /etc/systemd/system on purpose).
+leads_out() {
+  [ -n "$ROOT" ] || return 1
+  local path="$1" part="" real name names
+  [ "${2:-}" = whole ] || path="$(dirname "$path")"
+  IFS=/ read -ra names <<< "${path#/}"
+  for name in "${names[@]}"; do
+    part="$part/$name"
+    real="$(realpath -m -- "$ROOT$part" 2>/dev/null)" || { echo "$part a link that cannot be resolved"; return 0; }
+    case "$real" in "$ROOT" | "$ROOT"/*) ;; *) echo "$part $real"; return 0 ;; esac
+  done
+  return 1
+}
+declare -A escapes=()
+out_of_root() { local found; if found="$(leads_out "$@")"; then escapes["${found%% *}"]="${found#* }"; fi; }
+for file in "${FILES[@]}"; do out_of_root "$file"; done
+for folder in "${FOLDERS[@]}" /etc/alpr-edge /var/lib/alpr-edge /var/lib/alpr-edge/keys /var/lib/alpr-edge/alpr.db \
+              /var/lib/alpr-edge-kiosk; do
+  out_of_root "$folder" whole
+done
+if [ ${#escapes[@]} = 0 ] && [ -d "$data/keys" ]; then
+  for key in "$data"/keys/* "$data"/keys/.[!.]*; do
+    if [ -e "$key" ] || [ -L "$key" ]; then out_of_root "${key#"$ROOT"}" whole; fi
+  done
+fi
+if [ ${#escapes[@]} -gt 0 ]; then
+  for link in "${!escapes[@]}"; do echo "uninstall.sh: refusing: $link leads out of the root (to ${escapes[$link]})" >&2; done
+  echo "uninstall.sh: with --root, the device's files must lie inside $ROOT; nothing was changed." >&2
+  exit 1
+fi
 
 # Evidence holds in force (case numbers), from the database's clear columns; read-only, before anything changes.
 held_evidence() {
@@ -80,14 +129,11 @@ host() {  # host-level command: only on a real uninstall
 }
 
 host "systemctl disable --now alpr-edge-kiosk.service alpr-edge.service"
-for file in /etc/systemd/system/alpr-edge-kiosk.service /etc/systemd/system/multi-user.target.wants/alpr-edge-kiosk.service \
-            /etc/systemd/system/alpr-edge.service /etc/udev/rules.d/60-alpr-edge-gps.rules \
-            /etc/systemd/journald.conf.d/60-alpr-edge.conf /etc/polkit-1/rules.d/50-alpr-edge-poweroff.rules \
-            /usr/local/bin/alpr-edge /etc/systemd/system/multi-user.target.wants/alpr-edge.service; do
-  if [ -e "$ROOT$file" ] || [ -L "$ROOT$file" ]; then do_ rm -f "$ROOT$file"; say "removed $file"; fi
+for file in "${FILES[@]}"; do
+  if [ -e "$ROOT$file" ] || [ -L "$ROOT$file" ]; then do_ rm -f "$ROOT$file"; report "removed $file" "would remove $file"; fi
 done
-for folder in /opt/alpr-edge /usr/share/alpr-edge; do
-  [ -d "$ROOT$folder" ] && { do_ rm -rf "$ROOT$folder"; say "removed $folder"; }
+for folder in "${FOLDERS[@]}"; do
+  if [ -d "$ROOT$folder" ]; then do_ rm -rf "$ROOT$folder"; report "removed $folder" "would remove $folder"; fi
 done
 host "systemctl daemon-reload"
 host "udevadm control --reload-rules"
@@ -106,10 +152,19 @@ if [ -d "$data/keys" ]; then
   done
   do_ rm -rf "$data/keys"
   [ $DRY = 1 ] || sync
-  say "destroyed the keys in /var/lib/alpr-edge/keys"
+  report "destroyed the keys in /var/lib/alpr-edge/keys" "would destroy the keys in /var/lib/alpr-edge/keys"
 fi
-[ -d "$data" ] && { do_ rm -rf "$data"; say "removed the data /var/lib/alpr-edge"; }
-[ -d "$ROOT/etc/alpr-edge" ] && { do_ rm -rf "$ROOT/etc/alpr-edge"; say "removed /etc/alpr-edge"; }
-host "getent passwd alpr-edge >/dev/null && userdel alpr-edge"
-host "getent passwd alpr-kiosk >/dev/null && userdel alpr-kiosk; rm -rf /var/lib/alpr-edge-kiosk"
-say "wiped"
+if [ -d "$data" ]; then do_ rm -rf "$data"; report "removed the data /var/lib/alpr-edge" "would remove the data /var/lib/alpr-edge"; fi
+if [ -d "$ROOT/etc/alpr-edge" ]; then do_ rm -rf "$ROOT/etc/alpr-edge"; report "removed /etc/alpr-edge" "would remove /etc/alpr-edge"; fi
+if [ -z "$ROOT" ]; then
+  host "getent passwd alpr-edge >/dev/null && userdel alpr-edge"
+  host "getent passwd alpr-kiosk >/dev/null && userdel alpr-kiosk; rm -rf /var/lib/alpr-edge-kiosk"
+else  # a staging root: its own user database (install.sh --root put the users there when it had one)
+  for user in alpr-edge alpr-kiosk; do
+    if grep -qs "^$user:" "$ROOT/etc/passwd"; then do_ userdel --root "$ROOT" "$user"; report "removed the user $user" "would remove the user $user"; fi
+  done
+  if [ -d "$ROOT/var/lib/alpr-edge-kiosk" ]; then
+    do_ rm -rf "$ROOT/var/lib/alpr-edge-kiosk"; report "removed /var/lib/alpr-edge-kiosk" "would remove /var/lib/alpr-edge-kiosk"
+  fi
+fi
+report "wiped" "dry run: nothing was changed"

@@ -72,6 +72,38 @@ STATE_LABELS = {
 
 
 @dataclass(frozen=True)
+class Banner:
+    """How the screen heads an alert in one state: its look, its words and the question put to the officer."""
+
+    look: str  # unverified | verified | confirmed | closed: the screen's style (pattern, colours) for it
+    text: str
+    prompt: str  # "" where nothing is asked (a closed alert)
+
+
+# What is known, in words the officer cannot mistake: an unverified hit never reads like a confirmed one.
+# One copy: the screen draws what it is sent (alpr_edge.ui.web.alert_detail).
+_UNCHECKED = Banner("unverified", "UNVERIFIED — compare plate AND state with the image",
+                    "Do the characters AND the state on the vehicle match the hot list?")
+BANNERS: dict[str, Banner] = {
+    RAISED: _UNCHECKED,
+    ACKNOWLEDGED: _UNCHECKED,
+    VERIFIED: Banner("verified", "VISUALLY VERIFIED — NOT CONFIRMED: confirm with dispatch (CLETS) before any action",
+                     "What did dispatch say?"),
+    CONFIRMED: Banner("confirmed", "CONFIRMED BY DISPATCH — record the disposition", "Disposition:"),
+    **{state: Banner("closed", label, "") for state, label in STATE_LABELS.items()},
+}
+STATES_DIFFER = "STATES DIFFER — "  # put before the prompt when the read's and the entry's states differ
+
+
+def banner(state: str, states_differ: bool = False) -> Banner:
+    """The banner for an alert in ``state``; an unknown state (a newer book) gets a neutral one naming it."""
+    found = BANNERS.get(state) or Banner("closed", state, "")
+    if states_differ:
+        return Banner(found.look, found.text, STATES_DIFFER + found.prompt)
+    return found
+
+
+@dataclass(frozen=True)
 class Action:
     """One button the screen offers for an alert: the step it takes, with its reason or disposition."""
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 from alpr_edge.cli import CLI_LOG_HANDLER, EXIT_FAILED, EXIT_OK, CliError, load_config_or_exit
-
-MARKS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
-
 
 def register(subparsers, common) -> None:
     parser = subparsers.add_parser("selftest", parents=[common], help="check camera, GPS, clock, storage, keys, hot lists, broker, models, watchdog")
@@ -21,7 +19,7 @@ def register(subparsers, common) -> None:
 def selftest(args) -> int:
     import logging
 
-    from alpr_edge.ops.selftest import Probes, report, run_selftest
+    from alpr_edge.ops.selftest import Probes, report, run_selftest, table
     from alpr_edge.profiles import load_profile
     from alpr_edge.schema import SchemaError
 
@@ -38,8 +36,7 @@ def selftest(args) -> int:
     if args.json:
         print(json.dumps(outcome, allow_nan=False))
     else:
-        for result in results:
-            print(f"{MARKS[result.status]}  {result.name:10} {result.detail}")
+        print("\n".join(table(results, width=shutil.get_terminal_size().columns)))  # COLUMNS, the tty, or 80
         failures = sum(r.status == "fail" for r in results)
         warnings = sum(r.status == "warn" for r in results)
         print(f"\n{'ok' if outcome['ok'] else 'FAILED'}: {failures} failed, {warnings} warning(s), profile {profile.name}")

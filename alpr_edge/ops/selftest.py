@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import traceback
+import unicodedata
 from pathlib import Path
 
 from alpr_edge.ops import checks_hardware as hw
@@ -54,6 +55,81 @@ def run_selftest(config, profile, probes: Probes | None = None, layout: Layout |
 
 def report(results: list[CheckResult]) -> dict:
     return {"ok": all(r.status != "fail" for r in results), "checks": [r.to_dict() for r in results]}
+
+
+MARKS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
+NAME_COLUMN = 16  # a longer check name takes its own line; its detail starts on the next
+
+
+def table(results: list[CheckResult], width: int = 80) -> list[str]:
+    """The results as lines for a terminal ``width`` columns wide (an 80-column SSH session by default):
+    mark, name and detail in columns, a long detail wrapped at its words under its own column."""
+    names = [_printable(r.name) for r in results]
+    column = min(max((_width(n) for n in names), default=0), NAME_COLUMN)
+    indent = " " * (6 + column + 2)  # mark, two spaces, name column, two spaces
+    room = max(width - len(indent), 20)  # a very narrow terminal still gets readable pieces
+    lines: list[str] = []
+    for result, name in zip(results, names, strict=True):
+        head = f"{MARKS[result.status]}  {name}"
+        detail = _wrap(_printable(result.detail), room)
+        if _width(name) > column:  # too long for the column: the detail goes under it, where every detail starts
+            lines.append(_cut(head, max(width, len(indent) + room)))
+            lines += [indent + part for part in detail]
+            continue
+        head += " " * (column - _width(name) + 2)
+        lines += [(head if i == 0 else indent) + part for i, part in enumerate(detail or [""])]
+    return [line.rstrip() for line in lines]
+
+
+def _printable(text: str) -> str:
+    """One line of text: whitespace runs (a newline in an error) become one space, control characters are shown escaped."""
+    text = unicodedata.normalize("NFC", " ".join(text.split()))
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _char_width(c: str) -> int:
+    if unicodedata.combining(c):
+        return 0
+    return 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1  # CJK and the like take two columns
+
+
+def _width(text: str) -> int:
+    return sum(_char_width(c) for c in text)
+
+
+def _cut(text: str, room: int) -> str:
+    """``text`` if it fits in ``room`` columns, else as much as fits and an ellipsis."""
+    if _width(text) <= room:
+        return text
+    kept, used = "", 0
+    for c in text:
+        if used + _char_width(c) > room - 1:
+            break
+        kept, used = kept + c, used + _char_width(c)
+    return kept + "…"
+
+
+def _wrap(text: str, room: int) -> list[str]:
+    """Lines of at most ``room`` columns, broken between words; a word wider than a line (a long path) is split."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        while _width(word) > room:  # split the long word: fill this line's rest, then whole lines
+            space = room - _width(line) - (1 if line else 0)
+            if space < 8:  # too little left here to be worth a piece: start the word on a fresh line
+                lines.append(line)
+                line, space = "", room
+            piece = _cut(word, space + 1)[:-1] if _width(word) > space else word
+            lines.append(f"{line} {piece}" if line else piece)
+            line, word = "", word[len(piece):]
+        if line and _width(line) + 1 + _width(word) > room:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line:
+        lines.append(line)
+    return [part for part in lines if part]
 
 
 def env_under_systemd(environ=os.environ) -> bool:

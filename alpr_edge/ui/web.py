@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from alpr_edge.accounts.permissions import can
 from alpr_edge.alerts.compare import differences
-from alpr_edge.alerts.lifecycle import DISPOSITION_LABELS, STATE_LABELS, actions
+from alpr_edge.alerts.lifecycle import DISPOSITION_LABELS, STATE_LABELS, actions, banner
 from alpr_edge.config import UiSection
 from alpr_edge.ui.backend import AlertView, UiBackend
 from alpr_edge.ui.sessions import Session, SessionStore, csrf_ok
@@ -124,6 +124,7 @@ def alert_detail(alert: AlertView) -> dict[str, Any]:
     # The buttons and their words are the lifecycle's (one vocabulary); the page only lays them out.
     result["actions"] = [asdict(action) for action in actions(alert.state, alert.can_dismiss)]
     result["state_label"] = STATE_LABELS.get(alert.state, "")
+    result["banner"] = asdict(banner(alert.state, alert.state_differs))  # look, words and question: the lifecycle's
     if alert.entry.plate != "?":  # which characters to check on the vehicle
         result["differs"] = asdict(differences(alert.read_text, alert.entry.plate))
     else:

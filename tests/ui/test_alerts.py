@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import pytest
+
+from alpr_edge.alerts.lifecycle import banner
 
 
 def step(client, csrf, alert_id, name, **extra):
@@ -26,6 +29,16 @@ def test_alert_detail_has_the_entry_and_images(login, raised):
     for kind in ("crop", "overview"):
         image = client.get(f"/api/reads/{alert['read_id']}/{kind}.jpg")
         assert image.status_code == 200 and image.content[:2] == b"\xff\xd8"
+
+
+def test_each_step_sends_the_lifecycle_banner_for_the_new_state(login, raised):
+    client, csrf = login("olive")
+    seen = [client.get(f"/api/alerts/{raised}").json()]
+    seen.append(step(client, csrf, raised, "verified").json())
+    seen.append(step(client, csrf, raised, "confirmed").json())
+    for alert in seen:  # the screen draws these as sent: look, words and question
+        assert alert["banner"] == asdict(banner(alert["state"]))
+    assert [a["banner"]["look"] for a in seen] == ["unverified", "verified", "confirmed"]
 
 
 def test_verify_confirm_dispose_each_step_audited_with_the_officer(login, world, raised):

@@ -217,3 +217,30 @@ def test_an_alert_closed_elsewhere_leaves_the_screen(world, page):
     backend.services.transition(alert.alert_id, "not_confirmed", SessionUser("sam", "supervisor"))
     expect(page.locator("#alert-screen")).to_be_hidden()
     expect(page.locator("#toast")).to_contain_text("closed elsewhere")
+
+
+def test_the_banner_shows_the_servers_words_and_look(world, page, monkeypatch):
+    from playwright.sync_api import expect
+
+    from alpr_edge.alerts import lifecycle
+    from alpr_edge.ui.backend import SessionUser
+
+    backend = world["backend"]
+    login(page, world, "olive")
+    _, alert = backend.push_read("7ABC123", "CA")
+    raised = lifecycle.banner("raised")
+    expect(page.locator("#alert-banner")).to_have_text(raised.text)
+    expect(page.locator("#a-prompt")).to_have_text(raised.prompt)
+    # The lifecycle says something new for a state: the screen says it, in the look it was told, with no copy to edit.
+    monkeypatch.setitem(lifecycle.BANNERS, "verified", lifecycle.Banner("confirmed", "CHECKED BY EYE — ask dispatch", "Dispatch said?"))
+    page.click("[data-step=verified]")
+    expect(page.locator("#alert-banner")).to_have_text("CHECKED BY EYE — ask dispatch")
+    expect(page.locator("#alert-banner")).to_have_class("banner confirmed")
+    expect(page.locator("#a-prompt")).to_have_text("Dispatch said?")
+    # A look the page has no style for is drawn neutral (grey), never unstyled; the words are still the server's.
+    monkeypatch.setitem(lifecycle.BANNERS, "confirmed", lifecycle.Banner("sparkly", "NEW WORDS", "New question?"))
+    page.click("[data-step=confirmed]")
+    expect(page.locator("#alert-banner")).to_have_text("NEW WORDS")
+    expect(page.locator("#alert-banner")).to_have_class("banner closed")
+    backend.services.transition(alert.alert_id, "disposed", SessionUser("olive", "officer"), disposition="no_action")
+    expect(page.locator("#alert-screen")).to_be_hidden()

@@ -191,13 +191,8 @@ setInterval(() => {
 }, 2500);
 
 // -- alert screen -------------------------------------------------------
-const UNVERIFIED = ["unverified", "UNVERIFIED — compare plate AND state with the image", "Do the characters AND the state on the vehicle match the hot list?"];
-const BANNERS = {
-  raised: UNVERIFIED,
-  acknowledged: UNVERIFIED,
-  verified: ["verified", "VISUALLY VERIFIED — NOT CONFIRMED: confirm with dispatch (CLETS) before any action", "What did dispatch say?"],
-  confirmed: ["confirmed", "CONFIRMED BY DISPATCH — record the disposition", "Disposition:"],
-};
+// The banner's look, words and question are the server's (alpr_edge.alerts.lifecycle.BANNERS): no second copy here.
+const LOOKS = ["unverified", "verified", "confirmed", "closed"];  // the styles app.css has
 async function openAlert(id) {
   let alert;
   try { alert = await api("GET", "/api/alerts/" + encodeURIComponent(id)); } catch (e) { return; }
@@ -205,11 +200,12 @@ async function openAlert(id) {
   renderAlert(alert);
 }
 function renderAlert(a) {
-  const [cls, banner, prompt] = BANNERS[a.state] || ["closed", a.state_label || a.state, ""];
+  const b = a.banner || {};  // none sent (an older server): a neutral banner naming the state
+  const look = LOOKS.includes(b.look) ? b.look : "closed", prompt = b.prompt || "";
   const screen = $("alert-screen");
   screen.dataset.state = a.state; screen.dataset.alert = a.alert_id;
-  $("alert-banner").className = "banner " + cls;
-  $("alert-banner").replaceChildren(el("span", {}, banner));
+  $("alert-banner").className = "banner " + look;
+  $("alert-banner").replaceChildren(el("span", {}, b.text || a.state_label || a.state));
   marked($("a-read-text"), a.read_text, a.differs.read); $("a-read-state").textContent = a.read_state || "state ?";
   $("a-read-meta").textContent = "confidence " + Math.round(a.confidence * 100) + "% · match " + a.match_kind + " · " + clock(a.raised_at);
   marked($("a-hot-text"), a.entry.plate, a.differs.entry); $("a-hot-state").textContent = a.entry.state || "any state";
@@ -233,7 +229,6 @@ function renderAlert(a) {
   }));
   screen.classList.toggle("locked", !!S.locked);  // locked: seen, not acted on, until the PIN
   $("a-unlock").hidden = !S.locked;
-  if (a.state_differs) $("a-prompt").textContent = "STATES DIFFER — " + prompt;
   const open = (S.snapshot ? S.snapshot.alerts : []).length;
   $("a-queue").textContent = open > 1 ? open + " open alerts" : "";
 }
