@@ -29,7 +29,7 @@ from alpr_edge.vision.geometry import OCR_H, OCR_W  # noqa: E402
 from tflite_export import export_int8  # noqa: E402
 from training_common import seed_everything  # noqa: E402
 from platesynth.templates import load_templates  # noqa: E402
-from platesynth.ocr_samples import load_real_crops, negative_sample, real_label_usable, real_sample, row_sample, split_real, synthetic_sample  # noqa: E402
+from platesynth.ocr_samples import TEMPLATE_SHARE, load_real_crops, negative_sample, real_label_usable, real_sample, row_sample, split_real, synthetic_sample  # noqa: E402
 
 BLANK = len(ALPHABET)
 MAX_LABEL = 10
@@ -41,25 +41,26 @@ ROW_FRACTION = 0.08  # one row of a two-row (motorcycle) plate, cut as the runti
 
 
 def _synth_chunk(args):
-    seed, count, size, templates = args
+    seed, count, size, templates, template_share = args
     rng = random.Random(seed)
     np.random.seed(seed % (1 << 31))
     designs = load_templates(templates) if templates else None
-    out = [_one_sample(rng, size, designs) for _ in range(count)]
+    out = [_one_sample(rng, size, designs, template_share) for _ in range(count)]
     return np.stack([o[0] for o in out]), [o[1] for o in out], np.array([o[2] for o in out], np.int32)
 
 
-def _one_sample(rng: random.Random, size: tuple[int, int], designs):
+def _one_sample(rng: random.Random, size: tuple[int, int], designs, template_share: float):
     draw = rng.random()
     if draw < NEGATIVE_FRACTION:
         return negative_sample(rng, size)
     if draw < NEGATIVE_FRACTION + ROW_FRACTION:
         return row_sample(rng, size, designs)
-    return synthetic_sample(rng, size, designs)
+    return synthetic_sample(rng, size, designs, template_share)
 
 
-def make_synthetic(count: int, seed: int, workers: int, size: tuple[int, int] = (OCR_H, OCR_W), templates: Path | None = None):
-    chunks = [(seed * 1000 + i, min(1000, count - i * 1000), size, templates) for i in range((count + 999) // 1000)]
+def make_synthetic(count: int, seed: int, workers: int, size: tuple[int, int] = (OCR_H, OCR_W), templates: Path | None = None,
+                   template_share: float = TEMPLATE_SHARE):
+    chunks = [(seed * 1000 + i, min(1000, count - i * 1000), size, templates, template_share) for i in range((count + 999) // 1000)]
     with multiprocessing.Pool(workers) as pool:
         parts = pool.map(_synth_chunk, chunks)
     return np.concatenate([p[0] for p in parts]), sum((p[1] for p in parts), []), np.concatenate([p[2] for p in parts])
@@ -135,6 +136,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "models")
     parser.add_argument("--synthetic", type=int, default=24000, help="synthetic plates rendered once")
     parser.add_argument("--templates", type=Path, help="blank state designs (us-plate-templates): half the synthetic plates are drawn on them")
+    parser.add_argument("--template-share", type=float, default=TEMPLATE_SHARE,
+                        help="with --templates: the share of synthetic plates drawn on the real state designs")
     parser.add_argument("--real-repeats", type=int, default=16, help="augmented copies of each real training crop per epoch")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch", type=int, default=64)
@@ -147,6 +150,8 @@ def main(argv=None) -> int:
                         help="crop width in pixels (96: the narrower model that runs 1 to 3 of the shipped chain used)")
     parser.add_argument("--time-budget-min", type=float, default=55, help="stop training after this many minutes (0: no limit)")
     args = parser.parse_args(argv)
+    if not 0.0 <= args.template_share <= 1.0:
+        parser.error(f"--template-share: expected a number from 0 to 1, got {args.template_share}")
 
     tf = seed_everything(args.seed)
     import keras
@@ -156,7 +161,7 @@ def main(argv=None) -> int:
     real_train, real_val = split_real(real)
     print(f"real crops: {len(real_train)} train, {len(real_val)} held out", flush=True)
     size = (OCR_H, args.width)
-    xs, texts, states = make_synthetic(args.synthetic, args.seed, args.workers, size, args.templates)
+    xs, texts, states = make_synthetic(args.synthetic, args.seed, args.workers, size, args.templates, args.template_share)
     print(f"synthetic: {len(xs)} in {time.time() - t0:.0f}s", flush=True)
     syn_labels, syn_lengths = encode(texts)
 

@@ -110,18 +110,11 @@ def _cut(text: str, room: int) -> str:
 
 
 def _wrap(text: str, room: int) -> list[str]:
-    """Lines of at most ``room`` columns, broken between words; a word wider than a line (a long path) is split."""
+    """Lines of at most ``room`` columns, broken between words. A word wider than a line (a long
+    path) stands whole on a line of its own, past the edge: a technician copies paths from here."""
     lines: list[str] = []
     line = ""
     for word in text.split(" "):
-        while _width(word) > room:  # split the long word: fill this line's rest, then whole lines
-            space = room - _width(line) - (1 if line else 0)
-            if space < 8:  # too little left here to be worth a piece: start the word on a fresh line
-                lines.append(line)
-                line, space = "", room
-            piece = _cut(word, space + 1)[:-1] if _width(word) > space else word
-            lines.append(f"{line} {piece}" if line else piece)
-            line, word = "", word[len(piece):]
         if line and _width(line) + 1 + _width(word) > room:
             lines.append(line)
             line = word

@@ -60,10 +60,10 @@ FINAL_SIZE_JPEG = 0.35  # and this share of those is compressed hard at a camera
 
 
 def synthetic_sample(rng: random.Random, size: tuple[int, int] = (OCR_H, OCR_W),
-                     designs: dict | None = None) -> tuple[np.ndarray, str, int]:
+                     designs: dict | None = None, template_share: float = TEMPLATE_SHARE) -> tuple[np.ndarray, str, int]:
     """(crop OCR_HxOCR_W uint8, text, state class index). With ``designs`` (``templates.load_templates``),
-    half the plates are the real state designs with emblems, stacked marks and faded sheeting."""
-    if designs and rng.random() < TEMPLATE_SHARE:
+    ``template_share`` of the plates are the real state designs with emblems, stacked marks and faded sheeting."""
+    if designs and rng.random() < template_share:
         plate = render_on_template(rng, designs)
         if rng.random() < FINAL_SIZE_JPEG:
             small = at_final_size(rng, plate.image, rng.randint(50, 130))
