@@ -144,14 +144,20 @@ def test_uninstall_dry_run_wipes_nothing(staged):
     assert snapshot(staged) == before
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("useradd") is None, reason="useradd --root needs root")
-def test_an_image_root_gets_the_service_user_in_its_own_user_database(tmp_path):
+def image_root(tmp_path: Path) -> Path:
+    """An OS image's root with only its own user database: what `useradd/userdel --root` edit."""
     root = tmp_path / "image"
     (root / "etc").mkdir(parents=True)
     (root / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
     (root / "etc/group").write_text("root:x:0:\nvideo:x:44:\ndialout:x:20:\n")
     (root / "etc/shadow").write_text("root:*:19000:0:99999:7:::\n")
     (root / "etc/gshadow").write_text("root:*::\nvideo:!::\ndialout:!::\n")
+    return root
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("useradd") is None, reason="useradd --root needs root")
+def test_an_image_root_gets_the_service_user_in_its_own_user_database(tmp_path):
+    root = image_root(tmp_path)
     for _ in range(2):  # twice: the second run finds the user and changes nothing
         result = sh(INSTALL, "--root", str(root))
         assert result.returncode == 0, result.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.test_install import INSTALL, UNINSTALL, fake_data, sh, snapshot
+from tests.ops.test_install import INSTALL, UNINSTALL, fake_data, image_root, sh, snapshot
 
 HOST_COMMANDS = ("systemctl", "udevadm", "userdel", "useradd", "usermod", "groupadd", "getent", "journalctl")
 
@@ -106,12 +106,7 @@ def test_a_link_leading_out_of_the_root_is_refused_before_anything_changes(world
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("userdel") is None, reason="userdel --root needs root")
 def test_a_wipe_takes_the_users_out_of_an_image_roots_own_user_database(tmp_path):
-    root = tmp_path / "image"
-    (root / "etc").mkdir(parents=True)
-    (root / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
-    (root / "etc/group").write_text("root:x:0:\nvideo:x:44:\ndialout:x:20:\n")
-    (root / "etc/shadow").write_text("root:*:19000:0:99999:7:::\n")
-    (root / "etc/gshadow").write_text("root:*::\nvideo:!::\ndialout:!::\n")
+    root = image_root(tmp_path)
     installed = sh(INSTALL, "--root", str(root), "--kiosk")
     assert installed.returncode == 0, installed.stderr
     assert "alpr-edge:" in (root / "etc/passwd").read_text() and "alpr-kiosk:" in (root / "etc/passwd").read_text()
