@@ -219,6 +219,29 @@ def test_an_alert_closed_elsewhere_leaves_the_screen(world, page):
     expect(page.locator("#toast")).to_contain_text("closed elsewhere")
 
 
+def test_a_note_being_typed_survives_the_alert_changing_elsewhere(world, page):
+    """A push that re-draws the alert (another screen stepped it) keeps what the officer is typing."""
+    from playwright.sync_api import expect
+
+    from alpr_edge.ui.backend import SessionUser
+
+    backend = world["backend"]
+    login(page, world, "olive")
+    _, alert = backend.push_read("7ABC123", "CA")
+    expect(page.locator("#a-read-text")).to_have_text("7ABC123")
+    page.fill("#a-note", "grey Civic, two occupants")
+    backend.services.transition(alert.alert_id, "verified", SessionUser("sam", "supervisor"))  # from another screen
+    expect(page.locator("#alert-banner")).to_contain_text("NOT CONFIRMED")
+    expect(page.locator("#a-note")).to_have_value("grey Civic, two occupants")
+    page.click("[data-step=confirmed]")
+    expect(page.locator("#alert-banner")).to_contain_text("CONFIRMED BY DISPATCH")
+    expect(page.locator("#a-note")).to_have_value("")  # sent with the step, then cleared
+    confirmed = [r for r in backend.actions("alert_confirmed", outcome="confirmed") if r.detail.get("alert_id") == alert.alert_id]
+    assert confirmed[-1].detail["note"] == "grey Civic, two occupants"
+    page.click("[data-step='disposed:vehicle_recovered']")
+    expect(page.locator("#alert-screen")).to_be_hidden()
+
+
 def test_the_banner_shows_the_servers_words_and_look(world, page, monkeypatch):
     from playwright.sync_api import expect
 

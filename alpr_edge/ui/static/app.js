@@ -196,7 +196,9 @@ const LOOKS = ["unverified", "verified", "confirmed", "closed"];  // the styles 
 async function openAlert(id) {
   let alert;
   try { alert = await api("GET", "/api/alerts/" + encodeURIComponent(id)); } catch (e) { return; }
-  S.alertId = id; S.seenAlerts.add(id); $("alert-screen").hidden = false; $("a-error").textContent = ""; $("a-note").value = "";
+  // Re-drawn (a push, the lock): the note being typed stays; only another alert starts with an empty one.
+  if (S.alertId !== id || $("alert-screen").hidden) $("a-note").value = "";
+  S.alertId = id; S.seenAlerts.add(id); $("alert-screen").hidden = false; $("a-error").textContent = "";
   renderAlert(alert);
 }
 function renderAlert(a) {
