@@ -98,7 +98,7 @@ def evaluate_crops(folder: Path, models: Path, split: str, threads: int, show_er
     skipped = sum(1 for r in load_real_crops(folder) if not real_label_usable(r[1]))
     items = _pick(items, split, split_real)
     top1 = top10 = state_ok = 0
-    char_acc, ms = [], []
+    char_acc, ms, misread = [], [], []
     by_state: dict[str, list[str | None]] = {}  # labelled state -> the runtime's reported state per crop
     rng = random.Random(0)
     for image, text, state, name in items:
@@ -115,6 +115,8 @@ def evaluate_crops(folder: Path, models: Path, split: str, threads: int, show_er
         h, w = image.shape  # the photo's own pixels, as the runtime cuts a plate from a frame
         seen = runtime.read_crop(image, np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32))
         runtime_top1 += seen is not None and seen.text == text
+        if seen is None or seen.text != text:
+            misread.append(name)
         by_state.setdefault(state, []).append(seen.state if seen is not None else None)
         if show_errors and best != text:
             print(f"  {name}: truth {text} read {best or '-'} state {state}/{pred_state}", file=sys.stderr)
@@ -122,10 +124,64 @@ def evaluate_crops(folder: Path, models: Path, split: str, threads: int, show_er
     result = {"set": str(folder), "split": split, "plates": len(items), "skipped_placeholder_labels": skipped,
             "exact_top1": round(top1 / n, 4), "exact_top10": round(top10 / n, 4),
             "exact_top1_runtime_reading": round(runtime_top1 / n, 4), "char_accuracy": round(float(np.mean(char_acc)) if char_acc else 0.0, 4),
-            "state_accuracy": round(state_ok / n, 4), **_timing(ms)}
+            "state_accuracy": round(state_ok / n, 4), **_timing(ms), "misread_runtime": misread}
     if per_state:
         result["per_state"] = state_confusion(by_state)
     return result
+
+
+DEGRADE_WIDTHS = (60, 85, 120)  # plate widths in pixels: the hidden gate photos' median is about 85
+DEGRADE_QUALITIES = (20, 35)  # "heavily JPEG-compressed"
+
+
+def degrade(image: np.ndarray, width: int, quality: int) -> np.ndarray:
+    """A real crop as a gate camera sends a far plate: shrunk to ``width`` pixels, then JPEG at ``quality``."""
+    h, w = image.shape
+    small = cv2.resize(image, (width, max(8, round(h * width / w))), interpolation=cv2.INTER_AREA) if w > width else image
+    return cv2.imdecode(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_GRAYSCALE)
+
+
+def evaluate_degraded_crops(folder: Path, models: Path, split: str, threads: int) -> dict:
+    """The real crops shrunk and compressed as the hidden gate photos are (small plates, hard JPEG),
+    read the runtime's way (the crop variants and their vote): real plates in the looks that fail most."""
+    runtime = PlateRecognizer(detector=None, ocr=OcrModel(models / OCR_FILE, threads))
+    items = _pick([r for r in load_real_crops(folder) if real_label_usable(r[1])], split, split_real)
+    right: dict[str, int] = {}
+    misread = []
+    for image, text, _state, name in items:
+        for width in DEGRADE_WIDTHS:
+            for quality in DEGRADE_QUALITIES:
+                small = degrade(image, width, quality)
+                h, w = small.shape
+                seen = runtime.read_crop(small, np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32))
+                ok = seen is not None and seen.text == text
+                key = f"w{width}_q{quality}"
+                right[key] = right.get(key, 0) + ok
+                if not ok:
+                    misread.append(f"{name}@{key}")
+    n = max(len(items), 1)
+    total = len(items) * len(DEGRADE_WIDTHS) * len(DEGRADE_QUALITIES)
+    return {"set": str(folder), "split": split, "plates": len(items), "readings": total,
+            "exact_pooled": round(1 - len(misread) / max(total, 1), 4),
+            "exact_by_look": {k: round(v / n, 4) for k, v in right.items()}, "misread_runtime": misread}
+
+
+def compare(before: dict, after: dict) -> dict:
+    """Paired comparison of two ``--json`` results on the same items: the items only one of them
+    misreads, and McNemar's exact two-sided p (how likely a split this uneven is by chance)."""
+    from math import comb
+
+    table = {}
+    for section in ("crops", "degraded_crops", "us_composite"):
+        for index, (a, b) in enumerate(zip(before.get(section, []), after.get(section, []))):
+            if "misread_runtime" not in a or "misread_runtime" not in b:
+                continue
+            lost, gained = set(b["misread_runtime"]) - set(a["misread_runtime"]), set(a["misread_runtime"]) - set(b["misread_runtime"])
+            k, m = min(len(lost), len(gained)), len(lost) + len(gained)
+            p = min(1.0, 2 * sum(comb(m, i) for i in range(k + 1)) / 2 ** m) if m else 1.0
+            table[f"{section}[{index}]"] = {"newly_right": len(gained), "newly_wrong": len(lost), "mcnemar_p": round(p, 4),
+                                            "newly_wrong_items": sorted(lost)}
+    return table
 
 
 def state_confusion(by_state: dict[str, list[str | None]]) -> dict[str, dict]:
@@ -223,7 +279,7 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
     count, photos = composite_photos(crops, scene_folders, split)
     others = composite_other_plates(crops, scene_folders, split)
     found50 = found30 = top1 = anywhere = top10 = state_ok = state_wrong = reported = off_plate = 0
-    ms, corner_ious = [], []
+    ms, corner_ious, misread = [], [], []
     for index, (photo, corners, text, state, name) in enumerate(photos):
         if jpeg:  # as gate cameras send them: the whole frame compressed hard
             photo = cv2.imdecode(cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, jpeg])[1], cv2.IMREAD_GRAYSCALE)
@@ -235,6 +291,8 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
         found50 += any(i >= 0.5 for i in ious)
         found30 += any(i >= 0.3 for i in ious)
         top1 += bool(plates) and plates[0].text == text
+        if not (plates and plates[0].text == text):
+            misread.append(name)
         anywhere += any(p.text == text for p in plates)
         top10 += any(c.text == text for p in plates for c in p.candidates)
         mine = [p for p, i in zip(plates, ious) if i >= 0.3]
@@ -261,7 +319,7 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
             "exact_top1_first_plate": round(top1 / n, 4), "exact_any_plate": round(anywhere / n, 4),
             "exact_within_top10_candidates": round(top10 / n, 4), "state_accuracy": round(state_ok / n, 4),
             "state_wrong": round(state_wrong / n, 4), "plates_reported_per_photo": round(reported / n, 2), "plates_off_the_labelled_plates": off_plate,
-            "ocr_reads_per_photo": round(recognizer.ocr.reads / n, 2), **_timing(ms)}
+            "ocr_reads_per_photo": round(recognizer.ocr.reads / n, 2), **_timing(ms), "misread_runtime": misread}
 
 
 def evaluate_rendered(models: Path, count: int, threads: int, refine: bool = True, seed: int = 99) -> list[dict]:
@@ -360,10 +418,21 @@ def main(argv=None) -> int:
     parser.add_argument("--no-corner-refiner", action="store_true", help="read plates from the detector's corners as found")
     parser.add_argument("--zoom", action="store_true", help="scenes and composites: also look at closer tiles, as `alpr-edge recognize` does on stills")
     parser.add_argument("--jpeg", type=int, metavar="Q", help="--us-composite: JPEG-compress each composite photo at quality Q first")
+    parser.add_argument("--degrade", action="store_true",
+                        help="--crops: also each crop shrunk to 60/85/120 px wide and JPEG-compressed at quality 20/35 (the gate photos' looks)")
+    parser.add_argument("--compare", type=Path, nargs=2, metavar=("BEFORE", "AFTER"),
+                        help="two --json results on the same items: what AFTER reads that BEFORE did not and back, with McNemar's p")
     parser.add_argument("--errors", action="store_true", help="list misread crops on stderr")
     parser.add_argument("--states", action="store_true", help="--crops: also a per-state confusion of the runtime's reported state")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
+    if args.compare:
+        try:
+            before, after = (json.loads(path.read_text()) for path in args.compare)
+        except (OSError, ValueError) as error:
+            parser.error(f"--compare: {error}")
+        print(json.dumps(compare(before, after), indent=1))
+        return 0
     if not args.crops and not args.scenes and not args.rendered:
         parser.error("give --crops, --scenes and/or --rendered")
     for folder in args.crops + args.scenes:
@@ -374,6 +443,8 @@ def main(argv=None) -> int:
     results = {}
     if args.crops:
         results["crops"] = [evaluate_crops(f, args.models, args.split, args.threads, args.errors, args.states) for f in args.crops]
+        if args.degrade:
+            results["degraded_crops"] = [evaluate_degraded_crops(f, args.models, args.split, args.threads) for f in args.crops]
     if args.scenes:
         results["scenes"] = evaluate_scenes(args.scenes, args.models, args.split, args.threads, args.iou, args.threshold,
                                              not args.no_corner_refiner, args.zoom)
@@ -393,6 +464,8 @@ def main(argv=None) -> int:
             for entry in value if isinstance(value, list) else [value]:
                 print(f"[{section}]")
                 for key, v in entry.items():
+                    if key.startswith("misread"):
+                        continue  # the items, for --compare: in --json only
                     print(f"  {key:<28} {v}")
     return 0
 

@@ -35,28 +35,39 @@ from training_common import conv_block, seed_everything  # noqa: E402
 from platesynth.ocr_samples import load_real_crops, real_label_usable, split_real  # noqa: E402
 from platesynth.plate import degrade  # noqa: E402
 from platesynth.scene import load_scene_annotations, real_scene, split_scenes, synthetic_scene, us_composites  # noqa: E402
+from platesynth.templates import load_templates  # noqa: E402
 
 OUT_H, OUT_W = DET_H // DET_STRIDE, DET_W // DET_STRIDE
 
 
+def hard_jpeg(rng: random.Random, grey: np.ndarray, odds: float) -> np.ndarray:
+    """With probability ``odds``, the whole frame JPEG-compressed hard (quality 10-40), as gate
+    cameras send it: before any resizing, so the blocks shrink with the frame as they do at runtime."""
+    if rng.random() >= odds:
+        return grey
+    return cv2.imdecode(cv2.imencode(".jpg", grey, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(10, 40)])[1], cv2.IMREAD_GRAYSCALE)
+
+
 def _synth_chunk(args):
-    seed, count = args
+    seed, count, templates, jpeg_odds = args
     rng = random.Random(seed)
     np.random.seed(seed % (1 << 31))
+    designs = load_templates(templates) if templates else None
     images, quads = [], []
     for _ in range(count):
-        img, q = synthetic_scene(rng, 640, 360)
-        canvas, scale = letterbox(img)
+        img, q = synthetic_scene(rng, 640, 360, designs)
+        canvas, scale = letterbox(hard_jpeg(rng, img, jpeg_odds))
         images.append(canvas)
         quads.append([c * scale for c in q])
     return np.stack(images), quads
 
 
-def make_synthetic(count: int, seed: int, workers: int, cache: Path | None = None):
+def make_synthetic(count: int, seed: int, workers: int, cache: Path | None = None, templates: Path | None = None,
+                   jpeg_odds: float = 0.0):
     if cache and cache.is_file():
         data = np.load(cache, allow_pickle=True)
         return data["x"], list(data["q"])
-    chunks = [(seed * 1000 + i, min(200, count - i * 200)) for i in range((count + 199) // 200)]
+    chunks = [(seed * 1000 + i, min(200, count - i * 200), templates, jpeg_odds) for i in range((count + 199) // 200)]
     with multiprocessing.Pool(workers) as pool:
         parts = pool.map(_synth_chunk, chunks)
     x, q = np.concatenate([p[0] for p in parts]), sum((p[1] for p in parts), [])
@@ -67,9 +78,11 @@ def make_synthetic(count: int, seed: int, workers: int, cache: Path | None = Non
     return x, q
 
 
-def augment_real(rng: random.Random, grey: np.ndarray, boxes, us_crops=None) -> tuple[np.ndarray, list[np.ndarray]]:
+def augment_real(rng: random.Random, grey: np.ndarray, boxes, us_crops=None, designs=None,
+                 jpeg_odds: float = 0.0) -> tuple[np.ndarray, list[np.ndarray]]:
     """Overlay (or keep) plates, zoom to a random window containing them, letterbox, degrade."""
-    img, quads = real_scene(rng, grey, boxes, overlay=0.6, real_crops=us_crops)
+    img, quads = real_scene(rng, grey, boxes, overlay=0.6, real_crops=us_crops, designs=designs)
+    img = hard_jpeg(rng, img, jpeg_odds)
     h, w = img.shape
     pts = np.concatenate(quads) if quads else np.zeros((0, 2), np.float32)
     zoom = rng.uniform(0.45, 1.0)
@@ -185,7 +198,15 @@ def main(argv=None) -> int:
     parser.add_argument("--weights-out", type=Path, default=Path("/tmp/alpr_detector.weights.h5"))
     parser.add_argument("--cache-dir", type=Path, help="keep the rendered synthetic scenes here between runs")
     parser.add_argument("--time-budget-min", type=float, default=55)
+    parser.add_argument("--templates", type=Path, metavar="DIR",
+                        help="blank state designs (us-plate-templates): plates on real designs and two-row motorcycle plates in the scenes")
+    parser.add_argument("--hard-jpeg", type=float, default=0.0, metavar="ODDS",
+                        help="share of training frames JPEG-compressed at quality 10-40 first (default 0)")
     args = parser.parse_args(argv)
+    if not 0.0 <= args.hard_jpeg <= 1.0:
+        parser.error(f"--hard-jpeg: expected a number from 0 to 1, got {args.hard_jpeg}")
+    if args.templates and not args.templates.is_dir():
+        parser.error(f"--templates: {args.templates}: no such folder")
 
     tf = seed_everything(args.seed)
     import keras
@@ -208,8 +229,10 @@ def main(argv=None) -> int:
         print(f"real US crops to overlay: {len(us_crops)}", flush=True)
         # Reported each epoch: held-out US crops over held-out photos (never trained on).
         composites = [(photo, [corners_box(corners)]) for photo, corners, *_ in us_composites(val_items, held_out_crops)]
-    cache = args.cache_dir / f"alpr_det_synth_{args.synthetic}_{args.seed}.npz" if args.cache_dir else None
-    syn_x, syn_q = make_synthetic(args.synthetic, args.seed, args.workers, cache)
+    looks = ("_templates" if args.templates else "") + (f"_jpeg{args.hard_jpeg:g}" if args.hard_jpeg else "")
+    cache = args.cache_dir / f"alpr_det_synth_{args.synthetic}_{args.seed}{looks}.npz" if args.cache_dir else None
+    syn_x, syn_q = make_synthetic(args.synthetic, args.seed, args.workers, cache, args.templates, args.hard_jpeg)
+    designs = load_templates(args.templates) if args.templates else None
     print(f"synthetic scenes: {len(syn_x)} in {time.time() - t0:.0f}s", flush=True)
 
     model = build_model(keras)
@@ -250,7 +273,7 @@ def main(argv=None) -> int:
     step = 0
     for epoch in range(args.epochs):
         te = time.time()
-        real_aug = [augment_real(rng, g, b, us_crops) for _ in range(args.real_repeats) for g, b in train_real]
+        real_aug = [augment_real(rng, g, b, us_crops, designs, args.hard_jpeg) for _ in range(args.real_repeats) for g, b in train_real]
         all_x = np.concatenate([syn_x, np.stack([r[0] for r in real_aug])])
         all_q = syn_q + [r[1] for r in real_aug]
         order = np.random.permutation(len(all_x))

@@ -11,6 +11,10 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .plate import SLOGANS, _font, _font_paths, degrade, render_plate, to_grey
+from .templates import render_motorcycle, render_on_template
+
+TEMPLATE_ODDS = 0.4  # with designs: a plate on a real state design
+MOTORCYCLE_ODDS = 0.12  # with designs: a two-row motorcycle plate (7 x 4 inches: 7/12 of a car plate's width)
 
 WORDS = [
     "STOP", "ONE WAY", "SPEED LIMIT 35", "NO PARKING", "EXIT 42", "DETOUR", "YIELD", "MAIN ST", "OAK AVE",
@@ -39,10 +43,22 @@ def _text_block(rng: random.Random, canvas: Image.Image, x: int, y: int, scale: 
         draw.text((x + size // 2, y + size // 4 + i * size * 1.25), t, font=font, fill=fg)
 
 
-def _place_plate(rng: random.Random, canvas: np.ndarray, cx: float, cy: float, width: float, night: bool) -> np.ndarray:
+def scene_plate(rng: random.Random, width: float, designs: dict | None = None) -> tuple[np.ndarray, float]:
+    """A rendered colour plate for a scene and its width there: with ``designs`` (the state
+    templates) sometimes one on a real state design or a two-row motorcycle plate (narrower)."""
+    roll = rng.random() if designs else 1.0
+    if roll < MOTORCYCLE_ODDS:
+        return render_motorcycle(rng, designs).image, width * 7 / 12  # 7 of 12 inches
+    if roll < MOTORCYCLE_ODDS + TEMPLATE_ODDS:
+        return render_on_template(rng, designs).image, width
+    return render_plate(rng).image, width
+
+
+def _place_plate(rng: random.Random, canvas: np.ndarray, cx: float, cy: float, width: float, night: bool,
+                 designs: dict | None = None) -> np.ndarray:
     """Warp a rendered grey plate into the canvas centred at (cx, cy); returns its 4 corners."""
-    plate = render_plate(rng)
-    return warp_plate_into(rng, canvas, to_grey(rng, plate.image, night=night), cx, cy, width)
+    image, width = scene_plate(rng, width, designs)
+    return warp_plate_into(rng, canvas, to_grey(rng, image, night=night), cx, cy, width)
 
 
 def warp_plate_into(rng: random.Random, canvas: np.ndarray, plate: np.ndarray, cx: float, cy: float, width: float) -> np.ndarray:
@@ -69,8 +85,10 @@ def warp_plate_into(rng: random.Random, canvas: np.ndarray, plate: np.ndarray, c
     return dst
 
 
-def synthetic_scene(rng: random.Random, width: int = 960, height: int = 540) -> tuple[np.ndarray, list[np.ndarray]]:
-    """(grey scene, list of 4x2 plate corner arrays); 0 to 4 vehicles, text distractors."""
+def synthetic_scene(rng: random.Random, width: int = 960, height: int = 540,
+                    designs: dict | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(grey scene, list of 4x2 plate corner arrays); 0 to 4 vehicles, text distractors;
+    with ``designs``, plates on real state designs and two-row plates too."""
     night = rng.random() < 0.3
     base = rng.randint(10, 60) if night else rng.randint(60, 200)
     yy = np.linspace(0, 1, height, dtype=np.float32)[:, None]
@@ -105,7 +123,7 @@ def synthetic_scene(rng: random.Random, width: int = 960, height: int = 540) -> 
         pw = vw * rng.uniform(0.2, 0.3)
         if pw < 14:
             continue
-        quads.append(_place_plate(rng, canvas, vx + vw * rng.uniform(0.4, 0.6), vy + vh * 0.05, pw, night))
+        quads.append(_place_plate(rng, canvas, vx + vw * rng.uniform(0.4, 0.6), vy + vh * 0.05, pw, night, designs))
     if night:
         canvas = np.clip(canvas.astype(np.float32) * rng.uniform(0.7, 1.1), 0, 255).astype(np.uint8)
     return degrade(rng, canvas, strength=0.6), quads
@@ -151,7 +169,7 @@ def us_plate_width(box) -> float:
 
 
 def real_scene(rng: random.Random, grey: np.ndarray, boxes, overlay: float = 0.5,
-               real_crops: list[np.ndarray] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+               real_crops: list[np.ndarray] | None = None, designs: dict | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
     """A real photo; each annotated plate is kept or covered by a US plate matched in size and light:
     one of ``real_crops`` (real US plate photos) half of the time when given, else a rendered one."""
     canvas = grey.copy()
@@ -162,7 +180,11 @@ def real_scene(rng: random.Random, grey: np.ndarray, boxes, overlay: float = 0.5
             quads.append(box_corners(box))
             continue
         plate = rng.choice(real_crops) if real_crops and rng.random() < 0.5 else None
-        canvas, corners = overlay_plate(rng, canvas, box, plate, width=us_plate_width(box) * rng.uniform(0.9, 1.15))
+        width = us_plate_width(box) * rng.uniform(0.9, 1.15)
+        if plate is None and designs:
+            image, width = scene_plate(rng, width, designs)
+            plate = to_grey(rng, image, night=False)
+        canvas, corners = overlay_plate(rng, canvas, box, plate, width=width)
         quads.append(corners)
     return canvas, quads
 

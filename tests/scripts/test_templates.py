@@ -128,3 +128,39 @@ def test_the_per_state_confusion_counts_right_null_and_wrong_states():
     table = state_confusion({"CA": ["CA", None, "NV", "CA"], "OR": ["WA"]})
     assert table == {"CA": {"crops": 4, "right": 2, "null": 1, "wrong": ["NV"]},
                      "OR": {"crops": 1, "right": 0, "null": 0, "wrong": ["WA"]}}
+
+
+def test_detector_scenes_hold_plates_on_designs_and_narrower_two_row_plates(tmp_path):
+    from platesynth.scene import scene_plate, synthetic_scene
+
+    designs = _designs(tmp_path)
+    rng = random.Random(13)
+    shapes = [scene_plate(rng, 120.0, designs) for _ in range(200)]
+    squarish = [width for image, width in shapes if image.shape[:2] == (MOTORCYCLE_H, MOTORCYCLE_W)]
+    assert 10 <= len(squarish) <= 45, "about one plate in eight is a motorcycle plate"
+    assert all(width == pytest.approx(70.0) for width in squarish), "7 of a car plate's 12 inches"
+    assert {scene_plate(rng, 120.0)[0].shape[:2] for _ in range(30)} == {(PLATE_H, PLATE_W)}, "no designs: generic plates only"
+    image, quads = synthetic_scene(random.Random(2), 640, 360, designs)
+    assert image.shape == (360, 640) and all(q.shape == (4, 2) for q in quads)
+
+
+def test_degraded_crops_are_small_and_compressed():
+    from evaluate import degrade
+
+    crop = np.random.default_rng(1).integers(0, 255, (100, 200), dtype=np.uint8)
+    small = degrade(crop, 60, 20)
+    assert small.shape == (30, 60) and small.dtype == np.uint8
+    clean = cv2.resize(crop, (60, 30), interpolation=cv2.INTER_AREA)
+    assert np.abs(small.astype(int) - clean.astype(int)).mean() > 5
+    assert degrade(crop[:, :50], 60, 35).shape == (100, 50), "never enlarged"
+
+
+def test_a_paired_comparison_counts_what_changed_and_how_likely_by_chance():
+    from evaluate import compare
+
+    before = {"crops": [{"misread_runtime": ["a", "b", "c", "d", "e", "f", "g"]}]}
+    after = {"crops": [{"misread_runtime": ["a", "z"]}]}
+    table = compare(before, after)["crops[0]"]
+    assert (table["newly_right"], table["newly_wrong"], table["newly_wrong_items"]) == (6, 1, ["z"])
+    assert table["mcnemar_p"] == pytest.approx(2 * 8 / 128, abs=1e-4)  # 1 or fewer of 7 discordant pairs
+    assert compare(before, before)["crops[0]"]["mcnemar_p"] == 1.0
