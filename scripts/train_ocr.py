@@ -139,6 +139,8 @@ def main(argv=None) -> int:
     parser.add_argument("--template-share", type=float, default=TEMPLATE_SHARE,
                         help="with --templates: the share of synthetic plates drawn on the real state designs")
     parser.add_argument("--real-repeats", type=int, default=16, help="augmented copies of each real training crop per epoch")
+    parser.add_argument("--real-small", type=float, default=0.0, metavar="ODDS",
+                        help="share of the real crops' copies shrunk to 50-130 px and JPEG-compressed there first (default 0)")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
@@ -152,6 +154,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not 0.0 <= args.template_share <= 1.0:
         parser.error(f"--template-share: expected a number from 0 to 1, got {args.template_share}")
+    if not 0.0 <= args.real_small <= 1.0:
+        parser.error(f"--real-small: expected a number from 0 to 1, got {args.real_small}")
 
     tf = seed_everything(args.seed)
     import keras
@@ -214,7 +218,8 @@ def main(argv=None) -> int:
     weights_path = args.weights_out
     for epoch in range(args.epochs):
         te = time.time()
-        rx = np.stack([real_sample(rng, real_train[i % len(real_train)][0], size=size) for i in range(len(real_train) * args.real_repeats)])
+        rx = np.stack([real_sample(rng, real_train[i % len(real_train)][0], size=size, small_odds=args.real_small)
+                       for i in range(len(real_train) * args.real_repeats)])
         ridx = np.arange(len(rx)) % len(real_train)
         all_x = np.concatenate([xs, rx])
         all_labels = np.concatenate([syn_labels, real_labels[ridx]])

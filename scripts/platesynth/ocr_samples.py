@@ -168,8 +168,22 @@ def split_real(items: list, seed: int = 20261122, validation_fraction: float = 0
     return order[n_val:], order[:n_val]
 
 
-def real_sample(rng: random.Random, image: np.ndarray, augment: bool = True, size: tuple[int, int] = (OCR_H, OCR_W)) -> np.ndarray:
-    """A real crop (the whole plate) cut as the runtime would, with detector-like jitter."""
+def small_and_compressed(rng: random.Random, image: np.ndarray) -> np.ndarray:
+    """A real crop as a gate camera delivers a far plate: shrunk to 50-130 pixels wide, then
+    JPEG-compressed there at quality 10-40 (the blocks are the plate's own size, not the OCR's)."""
+    h, w = image.shape
+    width = rng.randint(50, 130)
+    if w > width:
+        image = cv2.resize(image, (width, max(8, round(h * width / w))), interpolation=cv2.INTER_AREA)
+    return cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(10, 40)])[1], cv2.IMREAD_GRAYSCALE)
+
+
+def real_sample(rng: random.Random, image: np.ndarray, augment: bool = True, size: tuple[int, int] = (OCR_H, OCR_W),
+                small_odds: float = 0.0) -> np.ndarray:
+    """A real crop (the whole plate) cut as the runtime would, with detector-like jitter; with
+    probability ``small_odds`` first shrunk and compressed as a far plate (``small_and_compressed``)."""
+    if augment and small_odds and rng.random() < small_odds:
+        image = small_and_compressed(rng, image)
     h, w = image.shape
     pad = max(h, w) // 4
     padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)

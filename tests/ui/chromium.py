@@ -68,3 +68,41 @@ def wait_js(page, expression: str, timeout_s: float = 15.0) -> None:
     while not page.evaluate(expression):
         assert time.monotonic() < deadline, f"still false after {timeout_s} s: {expression}"
         time.sleep(0.1)
+
+
+def log_in(page, url: str | None, name: str, secret: str, *, code: Callable[[], str] | None = None,
+           acknowledge_shift: bool = False, shift_checks: int | None = None, theme: str = "night") -> None:
+    """The login screen as a user goes through it, ending on the main screen: name and password,
+    the authenticator code when the account has one (``code`` gives a fresh one), and for the
+    roles that get it the start-of-shift checks, seen (``shift_checks`` rows when given) and
+    acknowledged. ``url`` None: the page already shows the login screen (not reloaded)."""
+    from playwright.sync_api import expect
+
+    if url is not None:
+        page.goto(url + f"?theme={theme}")
+    page.fill("#login-name", name)
+    page.fill("#login-secret", secret)
+    page.click("#login-submit")
+    if code is not None:
+        expect(page.locator("#login-totp-row")).to_be_visible()
+        page.fill("#login-totp", code())
+        page.click("#login-submit")
+    if acknowledge_shift:
+        expect(page.locator("#shift-screen")).to_be_visible()
+        rows = page.locator("#shift-checks tr")
+        if shift_checks is None:
+            expect(rows.first).to_be_visible()
+        else:
+            expect(rows).to_have_count(shift_checks)
+        page.click("#shift-ack")
+    expect(page.locator("#main-screen")).to_be_visible()
+
+
+@contextmanager
+def fresh_page(browser, viewport: dict = VIEWPORT) -> Iterator:
+    """``new_page`` closed after the block: what each test's ``page`` fixture yields."""
+    page = new_page(browser, viewport)
+    try:
+        yield page
+    finally:
+        page.context.close()

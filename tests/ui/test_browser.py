@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.chromium import needs_chromium, new_page, serve, wait_js
+from tests.ui.chromium import fresh_page, log_in, needs_chromium, serve, wait_js
 from tests.ui.conftest import PASSWORDS
 from tests.ui.world import UiWorld
 
@@ -37,27 +37,14 @@ def world(tmp_path_factory):
 
 @pytest.fixture
 def page(world):
-    page = new_page(world["browser"])
-    yield page
-    page.context.close()
+    with fresh_page(world["browser"]) as page:
+        yield page
 
 
 def login(page, world, name: str, theme: str = "night"):
-    from playwright.sync_api import expect
-
-    page.goto(world["url"] + f"?theme={theme}")
-    page.fill("#login-name", name)
-    page.fill("#login-secret", PASSWORDS[name])
-    page.click("#login-submit")
-    if name in world["backend"].totp:
-        expect(page.locator("#login-totp-row")).to_be_visible()
-        page.fill("#login-totp", world["backend"].code(name))
-        page.click("#login-submit")
-    if ROLES[name] in ("officer", "technician"):
-        expect(page.locator("#shift-screen")).to_be_visible()
-        expect(page.locator("#shift-checks tr")).to_have_count(7)
-        page.click("#shift-ack")
-    expect(page.locator("#main-screen")).to_be_visible()
+    backend = world["backend"]
+    log_in(page, world["url"], name, PASSWORDS[name], theme=theme, code=(lambda: backend.code(name)) if name in backend.totp else None,
+           acknowledge_shift=ROLES[name] in ("officer", "technician"), shift_checks=7)
 
 
 def steps_of(backend, alert_id) -> list[tuple[str, str]]:
@@ -217,6 +204,31 @@ def test_an_alert_closed_elsewhere_leaves_the_screen(world, page):
     backend.services.transition(alert.alert_id, "not_confirmed", SessionUser("sam", "supervisor"))
     expect(page.locator("#alert-screen")).to_be_hidden()
     expect(page.locator("#toast")).to_contain_text("closed elsewhere")
+
+
+def test_an_alert_closed_while_the_screen_fetches_it_stays_closed(world, page):
+    """A push re-opens the alert (it changed) and the fetch is slow (a loaded box); the alert closes
+    elsewhere meanwhile: the late answer must not bring the closed alert back on screen."""
+    from playwright.sync_api import expect
+
+    from alpr_edge.ui.backend import SessionUser
+
+    backend = world["backend"]
+    sam = SessionUser("sam", "supervisor")
+    login(page, world, "olive")
+    _, alert = backend.push_read("7ABC123", "CA")
+    expect(page.locator("#a-read-text")).to_have_text("7ABC123")
+
+    def slow_fetch(route):  # closed elsewhere while this fetch is on its way
+        backend.services.transition(alert.alert_id, "not_confirmed", sam)
+        time.sleep(1.5)  # the next push (every 0.2 s) closes the screen first
+        route.continue_()
+
+    page.route(f"**/api/alerts/{alert.alert_id}", slow_fetch, times=1)
+    backend.services.transition(alert.alert_id, "verified", sam)  # the push that re-opens it
+    expect(page.locator("#toast")).to_contain_text("closed elsewhere")
+    time.sleep(1.0)  # the late answer has arrived by now
+    expect(page.locator("#alert-screen")).to_be_hidden()
 
 
 def test_a_note_being_typed_survives_the_alert_changing_elsewhere(world, page):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.chromium import chromium, needs_chromium, new_page, wait_js
+from tests.ui.chromium import chromium, fresh_page, log_in, needs_chromium, wait_js
 from tests.ui.device_world import SECRETS, start_device
 
 pytestmark = needs_chromium
@@ -28,26 +28,13 @@ def world(tmp_path_factory):
 
 @pytest.fixture
 def page(world):
-    page = new_page(world.browser)
-    yield page
-    page.context.close()
+    with fresh_page(world.browser) as page:
+        yield page
 
 
 def login(page, world, name: str) -> None:
-    from playwright.sync_api import expect
-
-    page.goto(world.url + "?theme=night")
-    page.fill("#login-name", name)
-    page.fill("#login-secret", SECRETS[name])
-    page.click("#login-submit")
-    if name in world.totp:  # the accounts ask for the second factor
-        expect(page.locator("#login-totp-row")).to_be_visible()
-        page.fill("#login-totp", world.code(name))
-        page.click("#login-submit")
-    if name in ("olive", "tim", "lou"):
-        expect(page.locator("#shift-screen")).to_be_visible()
-        page.click("#shift-ack")
-    expect(page.locator("#main-screen")).to_be_visible()
+    log_in(page, world.url, name, SECRETS[name], code=(lambda: world.code(name)) if name in world.totp else None,
+           acknowledge_shift=name in ("olive", "tim", "lou"))
 
 
 def outcomes(world, alert_id: str) -> list[tuple[str, str, str]]:

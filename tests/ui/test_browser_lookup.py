@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from alpr_edge.store.evidence import verify_package
-from tests.ui.chromium import needs_chromium, new_page, serve, wait_js
+from tests.ui.chromium import fresh_page, log_in, needs_chromium, serve, wait_js
 from tests.ui.conftest import PASSWORDS
 from tests.ui.world import UiWorld
 
@@ -33,29 +33,15 @@ def world(tmp_path_factory):
 
 @pytest.fixture
 def page(world):
-    page = new_page(world["browser"])
-    yield page
-    page.context.close()
+    with fresh_page(world["browser"]) as page:
+        yield page
 
 
 def login(page, world, name: str, *, load: bool = True) -> None:
-    from playwright.sync_api import expect
-
     backend = world["backend"]
     backend.clock.advance(seconds=31)  # a fresh TOTP code: each is good once
-    if load:
-        page.goto(world["url"] + "?theme=day")
-    page.fill("#login-name", name)
-    page.fill("#login-secret", PASSWORDS[name])
-    page.click("#login-submit")
-    if name in backend.totp:
-        expect(page.locator("#login-totp-row")).to_be_visible()
-        page.fill("#login-totp", backend.code(name))
-        page.click("#login-submit")
-    if ROLES[name] == "officer":
-        expect(page.locator("#shift-screen")).to_be_visible()
-        page.click("#shift-ack")
-    expect(page.locator("#main-screen")).to_be_visible()
+    log_in(page, world["url"] if load else None, name, PASSWORDS[name], theme="day",
+           code=(lambda: backend.code(name)) if name in backend.totp else None, acknowledge_shift=ROLES[name] == "officer")
 
 
 def look_up(page, plate: str, case_number: str = "24-7001") -> None:

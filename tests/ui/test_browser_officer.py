@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.ui.chromium import VIEWPORT, needs_chromium, new_page, serve, wait_js
+from tests.ui.chromium import VIEWPORT, log_in, needs_chromium, new_page, serve, wait_js
 from tests.ui.conftest import PASSWORDS, FakeClock
 from tests.ui.contrast import contrast_failures
 from tests.ui.world import UiWorld
@@ -66,21 +66,14 @@ def no_open_alerts(world):
 
 
 def login(page, world, name: str, theme: str = "night"):
-    from playwright.sync_api import expect
+    backend = world["backend"]
 
-    page.goto(world["url"] + f"?theme={theme}")
-    page.fill("#login-name", name)
-    page.fill("#login-secret", PASSWORDS[name])
-    page.click("#login-submit")
-    if name in world["backend"].totp:
-        expect(page.locator("#login-totp-row")).to_be_visible()
-        world["backend"].clock.advance(seconds=30)  # a fresh code: each may be used once
-        page.fill("#login-totp", world["backend"].code(name))
-        page.click("#login-submit")
-    if ROLES[name] == "officer":
-        expect(page.locator("#shift-screen")).to_be_visible()
-        page.click("#shift-ack")
-    expect(page.locator("#main-screen")).to_be_visible()
+    def code() -> str:
+        backend.clock.advance(seconds=30)  # a fresh code: each may be used once
+        return backend.code(name)
+
+    log_in(page, world["url"], name, PASSWORDS[name], theme=theme, code=code if name in backend.totp else None,
+           acknowledge_shift=ROLES[name] == "officer")
 
 
 def idle_until_locked(page, world):

@@ -1,7 +1,7 @@
 // The in-car touchscreen. No framework, no build step; the server decides who sees what.
 "use strict";
 
-const S = { session: null, es: null, snapshot: null, alertId: null, seenAlerts: new Set(),
+const S = { session: null, es: null, snapshot: null, alertId: null, openTicket: 0, seenAlerts: new Set(),
             lastPing: 0, audio: null, beeps: 0 };
 window.alpr = S; // for tests: S.beeps counts sounds played
 
@@ -48,7 +48,11 @@ const SCREENS = ["login-screen", "lock-screen", "shift-screen", "main-screen"];
 function show(id) {
   for (const s of SCREENS) $(s).hidden = s !== id;
   $("bar").hidden = !(id === "main-screen" || id === "shift-screen");
-  if (id !== "main-screen" && id !== "lock-screen") $("alert-screen").hidden = true;  // an alert shows over the lock
+  if (id !== "main-screen" && id !== "lock-screen") hideAlert();  // an alert shows over the lock
+}
+function hideAlert() {
+  S.openTicket++;  // an open still on its way must not bring the alert back
+  $("alert-screen").hidden = true;
 }
 function showLogin(text) {
   S.session = null; S.locked = false; S.alertId = null; closeEvents(); show("login-screen");
@@ -65,7 +69,7 @@ function showLock(pending, alerts) {
   const shown = !$("alert-screen").hidden && S.alertId;
   if (alerts === undefined) { if (shown && !wasLocked) openAlert(S.alertId); return; }
   if (shown && alerts.some((a) => a.alert_id === S.alertId)) { if (!wasLocked) openAlert(S.alertId); return; }
-  if (shown) { S.resumeAlert = S.alertId; $("alert-screen").hidden = true; }  // not unverified: back to it after the PIN
+  if (shown) { S.resumeAlert = S.alertId; hideAlert(); }  // not unverified: back to it after the PIN
   if (alerts.length) openAlert(alerts[0].alert_id);
 }
 function unlocked(session) {
@@ -194,8 +198,11 @@ setInterval(() => {
 // The banner's look, words and question are the server's (alpr_edge.alerts.lifecycle.BANNERS): no second copy here.
 const LOOKS = ["unverified", "verified", "confirmed", "closed"];  // the styles app.css has
 async function openAlert(id) {
+  // Only the newest open counts: a fetch answered after the alert closed (or another opened) is dropped.
+  const ticket = ++S.openTicket;
   let alert;
   try { alert = await api("GET", "/api/alerts/" + encodeURIComponent(id)); } catch (e) { return; }
+  if (ticket !== S.openTicket) return;
   // Re-drawn (a push, the lock): the note being typed stays; only another alert starts with an empty one.
   if (S.alertId !== id || $("alert-screen").hidden) $("a-note").value = "";
   S.alertId = id; S.seenAlerts.add(id); $("alert-screen").hidden = false; $("a-error").textContent = "";
@@ -251,7 +258,7 @@ function toast(text) {
   clearTimeout(S.toastTimer); S.toastTimer = setTimeout(() => { $("toast").hidden = true; }, 15000);
 }
 function closeAlert(text) {
-  $("alert-screen").hidden = true; S.alertId = null;
+  hideAlert(); S.alertId = null;
   const next = S.snapshot && S.snapshot.alerts.find((a) => a.sounding && a.alert_id !== $("alert-screen").dataset.alert);
   if (text) toast(text);
   if (next) openAlert(next.alert_id);
@@ -304,7 +311,7 @@ document.addEventListener("DOMContentLoaded", async () => {
       errorNode.textContent = err.message;
       if (err.data && ["totp_needed", "totp_wrong"].includes(err.data.error)) {  // the code is asked on the lock screen
         if (!$("alert-screen").hidden) S.resumeAlert = S.alertId;  // back to it once the code is in
-        $("alert-screen").hidden = true; $("unlock-secret").value = $(secret).value;
+        hideAlert(); $("unlock-secret").value = $(secret).value;
         $("unlock-error").textContent = err.message; $("unlock-totp-row").hidden = false; $("unlock-totp").focus();
       }
       if (err.data && err.data.error === "locked_out") showLogin(err.message);
@@ -317,7 +324,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   for (const id of ["a-crop", "a-overview"]) $(id).onclick = () => { $("zoom-img").src = $(id).src; $("zoom").hidden = false; };
   $("zoom").onclick = () => { $("zoom").hidden = true; };
   $("btn-logout").onclick = () => api("POST", "/api/logout").finally(() => showLogin(""));
-  $("a-back").onclick = () => { $("alert-screen").hidden = true; S.alertId = null; if (S.locked) show("lock-screen"); };
+  $("a-back").onclick = () => { hideAlert(); S.alertId = null; if (S.locked) show("lock-screen"); };
   for (const button of document.querySelectorAll("#tabs .tab")) button.onclick = () => tab(button.dataset.tab);
   // The look-up form and its results: lookup.js.
   $("add-form").onsubmit = async (e) => {
