@@ -105,3 +105,17 @@ def test_ocr_samples_can_be_cut_at_the_narrower_width_of_the_first_training_runs
     photo = np.full((60, 120), 200, np.uint8)
     assert real_sample(rng, photo, size=narrow).shape == narrow
     assert real_sample(rng, photo, augment=False).shape == (OCR_H, OCR_W)
+
+
+def test_real_crops_can_be_shrunk_and_compressed_as_far_plates_before_the_cut():
+    from platesynth.ocr_samples import real_sample, small_and_compressed
+
+    from alpr_edge.vision.geometry import OCR_H, OCR_W
+
+    crop = np.random.default_rng(4).integers(0, 255, (120, 240), dtype=np.uint8)
+    rng = random.Random(9)
+    widths = {small_and_compressed(rng, crop).shape[1] for _ in range(30)}
+    assert min(widths) >= 50 and max(widths) <= 130 and len(widths) > 5
+    assert real_sample(random.Random(1), crop, small_odds=1.0).shape == (OCR_H, OCR_W)
+    same = real_sample(random.Random(1), crop, augment=False, small_odds=1.0)
+    assert np.array_equal(same, real_sample(random.Random(1), crop, augment=False)), "never when not augmenting (held-out crops)"
