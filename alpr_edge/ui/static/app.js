@@ -250,6 +250,7 @@ async function doStep(id, step, action) {
     const a = await api("POST", "/api/alerts/" + encodeURIComponent(id) + "/step",
                         { step, note: $("a-note").value, disposition: action.disposition || "", reason: action.reason || "" });
     $("a-note").value = "";
+    S.openTicket++;  // this answer is newer than any open still on its way
     if (a.state_label) closeAlert(a.state_label); else { $("a-error").textContent = ""; renderAlert(a); }
   } catch (e) { $("a-error").textContent = e.message; }
 }
