@@ -53,6 +53,7 @@ from alpr_edge.vision.runtime import DETECTOR_FILE, OCR_FILE, OcrModel, PlateRec
 from alpr_edge.vision.geometry import corners_box, quad_iou  # noqa: E402
 from alpr_edge.vision.rows import find_row_split, squarish_crop  # noqa: E402
 from platesynth.ocr_samples import load_real_crops, real_label_usable, real_sample, split_real  # noqa: E402
+from platesynth.plate import jpeg_grey, shrunk_and_compressed  # noqa: E402
 from platesynth.scene import load_scene_annotations, split_scenes, us_composites  # noqa: E402
 
 
@@ -134,13 +135,6 @@ DEGRADE_WIDTHS = (60, 85, 120)  # plate widths in pixels: the hidden gate photos
 DEGRADE_QUALITIES = (20, 35)  # "heavily JPEG-compressed"
 
 
-def degrade(image: np.ndarray, width: int, quality: int) -> np.ndarray:
-    """A real crop as a gate camera sends a far plate: shrunk to ``width`` pixels, then JPEG at ``quality``."""
-    h, w = image.shape
-    small = cv2.resize(image, (width, max(8, round(h * width / w))), interpolation=cv2.INTER_AREA) if w > width else image
-    return cv2.imdecode(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_GRAYSCALE)
-
-
 def evaluate_degraded_crops(folder: Path, models: Path, split: str, threads: int) -> dict:
     """The real crops shrunk and compressed as the hidden gate photos are (small plates, hard JPEG),
     read the runtime's way (the crop variants and their vote): real plates in the looks that fail most."""
@@ -151,7 +145,7 @@ def evaluate_degraded_crops(folder: Path, models: Path, split: str, threads: int
     for image, text, _state, name in items:
         for width in DEGRADE_WIDTHS:
             for quality in DEGRADE_QUALITIES:
-                small = degrade(image, width, quality)
+                small = shrunk_and_compressed(image, width, quality)
                 h, w = small.shape
                 seen = runtime.read_crop(small, np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32))
                 ok = seen is not None and seen.text == text
@@ -282,7 +276,7 @@ def evaluate_us_composites(crops: Path, scene_folders: list[Path], models: Path,
     ms, corner_ious, misread = [], [], []
     for index, (photo, corners, text, state, name) in enumerate(photos):
         if jpeg:  # as gate cameras send them: the whole frame compressed hard
-            photo = cv2.imdecode(cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, jpeg])[1], cv2.IMREAD_GRAYSCALE)
+            photo = jpeg_grey(photo, jpeg)
         truth_box = corners_box(corners)
         start = time.perf_counter()
         plates = recognizer.recognize(photo, zoom=zoom)
@@ -387,7 +381,7 @@ def evaluate_designs(models: Path, folder: Path, count: int, threads: int, seed:
                 plate = render_on_template(rng, designs, **{k: v for k, v in options.items() if k != "jpeg"})
             warp_plate_into(rng, frame, to_grey(rng, plate.image, night=False), rng.uniform(300, 1000), rng.uniform(250, 550), rng.uniform(60, 140))
             if options.get("jpeg"):
-                frame = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(10, 40)])[1], cv2.IMREAD_GRAYSCALE)
+                frame = jpeg_grey(frame, rng.randint(10, 40))
             found = recognizer.recognize(frame)
             found_any += bool(found)
             exact += bool(found) and found[0].text == plate.text

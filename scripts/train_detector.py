@@ -33,7 +33,7 @@ from alpr_edge.vision.runtime import OFFSET_UNIT_CELLS, decode_detections  # noq
 from tflite_export import export_int8  # noqa: E402
 from training_common import conv_block, seed_everything  # noqa: E402
 from platesynth.ocr_samples import load_real_crops, real_label_usable, split_real  # noqa: E402
-from platesynth.plate import degrade  # noqa: E402
+from platesynth.plate import degrade, jpeg_grey  # noqa: E402
 from platesynth.scene import load_scene_annotations, real_scene, split_scenes, synthetic_scene, us_composites  # noqa: E402
 from platesynth.templates import load_templates  # noqa: E402
 
@@ -45,7 +45,7 @@ def hard_jpeg(rng: random.Random, grey: np.ndarray, odds: float) -> np.ndarray:
     cameras send it: before any resizing, so the blocks shrink with the frame as they do at runtime."""
     if rng.random() >= odds:
         return grey
-    return cv2.imdecode(cv2.imencode(".jpg", grey, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(10, 40)])[1], cv2.IMREAD_GRAYSCALE)
+    return jpeg_grey(grey, rng.randint(10, 40))
 
 
 def _synth_chunk(args):

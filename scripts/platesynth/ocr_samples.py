@@ -14,7 +14,7 @@ from alpr_edge.vision.formats import STATE_CLASSES
 from alpr_edge.vision.geometry import OCR_H, OCR_W, rectify
 from alpr_edge.vision.rows import ROW_PLATE_H, find_row_split, row_crops, squarish_crop
 
-from .plate import PLATE_H, PLATE_W, degrade, render_plate, to_grey
+from .plate import PLATE_H, PLATE_W, degrade, render_plate, shrunk_and_compressed, to_grey
 from .templates import MOTORCYCLE_H, MOTORCYCLE_W, at_final_size, render_motorcycle, render_on_template
 
 
@@ -169,13 +169,8 @@ def split_real(items: list, seed: int = 20261122, validation_fraction: float = 0
 
 
 def small_and_compressed(rng: random.Random, image: np.ndarray) -> np.ndarray:
-    """A real crop as a gate camera delivers a far plate: shrunk to 50-130 pixels wide, then
-    JPEG-compressed there at quality 10-40 (the blocks are the plate's own size, not the OCR's)."""
-    h, w = image.shape
-    width = rng.randint(50, 130)
-    if w > width:
-        image = cv2.resize(image, (width, max(8, round(h * width / w))), interpolation=cv2.INTER_AREA)
-    return cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(10, 40)])[1], cv2.IMREAD_GRAYSCALE)
+    """A real crop as a gate camera delivers a far plate: 50-130 pixels wide, JPEG quality 10-40."""
+    return shrunk_and_compressed(image, rng.randint(50, 130), rng.randint(10, 40))
 
 
 def real_sample(rng: random.Random, image: np.ndarray, augment: bool = True, size: tuple[int, int] = (OCR_H, OCR_W),

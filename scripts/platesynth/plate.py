@@ -316,6 +316,20 @@ def to_grey(rng: random.Random, rgb: np.ndarray, night: bool | None = None) -> n
     return np.clip(grey, 0, 255).astype(np.uint8)
 
 
+def jpeg_grey(grey: np.ndarray, quality: int) -> np.ndarray:
+    """A grey image through JPEG at ``quality`` and back."""
+    return cv2.imdecode(cv2.imencode(".jpg", grey, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_GRAYSCALE)
+
+
+def shrunk_and_compressed(grey: np.ndarray, width: int, quality: int) -> np.ndarray:
+    """A plate as a gate camera sends a far one: shrunk to ``width`` pixels (never enlarged), then
+    JPEG at ``quality`` at that size, so the blocks are the plate's own size."""
+    h, w = grey.shape
+    if w > width:
+        grey = cv2.resize(grey, (width, max(8, round(h * width / w))), interpolation=cv2.INTER_AREA)
+    return jpeg_grey(grey, quality)
+
+
 def degrade(rng: random.Random, grey: np.ndarray, strength: float = 1.0) -> np.ndarray:
     """Camera degradations on a grey image: exposure, low resolution, blur, noise, JPEG."""
     h, w = grey.shape

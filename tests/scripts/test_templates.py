@@ -145,7 +145,7 @@ def test_detector_scenes_hold_plates_on_designs_and_narrower_two_row_plates(tmp_
 
 
 def test_degraded_crops_are_small_and_compressed():
-    from evaluate import degrade
+    from platesynth.plate import shrunk_and_compressed as degrade
 
     crop = np.random.default_rng(1).integers(0, 255, (100, 200), dtype=np.uint8)
     small = degrade(crop, 60, 20)
