@@ -24,6 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from alpr_edge.vision.contrast import INPUT_NAME_CLAHE, INPUT_NAME_PLAIN, normalise_contrast  # noqa: E402
 from alpr_edge.vision.formats import ALPHABET, STATE_CLASSES  # noqa: E402
 from alpr_edge.vision.geometry import OCR_H, OCR_W  # noqa: E402
 from tflite_export import export_int8  # noqa: E402
@@ -76,9 +77,10 @@ def encode(texts):
     return labels, lengths
 
 
-def build_model(keras, width: int = OCR_W):
+def build_model(keras, width: int = OCR_W, clahe: bool = False):
     layers = keras.layers
-    inp = keras.Input((OCR_H, width, 1), name="crop")
+    # The input's name tells the runtime whether to normalise crops first (vision/contrast.py).
+    inp = keras.Input((OCR_H, width, 1), name=INPUT_NAME_CLAHE if clahe else INPUT_NAME_PLAIN)
     x = layers.Rescaling(1 / 127.5, offset=-1)(inp)
 
     def block(x, ch, pool):
@@ -118,6 +120,14 @@ def build_model(keras, width: int = OCR_W):
     return keras.Model(inp, [chars, state])
 
 
+def as_model_input(crops: np.ndarray, clahe: bool) -> np.ndarray:
+    """uint8 crops (N, H, W) as the float batch (N, H, W, 1) the model trains on: contrast-
+    normalised first with ``clahe``, exactly as the runtime's OcrModel does for such a model."""
+    if clahe:
+        crops = np.stack([normalise_contrast(c) for c in crops])
+    return crops[..., None].astype(np.float32)
+
+
 def greedy(logits: np.ndarray) -> list[str]:
     out = []
     for row in logits.argmax(-1):
@@ -151,6 +161,8 @@ def main(argv=None) -> int:
     parser.add_argument("--width", type=int, default=OCR_W, choices=[96, OCR_W],
                         help="crop width in pixels (96: the narrower model that runs 1 to 3 of the shipped chain used)")
     parser.add_argument("--time-budget-min", type=float, default=55, help="stop training after this many minutes (0: no limit)")
+    parser.add_argument("--clahe", action="store_true",
+                        help="train on contrast-normalised crops (CLAHE); the exported model asks the runtime for them")
     args = parser.parse_args(argv)
     if not 0.0 <= args.template_share <= 1.0:
         parser.error(f"--template-share: expected a number from 0 to 1, got {args.template_share}")
@@ -170,13 +182,13 @@ def main(argv=None) -> int:
     syn_labels, syn_lengths = encode(texts)
 
     rng = random.Random(args.seed)
-    val_x = np.stack([real_sample(rng, r[0], augment=False, size=size) for r in real_val])[..., None].astype(np.float32)
+    val_x = as_model_input(np.stack([real_sample(rng, r[0], augment=False, size=size) for r in real_val]), args.clahe)
     val_text = [r[1] for r in real_val]
     val_state = np.array([STATE_CLASSES.index(r[2]) if r[2] in STATE_CLASSES else len(STATE_CLASSES) - 1 for r in real_val])
     real_labels, real_lengths = encode([r[1] for r in real_train])
     real_states = np.array([STATE_CLASSES.index(r[2]) if r[2] in STATE_CLASSES else len(STATE_CLASSES) - 1 for r in real_train], np.int32)
 
-    model = build_model(keras, args.width)
+    model = build_model(keras, args.width, args.clahe)
     if args.init:
         model.load_weights(args.init)
         print(f"initialised from {args.init}", flush=True)
@@ -229,10 +241,11 @@ def main(argv=None) -> int:
         losses = []
         for b in range(len(order) // args.batch):
             idx = order[b * args.batch:(b + 1) * args.batch]
-            x = all_x[idx][..., None].astype(np.float32)
+            crops = all_x[idx]
             if rng.random() < 0.5:  # photometric inversion keeps light-on-dark plates readable
                 flip = np.random.random(len(idx)) < 0.1
-                x[flip] = 255 - x[flip]
+                crops[flip] = 255 - crops[flip]
+            x = as_model_input(crops, args.clahe)
             set_lr(step)
             step += 1
             losses.append(float(train_step(x, all_labels[idx], all_lengths[idx], all_states[idx])))
@@ -250,6 +263,8 @@ def main(argv=None) -> int:
     chars_logits, state_logits = model.outputs
     export = keras.Model(model.inputs, [keras.layers.Softmax(name="chars")(chars_logits), keras.layers.Softmax(name="state")(state_logits)])
     rep = np.concatenate([xs[: 400], np.stack([real_sample(rng, r[0], size=size) for r in real_train[:200]])])
+    if args.clahe:
+        rep = np.stack([normalise_contrast(c) for c in rep])
 
     tflite_path = export_int8(export, rep, args.out / "plate_ocr_int8.tflite")
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from alpr_edge import SHIPPED_MODELS_DIR
 from alpr_edge.logs import log
+from alpr_edge.vision.contrast import normalise_contrast, wants_normalised
 from alpr_edge.vision.ctc import beam_search, char_confidences
 from alpr_edge.vision.formats import STATE_CLASSES, fits_common_format, fits_format, plausible_plate_text
 from alpr_edge.vision.rows import read_two_rows
@@ -87,11 +88,15 @@ class OcrModel:
         self.model = _TfliteModel(path, threads)
         # The model's own input size: a crop of another size (an older, narrower model's) is resized.
         self.input_size = tuple(int(v) for v in self.model.input["shape"][1:3])
+        # A model trained on contrast-normalised crops says so by its input's name (vision/contrast.py).
+        self.normalises_contrast = wants_normalised(self.model.input["name"])
 
     def probabilities(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if crop.shape != self.input_size:
             height, width = self.input_size
             crop = cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA)
+        if self.normalises_contrast:
+            crop = normalise_contrast(crop)
         outs = self.model.run(crop)
         chars = next(o for o in outs if o.ndim == 3)[0]
         state = next(o for o in outs if o.ndim == 2)[0]
