@@ -25,7 +25,11 @@ MAX_TWO_ROW_ASPECT = 2.2  # width / height along the plate's axes: US one-row pl
 ROW_PLATE_H = 96  # the squarish plate is rectified at this height for the split (width follows its aspect)
 VALLEY_BAND = (0.35, 0.65)  # the gap between rows lies in this part of the plate's height
 VALLEY_RATIO = 0.3  # the gap's edge energy is under this share of the weaker row's
-ROW_BALANCE = 0.6  # the thinner row's busy band is at least this share of the thicker's
+# The thinner row's busy band is at least this share of the thicker's. A slogan printed right
+# under the bottom row makes its band taller: of 150 rendered motorcycle plates (tuning seed 5,
+# not the evaluation's) 0.6 split 96, 0.5 splits 107 and still cuts none of the 592 real one-row
+# training crops (0.4 cuts one).
+ROW_BALANCE = 0.5
 ROW_ASPECT = 2.0  # each row is padded to this shape, the look of the crops the OCR was trained on
 TOP_K = 4  # candidates kept per row; their products rank the two-row texts
 

@@ -115,3 +115,20 @@ def test_a_state_name_and_slogan_around_a_one_row_serial_are_not_two_rows():
     crop = squarish_crop(plate, np.float32([[0, 0], [192, 0], [192, 96], [0, 96]]))
     assert crop is not None
     assert find_row_split(crop) is None
+
+
+def _two_rows_over_a_slogan() -> np.ndarray:
+    """A motorcycle plate crop with a slogan right under its bottom row (as several state
+    designs print one): the bottom's busy band is taller than the top row's."""
+    plate = np.full((96, 168), 225, np.uint8)
+    cv2.putText(plate, "KT", (52, 34), cv2.FONT_HERSHEY_DUPLEX, 1.0, 20, 3)
+    cv2.putText(plate, "4827", (24, 64), cv2.FONT_HERSHEY_DUPLEX, 1.0, 20, 3)
+    cv2.putText(plate, "DAIRYLAND", (16, 80), cv2.FONT_HERSHEY_DUPLEX, 0.5, 20, 2)
+    return plate
+
+
+def test_a_motorcycle_plate_with_a_slogan_under_its_bottom_row_is_still_split():
+    plate = _two_rows_over_a_slogan()
+    crop = squarish_crop(plate, np.float32([[0, 0], [168, 0], [168, 96], [0, 96]]))
+    split = find_row_split(crop)
+    assert split is not None and 34 <= split <= 44
