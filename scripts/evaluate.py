@@ -371,7 +371,7 @@ def evaluate_designs(models: Path, folder: Path, count: int, threads: int, seed:
     out = []
     for look, options in DESIGN_LOOKS.items():
         rng = random.Random(seed)
-        exact = found_any = split = 0
+        exact = found_any = split = boxed = 0
         for _ in range(count):
             frame = np.full((720, 1280), rng.randint(60, 160), np.uint8)
             frame = np.clip(frame + np.random.default_rng(rng.randrange(1 << 30)).normal(0, 10, frame.shape), 0, 255).astype(np.uint8)
@@ -379,14 +379,17 @@ def evaluate_designs(models: Path, folder: Path, count: int, threads: int, seed:
                 plate = render_motorcycle(rng, designs)
             else:
                 plate = render_on_template(rng, designs, **{k: v for k, v in options.items() if k != "jpeg"})
-            warp_plate_into(rng, frame, to_grey(rng, plate.image, night=False), rng.uniform(300, 1000), rng.uniform(250, 550), rng.uniform(60, 140))
+            truth = warp_plate_into(rng, frame, to_grey(rng, plate.image, night=False), rng.uniform(300, 1000), rng.uniform(250, 550),
+                                    rng.uniform(60, 140))
             if options.get("jpeg"):
                 frame = jpeg_grey(frame, rng.randint(10, 40))
+            # The detector alone (before the gate, the OCR and the row split): does any box overlap the plate?
+            boxed += any(quad_iou(d.corners, truth) >= 0.3 for d in recognizer.detector.detect(frame))
             found = recognizer.recognize(frame)
             found_any += bool(found)
             exact += bool(found) and found[0].text == plate.text
             split += bool(found) and _two_rows(frame, found[0].corners)
-        out.append({"look": look, "plates": count, "read_any": round(found_any / max(count, 1), 4), "exact_top1": round(exact / max(count, 1), 4),
+        out.append({"look": look, "plates": count, "boxed_iou30": round(boxed / max(count, 1), 4), "read_any": round(found_any / max(count, 1), 4), "exact_top1": round(exact / max(count, 1), 4),
                     "read_as_two_rows": round(split / max(count, 1), 4)})
     return out
 

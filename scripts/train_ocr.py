@@ -42,26 +42,27 @@ ROW_FRACTION = 0.08  # one row of a two-row (motorcycle) plate, cut as the runti
 
 
 def _synth_chunk(args):
-    seed, count, size, templates, template_share = args
+    seed, count, size, templates, template_share, row_share = args
     rng = random.Random(seed)
     np.random.seed(seed % (1 << 31))
     designs = load_templates(templates) if templates else None
-    out = [_one_sample(rng, size, designs, template_share) for _ in range(count)]
+    out = [_one_sample(rng, size, designs, template_share, row_share) for _ in range(count)]
     return np.stack([o[0] for o in out]), [o[1] for o in out], np.array([o[2] for o in out], np.int32)
 
 
-def _one_sample(rng: random.Random, size: tuple[int, int], designs, template_share: float):
+def _one_sample(rng: random.Random, size: tuple[int, int], designs, template_share: float, row_share: float = ROW_FRACTION):
     draw = rng.random()
     if draw < NEGATIVE_FRACTION:
         return negative_sample(rng, size)
-    if draw < NEGATIVE_FRACTION + ROW_FRACTION:
+    if draw < NEGATIVE_FRACTION + row_share:
         return row_sample(rng, size, designs)
     return synthetic_sample(rng, size, designs, template_share)
 
 
 def make_synthetic(count: int, seed: int, workers: int, size: tuple[int, int] = (OCR_H, OCR_W), templates: Path | None = None,
-                   template_share: float = TEMPLATE_SHARE):
-    chunks = [(seed * 1000 + i, min(1000, count - i * 1000), size, templates, template_share) for i in range((count + 999) // 1000)]
+                   template_share: float = TEMPLATE_SHARE, row_share: float = ROW_FRACTION):
+    chunks = [(seed * 1000 + i, min(1000, count - i * 1000), size, templates, template_share, row_share)
+              for i in range((count + 999) // 1000)]
     with multiprocessing.Pool(workers) as pool:
         parts = pool.map(_synth_chunk, chunks)
     return np.concatenate([p[0] for p in parts]), sum((p[1] for p in parts), []), np.concatenate([p[2] for p in parts])
@@ -161,11 +162,15 @@ def main(argv=None) -> int:
     parser.add_argument("--width", type=int, default=OCR_W, choices=[96, OCR_W],
                         help="crop width in pixels (96: the narrower model that runs 1 to 3 of the shipped chain used)")
     parser.add_argument("--time-budget-min", type=float, default=55, help="stop training after this many minutes (0: no limit)")
+    parser.add_argument("--row-share", type=float, default=ROW_FRACTION, metavar="SHARE",
+                        help=f"share of the synthetic crops that are one row of a two-row plate (default {ROW_FRACTION})")
     parser.add_argument("--clahe", action="store_true",
                         help="train on contrast-normalised crops (CLAHE); the exported model asks the runtime for them")
     args = parser.parse_args(argv)
     if not 0.0 <= args.template_share <= 1.0:
         parser.error(f"--template-share: expected a number from 0 to 1, got {args.template_share}")
+    if not 0.0 <= args.row_share <= 1.0 - NEGATIVE_FRACTION:
+        parser.error(f"--row-share: expected a number from 0 to {1.0 - NEGATIVE_FRACTION:g}, got {args.row_share}")
     if not 0.0 <= args.real_small <= 1.0:
         parser.error(f"--real-small: expected a number from 0 to 1, got {args.real_small}")
 
@@ -177,7 +182,7 @@ def main(argv=None) -> int:
     real_train, real_val = split_real(real)
     print(f"real crops: {len(real_train)} train, {len(real_val)} held out", flush=True)
     size = (OCR_H, args.width)
-    xs, texts, states = make_synthetic(args.synthetic, args.seed, args.workers, size, args.templates, args.template_share)
+    xs, texts, states = make_synthetic(args.synthetic, args.seed, args.workers, size, args.templates, args.template_share, args.row_share)
     print(f"synthetic: {len(xs)} in {time.time() - t0:.0f}s", flush=True)
     syn_labels, syn_lengths = encode(texts)
 
