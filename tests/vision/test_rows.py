@@ -1,9 +1,10 @@
 """Two-row (motorcycle) plates: the row split finds both rows, one-row plates are never cut,
-and `alpr-edge recognize --json` reads a rendered motorcycle plate top row then bottom row."""
+and `alpr-edge recognize --json` reads rendered motorcycle plates top row then bottom row."""
 
 import argparse
 import json
 import random
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -84,51 +85,66 @@ def test_a_one_row_plate_still_reads_whole(recognizer):
     assert plates and plates[0].text == text
 
 
-def test_recognize_json_reads_a_motorcycle_plate_top_row_then_bottom_row(tmp_path, capsys):
-    # Seed 0: the detector (trained on one-row plates) boxes the whole plate here; on some
-    # frames it boxes the bottom row alone, which no row split can recover (models/plate_ocr.md).
-    frame, _, text = _motorcycle_frame(0)
-    path = tmp_path / "motorcycle.png"
-    cv2.imwrite(str(path), frame)
-    assert run_cli(["recognize", "--json", str(path)]) == 0
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[0])
-    assert result["plates"], "the motorcycle plate was not read"
-    plate = result["plates"][0]
-    assert set(plate) == {"text", "confidence", "box", "corners", "state", "state_confidence", "format_ok", "candidates"}
-    assert plate["text"] == text == "KT4827"
-    assert isinstance(plate["format_ok"], bool)
-    assert plate["candidates"][0]["text"] == text
+def _motorcycle_files(tmp_path, count: int) -> list[tuple[Path, str, str]]:
+    """``count`` rendered motorcycle plates (two letters over four digits), one 1280x720 image
+    each: [(path, top row, bottom row)]."""
+    out = []
+    for seed in range(count):
+        rng = random.Random(1000 + seed)
+        rows = ("".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(2)), "".join(rng.choice("0123456789") for _ in range(4)))
+        frame, _, _ = _motorcycle_frame(seed, rows=rows)
+        path = tmp_path / f"motorcycle{seed}.png"
+        cv2.imwrite(str(path), frame)
+        out.append((path, *rows))
+    return out
 
 
-def _header_serial_footer() -> np.ndarray:
-    """A tight one-row plate crop as the real US crops are: a state name over the serial and a
-    slogan under it (three busy bands, two quiet gaps off the middle)."""
-    plate = np.full((96, 192), 225, np.uint8)
-    cv2.putText(plate, "WASHINGTON DC", (28, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.55, 30, 2)
-    cv2.putText(plate, "DZ 1555", (14, 68), cv2.FONT_HERSHEY_DUPLEX, 1.5, 20, 4)
-    cv2.putText(plate, "TAXATION WITHOUT REPRESENTATION", (6, 86), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 20, 1)
+def test_recognize_json_reads_motorcycle_plates_top_row_then_bottom_row(tmp_path, capsys):
+    # Several plates, not one: a model change moves single plates either way (OCR runs 13 and 16
+    # both read 6 of these 8; without the row split they read none), so the test holds the
+    # capability, not one plate's luck.
+    plates = _motorcycle_files(tmp_path, 8)
+    assert run_cli(["recognize", "--json", *(str(path) for path, _, _ in plates)]) == 0
+    results = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert len(results) == len(plates)
+    exact = 0
+    for (_, top, bottom), result in zip(plates, results):
+        for plate in result["plates"]:
+            assert set(plate) == {"text", "confidence", "box", "corners", "state", "state_confidence", "format_ok", "candidates"}
+            assert isinstance(plate["format_ok"], bool)
+            assert plate["text"] != bottom + top, "a two-row plate read bottom row first"
+        exact += bool(result["plates"]) and result["plates"][0]["text"] == top + bottom
+    assert exact >= 5, f"only {exact} of {len(plates)} motorcycle plates read exactly, top row then bottom row"
+
+
+def _lettered(width: int, lines) -> np.ndarray:
+    """A 96-pixel-high light plate crop with each (text, origin, font, scale, ink, thickness) drawn."""
+    plate = np.full((96, width), 225, np.uint8)
+    for text, origin, font, scale, ink, thickness in lines:
+        cv2.putText(plate, text, origin, font, scale, ink, thickness)
     return plate
+
+
+def _split_of_whole(plate: np.ndarray) -> int | None:
+    """The row split of a crop that is the whole plate."""
+    height, width = plate.shape
+    crop = squarish_crop(plate, np.float32([[0, 0], [width, 0], [width, height], [0, height]]))
+    assert crop is not None
+    return find_row_split(crop)
 
 
 def test_a_state_name_and_slogan_around_a_one_row_serial_are_not_two_rows():
-    plate = _header_serial_footer()
-    crop = squarish_crop(plate, np.float32([[0, 0], [192, 0], [192, 96], [0, 96]]))
-    assert crop is not None
-    assert find_row_split(crop) is None
-
-
-def _two_rows_over_a_slogan() -> np.ndarray:
-    """A motorcycle plate crop with a slogan right under its bottom row (as several state
-    designs print one): the bottom's busy band is taller than the top row's."""
-    plate = np.full((96, 168), 225, np.uint8)
-    cv2.putText(plate, "KT", (52, 34), cv2.FONT_HERSHEY_DUPLEX, 1.0, 20, 3)
-    cv2.putText(plate, "4827", (24, 64), cv2.FONT_HERSHEY_DUPLEX, 1.0, 20, 3)
-    cv2.putText(plate, "DAIRYLAND", (16, 80), cv2.FONT_HERSHEY_DUPLEX, 0.5, 20, 2)
-    return plate
+    # A tight one-row plate crop as the real US crops are: three busy bands, two quiet gaps off the middle.
+    plate = _lettered(192, [("WASHINGTON DC", (28, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.55, 30, 2),
+                            ("DZ 1555", (14, 68), cv2.FONT_HERSHEY_DUPLEX, 1.5, 20, 4),
+                            ("TAXATION WITHOUT REPRESENTATION", (6, 86), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 20, 1)])
+    assert _split_of_whole(plate) is None
 
 
 def test_a_motorcycle_plate_with_a_slogan_under_its_bottom_row_is_still_split():
-    plate = _two_rows_over_a_slogan()
-    crop = squarish_crop(plate, np.float32([[0, 0], [168, 0], [168, 96], [0, 96]]))
-    split = find_row_split(crop)
+    # As several state designs print one: the bottom's busy band is taller than the top row's.
+    plate = _lettered(168, [("KT", (52, 34), cv2.FONT_HERSHEY_DUPLEX, 1.0, 20, 3),
+                            ("4827", (24, 64), cv2.FONT_HERSHEY_DUPLEX, 1.0, 20, 3),
+                            ("DAIRYLAND", (16, 80), cv2.FONT_HERSHEY_DUPLEX, 0.5, 20, 2)])
+    split = _split_of_whole(plate)
     assert split is not None and 34 <= split <= 44
