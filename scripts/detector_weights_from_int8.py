@@ -36,7 +36,7 @@ def producer(layer):
     return layer.input._keras_history[0]
 
 
-def chain(model, keras, last) -> list:
+def chain(keras, last) -> list:
     """The weighted layers (convolutions) from the input up to ``last``, input first."""
     out, layer = [], last
     while not isinstance(layer, keras.layers.InputLayer):
@@ -52,7 +52,7 @@ def chain(model, keras, last) -> list:
 def file_order(model, keras) -> list:
     """The model's convolutions in the int8 file's order: the trunk, the corners head, the heat head."""
     heat, corners = model.get_layer("heat"), model.get_layer("corners")
-    heat_chain, corner_chain = chain(model, keras, heat), chain(model, keras, corners)
+    heat_chain, corner_chain = chain(keras, heat), chain(keras, corners)
     trunk = [la for la in model.layers if isinstance(la, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D))
              and la in heat_chain and la in corner_chain]
     return trunk + [la for la in corner_chain if la not in trunk] + [la for la in heat_chain if la not in trunk]

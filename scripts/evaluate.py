@@ -368,6 +368,10 @@ def evaluate_designs(models: Path, folder: Path, count: int, threads: int, seed:
 
     designs = load_templates(folder)
     recognizer = _recognizer(models, threads, None, True)
+
+    def share(n: int) -> float:
+        return round(n / max(count, 1), 4)
+
     out = []
     for look, options in DESIGN_LOOKS.items():
         rng = random.Random(seed)
@@ -389,8 +393,8 @@ def evaluate_designs(models: Path, folder: Path, count: int, threads: int, seed:
             found_any += bool(found)
             exact += bool(found) and found[0].text == plate.text
             split += bool(found) and _two_rows(frame, found[0].corners)
-        out.append({"look": look, "plates": count, "boxed_iou30": round(boxed / max(count, 1), 4), "read_any": round(found_any / max(count, 1), 4), "exact_top1": round(exact / max(count, 1), 4),
-                    "read_as_two_rows": round(split / max(count, 1), 4)})
+        out.append({"look": look, "plates": count, "boxed_iou30": share(boxed), "read_any": share(found_any), "exact_top1": share(exact),
+                    "read_as_two_rows": share(split)})
     return out
 
 

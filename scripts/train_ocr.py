@@ -268,8 +268,7 @@ def main(argv=None) -> int:
     chars_logits, state_logits = model.outputs
     export = keras.Model(model.inputs, [keras.layers.Softmax(name="chars")(chars_logits), keras.layers.Softmax(name="state")(state_logits)])
     rep = np.concatenate([xs[: 400], np.stack([real_sample(rng, r[0], size=size) for r in real_train[:200]])])
-    if args.clahe:
-        rep = np.stack([normalise_contrast(c) for c in rep])
+    rep = as_model_input(rep, args.clahe)[..., 0]  # the crops as the model trains on them
 
     tflite_path = export_int8(export, rep, args.out / "plate_ocr_int8.tflite")
 

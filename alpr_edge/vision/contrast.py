@@ -19,15 +19,12 @@ INPUT_NAME_PLAIN = "crop"
 INPUT_NAME_CLAHE = "crop_clahe"  # the Keras input name of an OCR trained on normalised crops
 CLIP_LIMIT = 2.0
 # Tiles about square on a 48 x 192 crop (8 across, 2 down): each covers one or two characters,
-# so a shade across the plate is evened out while a character's own strokes keep their contrast.
+# so each part of a shaded plate is stretched by its own histogram.
 TILES_ACROSS, TILES_DOWN = 8, 2
-
 
 
 def normalise_contrast(crop: np.ndarray) -> np.ndarray:
     """The grey uint8 crop with its contrast equalised tile by tile (same shape and dtype)."""
-    if crop.dtype != np.uint8:
-        crop = np.clip(crop, 0, 255).astype(np.uint8)
     # A fresh CLAHE object each call (about 0.1 ms): OpenCV's keeps buffers, and the daemon
     # reads from more than one thread.
     return cv2.createCLAHE(clipLimit=CLIP_LIMIT, tileGridSize=(TILES_ACROSS, TILES_DOWN)).apply(crop)
